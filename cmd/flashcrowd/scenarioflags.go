@@ -1,0 +1,102 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/flashcrowd/flashcrowd/scenarios"
+)
+
+// scenarioFlags are the flags every command that takes a scenario shares:
+// which scenario or curve, and how to compress or scale it.
+type scenarioFlags struct {
+	scenario string
+	curve    string
+	rate     scenarios.Rate
+	duration string
+	compress float64
+	peak     scenarios.Rate
+	maxRate  scenarios.Rate
+}
+
+func (f *scenarioFlags) add(fs *pflag.FlagSet, defaultScenario string) {
+	fs.StringVar(&f.scenario, "scenario", defaultScenario, "built-in scenario `NAME` or scenario FILE (see flashcrowd scenarios)")
+	fs.StringVar(&f.curve, "curve", "", "inline `CURVE`, e.g. 'hold 300/d for 2h, exp 1/s to 2000/s over 20m' (endpoints from --scenario if given, else GET /)")
+	fs.Var(&f.rate, "rate", "constant `RATE` (e.g. 500/s), with --duration: short for --curve 'hold RATE for DURATION'")
+	fs.StringVar(&f.duration, "duration", "", "`DURATION` of a --rate run (e.g. 2m)")
+	fs.Float64Var(&f.compress, "compress", 0, "replay the curve `K` times faster, keeping its rates (overrides the scenario's compress)")
+	fs.Var(&f.peak, "peak", "scale the curve so its peak is `RATE` (rehearse a smaller spike)")
+}
+
+func (f *scenarioFlags) addMaxRate(fs *pflag.FlagSet) {
+	fs.Var(&f.maxRate, "max-rate", "cap the curve at `RATE`")
+}
+
+// load resolves the flags to a scenario whose Curve is the one to run
+// (compressed, scaled and capped); Compress records the factor used.
+func (f *scenarioFlags) load(fs *pflag.FlagSet) (*scenarios.Scenario, error) {
+	var s *scenarios.Scenario
+	if f.scenario != "" && (fs.Changed("scenario") || (f.curve == "" && f.rate == 0)) {
+		var err error
+		if s, err = scenarios.Load(f.scenario); err != nil {
+			return nil, err
+		}
+	}
+	if f.rate > 0 || f.duration != "" {
+		if f.curve != "" {
+			return nil, usagef("give --curve or --rate/--duration, not both")
+		}
+		if f.rate <= 0 || f.duration == "" {
+			return nil, usagef("--rate and --duration go together")
+		}
+		d, err := scenarios.ParseDuration(f.duration)
+		if err != nil {
+			return nil, usagef("--duration: %v", err)
+		}
+		f.curve = fmt.Sprintf("hold %s for %s", f.rate, d)
+	}
+	if f.curve != "" {
+		c, err := scenarios.ParseCurve("--curve", f.curve, nil)
+		if err != nil {
+			return nil, err
+		}
+		if s == nil {
+			s = &scenarios.Scenario{Name: "inline", Description: f.curve, Compress: 1, Endpoints: scenarios.DefaultEndpoints(),
+				SLO: scenarios.DefaultSLO, Abort: scenarios.DefaultAbort}
+		}
+		s.Source, s.Curve, s.Compress = "--curve", c, 1
+	}
+	if s == nil {
+		return nil, usagef("give --scenario, --curve or --rate and --duration")
+	}
+	if fs.Changed("compress") {
+		if !(f.compress > 0) {
+			return nil, usagef("--compress must be > 0")
+		}
+		s.Compress = f.compress
+	}
+	c := s.Curve
+	var err error
+	if s.Compress > 0 && s.Compress != 1 {
+		if c, err = c.Compress(s.Compress); err != nil {
+			return nil, usagef("--compress: %v", err)
+		}
+	}
+	if f.peak > 0 {
+		if c, err = c.ScalePeak(float64(f.peak)); err != nil {
+			return nil, usagef("--peak: %v", err)
+		}
+	}
+	if f.maxRate > 0 {
+		if c, err = c.Cap(float64(f.maxRate)); err != nil {
+			return nil, usagef("--max-rate: %v", err)
+		}
+	}
+	s.Curve = c
+	return s, nil
+}
+
+// fmtDur prints a curve duration for tables.
+func fmtDur(sec float64) string { return scenarios.FormatDuration(time.Duration(sec * float64(time.Second))) }

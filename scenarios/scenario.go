@@ -1,0 +1,457 @@
+package scenarios
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Class is what an endpoint serves; hosting plans give each class its own
+// service time, size and, on some plans, its own worker pool.
+type Class string
+
+// The endpoint classes.
+const (
+	Page  Class = "page"
+	Asset Class = "asset"
+	API   Class = "api"
+)
+
+// Classes lists the classes in a fixed order.
+var Classes = []Class{Page, Asset, API}
+
+// ClassOf guesses an endpoint's class from its path: /api/ → api, a static
+// file extension or /img/ → asset, anything else → page.
+func ClassOf(path string) Class {
+	p := strings.ToLower(path)
+	if u, err := url.Parse(p); err == nil && u.Path != "" {
+		p = u.Path
+	}
+	switch {
+	case strings.HasPrefix(p, "/api/") || p == "/api":
+		return API
+	case strings.HasPrefix(p, "/img/") || strings.HasPrefix(p, "/static/") || strings.HasPrefix(p, "/assets/"):
+		return Asset
+	}
+	switch filepath.Ext(p) {
+	case ".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg", ".ico", ".css", ".js", ".woff", ".woff2", ".mp4":
+		return Asset
+	}
+	return Page
+}
+
+// Endpoint is one kind of request in the mix.
+type Endpoint struct {
+	Name   string      `json:"name"`
+	Method string      `json:"method"`
+	URL    string      `json:"url"` // a path ("/img/a.jpg") joined to the target, or a full URL
+	Header http.Header `json:"header,omitempty"`
+	Body   string      `json:"body,omitempty"`
+	Weight float64     `json:"weight"`
+	Class  Class       `json:"class"`
+}
+
+// SLO is what a window must meet to count as holding.
+type SLO struct {
+	P99           time.Duration `json:"p99"`             // max p99 latency
+	MaxErrorRatio float64       `json:"max_error_ratio"` // failed/total
+	MinThroughput float64       `json:"min_throughput"`  // min achieved/offered
+	Grace         time.Duration `json:"grace"`           // violations shorter than this are forgiven
+}
+
+// DefaultSLO is used when a scenario gives none: p99 under 1 s, under 1%
+// errors, at least 95% of the offered rate answered, 5 s grace.
+var DefaultSLO = SLO{P99: time.Second, MaxErrorRatio: 0.01, MinThroughput: 0.95, Grace: 5 * time.Second}
+
+// String prints the SLO in the --slo syntax.
+func (s SLO) String() string {
+	return fmt.Sprintf("p99=%s,errors=%s%%,throughput=%s%%,grace=%s", FormatDuration(s.P99),
+		trimFloat(s.MaxErrorRatio*100), trimFloat(s.MinThroughput*100), FormatDuration(s.Grace))
+}
+
+// ParseSLO reads "p99=800ms,errors=1%,throughput=95%,grace=10s" over base:
+// keys not given keep base's values.
+func ParseSLO(s string, base SLO) (SLO, error) {
+	out := base
+	for _, kv := range strings.Split(s, ",") {
+		kv = strings.TrimSpace(kv)
+		if kv == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return base, fmt.Errorf("slo %q: want key=value (p99=800ms, errors=1%%, throughput=95%%, grace=10s)", kv)
+		}
+		var err error
+		switch strings.TrimSpace(strings.ToLower(k)) {
+		case "p99":
+			out.P99, err = ParseDuration(v)
+		case "errors", "error", "error-ratio":
+			out.MaxErrorRatio, err = parseRatio(v)
+		case "throughput", "achieved":
+			out.MinThroughput, err = parseRatio(v)
+		case "grace":
+			out.Grace, err = ParseDuration(v)
+		default:
+			return base, fmt.Errorf("slo: unknown key %q (want p99, errors, throughput, grace)", k)
+		}
+		if err != nil {
+			return base, fmt.Errorf("slo %s: %w", k, err)
+		}
+	}
+	return out, nil
+}
+
+func parseRatio(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	div := 1.0
+	if strings.HasSuffix(s, "%") {
+		s, div = strings.TrimSuffix(s, "%"), 100
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) {
+		return 0, fmt.Errorf("%q is not a ratio (0.01 or 1%%)", s)
+	}
+	v /= div
+	if v < 0 || v > 1 {
+		return 0, fmt.Errorf("%q is not between 0 and 100%%", s)
+	}
+	return v, nil
+}
+
+// AbortRule stops a run early: when Metric stays above Threshold for For.
+type AbortRule struct {
+	Metric    string        `json:"metric"`    // "errors" (ratio) or "p99" (seconds)
+	Threshold float64       `json:"threshold"` // ratio, or seconds for p99
+	For       time.Duration `json:"for"`
+}
+
+// String prints the rule in its own syntax: "errors > 50% for 15s".
+func (a AbortRule) String() string {
+	v := trimFloat(a.Threshold*100) + "%"
+	if a.Metric == "p99" {
+		v = FormatDuration(time.Duration(a.Threshold * float64(time.Second)))
+	}
+	return fmt.Sprintf("%s > %s for %s", a.Metric, v, FormatDuration(a.For))
+}
+
+// ParseAbortRule reads "errors > 50% for 15s" or "p99 > 10s for 30s".
+func ParseAbortRule(s string) (AbortRule, error) {
+	f := strings.Fields(s)
+	if len(f) != 5 || f[1] != ">" || f[3] != "for" {
+		return AbortRule{}, fmt.Errorf("abort rule %q: want \"errors > 50%% for 15s\" or \"p99 > 10s for 30s\"", s)
+	}
+	var r AbortRule
+	var err error
+	switch f[0] {
+	case "errors":
+		r.Metric = "errors"
+		r.Threshold, err = parseRatio(f[2])
+	case "p99":
+		r.Metric = "p99"
+		var d time.Duration
+		d, err = ParseDuration(f[2])
+		r.Threshold = d.Seconds()
+	default:
+		return r, fmt.Errorf("abort rule %q: unknown metric %q (want errors or p99)", s, f[0])
+	}
+	if err != nil {
+		return r, fmt.Errorf("abort rule %q: %w", s, err)
+	}
+	if r.For, err = ParseDuration(f[4]); err != nil {
+		return r, fmt.Errorf("abort rule %q: %w", s, err)
+	}
+	return r, nil
+}
+
+// DefaultAbort stops a run that has plainly broken for a long time.
+var DefaultAbort = []AbortRule{
+	{Metric: "errors", Threshold: 0.5, For: 15 * time.Second},
+	{Metric: "p99", Threshold: 10, For: 30 * time.Second},
+}
+
+// Scenario is a curve with an endpoint mix, an SLO and abort rules.
+type Scenario struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Source      string `json:"source"` // file path, "builtin:NAME" or "--curve"
+	// Curve is the curve as written and Compress the factor a run applies
+	// to it. Code that prepares a run (the CLI) replaces Curve with the
+	// compressed and scaled curve it will send, keeping Compress as a record.
+	Curve     *Curve      `json:"curve"`
+	Compress  float64     `json:"compress"`
+	Endpoints []Endpoint  `json:"endpoints"`
+	SLO       SLO         `json:"slo"`
+	Abort     []AbortRule `json:"abort"`
+}
+
+// DefaultEndpoints is the mix when none is given: a single GET /.
+func DefaultEndpoints() []Endpoint {
+	return []Endpoint{{Name: "home", Method: "GET", URL: "/", Weight: 1, Class: Page}}
+}
+
+// Load reads a scenario file, or a built-in by name.
+func Load(nameOrFile string) (*Scenario, error) {
+	if s, err := Builtin(nameOrFile); err == nil {
+		return s, nil
+	}
+	data, err := os.ReadFile(nameOrFile)
+	if err != nil {
+		if os.IsNotExist(err) && !strings.ContainsAny(nameOrFile, "/.") {
+			return nil, &Problem{File: nameOrFile, Msg: fmt.Sprintf("no such scenario file or built-in (built-ins: %s)", strings.Join(BuiltinNames(), ", "))}
+		}
+		return nil, &Problem{File: nameOrFile, Msg: err.Error()}
+	}
+	dir := filepath.Dir(nameOrFile)
+	return Parse(nameOrFile, data, func(name string) (io.ReadCloser, error) {
+		if !filepath.IsAbs(name) {
+			name = filepath.Join(dir, name)
+		}
+		return os.Open(name)
+	})
+}
+
+// Parse reads a scenario from YAML. Every problem found is reported, each
+// with file, line, column and field.
+//
+//	name: my-launch
+//	description: what this rehearses
+//	curve:                        # a list of segments, or one inline string
+//	  - "quiet: hold 300/d for 2h"
+//	  - "climb: exp 1/s to 2000/s over 20m"
+//	compress: 10
+//	endpoints:
+//	  - {name: home, path: /, weight: 1}
+//	  - {name: images, path: /img/hero.jpg, weight: 8, class: asset}
+//	slo: {p99: 800ms, errors: 1%, throughput: 95%, grace: 10s}
+//	abort: ["errors > 50% for 15s"]
+func Parse(file string, data []byte, open Opener) (*Scenario, error) {
+	root, err := ParseYAML(file, data)
+	if err != nil {
+		return nil, err
+	}
+	d := &Decoder{File: file}
+	if root.Kind == NullNode {
+		d.Add(root, "", "scenario is empty: it needs at least a curve")
+		return nil, d.Problems
+	}
+	o := d.Object(root, "")
+	s := &Scenario{Source: file, Compress: 1, SLO: DefaultSLO, Abort: DefaultAbort}
+	s.Name, _ = o.String("name")
+	if s.Name == "" {
+		s.Name = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+	}
+	s.Description, _ = o.String("description")
+	if k, ok := o.Float("compress", false); ok {
+		if !(k > 0) || k > 1e6 {
+			d.Add(o.Get("compress"), "compress", "must be > 0 and at most 1000000, found %g", k)
+		} else {
+			s.Compress = k
+		}
+	}
+	s.Curve = decodeCurve(d, o.Get("curve"), open)
+	if n := o.Get("curve"); n == nil {
+		d.Add(root, "curve", "missing: a scenario needs a curve")
+	}
+	s.Endpoints = decodeEndpoints(d, o.Get("endpoints"))
+	s.SLO = decodeSLO(d, o.Get("slo"))
+	if n := o.Get("abort"); n != nil && n.Kind != NullNode {
+		s.Abort = nil
+		if n.Kind != SeqNode {
+			d.Add(n, "abort", "want a list of rules such as \"errors > 50%% for 15s\"")
+		}
+		for i, v := range n.Vals {
+			r, err := ParseAbortRule(v.Scalar)
+			if err != nil {
+				d.Add(v, fmt.Sprintf("abort[%d]", i), "%v", err)
+				continue
+			}
+			s.Abort = append(s.Abort, r)
+		}
+	}
+	o.Close()
+	if len(d.Problems) > 0 {
+		sortProblems(d.Problems)
+		return nil, d.Problems
+	}
+	return s, nil
+}
+
+func sortProblems(ps Problems) {
+	for i := 1; i < len(ps); i++ {
+		for j := i; j > 0 && (ps[j].Line < ps[j-1].Line || ps[j].Line == ps[j-1].Line && ps[j].Col < ps[j-1].Col); j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
+}
+
+func decodeCurve(d *Decoder, n *Node, open Opener) *Curve {
+	if n == nil || n.Kind == NullNode {
+		if n != nil {
+			d.Add(n, "curve", "curve is empty: give at least one segment")
+		}
+		return nil
+	}
+	var items []item
+	switch n.Kind {
+	case ScalarNode:
+		off := 0
+		for i, part := range strings.Split(n.Scalar, ",") {
+			lead := len(part) - len(strings.TrimLeft(part, " \t\n"))
+			items = append(items, item{text: strings.TrimSpace(part), file: d.File, line: n.Line, col: n.Col + off + lead, field: fmt.Sprintf("curve segment %d", i+1)})
+			off += len(part) + 1
+		}
+	case SeqNode:
+		for i, v := range n.Vals {
+			if v.Kind != ScalarNode {
+				d.Add(v, fmt.Sprintf("curve[%d]", i), "want a segment string such as \"hold 10/s for 1m\"")
+				continue
+			}
+			items = append(items, item{text: v.Scalar, file: d.File, line: v.Line, col: v.Col, field: fmt.Sprintf("curve[%d]", i)})
+		}
+	default:
+		d.Add(n, "curve", "want a list of segments or one inline string")
+		return nil
+	}
+	if len(items) == 0 {
+		d.Add(n, "curve", "curve is empty: give at least one segment")
+		return nil
+	}
+	c, ps := parseItems(items, open)
+	d.Problems = append(d.Problems, ps...)
+	return c
+}
+
+func decodeEndpoints(d *Decoder, n *Node) []Endpoint {
+	if n == nil || n.Kind == NullNode {
+		return DefaultEndpoints()
+	}
+	if n.Kind != SeqNode {
+		d.Add(n, "endpoints", "want a list of endpoints")
+		return nil
+	}
+	if len(n.Vals) == 0 {
+		d.Add(n, "endpoints", "list is empty (leave it out for a single GET /)")
+	}
+	var out []Endpoint
+	names := map[string]bool{}
+	for i, v := range n.Vals {
+		path := fmt.Sprintf("endpoints[%d]", i)
+		o := d.Object(v, path)
+		e := Endpoint{Method: "GET", Weight: 1}
+		e.Name, _ = o.String("name")
+		if m, ok := o.String("method"); ok {
+			e.Method = strings.ToUpper(m)
+			if !validMethod(e.Method) {
+				d.Add(o.Get("method"), Field(path, "method"), "%q is not an HTTP method", m)
+			}
+		}
+		p, hasPath := o.String("path")
+		u, hasURL := o.String("url")
+		switch {
+		case hasPath && hasURL:
+			d.Add(o.Get("url"), Field(path, "url"), "give path or url, not both")
+		case hasPath:
+			if !strings.HasPrefix(p, "/") {
+				d.Add(o.Get("path"), Field(path, "path"), "%q must start with /", p)
+			}
+			e.URL = p
+		case hasURL:
+			pu, err := url.Parse(u)
+			if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+				d.Add(o.Get("url"), Field(path, "url"), "%q is not an http(s) URL", u)
+			}
+			e.URL = u
+		default:
+			d.Add(v, path, "needs a path (or url)")
+		}
+		if w, ok := o.Float("weight", false); ok {
+			if !(w > 0) || w > 1e9 {
+				d.Add(o.Get("weight"), Field(path, "weight"), "must be > 0, found %g", w)
+			}
+			e.Weight = w
+		}
+		if c, ok := o.String("class"); ok {
+			switch Class(c) {
+			case Page, Asset, API:
+				e.Class = Class(c)
+			default:
+				d.Add(o.Get("class"), Field(path, "class"), "%q is not page, asset or api", c)
+			}
+		} else {
+			e.Class = ClassOf(e.URL)
+		}
+		if h := o.Get("headers"); h != nil && h.Kind != NullNode {
+			ho := d.Object(h, Field(path, "headers"))
+			e.Header = http.Header{}
+			if ho.Pos() != nil {
+				for j, k := range h.Keys {
+					ho.known[k.Scalar] = true
+					if h.Vals[j].Kind != ScalarNode {
+						d.Add(h.Vals[j], Field(Field(path, "headers"), k.Scalar), "want a string")
+						continue
+					}
+					e.Header.Add(k.Scalar, h.Vals[j].Scalar)
+				}
+			}
+			ho.Close()
+		}
+		e.Body, _ = o.String("body")
+		if e.Name == "" {
+			e.Name = e.URL
+		}
+		if names[e.Name] {
+			d.Add(o.Get("name"), Field(path, "name"), "endpoint name %q used twice", e.Name)
+		}
+		names[e.Name] = true
+		o.Close()
+		out = append(out, e)
+	}
+	return out
+}
+
+func validMethod(m string) bool {
+	switch m {
+	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS":
+		return true
+	}
+	return false
+}
+
+func decodeSLO(d *Decoder, n *Node) SLO {
+	s := DefaultSLO
+	if n == nil || n.Kind == NullNode {
+		return s
+	}
+	o := d.Object(n, "slo")
+	if v, ok := o.Duration("p99"); ok {
+		if v <= 0 {
+			d.Add(o.Get("p99"), "slo.p99", "must be > 0")
+		}
+		s.P99 = v
+	}
+	if v, ok := o.Float("errors", true); ok {
+		if v < 0 || v > 1 {
+			d.Add(o.Get("errors"), "slo.errors", "must be between 0 and 100%%")
+		}
+		s.MaxErrorRatio = v
+	}
+	if v, ok := o.Float("throughput", true); ok {
+		if v < 0 || v > 1 {
+			d.Add(o.Get("throughput"), "slo.throughput", "must be between 0 and 100%%")
+		}
+		s.MinThroughput = v
+	}
+	if v, ok := o.Duration("grace"); ok {
+		s.Grace = v
+	}
+	o.Close()
+	return s
+}
