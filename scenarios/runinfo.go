@@ -1,0 +1,86 @@
+package scenarios
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// RunInfoFile is the name of a run's metadata file in its directory.
+const RunInfoFile = "run.json"
+
+// RunInfo is a run's metadata (DIR/run.json): what was sent, to where, when,
+// so that a report can rebuild every request's scheduled time from its
+// vegeta Result.Seq and say how far sends lagged.
+type RunInfo struct {
+	Tool      string            `json:"tool"`    // "flashcrowd"
+	Version   string            `json:"version"` // flashcrowd build
+	GoVersion string            `json:"go_version"`
+	Vegeta    string            `json:"vegeta_version"`
+	Engine    string            `json:"engine,omitempty"` // which sender produced the results
+	Scenario  *Scenario         `json:"scenario"`         // Curve is the curve sent (compressed, scaled, capped)
+	Target    string            `json:"target"`
+	Plan      string            `json:"plan,omitempty"`      // simulated host plan, if the target was one
+	PlanCost  float64           `json:"plan_cost,omitempty"` // its monthly cost
+	Simulated bool              `json:"simulated,omitempty"` // no network: flashcrowd simulate
+	Shard     int               `json:"shard"`               // this shard's index, 0-based
+	Shards    int               `json:"shards"`              // 1 when not sharded
+	Start     time.Time         `json:"start"`               // t = 0 of the curve
+	End       time.Time         `json:"end,omitempty"`
+	Seed      int64             `json:"seed,omitempty"`
+	Args      []string          `json:"args,omitempty"` // the command line
+	Options   map[string]string `json:"options,omitempty"`
+	Results   string            `json:"results,omitempty"` // results file name in the directory, "" if none kept
+	Stopped   string            `json:"stopped,omitempty"` // why the run ended early: "interrupted", "aborted: ...", ""
+	Warnings  []string          `json:"warnings,omitempty"`
+}
+
+// Due is the offset from Start at which this shard's seq-th request was
+// scheduled: N⁻¹(seq·Shards + Shard). Requests are striped across shards, so
+// together the shards send exactly the single-machine schedule.
+func (r *RunInfo) Due(seq uint64) time.Duration {
+	n := max(r.Shards, 1)
+	t := r.Scenario.Curve.Inv(float64(seq*uint64(n) + uint64(r.Shard)))
+	if math.IsInf(t, 0) {
+		return -1
+	}
+	return secs(t)
+}
+
+// Offered is the number of requests this shard was due to send in [t0, t1)
+// seconds from Start.
+func (r *RunInfo) Offered(t0, t1 float64) float64 {
+	return (r.Scenario.Curve.N(t1) - r.Scenario.Curve.N(t0)) / float64(max(r.Shards, 1))
+}
+
+// WriteRunInfo writes dir/run.json atomically.
+func WriteRunInfo(dir string, r *RunInfo) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, RunInfoFile+".tmp")
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, RunInfoFile))
+}
+
+// ReadRunInfo reads dir/run.json.
+func ReadRunInfo(dir string) (*RunInfo, error) {
+	b, err := os.ReadFile(filepath.Join(dir, RunInfoFile))
+	if err != nil {
+		return nil, err
+	}
+	var r RunInfo
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", filepath.Join(dir, RunInfoFile), err)
+	}
+	if r.Scenario == nil || r.Scenario.Curve == nil {
+		return nil, fmt.Errorf("reading %s: no scenario curve", filepath.Join(dir, RunInfoFile))
+	}
+	return &r, nil
+}
