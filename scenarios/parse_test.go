@@ -1,0 +1,244 @@
+package scenarios
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseRate(t *testing.T) {
+	for in, want := range map[string]float64{
+		"300/d": 300.0 / 86400, "20/m": 20.0 / 60, "5/h": 5.0 / 3600, "35000/s": 35000,
+		"35_000/s": 35000, "2.5/min": 2.5 / 60, "50/1s": 50, "100/10s": 10, "0/s": 0,
+	} {
+		got, err := ParseRate(in)
+		if err != nil || math.Abs(float64(got)-want) > 1e-12 {
+			t.Errorf("ParseRate(%q) = %v, %v; want %g", in, float64(got), err, want)
+		}
+	}
+	for _, in := range []string{"300", "-5/s", "20000000/s", "x/s", "5/fortnight", "NaN/s", ""} {
+		if _, err := ParseRate(in); err == nil {
+			t.Errorf("ParseRate(%q) accepted", in)
+		}
+	}
+	for _, r := range []Rate{35000, 20.0 / 60, 300.0 / 86400, 5.0 / 3600} {
+		back, err := ParseRate(r.String())
+		if err != nil || math.Abs(float64(back-r)) > 1e-3*float64(r) {
+			t.Errorf("%v does not round-trip: %v %v", float64(r), back, err)
+		}
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	for in, want := range map[string]time.Duration{"90s": 90 * time.Second, "1d": 24 * time.Hour, "1d6h": 30 * time.Hour, "1.5d": 36 * time.Hour, "2h30m": 150 * time.Minute} {
+		if got, err := ParseDuration(in); err != nil || got != want {
+			t.Errorf("ParseDuration(%q) = %v, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "3 days", "-1d", "400d", "d"} {
+		if _, err := ParseDuration(in); err == nil {
+			t.Errorf("ParseDuration(%q) accepted", in)
+		}
+	}
+}
+
+func TestBadScenarioListsEveryProblemWithPosition(t *testing.T) {
+	_, err := Load("../testdata/scenarios/bad.yaml")
+	if err == nil {
+		t.Fatal("bad scenario accepted")
+	}
+	if !IsInvalid(err) {
+		t.Fatalf("error is not an input problem: %v", err)
+	}
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("want Problems, got %T", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		"bad.yaml:4:", "curve[0]", "negative",
+		"bad.yaml:6:", "exp needs both rates > 0",
+		"bad.yaml:7:", "missing duration",
+		"bad.yaml:8:", `unknown segment "warp"`,
+		"bad.yaml:10:", "endpoints[0].weight: must be > 0",
+		"bad.yaml:11:", "endpoints[1].path", "must start with /", "endpoints[1].class",
+		"bad.yaml:12:", "endpoints[2].method",
+		"bad.yaml:13:", "slo.p99", "slo.errors",
+		"bad.yaml:14:1: colour: unknown field",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+	for _, p := range ps {
+		if p.Line == 0 || p.Col == 0 || p.File != "../testdata/scenarios/bad.yaml" {
+			t.Errorf("problem without a position: %v", p)
+		}
+	}
+	// Sorted by position.
+	for i := 1; i < len(ps); i++ {
+		if ps[i].Line < ps[i-1].Line {
+			t.Errorf("problems out of order: %v before %v", ps[i-1], ps[i])
+		}
+	}
+}
+
+func TestGoodScenarioFile(t *testing.T) {
+	s, err := Load("../testdata/scenarios/launch.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Name != "small-launch" || s.Compress != 20 || len(s.Endpoints) != 3 || len(s.Abort) != 1 {
+		t.Fatalf("parsed %+v", s)
+	}
+	if s.Endpoints[1].Class != Asset || s.Endpoints[2].Class != API || s.Endpoints[2].Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("endpoints %+v", s.Endpoints)
+	}
+	if s.SLO.P99 != 500*time.Millisecond || s.SLO.MaxErrorRatio != 0.01 {
+		t.Fatalf("slo %+v", s.SLO)
+	}
+	sp := s.Curve.Spans()
+	if len(sp) != 4 || sp[1].Name != "mail sent" || sp[3].Kind != "replay" {
+		t.Fatalf("spans %+v", sp)
+	}
+	// The replayed file is scaled by 2: its peak 30/s becomes 60/s.
+	if got := sp[3].Peak; got != 60 {
+		t.Fatalf("replay peak %g", got)
+	}
+}
+
+func TestReplayCSV(t *testing.T) {
+	f, _ := os.Open("../testdata/curves/timestamps.csv")
+	defer f.Close()
+	pts, err := ReadPoints("timestamps.csv", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pts) != 4 || pts[0].T != 0 || pts[3].T != 3*3600 || pts[2].Rate != 40 || math.Abs(pts[0].Rate-5.0/60) > 1e-12 {
+		t.Fatalf("points %+v", pts)
+	}
+	b, _ := os.Open("../testdata/curves/bad.csv")
+	defer b.Close()
+	_, err = ReadPoints("bad.csv", b)
+	if err == nil {
+		t.Fatal("bad CSV accepted")
+	}
+	for _, want := range []string{"bad.csv:4:1: time: times must increase", "bad.csv:5:1: time:", "bad.csv:6:5: rate: must be >= 0", "bad.csv:7:5: rate:"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestInlineCurveErrorsPointAtTheToken(t *testing.T) {
+	_, err := ParseCurve("--curve", "hold 10/s for 1m, ramp 5/s too 9/s over 1m", nil)
+	if err == nil || !strings.Contains(err.Error(), `--curve:1:28: segment 2: expected "to", found "too"`) {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := ParseCurve("--curve", "", nil); err == nil {
+		t.Fatal("empty curve accepted")
+	}
+	if _, err := ParseCurve("--curve", "hold 0/s for 1h", nil); err == nil {
+		t.Fatal("a curve with no traffic accepted")
+	}
+}
+
+func TestParseSLOAndAbort(t *testing.T) {
+	s, err := ParseSLO("p99=800ms,errors=1%", DefaultSLO)
+	if err != nil || s.P99 != 800*time.Millisecond || s.MaxErrorRatio != 0.01 || s.MinThroughput != DefaultSLO.MinThroughput {
+		t.Fatalf("%+v %v", s, err)
+	}
+	if _, err := ParseSLO("p99=fast", DefaultSLO); err == nil {
+		t.Fatal("bad slo accepted")
+	}
+	r, err := ParseAbortRule("p99 > 10s for 30s")
+	if err != nil || r.Metric != "p99" || r.Threshold != 10 || r.For != 30*time.Second || r.String() != "p99 > 10s for 30s" {
+		t.Fatalf("%+v %v", r, err)
+	}
+}
+
+func TestRunInfoRoundTrip(t *testing.T) {
+	s, _ := Builtin("launch-flood")
+	dir := t.TempDir()
+	in := &RunInfo{Tool: "flashcrowd", Scenario: s, Shard: 1, Shards: 4, Start: time.Unix(1700000000, 0).UTC()}
+	if err := WriteRunInfo(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	out, err := ReadRunInfo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Scenario.Curve.Total() != s.Curve.Total() || out.Due(10) != in.Due(10) || out.Scenario.SLO != s.SLO {
+		t.Fatalf("round trip changed the run: %v vs %v", out.Due(10), in.Due(10))
+	}
+	// Shard 1 of 4: seq 10 is global request 41.
+	if want := secs(s.Curve.Inv(41)); in.Due(10) != want {
+		t.Fatalf("Due(10) = %v, want %v", in.Due(10), want)
+	}
+}
+
+func FuzzParseScenario(f *testing.F) {
+	for _, p := range []string{"../testdata/scenarios/bad.yaml", "../testdata/scenarios/launch.yaml", "builtin/press-spike.yaml", "builtin/breakpoint.yaml"} {
+		b, _ := os.ReadFile(p)
+		f.Add(b)
+	}
+	f.Add([]byte("curve: hold 1/s for 1s\nendpoints: [{path: /, weight: 2}]"))
+	f.Add([]byte("curve: [&a x, *a]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Parse("fuzz.yaml", data, nil)
+		if err != nil {
+			if !IsInvalid(err) {
+				t.Fatalf("error is not an input problem: %v", err)
+			}
+			return
+		}
+		if s.Curve == nil || s.Curve.Total() <= 0 || len(s.Endpoints) == 0 {
+			t.Fatalf("accepted a scenario without traffic: %+v", s)
+		}
+	})
+}
+
+func FuzzReadPoints(f *testing.F) {
+	for _, p := range []string{"../testdata/curves/small.csv", "../testdata/curves/bad.csv", "../testdata/curves/timestamps.csv", "builtin/curves/hn-2023-tomhummel-hourly.csv"} {
+		b, _ := os.ReadFile(p)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pts, err := ReadPoints("fuzz.csv", bytes.NewReader(data))
+		if err != nil {
+			if !IsInvalid(err) {
+				t.Fatalf("error is not an input problem: %v", err)
+			}
+			return
+		}
+		for i := 1; i < len(pts); i++ {
+			if !(pts[i].T > pts[i-1].T) || pts[i].Rate < 0 {
+				t.Fatalf("bad points accepted: %+v", pts)
+			}
+		}
+	})
+}
+
+func FuzzParseCurve(f *testing.F) {
+	for _, s := range propertyCurves {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		c, err := ParseCurve("fuzz", spec, nil)
+		if err != nil {
+			return
+		}
+		if c.Seconds() <= 0 || c.Total() <= 0 || math.IsNaN(c.Total()) || math.IsInf(c.Total(), 0) {
+			t.Fatalf("%q: duration %g total %g", spec, c.Seconds(), c.Total())
+		}
+		// The last request is due within the curve.
+		last := c.Inv(math.Floor(c.Total()))
+		if math.IsNaN(last) || last > c.Seconds()+1e-6 {
+			t.Fatalf("%q: last request due at %g of %g", spec, last, c.Seconds())
+		}
+	})
+}
