@@ -1,0 +1,73 @@
+package scenarios
+
+import (
+	"strconv"
+	"strings"
+)
+
+// The kinds of failed request ErrorKind tells apart. An HTTP error status is
+// "http " and its code ("http 503"); the rest are transport failures.
+const (
+	ErrRefused   = "refused"   // nothing listening: connection refused
+	ErrReset     = "reset"     // connection reset or broken pipe
+	ErrTimeout   = "timeout"   // the client gave up waiting
+	ErrClosed    = "closed"    // the server closed the connection without answering
+	ErrTruncated = "truncated" // the body was cut short
+	ErrGarbage   = "garbage"   // not a valid HTTP response
+	ErrDNS       = "dns"       // the host name did not resolve
+	ErrTLS       = "tls"       // TLS handshake or certificate failure
+	ErrRedirects = "redirects" // too many redirects
+	ErrFDLimit   = "fd limit"  // the generator ran out of file descriptors
+	ErrNoPorts   = "no ports"  // the generator ran out of local ports
+	ErrOther     = "other"
+)
+
+// ErrorKind classifies a result by its status code and vegeta error text:
+// "" for success, "http 503" for an HTTP error status, otherwise one of the
+// Err* kinds. Attack and report count failures by this one definition.
+// "fd limit" and "no ports" are failures of the generator, not the target.
+func ErrorKind(code uint16, err string) string {
+	if err == "" {
+		if code != 0 && (code < 200 || code >= 400) {
+			return "http " + strconv.Itoa(int(code))
+		}
+		return ""
+	}
+	if code != 0 {
+		return "http " + strconv.Itoa(int(code))
+	}
+	e := strings.ToLower(err)
+	has := func(subs ...string) bool {
+		for _, s := range subs {
+			if strings.Contains(e, s) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("too many open files"):
+		return ErrFDLimit
+	case has("cannot assign requested address", "address already in use"):
+		return ErrNoPorts
+	case has("connection refused"):
+		return ErrRefused
+	case has("timeout", "deadline exceeded"):
+		return ErrTimeout
+	case has("connection reset", "broken pipe"):
+		return ErrReset
+	case has("malformed", "bad status", "invalid", "unsupported transfer encoding", "frame", "protocol error"):
+		return ErrGarbage
+	case has("unexpected eof"):
+		return ErrTruncated
+	case strings.HasSuffix(e, ": eof") || e == "eof" || has("server closed", "connection closed", "use of closed network connection"):
+		return ErrClosed
+	case has("no such host", "lookup "):
+		return ErrDNS
+	case has("tls:", "x509:", "certificate"):
+		return ErrTLS
+	case has("stopped after", "redirect"):
+		return ErrRedirects
+	}
+	return ErrOther
+}
