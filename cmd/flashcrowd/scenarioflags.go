@@ -99,4 +99,6 @@ func (f *scenarioFlags) load(fs *pflag.FlagSet) (*scenarios.Scenario, error) {
 }
 
 // fmtDur prints a curve duration for tables.
-func fmtDur(sec float64) string { return scenarios.FormatDuration(time.Duration(sec * float64(time.Second))) }
+func fmtDur(sec float64) string {
+	return scenarios.FormatDuration(time.Duration(sec * float64(time.Second)))
+}
