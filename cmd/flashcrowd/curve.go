@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 
@@ -112,6 +113,9 @@ func runCurve(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 
 // fmtCount prints a count with thousands separators: 545,425,779.
 func fmtCount(v float64) string {
+	if v > 0 && v < 10 && v != math.Trunc(v) {
+		return fmt.Sprintf("%.2g", v)
+	}
 	s := fmt.Sprintf("%.0f", v)
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
