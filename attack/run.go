@@ -1,0 +1,506 @@
+package attack
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/flashcrowd/flashcrowd/scenarios"
+)
+
+// engine sends paced hits and streams their results. vegeta's Attacker is
+// the engine today; this is the seam for another one.
+type engine interface {
+	Attack(tr vegeta.Targeter, p vegeta.Pacer, du time.Duration, name string) <-chan *vegeta.Result
+	Stop() bool
+}
+
+// Summary is what a run did.
+type Summary struct {
+	Info         *scenarios.RunInfo
+	Planned      uint64            // hits this shard was due to send over the whole curve
+	Sent         uint64            // hits started
+	Results      uint64            // results received and kept
+	OK           uint64            // results without error
+	Errors       map[string]uint64 // failed results by scenarios.ErrorKind
+	Latency      Quantiles
+	Lag          Quantiles // how far sends lagged their scheduled time
+	BytesIn      uint64
+	BytesOut     uint64
+	Elapsed      time.Duration
+	PeakInFlight uint64
+	PeakConns    int64
+	Aborted      *scenarios.AbortRule // the abort rule that stopped the run, if one did
+	Stopped      string               // why the run ended early, "" if it ran the whole curve
+	Warnings     []string
+}
+
+// behindLag is the send lag (p99 over a second) above which the generator
+// counts as behind schedule.
+const behindLag = 50 * time.Millisecond
+
+// Run sends o.Scenario's curve against o.Target, streams every result to
+// o.Out/results.gob (vegeta's gob encoding) and to sink, and writes
+// o.Out/run.json at the start and again at the end.
+//
+// Cancelling ctx stops sending, waits for requests in flight (up to the
+// timeout) and keeps every result; cancelling hard as well returns at once
+// with the results file flushed and valid, abandoning what is in flight.
+// sink, if not nil, is called once per result in completion order, always
+// from the same goroutine; it must not keep r.
+//
+// Setup problems (bad options, unconfirmed non-loopback target, an
+// unusable run directory) return an error before anything is sent.
+// Failures at the target are results, counted by kind in the Summary.
+// A run stopped by an abort rule returns its Summary with Aborted set and
+// a nil error.
+func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Summary, error) {
+	if o.Scenario == nil || o.Scenario.Curve == nil {
+		return nil, errors.New("starting run: no scenario curve")
+	}
+	o.defaults()
+	if o.Shard < 0 || o.Shard >= o.Shards {
+		return nil, fmt.Errorf("starting run: shard %d/%d: want 0 ≤ i < n", o.Shard, o.Shards)
+	}
+	eps := o.Scenario.Endpoints
+	if len(eps) == 0 {
+		eps = scenarios.DefaultEndpoints()
+	}
+	tgt, err := NewMixTargeter(o.Target, eps, o.Header, o.Shard, o.Shards)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckConfirmed(Hosts(tgt.Targets()), o.Confirm); err != nil {
+		return nil, err
+	}
+	curve := o.Scenario.Curve
+	pacer := &CurvePacer{Curve: curve, Shard: o.Shard, Shards: o.Shards}
+
+	info := o.Info
+	info.Tool = "flashcrowd"
+	info.GoVersion = runtime.Version()
+	info.Vegeta = VegetaVersion
+	info.Engine = "vegeta"
+	info.Scenario = o.Scenario
+	if o.Target != nil {
+		info.Target = o.Target.String()
+	} else {
+		info.Target = strings.Join(Hosts(tgt.Targets()), ",")
+	}
+	info.Shard, info.Shards = o.Shard, o.Shards
+	info.Stopped, info.Warnings = "", append([]string(nil), info.Warnings...)
+
+	// The results file: refuse to overwrite a run.
+	var (
+		file *os.File
+		bw   *bufio.Writer
+		enc  vegeta.Encoder
+	)
+	if o.Out != "" {
+		if err := os.MkdirAll(o.Out, 0o755); err != nil {
+			return nil, fmt.Errorf("creating run directory: %w", err)
+		}
+		path := filepath.Join(o.Out, ResultsFile)
+		if file, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644); err != nil {
+			if errors.Is(err, os.ErrExist) {
+				return nil, fmt.Errorf("creating results file: %s already holds a run (choose another --out)", o.Out)
+			}
+			return nil, fmt.Errorf("creating results file: %w", err)
+		}
+		defer file.Close()
+		bw = bufio.NewWriterSize(file, 256<<10)
+		enc = vegeta.NewEncoder(bw)
+		info.Results = ResultsFile
+	}
+
+	tr := newTransport(&o)
+	defer tr.base.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: o.Timeout}
+	var eng engine = vegeta.NewAttacker(
+		vegeta.Client(client),
+		vegeta.Redirects(o.Redirects),
+		vegeta.Workers(o.Workers),
+		vegeta.MaxWorkers(o.MaxWorkers),
+		vegeta.MaxBody(o.MaxBody),
+	)
+
+	progress := o.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+	warn := func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		info.Warnings = append(info.Warnings, msg)
+		if o.Live {
+			fmt.Fprint(progress, "\r\x1b[K")
+		}
+		fmt.Fprintln(progress, "warning:", msg)
+	}
+	if lim := openFilesLimit(); lim > 0 && uint64(o.MaxConnections)+64 > lim {
+		warn("open-files limit %d is below --max-connections %d: connections past it fail with \"too many open files\" (raise ulimit -n or lower --max-connections)",
+			lim, o.MaxConnections)
+	}
+
+	planned := pacer.Hits()
+	shardNote := ""
+	if o.Shards > 1 {
+		shardNote = fmt.Sprintf(" (shard %d/%d: %s of %s)", o.Shard, o.Shards, fmtCount(planned), fmtCount(curve.Requests()))
+	}
+	dest := "no results file"
+	if o.Out != "" {
+		dest = filepath.Join(o.Out, ResultsFile)
+	}
+	fmt.Fprintf(progress, "sending %s requests over %s, peak %s%s, to %s → %s\n",
+		fmtCount(curve.Requests()), scenarios.FormatDuration(curve.Duration()), fmtRate(curve.Peak()), shardNote, info.Target, dest)
+
+	// Wait for the common start instant.
+	start := o.StartAt
+	if start.IsZero() {
+		start = time.Now()
+	} else if wait := time.Until(start); wait > 0 {
+		fmt.Fprintf(progress, "waiting %s for the start at %s\n", scenarios.FormatDuration(wait.Round(time.Second)), start.Format(time.RFC3339))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			info.Start, info.End, info.Stopped = start, time.Now(), "interrupted before the start"
+			if o.Out != "" {
+				if err := writeEnd(o.Out, bw, file, &info); err != nil {
+					return nil, err
+				}
+			}
+			return &Summary{Info: &info, Planned: planned, Errors: map[string]uint64{}, Stopped: info.Stopped}, nil
+		case <-t.C:
+		}
+	}
+	info.Start = start
+	if o.Out != "" {
+		if err := scenarios.WriteRunInfo(o.Out, &info); err != nil {
+			return nil, fmt.Errorf("writing run.json: %w", err)
+		}
+	}
+
+	stop := make(chan struct{})
+	pacer.Offset = time.Since(start)
+	results := eng.Attack(tgt.Next, stoppablePacer{Pacer: pacer, stop: stop}, 0, "")
+
+	st := newStats(start, o.Abort)
+	if o.NoAbort {
+		st.rules = nil
+	}
+	sum := &Summary{Info: &info, Planned: planned}
+	var (
+		stopping                bool
+		writeErr                error
+		grace                   <-chan time.Time
+		done                    = ctx.Done()
+		hardDone                = hard.Done()
+		abandoned               bool
+		lastPrint               time.Time
+		capSeconds              int
+		connCapSecs             int
+		behindSecs              int
+		warnedBehind, warnedCap bool
+		lastSecond              int64 = -1
+		sentHist                []sentSample
+	)
+	stopOnce := func(why string) {
+		if stopping {
+			return
+		}
+		stopping = true
+		if sum.Stopped == "" {
+			sum.Stopped = why
+		}
+		close(stop)
+		eng.Stop()
+		grace = time.After(o.Timeout + 2*time.Second)
+	}
+	ticker := time.NewTicker(250 * time.Millisecond)
+	defer ticker.Stop()
+
+	handle := func(r *vegeta.Result) {
+		if b, ok := tr.takeBytes(r.Seq); ok {
+			r.BytesIn = b
+		}
+		if !o.KeepHeaders {
+			r.Headers = nil
+		}
+		if enc != nil && writeErr == nil {
+			if err := enc.Encode(r); err != nil {
+				writeErr = err
+				stopOnce("results file: " + err.Error())
+			}
+		}
+		var lag time.Duration
+		if due, ok := pacer.Due(r.Seq); ok {
+			lag = r.Timestamp.Sub(start) - due
+		}
+		st.add(r, lag)
+		if sink != nil {
+			sink(r)
+		}
+	}
+
+loop:
+	for {
+		select {
+		case r, ok := <-results:
+			if !ok {
+				break loop
+			}
+			handle(r)
+		case <-done:
+			done = nil
+			stopOnce("interrupted")
+		case <-hardDone:
+			abandoned = true
+			if sum.Stopped == "" {
+				sum.Stopped = "interrupted"
+			}
+			break loop
+		case <-grace:
+			abandoned = true
+			break loop
+		case now := <-ticker.C:
+			el := now.Sub(start)
+			sent := tgt.Calls()
+			inflight := sent - st.n
+			sum.PeakInFlight = max(sum.PeakInFlight, inflight)
+			sentHist = appendSample(sentHist, sentSample{now, sent})
+			cur := int64(el / time.Second)
+			// Every second: generator health and abort rules.
+			if cur > lastSecond {
+				lastSecond = cur
+				if inflight >= o.MaxWorkers {
+					capSeconds++
+					if !warnedCap {
+						warnedCap = true
+						warn("requests in flight reached the worker cap (%s) at %s: sends wait for a free worker and fall behind schedule (raise --max-workers)",
+							fmtCount(o.MaxWorkers), scenarios.FormatDuration(el.Round(time.Second)))
+					}
+				}
+				if tr.open.Load() >= int64(o.MaxConnections) && inflight > uint64(o.MaxConnections) {
+					connCapSecs++
+				}
+				if _, _, _, lag := st.window(cur-1, cur); lag.n > 0 && lag.quantile(0.99) > behindLag {
+					behindSecs++
+					if !warnedBehind {
+						warnedBehind = true
+						warn("generator is falling behind schedule at %s: p99 send lag %s (CPU, worker or connection limits)",
+							scenarios.FormatDuration(el.Round(time.Second)), fmtLatency(lag.quantile(0.99)))
+					}
+				}
+				if !stopping {
+					// A second is complete once its last results can have arrived.
+					if rule := st.evaluate(int64((el - 250*time.Millisecond) / time.Second)); rule != nil {
+						sum.Aborted = rule
+						stopOnce("aborted: " + rule.String())
+						if o.Live {
+							fmt.Fprint(progress, "\r\x1b[K")
+						}
+						fmt.Fprintf(progress, "abort rule %q fired at %s: stopping\n", rule.String(), scenarios.FormatDuration(el.Round(time.Second)))
+					}
+				}
+				if bw != nil && writeErr == nil {
+					if err := bw.Flush(); err != nil {
+						writeErr = err
+						stopOnce("results file: " + err.Error())
+					}
+				}
+			}
+			if o.Live || now.Sub(lastPrint) >= 10*time.Second {
+				lastPrint = now
+				line := progressLine(el, curve, pacer, st, sentHist, inflight, behindSecs > 0 && warnedBehind, inflight >= o.MaxWorkers, stopping)
+				if o.Live {
+					fmt.Fprint(progress, "\r\x1b[K"+line)
+				} else {
+					fmt.Fprintln(progress, line)
+				}
+			}
+		}
+	}
+	if abandoned {
+		tr.kill()
+		go func() {
+			for range results {
+			}
+		}()
+	}
+	end := time.Now()
+	if o.Live {
+		fmt.Fprintln(progress)
+	}
+
+	sum.Sent = tgt.Calls()
+	sum.Results = st.n
+	sum.OK = st.ok
+	sum.Errors = st.errors
+	sum.Latency = quantiles(&st.lat)
+	sum.Lag = quantiles(&st.lag)
+	sum.BytesIn, sum.BytesOut = st.bytesIn, st.bytesOut
+	sum.Elapsed = end.Sub(start)
+	sum.PeakConns = tr.peak.Load()
+	if abandoned && sum.Sent > sum.Results {
+		warn("stopped at once: %s requests in flight were abandoned and not recorded", fmtCount(sum.Sent-sum.Results))
+	}
+	if sum.Lag.P99 > behindLag {
+		warn("generator fell behind schedule: p99 send lag %s, max %s, %d s behind (the target saw a lighter load than the curve)",
+			fmtLatency(sum.Lag.P99), fmtLatency(sum.Lag.Max), behindSecs)
+	}
+	if capSeconds > 0 {
+		warn("requests in flight were at the worker cap (%s) for %d s", fmtCount(o.MaxWorkers), capSeconds)
+	}
+	if connCapSecs > 0 {
+		warn("connections were at --max-connections (%s) for %d s: requests queued in the generator for a connection, so their latency includes that wait",
+			fmtCount(o.MaxConnections), connCapSecs)
+	}
+	if n := st.errors[scenarios.ErrFDLimit] + st.errors[scenarios.ErrNoPorts]; n > 0 {
+		warn("%s requests failed inside the generator (out of file descriptors or local ports): raise ulimit -n, keep keep-alive on, or lower --max-connections", fmtCount(n))
+	}
+	sum.Warnings = info.Warnings
+	info.Stopped = sum.Stopped
+	info.End = end
+	if o.Out != "" {
+		if err := writeEnd(o.Out, bw, file, &info); err != nil {
+			return sum, err
+		}
+	}
+	if writeErr != nil {
+		return sum, fmt.Errorf("writing results to %s: %w", filepath.Join(o.Out, ResultsFile), writeErr)
+	}
+	return sum, nil
+}
+
+// writeEnd flushes and syncs the results file and rewrites run.json.
+func writeEnd(dir string, bw *bufio.Writer, f *os.File, info *scenarios.RunInfo) error {
+	var errs []error
+	if bw != nil {
+		if err := bw.Flush(); err != nil {
+			errs = append(errs, fmt.Errorf("flushing results: %w", err))
+		}
+	}
+	if f != nil {
+		if err := f.Sync(); err != nil {
+			errs = append(errs, fmt.Errorf("syncing results: %w", err))
+		}
+	}
+	if err := scenarios.WriteRunInfo(dir, info); err != nil {
+		errs = append(errs, fmt.Errorf("writing run.json: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+type sentSample struct {
+	at   time.Time
+	sent uint64
+}
+
+// appendSample keeps about the last 2 s of samples.
+func appendSample(s []sentSample, x sentSample) []sentSample {
+	s = append(s, x)
+	i := 0
+	for i < len(s)-1 && x.at.Sub(s[i].at) > 2*time.Second {
+		i++
+	}
+	return append(s[:0], s[i:]...)
+}
+
+// progressLine is one line of live progress.
+func progressLine(el time.Duration, c *scenarios.Curve, p *CurvePacer, st *stats, sent []sentSample, inflight uint64, behind, atCap, stopping bool) string {
+	cur := int64(el / time.Second)
+	n, ok, lat, lag := st.window(cur-5, cur)
+	secs := float64(min(cur, 5))
+	if cur == 0 {
+		n, ok, lat, lag = st.window(0, 1)
+		secs = max(el.Seconds(), 0.001)
+	}
+	var sentRate float64
+	if len(sent) > 1 {
+		a, b := sent[0], sent[len(sent)-1]
+		if dt := b.at.Sub(a.at).Seconds(); dt > 0 {
+			sentRate = float64(b.sent-a.sent) / dt
+		}
+	}
+	errRatio := 0.0
+	if n > 0 {
+		errRatio = float64(n-ok) / float64(n)
+	}
+	phase := c.PhaseAt(el.Seconds())
+	if phase == "" {
+		phase = "draining"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "[%s/%s] %-14s offered %s  sent %s  ok %s  in flight %s  p99 %s  errors %.1f%%",
+		scenarios.FormatDuration(el.Round(time.Second)), scenarios.FormatDuration(c.Duration().Round(time.Second)), phase,
+		fmtRate(p.Rate(el)), fmtRate(sentRate), fmtRate(float64(ok)/secs), fmtCount(inflight), fmtLatency(lat.quantile(0.99)), 100*errRatio)
+	if q := lag.quantile(0.99); q > behindLag || behind {
+		fmt.Fprintf(&b, "  lag %s", fmtLatency(q))
+	}
+	if atCap {
+		b.WriteString("  WORKER CAP")
+	}
+	if stopping {
+		b.WriteString("  stopping…")
+	}
+	return b.String()
+}
+
+// WriteText prints the summary as a small table: what was sent, what came
+// back by kind, latency and send lag, and any warnings.
+func (s *Summary) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "  %s\t%s\n", k, v) }
+	row("planned", fmtCount(s.Planned))
+	row("sent", fmtCount(s.Sent))
+	row("results", fmtCount(s.Results))
+	if s.Results > 0 {
+		row("ok", fmt.Sprintf("%s (%.2f%%)", fmtCount(s.OK), 100*float64(s.OK)/float64(s.Results)))
+	}
+	kinds := make([]string, 0, len(s.Errors))
+	for k := range s.Errors {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(i, j int) bool {
+		if s.Errors[kinds[i]] != s.Errors[kinds[j]] {
+			return s.Errors[kinds[i]] > s.Errors[kinds[j]]
+		}
+		return kinds[i] < kinds[j]
+	})
+	for _, k := range kinds {
+		row("  "+k, fmt.Sprintf("%s (%.2f%%)", fmtCount(s.Errors[k]), 100*float64(s.Errors[k])/float64(max(s.Results, 1))))
+	}
+	q := func(x Quantiles) string {
+		return fmt.Sprintf("p50 %s  p90 %s  p99 %s  max %s", fmtLatency(x.P50), fmtLatency(x.P90), fmtLatency(x.P99), fmtLatency(x.Max))
+	}
+	row("latency", q(s.Latency))
+	row("send lag", q(s.Lag))
+	row("bytes in/out", fmt.Sprintf("%s / %s", fmtCount(s.BytesIn), fmtCount(s.BytesOut)))
+	row("peak in flight", fmtCount(s.PeakInFlight))
+	row("peak connections", fmtCount(s.PeakConns))
+	row("elapsed", s.Elapsed.Round(time.Millisecond).String())
+	if s.Stopped != "" {
+		row("stopped", s.Stopped)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, wn := range s.Warnings {
+		if _, err := fmt.Fprintln(w, "  warning:", wn); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,174 @@
+package attack
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/flashcrowd/flashcrowd/scenarios"
+)
+
+// MixTargeter hands out the scenario's endpoints in its mix, by smooth
+// weighted round-robin over the endpoints in declared order
+// (scenarios.Mix), so every window of picks holds the mix exactly. With
+// shards, shard i takes picks i, i+n, i+2n, … of the one global sequence,
+// so the shards' picks together are the single run's.
+//
+// It is safe for concurrent use; pass its Next method to vegeta as the
+// Targeter.
+type MixTargeter struct {
+	mu      sync.Mutex
+	mix     *scenarios.Mix
+	targets []vegeta.Target
+	shard   int
+	shards  int
+	primed  bool
+	calls   atomic.Uint64
+	index   []uint64 // picks per endpoint
+}
+
+// NewMixTargeter builds the targets for eps: a path is joined to base
+// (base "http://h/shop" and path "/p/1" give "http://h/shop/p/1"), a full
+// URL is used as is; header is added to every endpoint's own headers.
+func NewMixTargeter(base *url.URL, eps []scenarios.Endpoint, header http.Header, shard, shards int) (*MixTargeter, error) {
+	if len(eps) == 0 {
+		return nil, fmt.Errorf("building targets: no endpoints")
+	}
+	shards = max(shards, 1)
+	if shard < 0 || shard >= shards {
+		return nil, fmt.Errorf("building targets: shard %d of %d out of range", shard, shards)
+	}
+	m := &MixTargeter{mix: scenarios.NewMix(eps), shard: shard, shards: shards, index: make([]uint64, len(eps))}
+	for _, e := range eps {
+		u, err := EndpointURL(base, e.URL)
+		if err != nil {
+			return nil, fmt.Errorf("building targets: endpoint %q: %w", e.Name, err)
+		}
+		h := http.Header{}
+		for k, vs := range header {
+			h[k] = append([]string(nil), vs...)
+		}
+		for k, vs := range e.Header {
+			h[k] = append(h[k], vs...)
+		}
+		method := e.Method
+		if method == "" {
+			method = http.MethodGet
+		}
+		var body []byte
+		if e.Body != "" {
+			body = []byte(e.Body)
+		}
+		m.targets = append(m.targets, vegeta.Target{Method: method, URL: u, Header: h, Body: body})
+	}
+	return m, nil
+}
+
+// EndpointURL joins an endpoint's path to the target base URL; a full URL
+// is returned unchanged.
+func EndpointURL(base *url.URL, path string) (string, error) {
+	if strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://") {
+		if _, err := url.Parse(path); err != nil {
+			return "", err
+		}
+		return path, nil
+	}
+	if base == nil {
+		return "", fmt.Errorf("path %q needs a target URL", path)
+	}
+	u := strings.TrimRight(base.String(), "/") + path
+	if _, err := url.ParseRequestURI(u); err != nil {
+		return "", err
+	}
+	return u, nil
+}
+
+// Next fills t with the next target. It never fails.
+func (m *MixTargeter) Next(t *vegeta.Target) error {
+	m.mu.Lock()
+	// Shard i of n: skip to global pick i first, then take every n-th.
+	skip := m.shards
+	if !m.primed {
+		skip, m.primed = m.shard+1, true
+	}
+	var i int
+	for range skip {
+		i = m.mix.Next()
+	}
+	m.index[i]++
+	m.mu.Unlock()
+	m.calls.Add(1)
+	*t = m.targets[i]
+	return nil
+}
+
+// Targets are the targets, one per endpoint, in declared order.
+func (m *MixTargeter) Targets() []vegeta.Target { return m.targets }
+
+// Calls is the number of targets handed out: the hits started so far.
+func (m *MixTargeter) Calls() uint64 { return m.calls.Load() }
+
+// Picks is how many times each endpoint was picked so far.
+func (m *MixTargeter) Picks() []uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]uint64(nil), m.index...)
+}
+
+// ReadTargets reads a vegeta targets file, in vegeta's http format
+// ("GET https://host/path" lines, headers, "@body-file") or its json format
+// (one {"method","url","header","body"} object a line); format "" detects
+// it. Each target becomes an endpoint of weight 1, so a run sends them in
+// turn. Relative @body paths are read from the working directory, as vegeta
+// does.
+func ReadTargets(file, format string) ([]scenarios.Endpoint, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("reading targets: %w", err)
+	}
+	if format == "" {
+		format = "http"
+		if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
+			format = "json"
+		}
+	}
+	var tr vegeta.Targeter
+	switch format {
+	case "http":
+		tr = vegeta.NewHTTPTargeter(bytes.NewReader(data), nil, nil)
+	case "json":
+		tr = vegeta.NewJSONTargeter(bytes.NewReader(data), nil, nil)
+	default:
+		return nil, fmt.Errorf("reading targets %s: unknown format %q (want http or json)", file, format)
+	}
+	tgts, err := vegeta.ReadAllTargets(tr)
+	if err != nil {
+		return nil, &scenarios.Problem{File: file, Msg: fmt.Sprintf("reading %s targets: %v", format, err)}
+	}
+	var eps []scenarios.Endpoint
+	seen := map[string]int{}
+	for i, t := range tgts {
+		u, err := url.Parse(t.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, &scenarios.Problem{File: file, Field: fmt.Sprintf("target %d", i+1), Msg: fmt.Sprintf("%q is not an http(s) URL", t.URL)}
+		}
+		name := t.Method + " " + t.URL
+		if seen[name]++; seen[name] > 1 {
+			name = fmt.Sprintf("%s #%d", name, seen[name])
+		}
+		var h http.Header
+		if len(t.Header) > 0 {
+			h = t.Header
+		}
+		eps = append(eps, scenarios.Endpoint{Name: name, Method: t.Method, URL: t.URL, Header: h,
+			Body: string(t.Body), Weight: 1, Class: scenarios.ClassOf(u.Path)})
+	}
+	return eps, nil
+}
