@@ -1,0 +1,685 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/flashcrowd/flashcrowd/scenarios"
+)
+
+// Window states, from the SLO's point of view.
+const (
+	Idle     = "idle"      // no traffic offered or sent
+	Held     = "held"      // within the SLO
+	Violated = "violated"  // outside the SLO
+	Behind   = "generator" // short of the offered rate only because the generator did not send it
+)
+
+// Judged is one window's verdict and the figures behind it.
+type Judged struct {
+	Start       float64       `json:"t_s"` // seconds from t = 0
+	Offered     float64       `json:"offered_rps"`
+	Sent        float64       `json:"sent_rps"`
+	Achieved    float64       `json:"achieved_rps"` // successful responses completed, per second
+	Requests    uint64        `json:"requests"`
+	Failed      uint64        `json:"failed"`
+	ErrorRatio  float64       `json:"error_ratio"`
+	P50         time.Duration `json:"p50_ns"`
+	P90         time.Duration `json:"p90_ns"`
+	P99         time.Duration `json:"p99_ns"`
+	Max         time.Duration `json:"max_ns"`
+	LagP90      time.Duration `json:"lag_p90_ns"`
+	LagMax      time.Duration `json:"lag_max_ns"`
+	State       string        `json:"state"`
+	Why         []string      `json:"why,omitempty"` // what broke the SLO
+	GenBehind   bool          `json:"generator_behind,omitempty"`
+	GenErrors   uint64        `json:"generator_errors,omitempty"`
+	hostFailed  uint64
+	hostDivisor uint64
+}
+
+// Span is a stretch of broken windows: it starts with a run of violating
+// windows longer than the grace period and ends when the SLO has held again
+// for longer than the grace period (or at the end of the run).
+type Span struct {
+	Start      float64 `json:"start_s"`
+	End        float64 `json:"end_s"` // start of the holding stretch that ended it; -1 if it never ended
+	StartIndex int     `json:"-"`
+	EndIndex   int     `json:"-"` // index of the first window of the recovery, or len(windows)
+}
+
+// Series is one endpoint's or class's view of the run.
+type Series struct {
+	Endpoint
+	Total      Stats   `json:"-"`
+	Requests   uint64  `json:"requests"`
+	Failed     uint64  `json:"failed"`
+	ErrorRatio float64 `json:"error_ratio"`
+	P50        time.Duration
+	P99        time.Duration
+	Max        time.Duration
+	// BrokeAt is when this series first broke the SLO on its own (errors
+	// or p99), -1 if it never did; BrokeOffered is the overall offered
+	// rate then.
+	BrokeAt      float64 `json:"broke_at_s"`
+	BrokeOffered float64 `json:"broke_offered_rps"`
+	Why          []string
+	index        int // series index in Windows.Endpoints, -1 for classes
+}
+
+// PhaseRow is the phase table's row.
+type PhaseRow struct {
+	Name       string
+	Kind       string
+	Start      float64
+	Seconds    float64
+	PeakRPS    float64 // offered
+	Achieved   float64 // peak achieved
+	Requests   uint64
+	Failed     uint64
+	ErrorRatio float64
+	P50, P99   time.Duration
+	State      string // held, broke, generator, idle
+}
+
+// Analysis is a judged run.
+type Analysis struct {
+	W   *Windows
+	SLO scenarios.SLO
+	// Name is what broke or held: "The shared plan", "The target".
+	Name string
+
+	Windows []Judged
+	Spans   []Span // broken stretches; the first is the break
+
+	Broke        bool
+	BreakAt      float64 // seconds from t = 0
+	BreakOffered float64 // req/s offered in the first window of the break
+	BreakPhase   string
+	BreakInPhase float64 // seconds into BreakPhase
+	BreakWhy     []string
+
+	Capacity   float64 // highest offered rate that held before the break (or in the whole run)
+	CapacityLo float64
+	CapacityHi float64 // +Inf when the SLO held
+
+	FellBelowAt float64 // when the offered rate first fell back under CapacityLo after the break, -1 if never
+	RecoveredAt float64 // start of the first stretch that held again, -1 if never
+	Recovery    float64 // RecoveredAt − FellBelowAt (≥ 0), -1 if unknown
+
+	Endpoints []Series
+	Classes   []Series
+	First     *Series // the first endpoint to fail, nil if none did
+	FirstCls  *Series
+
+	PeakOffered    float64
+	PeakAchieved   float64
+	PeakP99        time.Duration
+	PeakP99At      float64
+	PeakErrorRatio float64 // pooled over the windows offered at least 90% of the peak rate
+	MaxErrorRatio  float64 // the worst single window
+	Total          Stats
+	Unsent         float64 // requests due by the curve but never sent
+
+	MaxLag         time.Duration
+	GenBehindAt    float64 // first window where the generator fell behind, -1 if never
+	GenBehindUntil float64
+	GenBlamed      bool // the generator fell behind at or before the break: the verdict blames it
+
+	Phases   []PhaseRow
+	Warnings []string
+	Verdict  string
+}
+
+// Tolerances of the window judgement.
+const (
+	// throughputSlack is how many requests a window may fall short of
+	// MinThroughput·offered before it counts: requests crossing window
+	// boundaries make the counts of small windows jitter by one or two.
+	throughputSlack = 2
+	// genShortfall is the fraction of the offered requests a window may
+	// not send before the generator counts as behind.
+	genShortfall = 0.10
+	// genLag is the send lag (p90) beyond which the generator counts as
+	// behind its schedule.
+	genLag = 250 * time.Millisecond
+)
+
+// Analyze judges every window against slo and finds the break point,
+// capacity, recovery, first failing endpoint and the rest of the verdict.
+func Analyze(ws *Windows, slo scenarios.SLO) *Analysis {
+	a := &Analysis{W: ws, SLO: slo, BreakAt: -1, FellBelowAt: -1, RecoveredAt: -1, Recovery: -1, GenBehindAt: -1, GenBehindUntil: -1}
+	a.Name = subject(ws.Info)
+	a.judgeWindows()
+	a.Spans = spans(ws, a.Windows, slo.Grace, func(i int) string { return a.Windows[i].State })
+	a.totals()
+	a.findBreak()
+	a.findRecovery()
+	a.series()
+	a.generator()
+	a.phases()
+	a.warnings()
+	a.Verdict = a.verdict()
+	return a
+}
+
+func subject(info *scenarios.RunInfo) string {
+	switch {
+	case info == nil:
+		return "The target"
+	case info.Plan != "":
+		return "The " + info.Plan + " plan"
+	}
+	return "The host"
+}
+
+func (a *Analysis) judgeWindows() {
+	ws, slo := a.W, a.SLO
+	width := ws.Width.Seconds()
+	stoppedAt := math.Inf(1)
+	if ws.Info != nil && ws.Info.Stopped != "" && !ws.Info.End.IsZero() {
+		stoppedAt = ws.Info.End.Sub(ws.Info.Start).Seconds()
+	}
+	a.Windows = make([]Judged, len(ws.W))
+	for i := range ws.W {
+		w := &ws.W[i]
+		s := &w.Total
+		j := &a.Windows[i]
+		j.Start = ws.StartSec(i)
+		j.Offered = w.Offered / width
+		j.Sent = float64(s.Requests) / width
+		j.Achieved = float64(s.DoneOK) / width
+		j.Requests, j.Failed, j.ErrorRatio = s.Requests, s.Failed(), s.ErrorRatio()
+		j.P50, j.P90, j.P99, j.Max = s.Latency.Quantile(.5), s.Latency.Quantile(.9), s.Latency.Quantile(.99), s.Latency.Quantile(1)
+		j.LagP90, j.LagMax = w.Lag.Quantile(.9), w.Lag.Quantile(1)
+		j.GenErrors = s.Errors[Generator]
+		// Failures of the generator (out of ports or files) are not the
+		// host's: leave them out of its error ratio.
+		j.hostFailed, j.hostDivisor = j.Failed-j.GenErrors, j.Requests-j.GenErrors
+		cut := j.Start+width > stoppedAt // the run was stopped in or before this window
+		short := ws.Info != nil && !cut && w.Offered >= 1 && float64(s.Requests) < (1-genShortfall)*w.Offered-throughputSlack
+		j.GenBehind = short || j.LagP90 > genLag || j.GenErrors > 0 && j.GenErrors*20 >= s.Requests
+		if s.Requests == 0 && w.Offered < 1 {
+			j.State = Idle
+			continue
+		}
+		if cut && s.Requests == 0 {
+			j.State = Idle
+			continue
+		}
+		if j.hostDivisor > 0 {
+			if er := float64(j.hostFailed) / float64(j.hostDivisor); er > slo.MaxErrorRatio {
+				j.Why = append(j.Why, fmt.Sprintf("errors %s > %s", pct(er), pct(slo.MaxErrorRatio)))
+			}
+		}
+		if slo.P99 > 0 && j.P99 > slo.P99 && s.Requests > 0 {
+			j.Why = append(j.Why, fmt.Sprintf("p99 %s > %s", fmtLatency(j.P99), fmtLatency(slo.P99)))
+		}
+		throughputShort := false
+		if slo.MinThroughput > 0 && w.Offered >= 1 && !cut {
+			if float64(s.DoneOK) < slo.MinThroughput*w.Offered-throughputSlack {
+				throughputShort = true
+			}
+		}
+		switch {
+		case len(j.Why) == 0 && throughputShort && j.GenBehind:
+			j.State = Behind
+			j.Why = append(j.Why, fmt.Sprintf("sent %s of the offered rate", pct(float64(s.Requests)/w.Offered)))
+		case throughputShort:
+			j.Why = append(j.Why, fmt.Sprintf("achieved %s < %s of offered", pct(float64(s.DoneOK)/w.Offered), pct(slo.MinThroughput)))
+			j.State = Violated
+		case len(j.Why) > 0:
+			j.State = Violated
+		default:
+			j.State = Held
+		}
+	}
+}
+
+// spans finds the broken stretches: a run of violated windows longer than
+// grace starts one; holding for longer than grace ends it. Idle and
+// generator-only windows neither start nor end a stretch.
+func spans(ws *Windows, js []Judged, grace time.Duration, state func(i int) string) []Span {
+	width := ws.Width.Seconds()
+	g := grace.Seconds()
+	var out []Span
+	broken := false
+	runStart, runLen := -1, 0.0 // current run of violated (or, when broken, held) windows
+	for i := range js {
+		st := state(i)
+		if st == Idle || st == Behind {
+			continue
+		}
+		if !broken {
+			if st == Violated {
+				if runStart < 0 {
+					runStart, runLen = i, 0
+				}
+				runLen += width
+				if runLen > g+1e-9 {
+					broken = true
+					out = append(out, Span{Start: js[runStart].Start, End: -1, StartIndex: runStart, EndIndex: len(js)})
+					runStart = -1
+				}
+			} else {
+				runStart = -1
+			}
+			continue
+		}
+		if st == Held {
+			if runStart < 0 {
+				runStart, runLen = i, 0
+			}
+			runLen += width
+			if runLen > g+1e-9 || i == len(js)-1 {
+				broken = false
+				out[len(out)-1].End, out[len(out)-1].EndIndex = js[runStart].Start, runStart
+				runStart = -1
+			}
+		} else {
+			runStart = -1
+		}
+	}
+	// A stretch that was holding at the very end of the run has recovered.
+	if broken && runStart >= 0 {
+		out[len(out)-1].End, out[len(out)-1].EndIndex = js[runStart].Start, runStart
+	}
+	return out
+}
+
+func (a *Analysis) totals() {
+	ws := a.W
+	a.Total = ws.Sum(-1)
+	var offered float64
+	for i, j := range a.Windows {
+		offered += ws.W[i].Offered
+		a.PeakOffered = max(a.PeakOffered, j.Offered)
+		a.PeakAchieved = max(a.PeakAchieved, j.Achieved)
+		if j.State != Idle && j.P99 > a.PeakP99 {
+			a.PeakP99, a.PeakP99At = j.P99, j.Start
+		}
+		if j.Requests > 0 {
+			a.MaxErrorRatio = max(a.MaxErrorRatio, j.ErrorRatio)
+		}
+		a.MaxLag = max(a.MaxLag, j.LagMax)
+	}
+	if ws.Info != nil {
+		a.Unsent = max(0, math.Round(offered-float64(a.Total.Requests)))
+	}
+	var peak Stats
+	for i, j := range a.Windows {
+		if j.Offered >= 0.9*a.PeakOffered && a.PeakOffered > 0 {
+			peak.Requests += ws.W[i].Total.Requests
+			peak.OK += ws.W[i].Total.OK
+		}
+	}
+	a.PeakErrorRatio = peak.ErrorRatio()
+}
+
+func (a *Analysis) findBreak() {
+	js := a.Windows
+	end := len(js)
+	if len(a.Spans) > 0 {
+		sp := a.Spans[0]
+		a.Broke = true
+		end = sp.StartIndex
+		a.BreakAt = sp.Start
+		a.BreakOffered = js[sp.StartIndex].Offered
+		a.BreakWhy = js[sp.StartIndex].Why
+		if info := a.W.Info; info != nil {
+			a.BreakPhase = info.Scenario.Curve.PhaseAt(a.BreakAt)
+			for _, p := range info.Scenario.Curve.Spans() {
+				if p.Name == a.BreakPhase && a.BreakAt >= p.Start-1e-9 {
+					a.BreakInPhase = a.BreakAt - p.Start
+				}
+			}
+		}
+	}
+	for i := 0; i < end; i++ {
+		if js[i].State == Held {
+			a.Capacity = max(a.Capacity, js[i].Offered)
+		}
+	}
+	if !a.Broke {
+		a.CapacityLo, a.CapacityHi = a.Capacity, math.Inf(1)
+		return
+	}
+	// The band runs from the last good to the first bad offered rate. A
+	// host with a queue holds a little past its capacity while the queue
+	// fills, so the rate it actually served while broken (the mean of the
+	// break's first windows: a saturated host serves its capacity) lowers
+	// the band's bottom when it is lower.
+	sp := a.Spans[0]
+	var served float64
+	n := 0
+	for i := sp.StartIndex; i < sp.EndIndex && i < len(js) && float64(n)*a.W.Width.Seconds() <= a.SLO.Grace.Seconds(); i++ {
+		if js[i].State == Violated {
+			served += js[i].Achieved
+			n++
+		}
+	}
+	if n > 0 {
+		served /= float64(n)
+	}
+	lastGood := 0.0
+	for i := sp.StartIndex - 1; i >= 0; i-- {
+		if js[i].State == Held {
+			lastGood = js[i].Offered
+			break
+		}
+	}
+	lo := lastGood
+	if n > 0 && served < lo {
+		lo = served
+	}
+	a.CapacityLo = min(lo, a.BreakOffered)
+	a.CapacityHi = max(a.BreakOffered, a.Capacity)
+	if a.Capacity == 0 {
+		a.CapacityLo = 0
+	}
+}
+
+func (a *Analysis) findRecovery() {
+	if !a.Broke {
+		return
+	}
+	sp := a.Spans[0]
+	js := a.Windows
+	for i := sp.StartIndex; i < len(js); i++ {
+		if js[i].Offered < a.CapacityLo || a.CapacityLo == 0 && js[i].Offered < a.BreakOffered {
+			a.FellBelowAt = js[i].Start
+			break
+		}
+	}
+	if sp.End >= 0 {
+		a.RecoveredAt = sp.End
+	}
+	if a.FellBelowAt >= 0 && a.RecoveredAt >= 0 {
+		a.Recovery = max(0, a.RecoveredAt-a.FellBelowAt)
+	}
+}
+
+// series builds the per-endpoint and per-class views and finds which broke
+// first.
+func (a *Analysis) series() {
+	ws := a.W
+	for i, e := range ws.Endpoints {
+		s := a.judgeSeries(e, func(w *Window) *Stats {
+			if i < len(w.Endpoints) {
+				return &w.Endpoints[i]
+			}
+			return nil
+		})
+		s.index = i
+		a.Endpoints = append(a.Endpoints, s)
+	}
+	for _, c := range scenarios.Classes {
+		var has bool
+		for _, e := range ws.Endpoints {
+			has = has || e.Class == c
+		}
+		if !has {
+			continue
+		}
+		var tmp Stats
+		s := a.judgeSeries(Endpoint{Name: string(c), Class: c}, func(w *Window) *Stats {
+			tmp = Stats{}
+			for k := range w.Endpoints {
+				if ws.Endpoints[k].Class == c {
+					tmp.Merge(&w.Endpoints[k])
+				}
+			}
+			return &tmp
+		})
+		s.index = -1
+		a.Classes = append(a.Classes, s)
+	}
+	a.First = firstBroken(a.Endpoints)
+	a.FirstCls = firstBroken(a.Classes)
+}
+
+func firstBroken(ss []Series) *Series {
+	var first *Series
+	for i := range ss {
+		s := &ss[i]
+		if s.BrokeAt < 0 || s.Requests == 0 {
+			continue
+		}
+		if first == nil || s.BrokeAt < first.BrokeAt || s.BrokeAt == first.BrokeAt && s.ErrorRatio > first.ErrorRatio {
+			first = s
+		}
+	}
+	return first
+}
+
+// judgeSeries judges one series window by window on errors and p99 (the
+// offered rate is known only for the whole mix).
+func (a *Analysis) judgeSeries(e Endpoint, get func(*Window) *Stats) Series {
+	ws := a.W
+	s := Series{Endpoint: e, BrokeAt: -1}
+	states := make([]string, len(ws.W))
+	why := make([][]string, len(ws.W))
+	for i := range ws.W {
+		st := get(&ws.W[i])
+		if st == nil || st.Requests == 0 {
+			states[i] = Idle
+			continue
+		}
+		s.Total.Merge(st)
+		host := st.Requests - st.Errors[Generator]
+		states[i] = Held
+		if host > 0 {
+			if er := float64(st.Failed()-st.Errors[Generator]) / float64(host); er > a.SLO.MaxErrorRatio {
+				states[i] = Violated
+				why[i] = append(why[i], fmt.Sprintf("errors %s", pct(er)))
+			}
+		}
+		if p := st.Latency.Quantile(.99); a.SLO.P99 > 0 && p > a.SLO.P99 {
+			states[i] = Violated
+			why[i] = append(why[i], fmt.Sprintf("p99 %s", fmtLatency(p)))
+		}
+	}
+	sp := spans(ws, a.Windows, a.SLO.Grace, func(i int) string { return states[i] })
+	if len(sp) > 0 {
+		s.BrokeAt = sp[0].Start
+		s.BrokeOffered = a.Windows[sp[0].StartIndex].Offered
+		s.Why = why[sp[0].StartIndex]
+	}
+	s.Requests, s.Failed, s.ErrorRatio = s.Total.Requests, s.Total.Failed(), s.Total.ErrorRatio()
+	s.P50, s.P99, s.Max = s.Total.Latency.Quantile(.5), s.Total.Latency.Quantile(.99), s.Total.Latency.Quantile(1)
+	return s
+}
+
+func (a *Analysis) generator() {
+	for _, j := range a.Windows {
+		if j.GenBehind && j.State != Idle {
+			if a.GenBehindAt < 0 {
+				a.GenBehindAt = j.Start
+			}
+			a.GenBehindUntil = j.Start + a.W.Width.Seconds()
+		}
+	}
+	if a.GenBehindAt < 0 {
+		return
+	}
+	// The generator is to blame when it fell behind at or before the
+	// break (so what looked like the host failing may be the generator
+	// not keeping up, and latencies from then on are understated), or
+	// when it fell behind and the host never broke.
+	a.GenBlamed = !a.Broke || a.GenBehindAt <= a.BreakAt+a.W.Width.Seconds()/2
+}
+
+func (a *Analysis) phases() {
+	ws := a.W
+	width := ws.Width.Seconds()
+	type span struct {
+		name, kind     string
+		start, seconds float64
+	}
+	var ps []span
+	if ws.Info != nil {
+		for _, p := range ws.Info.Scenario.Curve.Spans() {
+			ps = append(ps, span{p.Name, p.Kind, p.Start, p.Seconds})
+		}
+	}
+	if len(ps) == 0 && len(a.Windows) > 0 {
+		ps = []span{{"whole run", "", 0, a.Windows[len(a.Windows)-1].Start + width}}
+	}
+	for pi, p := range ps {
+		row := PhaseRow{Name: p.name, Kind: p.kind, Start: p.start, Seconds: p.seconds, State: Idle}
+		var st Stats
+		endT := p.start + p.seconds
+		if pi == len(ps)-1 {
+			endT = math.Inf(1) // the tail after the curve ends belongs to the last phase
+		}
+		for i, j := range a.Windows {
+			mid := j.Start + width/2
+			if mid < p.start || mid >= endT {
+				continue
+			}
+			st.Merge(&ws.W[i].Total)
+			row.PeakRPS = max(row.PeakRPS, j.Offered)
+			row.Achieved = max(row.Achieved, j.Achieved)
+			switch {
+			case a.inSpan(i):
+				row.State = "broke"
+			case j.State == Behind && row.State != "broke":
+				row.State = Behind
+			case j.State != Idle && row.State == Idle:
+				row.State = Held
+			}
+		}
+		row.Requests, row.Failed, row.ErrorRatio = st.Requests, st.Failed(), st.ErrorRatio()
+		row.P50, row.P99 = st.Latency.Quantile(.5), st.Latency.Quantile(.99)
+		a.Phases = append(a.Phases, row)
+	}
+}
+
+func (a *Analysis) inSpan(i int) bool {
+	for _, s := range a.Spans {
+		if i >= s.StartIndex && i < s.EndIndex {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *Analysis) warnings() {
+	ws := a.W
+	a.Warnings = append(a.Warnings, ws.Warnings...)
+	if ws.Dropped > 0 {
+		a.Warnings = append(a.Warnings, fmt.Sprintf("%s results had timestamps too far from the rest to window and were left out", num(float64(ws.Dropped))))
+	}
+	if a.GenBehindAt >= 0 {
+		a.Warnings = append(a.Warnings, fmt.Sprintf("the generator fell behind its schedule between %s and %s (sends lagged up to %s%s): rates there are below what the curve asked for and latencies are understated",
+			fmtSec(a.GenBehindAt), fmtSec(a.GenBehindUntil), fmtLatency(a.MaxLag), a.unsentNote()))
+	}
+	if g := a.Total.Errors[Generator]; g > 0 {
+		a.Warnings = append(a.Warnings, fmt.Sprintf("%s requests failed in the generator itself (out of file descriptors or local ports)", num(float64(g))))
+	}
+	if ws.Info != nil && ws.Info.Stopped != "" {
+		a.Warnings = append(a.Warnings, "the run stopped early: "+ws.Info.Stopped)
+	}
+	if ws.Info != nil {
+		for _, w := range ws.Info.Warnings {
+			a.Warnings = append(a.Warnings, w)
+		}
+	}
+	if a.Total.Requests == 0 {
+		a.Warnings = append(a.Warnings, "no results to report")
+	}
+	if ws.Info != nil && ws.Info.Shards > 1 && len(ws.Shards) < ws.Info.Shards {
+		a.Warnings = append(a.Warnings, fmt.Sprintf("only %d of %d shards' results were given: figures cover those shards", len(ws.Shards), ws.Info.Shards))
+	}
+}
+
+func (a *Analysis) unsentNote() string {
+	if a.Unsent >= 1 {
+		return fmt.Sprintf("; %s requests never sent", num(a.Unsent))
+	}
+	return ""
+}
+
+// verdict is the one-sentence answer.
+func (a *Analysis) verdict() string {
+	if a.Total.Requests == 0 {
+		return a.Name + " was not tested: there are no results."
+	}
+	var b strings.Builder
+	if a.GenBlamed {
+		fmt.Fprintf(&b, "The generator fell behind its schedule %s into the run (sends lagged up to %s%s), so this run cannot say where %s breaks",
+			fmtSec(a.GenBehindAt), fmtLatency(a.MaxLag), a.unsentNote(), strings.ToLower(a.Name[:1])+a.Name[1:])
+		if a.Broke {
+			fmt.Fprintf(&b, "; the SLO failed from %s at %s offered (%s)", fmtSec(a.BreakAt), rps(a.BreakOffered), strings.Join(a.BreakWhy, ", "))
+		} else {
+			fmt.Fprintf(&b, "; up to then it held at up to %s", rps(a.Capacity))
+		}
+		b.WriteString(": rerun with more workers or shards.")
+		return b.String()
+	}
+	if !a.Broke {
+		fmt.Fprintf(&b, "%s held the SLO through the whole curve: peak %s, p99 ≤ %s", a.Name, rps(a.PeakOffered), fmtLatency(a.PeakP99))
+		if a.MaxErrorRatio > 0 {
+			fmt.Fprintf(&b, ", errors ≤ %s", pct(a.MaxErrorRatio))
+		}
+		b.WriteString(".")
+		return b.String()
+	}
+	when := fmtSec(a.BreakAt) + " into the run"
+	if a.BreakPhase != "" {
+		when = fmtSec(a.BreakInPhase) + " into the " + a.BreakPhase
+	}
+	if a.Capacity == 0 {
+		fmt.Fprintf(&b, "%s failed the SLO from the start (%s, at %s)", a.Name, strings.Join(a.BreakWhy, ", "), rps(a.BreakOffered))
+	} else {
+		fmt.Fprintf(&b, "%s broke %s at %s (capacity %s)", a.Name, when, rps(a.BreakOffered), a.bandText())
+	}
+	if a.First != nil {
+		if a.FirstCls != nil && a.FirstCls.Class != a.First.Class || len(a.Endpoints) == 1 {
+			fmt.Fprintf(&b, "; %s failed first", a.First.Name)
+		} else {
+			fmt.Fprintf(&b, "; %s failed first", a.First.Name)
+		}
+	}
+	fmt.Fprintf(&b, "; p99 peaked at %s; %s of requests failed at the peak", fmtLatency(a.PeakP99), pct(a.PeakErrorRatio))
+	switch {
+	case a.RecoveredAt >= 0 && a.FellBelowAt >= 0 && a.RecoveredAt <= a.FellBelowAt:
+		fmt.Fprintf(&b, "; it recovered at %s, while traffic was still above capacity", fmtSec(a.RecoveredAt))
+	case a.Recovery >= 0:
+		fmt.Fprintf(&b, "; it recovered %s after traffic fell below capacity", fmtSec(a.Recovery))
+	case a.FellBelowAt < 0:
+		b.WriteString("; traffic never fell back below capacity")
+	default:
+		fmt.Fprintf(&b, "; it had not recovered by the end, %s after traffic fell below capacity", fmtSec(a.W.StartSec(len(a.W.W)-1)+a.W.Width.Seconds()-a.FellBelowAt))
+	}
+	b.WriteString(".")
+	if a.GenBehindAt >= 0 {
+		fmt.Fprintf(&b, " The generator fell behind later, from %s: figures after that understate the load.", fmtSec(a.GenBehindAt))
+	}
+	return b.String()
+}
+
+// bandText prints the capacity band: "1,120–1,180 req/s".
+func (a *Analysis) bandText() string {
+	if math.IsInf(a.CapacityHi, 1) {
+		return "at least " + rps(a.CapacityLo)
+	}
+	lo, hi := math.Round(a.CapacityLo), math.Round(a.CapacityHi)
+	if lo == hi {
+		return rps(a.CapacityLo)
+	}
+	return num(lo) + "–" + rps(hi)
+}
+
+// SLOHeld reports whether the SLO held over the whole run.
+func (a *Analysis) SLOHeld() bool { return !a.Broke && a.Total.Requests > 0 }
+
+// Judgement of a window by time, for plots: index of the window starting at
+// or before t.
+func (a *Analysis) windowAt(t float64) int {
+	i := sort.Search(len(a.Windows), func(i int) bool { return a.Windows[i].Start > t })
+	return max(i-1, 0)
+}

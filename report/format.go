@@ -1,0 +1,100 @@
+package report
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// num prints x rounded to an integer with thousands separators: 1,180.
+func num(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "∞"
+	}
+	s := strconv.FormatFloat(math.Abs(math.Round(x)), 'f', 0, 64)
+	var b strings.Builder
+	if x < 0 && math.Round(x) != 0 {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// rate prints a rate in req/s with the precision that reads: 1,180, 42, 2.5, 0.03.
+func rate(r float64) string {
+	switch {
+	case r >= 100 || r == 0:
+		return num(r)
+	case r >= 10:
+		return strconv.FormatFloat(math.Round(r), 'f', -1, 64)
+	case r >= 1:
+		return strconv.FormatFloat(math.Round(r*10)/10, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(r, 'g', 2, 64)
+}
+
+// rps prints a rate with its unit: "1,180 req/s".
+func rps(r float64) string { return rate(r) + " req/s" }
+
+// pct prints a ratio as a percentage: 12%, 1.2%, 0.04%.
+func pct(x float64) string {
+	p := x * 100
+	switch {
+	case p == 0:
+		return "0%"
+	case p >= 10:
+		return strconv.FormatFloat(math.Round(p), 'f', -1, 64) + "%"
+	case p >= 1:
+		return strconv.FormatFloat(math.Round(p*10)/10, 'f', -1, 64) + "%"
+	}
+	return strconv.FormatFloat(p, 'g', 1, 64) + "%"
+}
+
+// fmtLatency prints a latency: 0.4 ms, 310 ms, 4.2 s, 1 m 30 s.
+func fmtLatency(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0 ms"
+	case d < time.Millisecond:
+		return strconv.FormatFloat(float64(d)/1e6, 'g', 1, 64) + " ms"
+	case d < 10*time.Millisecond:
+		return strconv.FormatFloat(math.Round(float64(d)/1e5)/10, 'f', -1, 64) + " ms"
+	case d < time.Second:
+		return strconv.FormatFloat(math.Round(float64(d)/1e6), 'f', -1, 64) + " ms"
+	case d < 10*time.Second:
+		return strconv.FormatFloat(math.Round(d.Seconds()*10)/10, 'f', -1, 64) + " s"
+	}
+	return fmtSec(d.Seconds())
+}
+
+// fmtSec prints seconds as a span of time: 41 s, 2 m 10 s, 1 h 5 m.
+func fmtSec(s float64) string {
+	if s < 0 {
+		return "-" + fmtSec(-s)
+	}
+	if s < 10 {
+		return strconv.FormatFloat(math.Round(s*10)/10, 'f', -1, 64) + " s"
+	}
+	t := int64(math.Round(s))
+	h, m, sec := t/3600, t/60%60, t%60
+	switch {
+	case h > 0 && m > 0:
+		return strconv.FormatInt(h, 10) + " h " + strconv.FormatInt(m, 10) + " m"
+	case h > 0:
+		return strconv.FormatInt(h, 10) + " h"
+	case m > 0 && sec > 0:
+		return strconv.FormatInt(m, 10) + " m " + strconv.FormatInt(sec, 10) + " s"
+	case m > 0:
+		return strconv.FormatInt(m, 10) + " m"
+	}
+	return strconv.FormatInt(sec, 10) + " s"
+}
+
+// ms is a duration in milliseconds, for JSON.
+func ms(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }

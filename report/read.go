@@ -1,0 +1,369 @@
+package report
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/flashcrowd/flashcrowd/scenarios"
+)
+
+// WindowsFile is the name of the saved windows in a run directory.
+const WindowsFile = "windows.json.gz"
+
+// windowsFormat names the saved windows' format, for future changes.
+const windowsFormat = "flashcrowd-windows/1"
+
+// Format is a results file encoding.
+type Format string
+
+// The encodings vegeta writes.
+const (
+	Gob  Format = "gob"
+	JSON Format = "json"
+	CSV  Format = "csv"
+)
+
+// detect guesses a results file's encoding from its first byte: vegeta's
+// JSON lines start with '{', its CSV with a decimal timestamp, and gob with
+// a message length that is neither.
+func detect(br *bufio.Reader) (Format, error) {
+	b, err := br.Peek(1)
+	if err != nil {
+		return "", err
+	}
+	switch c := b[0]; {
+	case c == '{':
+		return JSON, nil
+	case c >= '0' && c <= '9' || c == '-':
+		return CSV, nil
+	}
+	return Gob, nil
+}
+
+// ReadFiles streams vegeta results files (gob, json or csv, detected) into
+// f, one result at a time. Files are shards of one run, or files of one
+// plain attack: when a file's directory holds a run.json for another shard
+// of f's run, that shard's schedule is used for its send lag. A file cut
+// short (a run killed mid-write) keeps every result up to the cut, with a
+// warning on warn; a corrupt file is an error naming it and the record.
+func ReadFiles(paths []string, f *Folder, warn io.Writer) error {
+	for _, p := range paths {
+		info := f.info
+		if info != nil {
+			if ri, err := scenarios.ReadRunInfo(filepath.Dir(p)); err == nil && ri.Start.Equal(info.Start) {
+				info = ri
+			}
+		}
+		if info == f.info && len(paths) == 1 {
+			if err := readFile(p, f, warn); err != nil {
+				return err
+			}
+			continue
+		}
+		g := NewFolder(info, f.width)
+		if err := readFile(p, g, warn); err != nil {
+			return err
+		}
+		if err := f.Merge(g); err != nil {
+			return fmt.Errorf("merging %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+func readFile(path string, f *Folder, warn io.Writer) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("reading results: %w", err)
+	}
+	defer fh.Close()
+	f.sources = append(f.sources, path)
+	br := bufio.NewReaderSize(fh, 1<<16)
+	format, err := detect(br)
+	if err == io.EOF {
+		f.Warn("%s is empty", path)
+		fmt.Fprintf(warn, "warning: %s is empty\n", path)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
+	var dec vegeta.Decoder
+	switch format {
+	case JSON:
+		dec = vegeta.NewJSONDecoder(br)
+	case CSV:
+		dec = vegeta.NewCSVDecoder(br)
+	default:
+		dec = vegeta.NewDecoder(br)
+	}
+	var r vegeta.Result
+	for n := 1; ; n++ {
+		// gob leaves the fields a record omits (its zero values) as they
+		// were: start from a clean result every time.
+		r = vegeta.Result{}
+		err := dec.Decode(&r)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			cut := errors.Is(err, io.ErrUnexpectedEOF)
+			if !cut && format != Gob {
+				// A damaged last record is a cut too; one in the middle
+				// is corruption.
+				var next vegeta.Result
+				cut = dec.Decode(&next) == io.EOF
+			}
+			if cut {
+				msg := fmt.Sprintf("%s is cut short after %d results (%v): reporting those", path, n-1, err)
+				f.Warn("%s", msg)
+				fmt.Fprintf(warn, "warning: %s\n", msg)
+				break
+			}
+			return &scenarios.Problem{File: path, Line: lineOf(format, n), Field: fmt.Sprintf("result %d", n),
+				Msg: fmt.Sprintf("not a vegeta %s result: %v", format, err)}
+		}
+		if r.Timestamp.IsZero() {
+			return &scenarios.Problem{File: path, Line: lineOf(format, n), Field: fmt.Sprintf("result %d: timestamp", n),
+				Msg: "missing: not a vegeta results file?"}
+		}
+		f.Add(&r)
+	}
+	if format == JSON {
+		if st, err := fh.Stat(); err == nil && st.Size() > 0 {
+			var last [1]byte
+			if _, err := fh.ReadAt(last[:], st.Size()-1); err == nil && last[0] != '\n' {
+				msg := fmt.Sprintf("%s ends in an incomplete line: ignored it", path)
+				f.Warn("%s", msg)
+				fmt.Fprintf(warn, "warning: %s\n", msg)
+			}
+		}
+	}
+	return nil
+}
+
+// lineOf is the line of the n-th record in text formats, 0 for gob.
+func lineOf(f Format, n int) int {
+	if f == Gob {
+		return 0
+	}
+	return n
+}
+
+// savedWindows is the windows file's layout.
+type savedWindows struct {
+	Format string `json:"format"`
+	*Windows
+}
+
+// Save writes the folded windows to dir/windows.json.gz (atomically), so
+// that a report can be re-rendered, with any SLO, without the raw results.
+func (f *Folder) Save(dir string) error { return f.Windows().Save(dir) }
+
+// Save writes ws to dir/windows.json.gz atomically.
+func (ws *Windows) Save(dir string) error {
+	tmp, err := os.CreateTemp(dir, WindowsFile+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("saving windows: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	zw := gzip.NewWriter(tmp)
+	bw := bufio.NewWriter(zw)
+	if err := json.NewEncoder(bw).Encode(savedWindows{Format: windowsFormat, Windows: ws}); err != nil {
+		tmp.Close()
+		return fmt.Errorf("saving windows: %w", err)
+	}
+	if err := errors.Join(bw.Flush(), zw.Close(), tmp.Close()); err != nil {
+		return fmt.Errorf("saving windows: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, WindowsFile)); err != nil {
+		return fmt.Errorf("saving windows: %w", err)
+	}
+	return nil
+}
+
+// LoadWindows reads the windows saved in run directory dir.
+func LoadWindows(dir string) (*Windows, error) {
+	path := filepath.Join(dir, WindowsFile)
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	zr, err := gzip.NewReader(bufio.NewReader(fh))
+	if err != nil {
+		return nil, &scenarios.Problem{File: path, Msg: fmt.Sprintf("not a gzip file: %v", err)}
+	}
+	var s savedWindows
+	s.Windows = &Windows{}
+	if err := json.NewDecoder(zr).Decode(&s); err != nil {
+		return nil, &scenarios.Problem{File: path, Msg: fmt.Sprintf("reading windows: %v", err)}
+	}
+	if s.Format != windowsFormat {
+		return nil, &scenarios.Problem{File: path, Field: "format", Msg: fmt.Sprintf("%q is not %q", s.Format, windowsFormat)}
+	}
+	ws := s.Windows
+	if ws.Width <= 0 {
+		return nil, &scenarios.Problem{File: path, Field: "width", Msg: "must be > 0"}
+	}
+	for i := range ws.W {
+		if i > 0 && ws.W[i].Index != ws.W[i-1].Index+1 {
+			return nil, &scenarios.Problem{File: path, Field: fmt.Sprintf("windows[%d]", i), Msg: "windows out of order"}
+		}
+		for j := range ws.W[i].Endpoints {
+			if j >= len(ws.Endpoints) {
+				return nil, &scenarios.Problem{File: path, Field: fmt.Sprintf("windows[%d].ep", i), Msg: "more series than endpoints"}
+			}
+		}
+	}
+	return ws, nil
+}
+
+// AddWindows merges saved windows (another shard's, or a run's saved
+// windows being re-folded at a coarser width) into f. Their width must
+// divide f's.
+func (f *Folder) AddWindows(ws *Windows) error {
+	if ws.Width > f.width || f.width%ws.Width != 0 {
+		return fmt.Errorf("merging windows of %s into windows of %s: not a divisor", ws.Width, f.width)
+	}
+	if (ws.Info == nil) != f.plain {
+		return fmt.Errorf("merging windows with and without run.json")
+	}
+	var shift time.Duration // ws.Origin - f.origin
+	if f.plain {
+		shift = time.Duration(ws.Origin.UnixNano())
+	} else {
+		shift = ws.Origin.Sub(f.origin)
+		if shift != 0 {
+			return fmt.Errorf("merging shards that started at different times (%s and %s): give every shard the same --start-at",
+				ws.Origin.Format(time.RFC3339Nano), f.origin.Format(time.RFC3339Nano))
+		}
+	}
+	m := make([]int, len(ws.Endpoints))
+	for i, e := range ws.Endpoints {
+		m[i] = f.adopt(e)
+	}
+	for i := range ws.W {
+		src := &ws.W[i]
+		start := shift + time.Duration(src.Index)*ws.Width
+		w := f.window(int(floorDiv64(int64(start), int64(f.width))))
+		if w == nil {
+			f.dropped += src.Total.Requests
+			continue
+		}
+		w.Total.Merge(&src.Total)
+		w.Lag.Merge(&src.Lag)
+		for j := range src.Endpoints {
+			w.ep(m[j]).Merge(&src.Endpoints[j])
+		}
+	}
+	for _, s := range ws.Shards {
+		f.shards[s] = true
+	}
+	f.results += ws.Results
+	f.dropped += ws.Dropped
+	f.sources = append(f.sources, ws.Sources...)
+	f.warns = append(f.warns, ws.Warnings...)
+	return nil
+}
+
+// Open folds what the report command is given: run directories (their
+// saved windows, or else their run.json and results file) and results files
+// (with the run.json beside them, if it names them), all merged as parts of
+// one run. width <= 0 keeps saved windows' width (DefaultWidth otherwise).
+func Open(args []string, width time.Duration, warn io.Writer) (*Windows, error) {
+	if len(args) == 0 {
+		return nil, fmt.Errorf("nothing to report: give a run directory or results files")
+	}
+	type source struct {
+		saved *Windows
+		info  *scenarios.RunInfo
+		files []string
+	}
+	var srcs []source
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, &scenarios.Problem{File: a, Msg: "no such run directory or results file"}
+		}
+		if !st.IsDir() {
+			var info *scenarios.RunInfo
+			if ri, err := scenarios.ReadRunInfo(filepath.Dir(a)); err == nil && ri.Results == filepath.Base(a) {
+				info = ri
+			}
+			srcs = append(srcs, source{info: info, files: []string{a}})
+			continue
+		}
+		info, infoErr := scenarios.ReadRunInfo(a)
+		if infoErr != nil && !errors.Is(infoErr, os.ErrNotExist) {
+			return nil, &scenarios.Problem{File: filepath.Join(a, scenarios.RunInfoFile), Msg: infoErr.Error()}
+		}
+		results := ""
+		if info != nil && info.Results != "" {
+			results = filepath.Join(a, info.Results)
+		} else if _, err := os.Stat(filepath.Join(a, "results.gob")); err == nil {
+			results = filepath.Join(a, "results.gob")
+		}
+		if ws, err := LoadWindows(a); err == nil {
+			if width <= 0 || width%ws.Width == 0 || results == "" {
+				srcs = append(srcs, source{saved: ws, info: ws.Info})
+				continue
+			}
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		if results == "" {
+			return nil, &scenarios.Problem{File: a, Msg: "no " + WindowsFile + " and no results file in this directory"}
+		}
+		if _, err := os.Stat(results); err != nil {
+			return nil, &scenarios.Problem{File: results, Msg: "results file named in run.json is missing"}
+		}
+		srcs = append(srcs, source{info: info, files: []string{results}})
+	}
+	// One time base: the first source's run, or plain files.
+	base := srcs[0].info
+	w := width
+	if w <= 0 {
+		w = DefaultWidth
+		if srcs[0].saved != nil {
+			w = srcs[0].saved.Width
+		}
+	}
+	for _, s := range srcs {
+		if s.saved != nil && (w < s.saved.Width || w%s.saved.Width != 0) {
+			return nil, fmt.Errorf("window %s: the saved windows are %s wide; give a multiple, or keep the results file to refold", w, s.saved.Width)
+		}
+	}
+	f := NewFolder(base, w)
+	if base != nil {
+		f.shards = map[int]bool{}
+	}
+	for _, s := range srcs {
+		if (s.info == nil) != (base == nil) {
+			return nil, fmt.Errorf("cannot merge a flashcrowd run (with run.json) and plain vegeta results in one report")
+		}
+		if s.saved != nil {
+			if err := f.AddWindows(s.saved); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		g := NewFolder(s.info, w)
+		if err := ReadFiles(s.files, g, warn); err != nil {
+			return nil, err
+		}
+		if err := f.Merge(g); err != nil {
+			return nil, err
+		}
+	}
+	return f.Windows(), nil
+}

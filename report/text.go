@@ -1,0 +1,404 @@
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/flashcrowd/flashcrowd/scenarios"
+)
+
+// sloText prints an SLO for people: "p99 ≤ 800 ms, errors ≤ 1%, throughput ≥ 95%, grace 5 s".
+func sloText(s scenarios.SLO) string {
+	parts := []string{}
+	if s.P99 > 0 {
+		parts = append(parts, "p99 ≤ "+fmtLatency(s.P99))
+	}
+	parts = append(parts, "errors ≤ "+pct(s.MaxErrorRatio))
+	if s.MinThroughput > 0 {
+		parts = append(parts, "throughput ≥ "+pct(s.MinThroughput)+" of offered")
+	}
+	parts = append(parts, "grace "+fmtSec(s.Grace.Seconds()))
+	return strings.Join(parts, ", ")
+}
+
+// Facts are the key figures as label/value lines, shared by the text,
+// Markdown and HTML outputs.
+func (a *Analysis) Facts() [][2]string {
+	var out [][2]string
+	add := func(k, v string) { out = append(out, [2]string{k, v}) }
+	ws := a.W
+	if ws.Info != nil {
+		s := ws.Info.Scenario
+		sc := s.Name
+		if s.Compress > 0 && s.Compress != 1 {
+			sc += fmt.Sprintf(" (compressed %g×)", s.Compress)
+		}
+		add("scenario", sc)
+		tg := ws.Info.Target
+		if ws.Info.Plan != "" {
+			tg += " (simulated " + ws.Info.Plan + " plan)"
+		}
+		add("target", tg)
+	} else {
+		add("input", strings.Join(ws.Sources, ", "))
+	}
+	add("SLO", sloText(a.SLO)+fmt.Sprintf("; windows of %s", fmtSec(ws.Width.Seconds())))
+	req := fmt.Sprintf("%s sent, %s failed (%s)", num(float64(a.Total.Requests)), num(float64(a.Total.Failed())), pct(a.Total.ErrorRatio()))
+	if a.Unsent >= 1 {
+		req += fmt.Sprintf(", %s due but never sent", num(a.Unsent))
+	}
+	add("requests", req)
+	if a.Broke {
+		add("break", fmt.Sprintf("at %s, %s offered: %s", fmtSec(a.BreakAt), rps(a.BreakOffered), strings.Join(a.BreakWhy, ", ")))
+		add("capacity", a.bandText()+fmt.Sprintf(" (highest rate held: %s)", rps(a.Capacity)))
+		switch {
+		case a.Recovery >= 0:
+			add("recovery", fmt.Sprintf("%s after traffic fell below capacity (at %s; SLO held again from %s)", fmtSec(a.Recovery), fmtSec(a.FellBelowAt), fmtSec(a.RecoveredAt)))
+		case a.FellBelowAt < 0:
+			add("recovery", "none: traffic never fell back below capacity")
+		default:
+			add("recovery", fmt.Sprintf("none by the end of the run (traffic fell below capacity at %s)", fmtSec(a.FellBelowAt)))
+		}
+		if len(a.Spans) > 1 {
+			add("breaks", fmt.Sprintf("the SLO broke %d times", len(a.Spans)))
+		}
+	} else {
+		add("capacity", a.bandText()+" (the SLO held at every rate offered)")
+	}
+	if a.First != nil {
+		f := fmt.Sprintf("%s (%s) at %s, %s offered", a.First.Name, a.First.Class, fmtSec(a.First.BrokeAt), rps(a.First.BrokeOffered))
+		if a.FirstCls != nil && a.FirstCls.Name != string(a.First.Class) {
+			f += fmt.Sprintf("; class %s first", a.FirstCls.Name)
+		}
+		add("first to fail", f)
+	}
+	add("peak", fmt.Sprintf("%s offered, %s achieved; p99 %s at %s; %s of requests failed at the peak (worst window %s)",
+		rps(a.PeakOffered), rps(a.PeakAchieved), fmtLatency(a.PeakP99), fmtSec(a.PeakP99At), pct(a.PeakErrorRatio), pct(a.MaxErrorRatio)))
+	if ws.Info != nil {
+		add("send lag", "up to "+fmtLatency(a.MaxLag))
+	}
+	return out
+}
+
+// WriteText writes the verdict, the key figures, a phase table and an
+// endpoint table for a terminal.
+func (a *Analysis) WriteText(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "%s\n\n", wrap(a.Verdict, 78))
+	facts := a.Facts()
+	kw := 0
+	for _, f := range facts {
+		kw = max(kw, len([]rune(f[0])))
+	}
+	for _, f := range facts {
+		fmt.Fprintf(bw, "  %-*s  %s\n", kw, f[0], f[1])
+	}
+	fmt.Fprintln(bw)
+	fmt.Fprintln(bw, "Phases")
+	if err := a.phaseTable(bw); err != nil {
+		return err
+	}
+	fmt.Fprintln(bw)
+	fmt.Fprintln(bw, "Endpoints")
+	if err := a.endpointTable(bw); err != nil {
+		return err
+	}
+	if len(a.Warnings) > 0 {
+		fmt.Fprintln(bw)
+		for _, s := range a.Warnings {
+			fmt.Fprintf(bw, "warning: %s\n", s)
+		}
+	}
+	return bw.Flush()
+}
+
+// wrap breaks s into lines of at most n columns.
+func wrap(s string, n int) string {
+	var b strings.Builder
+	col := 0
+	for i, word := range strings.Fields(s) {
+		l := len([]rune(word))
+		if i > 0 && col+1+l > n {
+			b.WriteByte('\n')
+			col = 0
+		} else if i > 0 {
+			b.WriteByte(' ')
+			col++
+		}
+		b.WriteString(word)
+		col += l
+	}
+	return b.String()
+}
+
+// PhaseRows are the phase table's header and rows as text.
+func (a *Analysis) PhaseRows() (head []string, rows [][]string) {
+	head = []string{"phase", "start", "length", "offered peak", "achieved peak", "requests", "failed", "p50", "p99", "SLO"}
+	for _, p := range a.Phases {
+		state := p.State
+		switch state {
+		case Behind:
+			state = "generator behind"
+		case Idle:
+			state = "-"
+		}
+		rows = append(rows, []string{p.Name, fmtSec(p.Start), fmtSec(p.Seconds), rps(p.PeakRPS), rps(p.Achieved),
+			num(float64(p.Requests)), pct(p.ErrorRatio), latOrDash(p.P50, p.Requests), latOrDash(p.P99, p.Requests), state})
+	}
+	return head, rows
+}
+
+// EndpointRows are the endpoint table's header and rows as text.
+func (a *Analysis) EndpointRows() (head []string, rows [][]string) {
+	head = []string{"endpoint", "class", "requests", "failed", "503", "504", "timeout", "refused/reset", "p50", "p99", "max", "failed from"}
+	for _, s := range a.Endpoints {
+		if s.Requests == 0 {
+			continue
+		}
+		t := &s.Total
+		from := "-"
+		if s.BrokeAt >= 0 {
+			from = fmt.Sprintf("%s @ %s", fmtSec(s.BrokeAt), rps(s.BrokeOffered))
+			if a.First != nil && a.First.index == s.index {
+				from += " (first)"
+			}
+		}
+		rows = append(rows, []string{s.Name, string(s.Class), num(float64(s.Requests)), pct(s.ErrorRatio),
+			num(float64(t.S503)), num(float64(t.S504)), num(float64(t.Errors[Timeout])), num(float64(t.Errors[Refused] + t.Errors[Reset])),
+			fmtLatency(s.P50), fmtLatency(s.P99), fmtLatency(s.Max), from})
+	}
+	return head, rows
+}
+
+func latOrDash(d time.Duration, n uint64) string {
+	if n == 0 {
+		return "-"
+	}
+	return fmtLatency(d)
+}
+
+func (a *Analysis) phaseTable(w io.Writer) error {
+	head, rows := a.PhaseRows()
+	return table(w, head, rows, []bool{false, true, true, true, true, true, true, true, true, false})
+}
+
+func (a *Analysis) endpointTable(w io.Writer) error {
+	head, rows := a.EndpointRows()
+	return table(w, head, rows, []bool{false, false, true, true, true, true, true, true, true, true, true, false})
+}
+
+func table(w io.Writer, head []string, rows [][]string, right []bool) error {
+	align := make([]tw.Align, len(right))
+	for i, r := range right {
+		align[i] = tw.AlignLeft
+		if r {
+			align[i] = tw.AlignRight
+		}
+	}
+	t := tablewriter.NewTable(w,
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+	)
+	h := make([]any, len(head))
+	for i := range head {
+		h[i] = head[i]
+	}
+	t.Header(h...)
+	for _, r := range rows {
+		if err := t.Append(r); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
+// Summary is summary.json: the answer for CI and scripts. Times are seconds
+// from the start of the run; rates are requests per second; latencies are
+// milliseconds. Fields that do not apply (no break, no recovery) are null.
+type Summary struct {
+	Verdict              string            `json:"verdict"`
+	SLOHeld              bool              `json:"slo_held"`
+	SLO                  SummarySLO        `json:"slo"`
+	Scenario             string            `json:"scenario,omitempty"`
+	Target               string            `json:"target,omitempty"`
+	Plan                 string            `json:"plan,omitempty"`
+	WindowS              float64           `json:"window_s"`
+	DurationS            float64           `json:"duration_s"`
+	Requests             uint64            `json:"requests"`
+	Failed               uint64            `json:"failed"`
+	Unsent               uint64            `json:"unsent"`
+	CapacityRPS          float64           `json:"capacity_rps"`
+	CapacityBand         [2]*float64       `json:"capacity_band"` // [last good or served, first bad]; the top is null when the SLO held
+	BreakAtS             *float64          `json:"break_at_s"`
+	BreakOfferedRPS      *float64          `json:"break_offered_rps"`
+	BreakPhase           string            `json:"break_phase,omitempty"`
+	BreakReasons         []string          `json:"break_reasons,omitempty"`
+	Breaks               int               `json:"breaks"`
+	FirstFailingEndpoint *string           `json:"first_failing_endpoint"`
+	FirstFailingClass    *string           `json:"first_failing_class"`
+	PeakOfferedRPS       float64           `json:"peak_offered_rps"`
+	PeakAchievedRPS      float64           `json:"peak_achieved_rps"`
+	PeakP99Ms            float64           `json:"peak_p99_ms"`
+	PeakP99AtS           float64           `json:"peak_p99_at_s"`
+	PeakErrorRatio       float64           `json:"peak_error_ratio"`
+	MaxWindowErrorRatio  float64           `json:"max_window_error_ratio"`
+	FellBelowCapacityAtS *float64          `json:"fell_below_capacity_at_s"`
+	RecoveredAtS         *float64          `json:"recovered_at_s"`
+	RecoveryS            *float64          `json:"recovery_s"`
+	MaxSendLagMs         float64           `json:"max_send_lag_ms"`
+	GeneratorBehind      bool              `json:"generator_behind"`
+	GeneratorBehindAtS   *float64          `json:"generator_behind_at_s"`
+	Errors               map[string]uint64 `json:"errors"` // failed requests by kind: "http 503", "timeout", ...
+	Endpoints            []SummarySeries   `json:"endpoints"`
+	Classes              []SummarySeries   `json:"classes"`
+	Phases               []SummaryPhase    `json:"phases"`
+	Warnings             []string          `json:"warnings"`
+}
+
+// SummarySLO is the SLO the run was judged by.
+type SummarySLO struct {
+	P99Ms         float64 `json:"p99_ms"`
+	MaxErrorRatio float64 `json:"max_error_ratio"`
+	MinThroughput float64 `json:"min_throughput"`
+	GraceS        float64 `json:"grace_s"`
+}
+
+// SummarySeries is an endpoint's or class's line in summary.json.
+type SummarySeries struct {
+	Name            string   `json:"name"`
+	Class           string   `json:"class"`
+	Requests        uint64   `json:"requests"`
+	Failed          uint64   `json:"failed"`
+	ErrorRatio      float64  `json:"error_ratio"`
+	P50Ms           float64  `json:"p50_ms"`
+	P99Ms           float64  `json:"p99_ms"`
+	MaxMs           float64  `json:"max_ms"`
+	BrokeAtS        *float64 `json:"broke_at_s"`
+	BrokeOfferedRPS *float64 `json:"broke_offered_rps"`
+}
+
+// SummaryPhase is a phase's line in summary.json.
+type SummaryPhase struct {
+	Name         string  `json:"name"`
+	StartS       float64 `json:"start_s"`
+	DurationS    float64 `json:"duration_s"`
+	PeakOffered  float64 `json:"peak_offered_rps"`
+	PeakAchieved float64 `json:"peak_achieved_rps"`
+	Requests     uint64  `json:"requests"`
+	Failed       uint64  `json:"failed"`
+	P50Ms        float64 `json:"p50_ms"`
+	P99Ms        float64 `json:"p99_ms"`
+	State        string  `json:"state"`
+}
+
+func r3(x float64) float64 { return math.Round(x*1000) / 1000 }
+func r1(x float64) float64 { return math.Round(x*10) / 10 }
+
+func opt(x float64, ok bool) *float64 {
+	if !ok {
+		return nil
+	}
+	v := r3(x)
+	return &v
+}
+
+// Summary returns the figures for summary.json.
+func (a *Analysis) Summary() Summary {
+	ws := a.W
+	s := Summary{
+		Verdict: a.Verdict, SLOHeld: a.SLOHeld(),
+		SLO:      SummarySLO{P99Ms: ms(a.SLO.P99), MaxErrorRatio: a.SLO.MaxErrorRatio, MinThroughput: a.SLO.MinThroughput, GraceS: a.SLO.Grace.Seconds()},
+		WindowS:  ws.Width.Seconds(),
+		Requests: a.Total.Requests, Failed: a.Total.Failed(), Unsent: uint64(a.Unsent),
+		CapacityRPS: r1(a.Capacity), Breaks: len(a.Spans),
+		PeakOfferedRPS: r1(a.PeakOffered), PeakAchievedRPS: r1(a.PeakAchieved),
+		PeakP99Ms: ms(a.PeakP99), PeakP99AtS: r3(a.PeakP99At),
+		PeakErrorRatio: r3(a.PeakErrorRatio), MaxWindowErrorRatio: r3(a.MaxErrorRatio),
+		BreakAtS: opt(a.BreakAt, a.Broke), BreakOfferedRPS: opt(a.BreakOffered, a.Broke), BreakPhase: a.BreakPhase, BreakReasons: a.BreakWhy,
+		FellBelowCapacityAtS: opt(a.FellBelowAt, a.FellBelowAt >= 0), RecoveredAtS: opt(a.RecoveredAt, a.RecoveredAt >= 0),
+		RecoveryS:    opt(a.Recovery, a.Recovery >= 0),
+		MaxSendLagMs: ms(a.MaxLag), GeneratorBehind: a.GenBehindAt >= 0, GeneratorBehindAtS: opt(a.GenBehindAt, a.GenBehindAt >= 0),
+		Errors:   a.ErrorCounts(),
+		Warnings: append([]string{}, a.Warnings...),
+	}
+	if len(a.Windows) > 0 {
+		s.DurationS = r3(a.Windows[len(a.Windows)-1].Start + ws.Width.Seconds() - a.Windows[0].Start)
+	}
+	lo := r1(a.CapacityLo)
+	s.CapacityBand[0] = &lo
+	if !math.IsInf(a.CapacityHi, 1) {
+		hi := r1(a.CapacityHi)
+		s.CapacityBand[1] = &hi
+	}
+	if info := ws.Info; info != nil {
+		s.Scenario, s.Target, s.Plan = info.Scenario.Name, info.Target, info.Plan
+	}
+	if a.First != nil {
+		n := a.First.Name
+		s.FirstFailingEndpoint = &n
+	}
+	if a.FirstCls != nil {
+		n := a.FirstCls.Name
+		s.FirstFailingClass = &n
+	}
+	series := func(ss []Series) []SummarySeries {
+		out := []SummarySeries{}
+		for _, e := range ss {
+			if e.Requests == 0 {
+				continue
+			}
+			out = append(out, SummarySeries{Name: e.Name, Class: string(e.Class), Requests: e.Requests, Failed: e.Failed,
+				ErrorRatio: r3(e.ErrorRatio), P50Ms: ms(e.P50), P99Ms: ms(e.P99), MaxMs: ms(e.Max),
+				BrokeAtS: opt(e.BrokeAt, e.BrokeAt >= 0), BrokeOfferedRPS: opt(e.BrokeOffered, e.BrokeAt >= 0)})
+		}
+		return out
+	}
+	s.Endpoints, s.Classes = series(a.Endpoints), series(a.Classes)
+	s.Phases = []SummaryPhase{}
+	for _, p := range a.Phases {
+		s.Phases = append(s.Phases, SummaryPhase{Name: p.Name, StartS: r3(p.Start), DurationS: r3(p.Seconds), PeakOffered: r1(p.PeakRPS),
+			PeakAchieved: r1(p.Achieved), Requests: p.Requests, Failed: p.Failed, P50Ms: ms(p.P50), P99Ms: ms(p.P99), State: p.State})
+	}
+	return s
+}
+
+// ErrorCounts counts failed requests by kind: "http 503" and the like for
+// error statuses (by class where the code is not kept: "http 4xx"), the
+// transport error kinds otherwise.
+func (a *Analysis) ErrorCounts() map[string]uint64 {
+	t := &a.Total
+	m := map[string]uint64{}
+	put := func(k string, n uint64) {
+		if n > 0 {
+			m[k] += n
+		}
+	}
+	put("http 429", t.S429)
+	put("http 503", t.S503)
+	put("http 504", t.S504)
+	put("http 4xx", t.Status[4]-t.S429)
+	put("http 5xx", t.Status[5]-t.S503-t.S504)
+	put("http 1xx", t.Status[1])
+	put("http other", t.Status[6])
+	for k := ErrorKind(0); k < numErrorKinds; k++ {
+		put(k.String(), t.Errors[k])
+	}
+	return m
+}
+
+// WriteJSON writes summary.json's content.
+func (a *Analysis) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(a.Summary())
+}

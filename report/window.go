@@ -1,0 +1,256 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/flashcrowd/flashcrowd/scenarios"
+)
+
+// ErrorKind groups transport errors (results with no HTTP status) for the
+// plots and tables. It is coarser than scenarios.ErrorKind, which it maps.
+type ErrorKind int
+
+// The error kinds, in the order the plots and tables show them.
+const (
+	Timeout    ErrorKind = iota // the client gave up waiting
+	Refused                     // nothing listening
+	Reset                       // reset, broken pipe, closed or cut short by the server
+	TLS                         // handshake or certificate
+	Generator                   // the generator ran out of file descriptors or ports: not the host's fault
+	OtherError                  // anything else (garbage, DNS, redirects, ...)
+	numErrorKinds
+)
+
+var errorKindNames = [numErrorKinds]string{"timeout", "refused", "reset", "tls", "generator", "other"}
+
+func (k ErrorKind) String() string { return errorKindNames[k] }
+
+// ClassifyError maps vegeta's Result.Error text of a result with no status
+// to its kind, by scenarios.ErrorKind.
+func ClassifyError(s string) ErrorKind {
+	switch scenarios.ErrorKind(0, s) {
+	case scenarios.ErrTimeout:
+		return Timeout
+	case scenarios.ErrRefused:
+		return Refused
+	case scenarios.ErrReset, scenarios.ErrClosed, scenarios.ErrTruncated:
+		return Reset
+	case scenarios.ErrTLS:
+		return TLS
+	case scenarios.ErrFDLimit, scenarios.ErrNoPorts:
+		return Generator
+	}
+	return OtherError
+}
+
+// errorCache remembers the kinds of error texts already seen, so that
+// classifying does not allocate per result; it stops growing at
+// errorCacheMax distinct texts.
+type errorCache map[string]ErrorKind
+
+const errorCacheMax = 4096
+
+func (c errorCache) kind(s string) ErrorKind {
+	if k, ok := c[s]; ok {
+		return k
+	}
+	k := ClassifyError(s)
+	if len(c) < errorCacheMax {
+		c[strings.Clone(s)] = k
+	}
+	return k
+}
+
+// Stats are one series' counts in one window. Requests are counted in the
+// window they were sent in; Done and DoneOK in the window they completed in
+// (send time + latency), which is what the achieved rate measures.
+type Stats struct {
+	Requests uint64                `json:"n,omitempty"`
+	OK       uint64                `json:"ok,omitempty"` // 2xx and 3xx (vegeta's success)
+	Status   [7]uint64             `json:"st,omitempty"` // [0] no status (transport error), [1..5] 1xx..5xx, [6] any other code
+	S429     uint64                `json:"s429,omitempty"`
+	S503     uint64                `json:"s503,omitempty"`
+	S504     uint64                `json:"s504,omitempty"`
+	Errors   [numErrorKinds]uint64 `json:"err,omitempty"` // transport errors by kind
+	BytesIn  uint64                `json:"bin,omitempty"`
+	BytesOut uint64                `json:"bout,omitempty"`
+	Done     uint64                `json:"done,omitempty"`
+	DoneOK   uint64                `json:"done_ok,omitempty"`
+	Latency  Hist                  `json:"lat"`
+}
+
+// Failed is the number of requests that did not succeed.
+func (s *Stats) Failed() uint64 { return s.Requests - s.OK }
+
+// ErrorRatio is failed/requests (0 with no requests).
+func (s *Stats) ErrorRatio() float64 {
+	if s.Requests == 0 {
+		return 0
+	}
+	return float64(s.Failed()) / float64(s.Requests)
+}
+
+func (s *Stats) add(r *vegeta.Result, kind ErrorKind) {
+	s.Requests++
+	s.BytesIn += r.BytesIn
+	s.BytesOut += r.BytesOut
+	c := r.Code
+	switch {
+	case c >= 200 && c < 400:
+		s.OK++
+		s.Status[c/100]++
+	case c == 0:
+		s.Status[0]++
+		s.Errors[kind]++
+	case c >= 100 && c < 600:
+		s.Status[c/100]++
+		switch c {
+		case 429:
+			s.S429++
+		case 503:
+			s.S503++
+		case 504:
+			s.S504++
+		}
+	default:
+		s.Status[6]++
+	}
+	s.Latency.Record(r.Latency)
+}
+
+// Merge adds o's counts to s.
+func (s *Stats) Merge(o *Stats) {
+	s.Requests += o.Requests
+	s.OK += o.OK
+	for i := range s.Status {
+		s.Status[i] += o.Status[i]
+	}
+	s.S429 += o.S429
+	s.S503 += o.S503
+	s.S504 += o.S504
+	for i := range s.Errors {
+		s.Errors[i] += o.Errors[i]
+	}
+	s.BytesIn += o.BytesIn
+	s.BytesOut += o.BytesOut
+	s.Done += o.Done
+	s.DoneOK += o.DoneOK
+	s.Latency.Merge(&o.Latency)
+}
+
+func (s *Stats) clone() Stats {
+	c := *s
+	c.Latency = s.Latency.clone()
+	return c
+}
+
+// Window is one fixed stretch of time. Its start is Windows.Origin +
+// Index·Windows.Width.
+type Window struct {
+	Index     int     `json:"i"`
+	Offered   float64 `json:"offered"` // requests due in the window (the curve); for plain vegeta files, requests sent
+	Total     Stats   `json:"total"`
+	Endpoints []Stats `json:"ep,omitempty"` // by Windows.Endpoints index
+	Lag       Hist    `json:"lag"`          // how far sends lagged their schedule (run.json only)
+}
+
+func (w *Window) ep(i int) *Stats {
+	for len(w.Endpoints) <= i {
+		w.Endpoints = append(w.Endpoints, Stats{})
+	}
+	return &w.Endpoints[i]
+}
+
+// Merge adds o's counts to w (same index; offered adds, as for shards).
+func (w *Window) Merge(o *Window) {
+	w.Offered += o.Offered
+	w.Total.Merge(&o.Total)
+	for i := range o.Endpoints {
+		w.ep(i).Merge(&o.Endpoints[i])
+	}
+	w.Lag.Merge(&o.Lag)
+}
+
+// Endpoint is one series of the per-endpoint view: a scenario endpoint, a
+// METHOD and path seen in a plain vegeta file, or the overflow ("other") of
+// a class.
+type Endpoint struct {
+	Name   string          `json:"name"`
+	Class  scenarios.Class `json:"class"`
+	Method string          `json:"method,omitempty"`
+	Path   string          `json:"path,omitempty"` // path, with the query if the scenario gave one
+	Other  bool            `json:"other,omitempty"`
+}
+
+// Windows is a folded run: what is saved in a run directory and analysed.
+type Windows struct {
+	Info      *scenarios.RunInfo `json:"info,omitempty"` // nil for plain vegeta files
+	Origin    time.Time          `json:"origin"`         // t = 0: RunInfo.Start, or the start of the first window
+	Width     time.Duration      `json:"width"`
+	Endpoints []Endpoint         `json:"endpoints"`
+	W         []Window           `json:"windows"` // in index order, no gaps
+	Shards    []int              `json:"shards,omitempty"`
+	Results   uint64             `json:"results"`
+	Dropped   uint64             `json:"dropped,omitempty"` // results with a timestamp too far from the others to window
+	Sources   []string           `json:"sources,omitempty"`
+	Warnings  []string           `json:"warnings,omitempty"`
+}
+
+// Start is the offset of window i (a position in W) from Origin.
+func (ws *Windows) Start(i int) time.Duration {
+	return time.Duration(ws.W[i].Index) * ws.Width
+}
+
+// StartSec is Start in seconds.
+func (ws *Windows) StartSec(i int) float64 { return ws.Start(i).Seconds() }
+
+// Rewindow returns the windows merged into windows of width k·Width.
+func (ws *Windows) Rewindow(width time.Duration) (*Windows, error) {
+	if width == ws.Width {
+		return ws, nil
+	}
+	if width < ws.Width || width%ws.Width != 0 {
+		return nil, fmt.Errorf("window %s is not a multiple of the saved windows' %s", width, ws.Width)
+	}
+	k := int(width / ws.Width)
+	out := *ws
+	out.Width = width
+	out.W = nil
+	for i := range ws.W {
+		idx := floorDiv(ws.W[i].Index, k)
+		if len(out.W) == 0 || out.W[len(out.W)-1].Index != idx {
+			for len(out.W) > 0 && out.W[len(out.W)-1].Index < idx-1 {
+				out.W = append(out.W, Window{Index: out.W[len(out.W)-1].Index + 1})
+			}
+			out.W = append(out.W, Window{Index: idx})
+		}
+		out.W[len(out.W)-1].Merge(&ws.W[i])
+	}
+	return &out, nil
+}
+
+func floorDiv(a, b int) int {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// Sum is the total of every window for the overall series (ep < 0) or
+// endpoint ep.
+func (ws *Windows) Sum(ep int) Stats {
+	var s Stats
+	for i := range ws.W {
+		if ep < 0 {
+			s.Merge(&ws.W[i].Total)
+		} else if ep < len(ws.W[i].Endpoints) {
+			s.Merge(&ws.W[i].Endpoints[ep])
+		}
+	}
+	return s
+}
