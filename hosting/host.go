@@ -53,14 +53,14 @@ type liveClass struct {
 
 // Reasons a request is not served normally, as counted in Stats.
 const (
-	reasonFull     = iota // queue full: 503 (or refused/reset, by plan)
-	reasonTimeout         // queued past the host timeout: 504
-	reasonRefused         // connection refused at accept or reset, when_full: refuse
-	reasonReset           // connection reset, when_full: reset
-	reasonGone            // client went away while queued
-	faultReset            // fault: reset mid-body
-	faultGarbage          // fault: non-HTTP bytes
-	faultDrip             // fault: slow body
+	reasonFull    = iota // queue full: 503 (or refused/reset, by plan)
+	reasonTimeout        // queued past the host timeout: 504
+	reasonRefused        // connection refused at accept or reset, when_full: refuse
+	reasonReset          // connection reset, when_full: reset
+	reasonGone           // client went away while queued
+	faultReset           // fault: reset mid-body
+	faultGarbage         // fault: non-HTTP bytes
+	faultDrip            // fault: slow body
 	numReasons
 )
 

@@ -188,11 +188,11 @@ func (d *Dist) sample(r source) time.Duration {
 func (d Dist) String() string {
 	switch d.Kind {
 	case Exponential:
-		return "exponential " + scenarios.FormatDuration(d.Mean)
+		return "exponential " + d.Mean.String()
 	case Lognormal:
-		return "lognormal " + scenarios.FormatDuration(d.Mean) + " p99 " + scenarios.FormatDuration(d.P99)
+		return "lognormal " + d.Mean.String() + " p99 " + d.P99.String()
 	}
-	return scenarios.FormatDuration(d.Mean)
+	return d.Mean.String()
 }
 
 // Class returns how class c is served (a page's spec for an unknown class).
