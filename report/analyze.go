@@ -349,20 +349,18 @@ func (a *Analysis) findBreak() {
 	}
 	// The band runs from the last good to the first bad offered rate. A
 	// host with a queue holds a little past its capacity while the queue
-	// fills, so the rate it actually served while broken (the mean of the
-	// break's first windows: a saturated host serves its capacity) lowers
-	// the band's bottom when it is lower.
+	// fills, so the rate of the mix it actually served while broken (a
+	// saturated host serves its capacity; the lowest over the break's first
+	// windows, so that counting noise errs low) lowers the band's bottom
+	// when it is lower.
 	sp := a.Spans[0]
-	var served float64
+	served := math.Inf(1)
 	n := 0
 	for i := sp.StartIndex; i < sp.EndIndex && i < len(js) && float64(n)*a.W.Width.Seconds() <= a.SLO.Grace.Seconds(); i++ {
 		if js[i].State == Violated {
-			served += js[i].Achieved
+			served = min(served, a.servedMix(i))
 			n++
 		}
-	}
-	if n > 0 {
-		served /= float64(n)
 	}
 	lastGood := 0.0
 	for i := sp.StartIndex - 1; i >= 0; i-- {
@@ -402,12 +400,34 @@ func (a *Analysis) findRecovery() {
 	}
 }
 
+// servedMix is the rate of the whole mix that window i served: each
+// endpoint's successful completions divided by its share of the requests
+// sent, the lowest over endpoints with at least 5% of them. When one class
+// saturates first, the mix can be served only as fast as that class allows.
+func (a *Analysis) servedMix(i int) float64 {
+	w := &a.W.W[i]
+	width := a.W.Width.Seconds()
+	served := float64(w.Total.DoneOK) / width
+	if w.Total.Requests == 0 {
+		return served
+	}
+	for k := range w.Endpoints {
+		e := &w.Endpoints[k]
+		share := float64(e.Requests) / float64(w.Total.Requests)
+		if share < 0.05 {
+			continue
+		}
+		served = min(served, float64(e.DoneOK)/share/width)
+	}
+	return served
+}
+
 // series builds the per-endpoint and per-class views and finds which broke
 // first.
 func (a *Analysis) series() {
 	ws := a.W
 	for i, e := range ws.Endpoints {
-		s := a.judgeSeries(e, func(w *Window) *Stats {
+		s := a.judgeSeries(e, a.shareOf(func(e Endpoint) bool { return e == ws.Endpoints[i] }), func(w *Window) *Stats {
 			if i < len(w.Endpoints) {
 				return &w.Endpoints[i]
 			}
@@ -425,7 +445,7 @@ func (a *Analysis) series() {
 			continue
 		}
 		var tmp Stats
-		s := a.judgeSeries(Endpoint{Name: string(c), Class: c}, func(w *Window) *Stats {
+		s := a.judgeSeries(Endpoint{Name: string(c), Class: c}, a.shareOf(func(e Endpoint) bool { return e.Class == c }), func(w *Window) *Stats {
 			tmp = Stats{}
 			for k := range w.Endpoints {
 				if ws.Endpoints[k].Class == c {
@@ -455,9 +475,44 @@ func firstBroken(ss []Series) *Series {
 	return first
 }
 
-// judgeSeries judges one series window by window on errors and p99 (the
-// offered rate is known only for the whole mix).
-func (a *Analysis) judgeSeries(e Endpoint, get func(*Window) *Stats) Series {
+// shareOf is the share of the offered requests that goes to the series of
+// endpoints matching in: the scenario's weights say how the mix splits the
+// curve. It is 0 when unknown (plain vegeta files, "other" series): the
+// series' offered count is then what it sent.
+func (a *Analysis) shareOf(in func(Endpoint) bool) float64 {
+	info := a.W.Info
+	if info == nil {
+		return 0
+	}
+	var total, part float64
+	for _, e := range info.Scenario.Endpoints {
+		total += e.Weight
+	}
+	for _, e := range a.W.Endpoints {
+		if e.Other {
+			if in(e) {
+				return 0
+			}
+			continue
+		}
+		if in(e) {
+			for _, se := range info.Scenario.Endpoints {
+				if se.Name == e.Name {
+					part += se.Weight
+					break
+				}
+			}
+		}
+	}
+	if total <= 0 {
+		return 0
+	}
+	return part / total
+}
+
+// judgeSeries judges one series window by window on errors, p99 and
+// throughput (against share·offered, or what it sent when share is 0).
+func (a *Analysis) judgeSeries(e Endpoint, share float64, get func(*Window) *Stats) Series {
 	ws := a.W
 	s := Series{Endpoint: e, BrokeAt: -1}
 	states := make([]string, len(ws.W))
@@ -480,6 +535,15 @@ func (a *Analysis) judgeSeries(e Endpoint, get func(*Window) *Stats) Series {
 		if p := st.Latency.Quantile(.99); a.SLO.P99 > 0 && p > a.SLO.P99 {
 			states[i] = Violated
 			why[i] = append(why[i], fmt.Sprintf("p99 %s", fmtLatency(p)))
+		}
+		offered := float64(st.Requests)
+		if share > 0 {
+			offered = share * ws.W[i].Offered
+		}
+		if a.SLO.MinThroughput > 0 && offered >= 1 && a.Windows[i].State != Behind && !a.Windows[i].GenBehind &&
+			float64(st.DoneOK) < a.SLO.MinThroughput*offered-throughputSlack {
+			states[i] = Violated
+			why[i] = append(why[i], fmt.Sprintf("achieved %s of offered", pct(float64(st.DoneOK)/offered)))
 		}
 	}
 	sp := spans(ws, a.Windows, a.SLO.Grace, func(i int) string { return states[i] })
@@ -646,8 +710,10 @@ func (a *Analysis) verdict() string {
 	}
 	fmt.Fprintf(&b, "; p99 peaked at %s; %s of requests failed at the peak", fmtLatency(a.PeakP99), pct(a.PeakErrorRatio))
 	switch {
-	case a.RecoveredAt >= 0 && a.FellBelowAt >= 0 && a.RecoveredAt <= a.FellBelowAt:
+	case a.RecoveredAt >= 0 && a.FellBelowAt >= 0 && a.RecoveredAt < a.FellBelowAt:
 		fmt.Fprintf(&b, "; it recovered at %s, while traffic was still above capacity", fmtSec(a.RecoveredAt))
+	case a.Recovery >= 0 && a.Recovery < a.W.Width.Seconds():
+		b.WriteString("; it recovered as soon as traffic fell below capacity")
 	case a.Recovery >= 0:
 		fmt.Fprintf(&b, "; it recovered %s after traffic fell below capacity", fmtSec(a.Recovery))
 	case a.FellBelowAt < 0:

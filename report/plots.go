@@ -1,0 +1,620 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"math"
+	"strings"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Plot sizes.
+var (
+	OverviewSize = [2]vg.Length{10 * vg.Inch, 8 * vg.Inch}
+	PlotSize     = [2]vg.Length{10 * vg.Inch, 4.5 * vg.Inch}
+)
+
+// maxPlotWindows is the most windows a plot draws; longer runs are merged
+// into coarser windows for plotting (merging loses nothing but resolution).
+const maxPlotWindows = 1500
+
+var (
+	colOffered  = color.RGBA{R: 90, G: 90, B: 90, A: 255}
+	colAchieved = color.RGBA{R: 31, G: 119, B: 180, A: 255}
+	colSent     = color.RGBA{R: 150, G: 190, B: 230, A: 255}
+	colBreak    = color.RGBA{R: 200, G: 30, B: 30, A: 255}
+	colRecover  = color.RGBA{R: 30, G: 150, B: 60, A: 255}
+	colBelow    = color.RGBA{R: 120, G: 120, B: 120, A: 255}
+	colSpan     = color.RGBA{R: 250, G: 225, B: 225, A: 255}
+	colBand     = color.RGBA{R: 255, G: 226, B: 180, A: 255}
+	colSLO      = color.RGBA{R: 200, G: 30, B: 30, A: 255}
+	latColors   = []color.Color{
+		color.RGBA{R: 31, G: 119, B: 180, A: 255},  // p50
+		color.RGBA{R: 44, G: 160, B: 44, A: 255},   // p90
+		color.RGBA{R: 255, G: 127, B: 14, A: 255},  // p99
+		color.RGBA{R: 150, G: 150, B: 150, A: 255}, // max
+	}
+	// palette for endpoints (tab10).
+	palette = []color.Color{
+		color.RGBA{R: 31, G: 119, B: 180, A: 255}, color.RGBA{R: 255, G: 127, B: 14, A: 255},
+		color.RGBA{R: 44, G: 160, B: 44, A: 255}, color.RGBA{R: 214, G: 39, B: 40, A: 255},
+		color.RGBA{R: 148, G: 103, B: 189, A: 255}, color.RGBA{R: 140, G: 86, B: 75, A: 255},
+		color.RGBA{R: 227, G: 119, B: 194, A: 255}, color.RGBA{R: 127, G: 127, B: 127, A: 255},
+		color.RGBA{R: 188, G: 189, B: 34, A: 255}, color.RGBA{R: 23, G: 190, B: 207, A: 255},
+	}
+)
+
+// errorBand is one band of the stacked errors panel.
+type errorBand struct {
+	name  string
+	color color.Color
+	count func(s *Stats) uint64
+}
+
+var errorBands = []errorBand{
+	{"503", color.RGBA{R: 255, G: 127, B: 14, A: 255}, func(s *Stats) uint64 { return s.S503 }},
+	{"504", color.RGBA{R: 214, G: 39, B: 40, A: 255}, func(s *Stats) uint64 { return s.S504 }},
+	{"other 5xx", color.RGBA{R: 140, G: 86, B: 75, A: 255}, func(s *Stats) uint64 { return s.Status[5] - s.S503 - s.S504 }},
+	{"4xx", color.RGBA{R: 227, G: 119, B: 194, A: 255}, func(s *Stats) uint64 { return s.Status[4] + s.Status[1] + s.Status[6] }},
+	{"timeout", color.RGBA{R: 148, G: 103, B: 189, A: 255}, func(s *Stats) uint64 { return s.Errors[Timeout] }},
+	{"refused", color.RGBA{R: 31, G: 119, B: 180, A: 255}, func(s *Stats) uint64 { return s.Errors[Refused] }},
+	{"reset", color.RGBA{R: 23, G: 190, B: 207, A: 255}, func(s *Stats) uint64 { return s.Errors[Reset] }},
+	{"tls", color.RGBA{R: 188, G: 189, B: 34, A: 255}, func(s *Stats) uint64 { return s.Errors[TLS] }},
+	{"generator", color.RGBA{R: 60, G: 60, B: 60, A: 255}, func(s *Stats) uint64 { return s.Errors[Generator] }},
+	{"other", color.RGBA{R: 127, G: 127, B: 127, A: 255}, func(s *Stats) uint64 { return s.Errors[OtherError] }},
+}
+
+// plotData is the analysis resampled for drawing.
+type plotData struct {
+	ws     *Windows
+	div    float64 // seconds per display unit
+	unit   string
+	x      []float64 // window middles, display units
+	x0, x1 float64
+}
+
+func (a *Analysis) plotData() *plotData {
+	ws := a.W
+	if n := len(ws.W); n > maxPlotWindows {
+		k := (n + maxPlotWindows - 1) / maxPlotWindows
+		if m, err := ws.Rewindow(ws.Width * time.Duration(k)); err == nil {
+			ws = m
+		}
+	}
+	d := &plotData{ws: ws}
+	span := 0.0
+	if len(ws.W) > 0 {
+		span = ws.StartSec(len(ws.W)-1) + ws.Width.Seconds()
+	}
+	d.div, d.unit = TimeUnit(span)
+	for i := range ws.W {
+		d.x = append(d.x, (ws.StartSec(i)+ws.Width.Seconds()/2)/d.div)
+	}
+	if len(ws.W) > 0 {
+		d.x0, d.x1 = ws.StartSec(0)/d.div, span/d.div
+	}
+	if d.x1 <= d.x0 {
+		d.x1 = d.x0 + 1
+	}
+	return d
+}
+
+// line adds a line through (xs, ys), broken wherever y is NaN, with one
+// legend entry.
+func line(p *plot.Plot, xs, ys []float64, c color.Color, width vg.Length, dashes []vg.Length, name string) error {
+	var seg plotter.XYs
+	var first *plotter.Line
+	flush := func() error {
+		if len(seg) == 0 {
+			return nil
+		}
+		if len(seg) == 1 { // a lone point: draw it as a short tick
+			seg = append(seg, seg[0])
+		}
+		l, err := plotter.NewLine(seg)
+		if err != nil {
+			return err
+		}
+		l.Color, l.Width, l.Dashes = c, width, dashes
+		p.Add(l)
+		if first == nil {
+			first = l
+		}
+		seg = nil
+		return nil
+	}
+	for i := range xs {
+		if math.IsNaN(ys[i]) || math.IsInf(ys[i], 0) {
+			if err := flush(); err != nil {
+				return err
+			}
+			continue
+		}
+		seg = append(seg, plotter.XY{X: xs[i], Y: ys[i]})
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if name != "" {
+		if first == nil { // nothing to draw: still show it in the legend
+			l := &plotter.Line{LineStyle: draw.LineStyle{Color: c, Width: width, Dashes: dashes}}
+			p.Legend.Add(name, l)
+		} else {
+			p.Legend.Add(name, first)
+		}
+	}
+	return nil
+}
+
+// vline draws a vertical marker at x across [y0, y1] with a label.
+func vline(p *plot.Plot, x, y0, y1 float64, c color.Color, dashes []vg.Length, label string) error {
+	l, err := plotter.NewLine(plotter.XYs{{X: x, Y: y0}, {X: x, Y: y1}})
+	if err != nil {
+		return err
+	}
+	l.Color, l.Width, l.Dashes = c, vg.Points(1.2), dashes
+	p.Add(l)
+	if label != "" {
+		lb, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: x, Y: y1}}, Labels: []string{" " + label}})
+		if err != nil {
+			return err
+		}
+		for i := range lb.TextStyle {
+			lb.TextStyle[i].Color = c
+			lb.TextStyle[i].Font.Size = vg.Points(8)
+			lb.TextStyle[i].YAlign = draw.YTop
+		}
+		p.Add(lb)
+	}
+	return nil
+}
+
+// box shades x in [x0, x1] across [y0, y1].
+func box(p *plot.Plot, x0, x1, y0, y1 float64, c color.Color) error {
+	if !(x1 > x0) {
+		return nil
+	}
+	poly, err := plotter.NewPolygon(plotter.XYs{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}})
+	if err != nil {
+		return err
+	}
+	poly.Color = c
+	poly.LineStyle.Width = 0
+	p.Add(poly)
+	return nil
+}
+
+// markers shades the broken stretches and marks the break, the fall below
+// capacity and the recovery on a panel whose Y range is [y0, y1].
+func (a *Analysis) markers(p *plot.Plot, d *plotData, y0, y1 float64, labels bool) error {
+	lab := func(s string) string {
+		if labels {
+			return s
+		}
+		return ""
+	}
+	for _, s := range a.Spans {
+		end := s.End
+		if end < 0 {
+			end = d.x1 * d.div
+		}
+		if err := box(p, s.Start/d.div, end/d.div, y0, y1, colSpan); err != nil {
+			return err
+		}
+	}
+	if a.Broke {
+		if err := vline(p, a.BreakAt/d.div, y0, y1, colBreak, nil, lab("break "+rate(a.BreakOffered)+"/s")); err != nil {
+			return err
+		}
+		if a.FellBelowAt >= 0 && (a.RecoveredAt < 0 || a.FellBelowAt < a.RecoveredAt) {
+			if err := vline(p, a.FellBelowAt/d.div, y0, y1, colBelow, []vg.Length{vg.Points(3), vg.Points(3)}, lab("below capacity")); err != nil {
+				return err
+			}
+		}
+		if a.RecoveredAt >= 0 {
+			if err := vline(p, a.RecoveredAt/d.div, y0, y1, colRecover, []vg.Length{vg.Points(6), vg.Points(3)}, lab("recovered")); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// noLabels is a ticker that keeps another's ticks but blanks their labels
+// (for the upper panels of a stack). A blank, not empty, label keeps a tick
+// major, so the grid still draws it.
+type noLabels struct{ plot.Ticker }
+
+func (n noLabels) Ticks(min, max float64) []plot.Tick {
+	t := n.Ticker.Ticks(min, max)
+	for i := range t {
+		if t[i].Label != "" {
+			t[i].Label = " "
+		}
+	}
+	return t
+}
+
+// LatencyTicks marks a log latency axis (in ms) at 1-2-5 steps.
+type LatencyTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (LatencyTicks) Ticks(min, max float64) []plot.Tick {
+	var ticks []plot.Tick
+	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
+		for _, m := range []float64{1, 2, 5} {
+			v := m * math.Pow(10, e)
+			if v < min*(1-1e-9) || v > max*(1+1e-9) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || max/min < 100 {
+				t.Label = fmtLatency(time.Duration(v * 1e6))
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
+}
+
+func newPanel(title, ylabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.Title.TextStyle.Font.Size = vg.Points(11)
+	p.Y.Label.Text = ylabel
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.TextStyle.Font.Size = vg.Points(9)
+	p.Legend.ThumbnailWidth = vg.Points(14)
+	p.Add(plotter.NewGrid())
+	return p
+}
+
+func logRange(vals ...[]float64) (lo, hi float64) {
+	lo, hi = math.Inf(1), 0
+	for _, vs := range vals {
+		for _, v := range vs {
+			if v > 0 && !math.IsInf(v, 0) {
+				lo, hi = min(lo, v), max(hi, v)
+			}
+		}
+	}
+	if math.IsInf(lo, 1) {
+		return 1, 10
+	}
+	lo = math.Pow(10, math.Floor(math.Log10(lo)))
+	hi = math.Pow(10, math.Ceil(math.Log10(hi*1.05)))
+	if hi <= lo {
+		hi = lo * 10
+	}
+	return lo, hi
+}
+
+// OverviewPanels returns the overview's three panels on one time axis:
+// offered against achieved rate, latency percentiles with the SLO, and
+// errors by kind; the broken stretches, break and recovery are marked on
+// each. Only the bottom panel has time labels. Draw them with StackPNG or
+// StackSVG.
+func (a *Analysis) OverviewPanels() ([]*plot.Plot, error) {
+	d := a.plotData()
+	ws := d.ws
+	w := ws.Width.Seconds()
+	n := len(ws.W)
+	offered, achieved, sent := make([]float64, n), make([]float64, n), make([]float64, n)
+	lat := [4][]float64{make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)}
+	for i := range ws.W {
+		s := &ws.W[i].Total
+		offered[i], achieved[i], sent[i] = ws.W[i].Offered/w, float64(s.DoneOK)/w, float64(s.Requests)/w
+		for k, q := range []float64{.5, .9, .99, 1} {
+			lat[k][i] = math.NaN()
+			if s.Requests > 0 {
+				lat[k][i] = max(float64(s.Latency.Quantile(q))/1e6, 0.001)
+			}
+		}
+	}
+
+	// Rates, log scale: zero rates sit on the floor.
+	pr := newPanel("Request rate: offered vs achieved (log)", "req/s")
+	lo, hi := logRange(offered, achieved, sent)
+	clamp := func(vs []float64) []float64 {
+		out := make([]float64, len(vs))
+		for i, v := range vs {
+			out[i] = max(v, lo)
+		}
+		return out
+	}
+	pr.Y.Scale, pr.Y.Tick.Marker = plot.LogScale{}, RateTicks{}
+	pr.Y.Min, pr.Y.Max = lo, hi
+	if err := a.markers(pr, d, lo, hi, true); err != nil {
+		return nil, err
+	}
+	if ws.Info != nil {
+		if err := line(pr, d.x, clamp(sent), colSent, vg.Points(1), []vg.Length{vg.Points(2), vg.Points(2)}, "sent"); err != nil {
+			return nil, err
+		}
+	}
+	if err := line(pr, d.x, clamp(offered), colOffered, vg.Points(1.5), nil, "offered"); err != nil {
+		return nil, err
+	}
+	if err := line(pr, d.x, clamp(achieved), colAchieved, vg.Points(1.5), nil, "achieved (2xx/3xx done)"); err != nil {
+		return nil, err
+	}
+
+	// Latency, log scale, with the SLO.
+	pl := newPanel("Latency (log)", "latency")
+	lo, hi = logRange(lat[0], lat[3], []float64{float64(a.SLO.P99) / 1e6})
+	pl.Y.Scale, pl.Y.Tick.Marker = plot.LogScale{}, LatencyTicks{}
+	pl.Y.Min, pl.Y.Max = lo, hi
+	if err := a.markers(pl, d, lo, hi, false); err != nil {
+		return nil, err
+	}
+	for k, name := range []string{"p50", "p90", "p99", "max"} {
+		width := vg.Points(1.3)
+		var dash []vg.Length
+		if k == 3 {
+			width, dash = vg.Points(0.8), []vg.Length{vg.Points(1), vg.Points(2)}
+		}
+		if err := line(pl, d.x, lat[k], latColors[k], width, dash, name); err != nil {
+			return nil, err
+		}
+	}
+	if a.SLO.P99 > 0 {
+		y := float64(a.SLO.P99) / 1e6
+		if err := line(pl, []float64{d.x0, d.x1}, []float64{y, y}, colSLO, vg.Points(1), []vg.Length{vg.Points(5), vg.Points(3)}, "SLO p99 "+fmtLatency(a.SLO.P99)); err != nil {
+			return nil, err
+		}
+	}
+
+	// Errors by kind, stacked, per second.
+	pe := newPanel("Errors by kind (stacked)", "errors/s")
+	cum := make([]float64, n)
+	type band struct {
+		b        errorBand
+		lo, high []float64
+	}
+	var bands []band
+	top := 0.0
+	for _, eb := range errorBands {
+		var total uint64
+		for i := range ws.W {
+			total += eb.count(&ws.W[i].Total)
+		}
+		if total == 0 {
+			continue
+		}
+		lo := append([]float64(nil), cum...)
+		for i := range ws.W {
+			cum[i] += float64(eb.count(&ws.W[i].Total)) / w
+			top = max(top, cum[i])
+		}
+		bands = append(bands, band{eb, lo, append([]float64(nil), cum...)})
+	}
+	if top == 0 {
+		top = 1
+	}
+	pe.Y.Min, pe.Y.Max = 0, top*1.1
+	if err := a.markers(pe, d, 0, top*1.1, false); err != nil {
+		return nil, err
+	}
+	for _, b := range bands {
+		var pts plotter.XYs
+		for i := range d.x {
+			pts = append(pts, plotter.XY{X: d.x[i], Y: b.high[i]})
+		}
+		for i := len(d.x) - 1; i >= 0; i-- {
+			pts = append(pts, plotter.XY{X: d.x[i], Y: b.lo[i]})
+		}
+		poly, err := plotter.NewPolygon(pts)
+		if err != nil {
+			return nil, err
+		}
+		poly.Color = b.b.color
+		poly.LineStyle.Width = 0
+		pe.Add(poly)
+		pe.Legend.Add(b.b.name, poly)
+	}
+	if len(bands) == 0 {
+		lb, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: (d.x0 + d.x1) / 2, Y: top * 0.55}}, Labels: []string{"no errors"}})
+		if err != nil {
+			return nil, err
+		}
+		lb.TextStyle[0].XAlign = draw.XCenter
+		pe.Add(lb)
+	}
+
+	panels := []*plot.Plot{pr, pl, pe}
+	for i, p := range panels {
+		p.X.Min, p.X.Max = d.x0, d.x1
+		p.X.Tick.Marker = TimeTicks{}
+		if i < len(panels)-1 {
+			p.X.Tick.Marker = noLabels{TimeTicks{}}
+			p.X.Tick.Label.Font.Size = vg.Points(1)
+		} else {
+			p.X.Label.Text = "time (" + d.unit + ")"
+		}
+	}
+	return panels, nil
+}
+
+// LatencyVsLoadPlot draws p50 and p99 of each window against its offered
+// rate (the knee), with the capacity band shaded and the SLO drawn.
+func (a *Analysis) LatencyVsLoadPlot() (*plot.Plot, error) {
+	ws := a.W
+	p := newPanel("Latency vs load: each dot is one window", "latency (log)")
+	p.X.Label.Text = "offered rate (req/s)"
+	p.X.Tick.Marker = TimeTicks{} // round linear steps
+	var p50, p99 plotter.XYs
+	var all []float64
+	xmax := 0.0
+	for i, j := range a.Windows {
+		if j.Requests == 0 || ws.W[i].Offered <= 0 {
+			continue
+		}
+		x := j.Offered
+		if ws.Info == nil {
+			x = j.Sent
+		}
+		xmax = max(xmax, x)
+		y50, y99 := max(float64(j.P50)/1e6, 0.001), max(float64(j.P99)/1e6, 0.001)
+		p50 = append(p50, plotter.XY{X: x, Y: y50})
+		p99 = append(p99, plotter.XY{X: x, Y: y99})
+		all = append(all, y50, y99)
+	}
+	lo, hi := logRange(all, []float64{float64(a.SLO.P99) / 1e6})
+	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, LatencyTicks{}
+	p.Y.Min, p.Y.Max = lo, hi
+	if xmax == 0 {
+		xmax = 1
+	}
+	xmax *= 1.05
+	if a.Broke {
+		xmax = max(xmax, a.CapacityHi*1.05)
+		if err := box(p, a.CapacityLo, max(a.CapacityHi, a.CapacityLo+xmax/400), lo, hi, colBand); err != nil {
+			return nil, err
+		}
+		if err := vline(p, a.CapacityHi, lo, hi, colBreak, []vg.Length{vg.Points(3), vg.Points(3)}, "capacity "+a.bandText()); err != nil {
+			return nil, err
+		}
+	} else if a.Capacity > 0 {
+		if err := vline(p, a.Capacity, lo, hi, colRecover, []vg.Length{vg.Points(3), vg.Points(3)}, "held up to "+rps(a.Capacity)); err != nil {
+			return nil, err
+		}
+	}
+	p.X.Min, p.X.Max = 0, xmax
+	if a.SLO.P99 > 0 {
+		y := float64(a.SLO.P99) / 1e6
+		if err := line(p, []float64{0, xmax}, []float64{y, y}, colSLO, vg.Points(1), []vg.Length{vg.Points(5), vg.Points(3)}, "SLO p99 "+fmtLatency(a.SLO.P99)); err != nil {
+			return nil, err
+		}
+	}
+	for k, pts := range []plotter.XYs{p50, p99} {
+		if len(pts) == 0 {
+			continue
+		}
+		s, err := plotter.NewScatter(pts)
+		if err != nil {
+			return nil, err
+		}
+		s.GlyphStyle.Color = latColors[2*k]
+		s.GlyphStyle.Radius = vg.Points(1.8)
+		s.GlyphStyle.Shape = draw.CircleGlyph{}
+		p.Add(s)
+		p.Legend.Add([]string{"p50", "p99"}[k], s)
+	}
+	return p, nil
+}
+
+// EndpointsPlot draws each endpoint's error ratio over time.
+func (a *Analysis) EndpointsPlot() (*plot.Plot, error) {
+	d := a.plotData()
+	ws := d.ws
+	p := newPanel("Error ratio by endpoint", "failed (%)")
+	p.X.Label.Text = "time (" + d.unit + ")"
+	p.X.Min, p.X.Max = d.x0, d.x1
+	p.X.Tick.Marker = TimeTicks{}
+	p.Y.Min, p.Y.Max = 0, 105
+	if err := a.markers(p, d, 0, 105, true); err != nil {
+		return nil, err
+	}
+	if a.SLO.MaxErrorRatio > 0 {
+		y := a.SLO.MaxErrorRatio * 100
+		if err := line(p, []float64{d.x0, d.x1}, []float64{y, y}, colSLO, vg.Points(0.8), []vg.Length{vg.Points(5), vg.Points(3)}, "SLO errors "+pct(a.SLO.MaxErrorRatio)); err != nil {
+			return nil, err
+		}
+	}
+	k := 0
+	for ei, e := range ws.Endpoints {
+		var total uint64
+		for i := range ws.W {
+			if ei < len(ws.W[i].Endpoints) {
+				total += ws.W[i].Endpoints[ei].Requests
+			}
+		}
+		if total == 0 {
+			continue
+		}
+		ys := make([]float64, len(ws.W))
+		for i := range ws.W {
+			ys[i] = math.NaN()
+			if ei < len(ws.W[i].Endpoints) && ws.W[i].Endpoints[ei].Requests > 0 {
+				ys[i] = ws.W[i].Endpoints[ei].ErrorRatio() * 100
+			}
+		}
+		var dash []vg.Length
+		if k >= len(palette) {
+			dash = []vg.Length{vg.Points(4), vg.Points(2)}
+		}
+		name := e.Name
+		if len(name) > 40 {
+			name = name[:39] + "…"
+		}
+		if err := line(p, d.x, ys, palette[k%len(palette)], vg.Points(1.4), dash, name); err != nil {
+			return nil, err
+		}
+		k++
+	}
+	return p, nil
+}
+
+// StackTo draws panels stacked on one canvas, aligned on one time axis.
+func StackTo(c draw.Canvas, panels []*plot.Plot) {
+	rows := make([][]*plot.Plot, len(panels))
+	for i, p := range panels {
+		rows[i] = []*plot.Plot{p}
+	}
+	cs := plot.Align(rows, draw.Tiles{Rows: len(panels), Cols: 1, PadY: vg.Millimeter * 2, PadTop: vg.Millimeter,
+		PadBottom: vg.Millimeter, PadLeft: vg.Millimeter, PadRight: vg.Millimeter * 3}, c)
+	for i, p := range panels {
+		p.Draw(cs[i][0])
+	}
+}
+
+// Render draws panels (one plot, or a stack) as "png" or "svg".
+func Render(panels []*plot.Plot, w, h vg.Length, format string) ([]byte, error) {
+	var buf bytes.Buffer
+	switch format {
+	case "png":
+		c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(110), vgimg.UseBackgroundColor(color.White))
+		StackTo(draw.New(c), panels)
+		if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
+			return nil, err
+		}
+	case "svg":
+		c := vgsvg.New(w, h)
+		StackTo(draw.New(c), panels)
+		if _, err := c.WriteTo(&buf); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("unknown plot format %q", format)
+	}
+	return buf.Bytes(), nil
+}
+
+// inlineSVG strips the XML prolog so the SVG can sit inside HTML, and
+// makes it scale to its container.
+func inlineSVG(b []byte) string {
+	s := string(b)
+	if i := strings.Index(s, "<svg"); i >= 0 {
+		s = s[i:]
+	}
+	// Width and height in pt fix the size; let CSS size it from the viewBox.
+	if i := strings.Index(s, ">"); i >= 0 {
+		head := s[:i]
+		for _, attr := range []string{"width", "height"} {
+			if j := strings.Index(head, attr+`="`); j >= 0 {
+				k := strings.IndexByte(head[j+len(attr)+2:], '"')
+				head = head[:j] + head[j+len(attr)+2+k+1:]
+			}
+		}
+		s = head + ` preserveAspectRatio="xMidYMid meet" style="width:100%;height:auto"` + s[i:]
+	}
+	return s
+}
