@@ -1,0 +1,530 @@
+package hosting
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/url"
+	"strings"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/flashcrowd/flashcrowd/scenarios"
+)
+
+// SimOptions configure Simulate.
+type SimOptions struct {
+	Start         time.Time     // t = 0 of the curve: Result.Timestamp = Start + scheduled send time
+	Seed          int64         // a simulation is repeatable for a given seed
+	Poisson       bool          // Poisson arrivals of intensity r(t) instead of the exact schedule N⁻¹(i)
+	ClientTimeout time.Duration // a request not answered in this time fails as the client's timeout; 0 = never
+	// Shard i of Shards simulates requests i, i+n, i+2n, … (Seq counts this
+	// shard's requests, as a sharded attack does) against 1/n of the host:
+	// each pool's workers and queue split as evenly as whole numbers allow
+	// (at least 1 worker), and 1/n of the bandwidth. Shards run in parallel
+	// and their results merge like a sharded real run's.
+	Shard, Shards int
+	Target        string // base URL joined to endpoint paths; default "http://127.0.0.1"
+	Attack        string // Result.Attack
+}
+
+// SimStats sums up a simulation.
+type SimStats struct {
+	Requests       uint64  `json:"requests"`
+	OK             uint64  `json:"ok"`              // 200
+	Rejected       uint64  `json:"rejected_503"`    // queue full, 503
+	TimedOut       uint64  `json:"host_timeout_504"` // queued past the host timeout
+	Refused        uint64  `json:"refused"`          // queue full, when_full: refuse
+	Reset          uint64  `json:"reset"`            // queue full, when_full: reset
+	ClientTimeouts uint64  `json:"client_timeouts"`
+	Faults         uint64  `json:"faults"`      // injected resets, garbage and drips
+	PeakWorkers    int     `json:"peak_workers"` // most workers in all pools at once
+	Seconds        float64 `json:"seconds"`      // scheduled time of the last request
+}
+
+// Simulate runs plan p under curve with the endpoint mix, without any
+// network, calling emit once per request, in order of Timestamp, with one
+// reused Result (copy it to keep it). It stops early, returning what it has
+// and ctx.Err(), when ctx is done.
+//
+// The model is the live Host's: a request goes to its class's pool; it
+// starts when a worker is free, waiting in the FIFO queue if need be; a
+// full queue answers 503 (or refuses or resets, by plan) at once; a request
+// that would wait longer than the host timeout gets 504 at the timeout; a
+// worker is held for the service time and until the body has crossed the
+// link, whose backlog grows by size/bandwidth at each service start;
+// autoscaling checks at the first arrival after each check is due, and
+// ordered workers join Lag later.
+//
+// Results look like a real run's: Seq is the request index (this shard's),
+// Timestamp Start + the scheduled send time, Latency from then to the last
+// byte, Code 200/503/504 with Error set to the status ("503 Service
+// Unavailable") as vegeta does, or Code 0 with the error text Go's client
+// gives for a refused or reset connection, garbage, or a client timeout.
+// Method, URL, BytesOut (the request body) and BytesIn (the response body)
+// are those of the endpoint picked by scenarios.Mix, so request i hits the
+// same endpoint as in a real run.
+//
+// Each request's fate is decided when it arrives, so results come out in
+// arrival order at no memory cost. The price: workers added by autoscaling
+// serve requests arriving after they join, not those already queued, and a
+// request's place on the link is reserved when its service starts.
+func Simulate(ctx context.Context, p *Plan, curve *scenarios.Curve, mix []scenarios.Endpoint, o SimOptions, emit func(*vegeta.Result)) (SimStats, error) {
+	var st SimStats
+	n := max(o.Shards, 1)
+	if o.Shard < 0 || o.Shard >= n {
+		return st, fmt.Errorf("simulate: shard %d of %d", o.Shard, n)
+	}
+	if curve == nil {
+		return st, fmt.Errorf("simulate: no curve")
+	}
+	if len(mix) == 0 {
+		mix = scenarios.DefaultEndpoints()
+	}
+	eps, err := simEndpoints(p, mix, o.Target)
+	if err != nil {
+		return st, err
+	}
+	s := newSim(p, n, o.Shard)
+	rng := rand.New(rand.NewPCG(uint64(o.Seed), 0x9e3779b97f4a7c15^uint64(o.Shard)))
+	picker := scenarios.NewMix(mix)
+	arr := newArrivals(curve)
+	total := curve.Total()
+	var r vegeta.Result
+	r.Attack = o.Attack
+	start := o.Start
+	ct := int64(o.ClientTimeout)
+	ht := int64(p.HostTimeout)
+	faults := p.Faults
+	faulty := faults.Reset+faults.Garbage+faults.Drip > 0
+	var gamma float64 // Poisson: the unit-rate process, this shard's
+	for i := uint64(0); ; i++ {
+		if i&0xffff == 0 && ctx.Err() != nil {
+			return st, ctx.Err()
+		}
+		var x float64
+		if o.Poisson {
+			gamma += rng.ExpFloat64()
+			x = gamma * float64(n)
+		} else {
+			x = float64(i*uint64(n) + uint64(o.Shard))
+		}
+		if x > total {
+			break
+		}
+		ts := arr.at(x)
+		t := int64(math.Round(ts * 1e9))
+		// The mix advances once per request of the whole run.
+		k := 0
+		if o.Poisson {
+			k = picker.Next()
+		} else {
+			for j := 0; j < n; j++ {
+				if j == o.Shard {
+					k = picker.Next()
+				} else {
+					picker.Next()
+				}
+			}
+		}
+		e := &eps[k]
+		pl := s.pools[e.pool]
+		pl.advance(t)
+
+		r.Seq = i
+		r.Timestamp = start.Add(time.Duration(t))
+		r.Method, r.URL, r.BytesOut = e.method, e.url, e.bytesOut
+		r.BytesIn, r.Error, r.Code = 0, "", 0
+		var lat int64
+		st.Requests++
+		st.Seconds = ts
+
+		begin := pl.minFree()
+		switch {
+		case begin <= t: // a worker is free
+			begin = t
+		case pl.queued() >= pl.qcap: // the queue is full
+			switch p.WhenFull {
+			case FullRefuse:
+				r.Error = e.errRefused
+				st.Refused++
+			case FullReset:
+				r.Error = e.errReset
+				st.Reset++
+			default:
+				r.Code, r.Error, r.BytesIn = 503, "503 Service Unavailable", uint64(len(body503))
+				st.Rejected++
+			}
+			goto done
+		case ht > 0 && begin-t > ht: // it would wait past the host timeout
+			pl.enqueue(t + ht)
+			r.Code, r.Error, r.BytesIn = 504, "504 Gateway Timeout", uint64(len(body504))
+			lat = ht
+			st.TimedOut++
+			goto done
+		default:
+			pl.enqueue(begin)
+		}
+		{
+			svc := int64(e.spec.Service.Mean)
+			if e.spec.Service.Kind != Constant {
+				svc = int64(e.spec.Service.sample(rng))
+			}
+			u := 2.0
+			if faulty {
+				u = rng.Float64()
+			}
+			var end int64
+			switch {
+			case u < faults.Reset:
+				end = begin + svc
+				r.Error = e.errMidBody
+				st.Faults++
+			case u < faults.Reset+faults.Garbage:
+				end = begin + svc
+				r.Error = e.errGarbage
+				st.Faults++
+			case u < faults.Reset+faults.Garbage+faults.Drip:
+				end = begin + svc + e.drip
+				r.Code, r.BytesIn = 200, uint64(e.spec.Size)
+				st.Faults++
+			default:
+				end = begin + svc + e.tx
+				if e.tx > 0 {
+					s.linkFree = max(s.linkFree, begin) + e.tx
+					end = max(end, s.linkFree)
+				}
+				r.Code, r.BytesIn = 200, uint64(e.spec.Size)
+			}
+			pl.assign(end)
+			lat = end - t
+			if r.Code == 200 {
+				st.OK++
+			}
+		}
+	done:
+		if ct > 0 && lat > ct {
+			if r.Code == 200 {
+				st.OK--
+			}
+			r.Code, r.Error, r.BytesIn = 0, e.errTimeout, 0
+			lat = ct
+			st.ClientTimeouts++
+		}
+		r.Latency = time.Duration(lat)
+		if s.autoscaled || i == 0 {
+			st.PeakWorkers = max(st.PeakWorkers, s.workers())
+		}
+		emit(&r)
+	}
+	return st, nil
+}
+
+// simEndpoint is an endpoint with everything the simulation needs about it
+// worked out once.
+type simEndpoint struct {
+	method, url string
+	bytesOut    uint64
+	pool        int
+	spec        ClassSpec
+	tx, drip    int64 // ns on an idle link; ns to drip the body
+	errTimeout  string
+	errRefused  string
+	errReset    string // the connection reset before any response
+	errMidBody  string // reset while reading the body
+	errGarbage  string
+}
+
+func simEndpoints(p *Plan, mix []scenarios.Endpoint, target string) ([]simEndpoint, error) {
+	if target == "" {
+		target = "http://127.0.0.1"
+	}
+	base, err := url.Parse(target)
+	if err != nil || base.Host == "" {
+		return nil, fmt.Errorf("simulate: target %q is not a URL", target)
+	}
+	hostport := base.Host
+	if base.Port() == "" {
+		hostport += ":80"
+		if base.Scheme == "https" {
+			hostport = base.Host + ":443"
+		}
+	}
+	// Go's client names the local end of the connection; a simulation has
+	// none, so it uses a fixed ephemeral port.
+	conn := "tcp 127.0.0.1:40000->" + hostport
+	out := make([]simEndpoint, len(mix))
+	for i, e := range mix {
+		u := e.URL
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			u = strings.TrimSuffix(target, "/") + u
+		}
+		m := e.Method
+		if m == "" {
+			m = "GET"
+		}
+		op := m[:1] + strings.ToLower(m[1:]) + " " + fmt.Sprintf("%q", u) + ": "
+		c := endpointClass(e)
+		spec := p.Class(c)
+		se := simEndpoint{method: m, url: u, bytesOut: uint64(len(e.Body)), pool: p.PoolOf(c), spec: spec,
+			tx:         int64(p.transmit(spec) * 1e9),
+			errTimeout: op + "context deadline exceeded (Client.Timeout exceeded while awaiting headers)",
+			errRefused: op + "dial tcp " + hostport + ": connect: connection refused",
+			errReset:   op + "read " + conn + ": read: connection reset by peer",
+			errMidBody: "read " + conn + ": read: connection reset by peer",
+			errGarbage: op + `net/http: HTTP/1.x transport connection broken: malformed HTTP status code "this"`,
+		}
+		if p.Faults.DripRate > 0 {
+			se.drip = int64(float64(spec.Size) / float64(p.Faults.DripRate) * 1e9)
+		}
+		out[i] = se
+	}
+	return out, nil
+}
+
+// sim is the simulated host of one shard.
+type sim struct {
+	pools      []*simPool
+	linkFree   int64
+	autoscaled bool
+}
+
+func newSim(p *Plan, n, k int) *sim {
+	s := &sim{}
+	for i := range p.Pools {
+		pl := p.Pools[i]
+		sp := &simPool{qcap: share(pl.Queue, n, k, 0)}
+		w := share(pl.Workers, n, k, 1)
+		if a := pl.Autoscale; a != nil {
+			sa := *a
+			sa.Min, sa.Max, sa.Step = w, max(share(a.Max, n, k, 1), w), share(a.Step, n, k, 1)
+			sp.as = &sa
+			s.autoscaled = true
+		}
+		sp.free = make([]int64, w) // all free at t = 0
+		sp.ring = make([]int64, max(sp.qcap, 1))
+		s.pools = append(s.pools, sp)
+	}
+	return s
+}
+
+// share is shard k's part of v split n ways in whole numbers, at least lo.
+func share(v, n, k, lo int) int {
+	s := v / n
+	if k < v%n {
+		s++
+	}
+	return max(s, lo)
+}
+
+func (s *sim) workers() int {
+	w := 0
+	for _, p := range s.pools {
+		w += len(p.free)
+	}
+	return w
+}
+
+// simPool is a pool's state: its workers' free times (a min-heap) and the
+// times its queued requests leave the queue (a FIFO ring).
+type simPool struct {
+	free       []int64
+	ring       []int64
+	head, n    int
+	qcap       int
+	as         *Autoscale
+	nextTick   int64
+	orders     []order
+	pending    int
+	checkedYet bool
+}
+
+type order struct {
+	at int64
+	n  int
+}
+
+func (p *simPool) minFree() int64 { return p.free[0] }
+func (p *simPool) queued() int    { return p.n }
+
+// advance brings the pool to time t: queued requests that started (or
+// timed out) leave the queue, ordered workers arrive, and autoscaling
+// checks if one is due.
+func (p *simPool) advance(t int64) {
+	for p.n > 0 && p.ring[p.head] <= t {
+		p.head++
+		if p.head == len(p.ring) {
+			p.head = 0
+		}
+		p.n--
+	}
+	if p.as == nil {
+		return
+	}
+	for len(p.orders) > 0 && p.orders[0].at <= t {
+		o := p.orders[0]
+		p.orders = p.orders[1:]
+		p.pending -= o.n
+		for range o.n {
+			p.push(o.at)
+		}
+	}
+	if t < p.nextTick && p.checkedYet {
+		return
+	}
+	p.checkedYet = true
+	p.nextTick = t + int64(p.as.Every)
+	busy := 0
+	for _, f := range p.free {
+		if f > t {
+			busy++
+		}
+	}
+	d := decide(p.as, busy, p.n, len(p.free), p.pending)
+	switch {
+	case d > 0:
+		p.pending += d
+		p.orders = append(p.orders, order{at: t + int64(p.as.Lag), n: d})
+	case d < 0:
+		for range -d {
+			p.pop()
+		}
+	}
+}
+
+func (p *simPool) enqueue(leave int64) {
+	i := p.head + p.n
+	if i >= len(p.ring) {
+		i -= len(p.ring)
+	}
+	p.ring[i] = leave
+	p.n++
+}
+
+// assign gives the earliest-free worker a job ending at end.
+func (p *simPool) assign(end int64) {
+	p.free[0] = end
+	p.down(0)
+}
+
+func (p *simPool) push(v int64) {
+	p.free = append(p.free, v)
+	i := len(p.free) - 1
+	for i > 0 {
+		j := (i - 1) / 2
+		if p.free[j] <= p.free[i] {
+			break
+		}
+		p.free[i], p.free[j] = p.free[j], p.free[i]
+		i = j
+	}
+}
+
+func (p *simPool) pop() {
+	last := len(p.free) - 1
+	p.free[0] = p.free[last]
+	p.free = p.free[:last]
+	if last > 0 {
+		p.down(0)
+	}
+}
+
+func (p *simPool) down(i int) {
+	h := p.free
+	n := len(h)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && h[r] < h[l] {
+			m = r
+		}
+		if h[i] <= h[m] {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
+
+// arrivals inverts the curve's N(t) with a cursor that only moves forward,
+// since arrivals come in order.
+type arrivals struct {
+	c     *scenarios.Curve
+	segs  []segInv
+	j     int
+	start []float64
+	cum   []float64
+}
+
+// segInv is a segment's inverse with its constants worked out once.
+type segInv struct {
+	s    *scenarios.Segment
+	k    float64 // exp: growth rate; decay: ln2/half-life
+	fast bool
+}
+
+func newArrivals(c *scenarios.Curve) *arrivals {
+	a := &arrivals{c: c}
+	var t, n float64
+	for i := range c.Segments {
+		s := &c.Segments[i]
+		a.start = append(a.start, t)
+		a.cum = append(a.cum, n)
+		t += s.Dur
+		n += s.N(s.Dur)
+		si := segInv{s: s}
+		switch s.Kind {
+		case scenarios.Hold:
+			si.fast = s.From > 0
+		case scenarios.Exp:
+			si.k = math.Log(s.To/s.From) / s.Dur
+			si.fast = si.k != 0
+		case scenarios.Decay:
+			si.k = math.Ln2 / s.HalfLife
+			si.fast = true
+		}
+		a.segs = append(a.segs, si)
+	}
+	a.cum = append(a.cum, n)
+	return a
+}
+
+// at is N⁻¹(x), for x not below the previous call's.
+func (a *arrivals) at(x float64) float64 {
+	for a.j < len(a.segs)-1 && x >= a.cum[a.j+1] {
+		a.j++
+	}
+	si := &a.segs[a.j]
+	s := si.s
+	y := x - a.cum[a.j]
+	if y <= 0 {
+		return a.start[a.j]
+	}
+	var t float64
+	if si.fast {
+		switch s.Kind {
+		case scenarios.Hold:
+			t = y / s.From
+		case scenarios.Exp:
+			t = math.Log1p(y*si.k/s.From) / si.k
+		case scenarios.Decay:
+			v := -y * si.k / s.From
+			if v <= -1 {
+				t = s.Dur
+			} else {
+				t = -math.Log1p(v) / si.k
+			}
+		}
+		if !(t <= s.Dur) {
+			t = s.Dur
+		}
+	} else {
+		t = s.Inv(y)
+	}
+	return a.start[a.j] + t
+}

@@ -1,0 +1,346 @@
+package hosting
+
+import (
+	"context"
+	"hash/fnv"
+	"math"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/flashcrowd/flashcrowd/scenarios"
+)
+
+func curveOf(t testing.TB, spec string) *scenarios.Curve {
+	t.Helper()
+	c, err := scenarios.ParseCurve("test", spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// simulate runs a simulation and keeps every result.
+func simulate(t testing.TB, p *Plan, curve string, mix []scenarios.Endpoint, o SimOptions) ([]vegeta.Result, SimStats) {
+	t.Helper()
+	var rs []vegeta.Result
+	st, err := Simulate(context.Background(), p, curveOf(t, curve), mix, o, func(r *vegeta.Result) { rs = append(rs, *r) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs, st
+}
+
+// c workers, constant s: below c/s nothing fails and every latency is s;
+// above it the rejected fraction is 1 − (c/s)/rate, up to the c + q
+// requests the workers and queue hold at the end.
+func TestSimulateKnownCapacity(t *testing.T) {
+	p := testPlan(t, 4, 20*time.Millisecond, 8, 512)
+	rs, st := simulate(t, p, "hold 100/s for 10s", nil, SimOptions{})
+	if st.Requests != 1001 || st.OK != 1001 {
+		t.Errorf("below capacity: %+v, want 1001 requests all OK", st)
+	}
+	for _, r := range rs {
+		if r.Latency != 20*time.Millisecond || r.Code != 200 || r.BytesIn != 512 {
+			t.Fatalf("below capacity: %+v, want 200 in 20ms", r)
+		}
+	}
+	for _, rate := range []float64{250, 400, 1000} {
+		rs, st := simulate(t, p, "hold "+scenarios.Rate(rate).String()+" for 10s", nil, SimOptions{})
+		got := float64(st.Rejected) / float64(st.Requests)
+		want := 1 - 200/rate
+		slack := 12 / float64(st.Requests) // the c + q held at the end
+		if got > want+1e-9 || got < want-slack-1.0/float64(st.Requests) {
+			t.Errorf("at %g/s: rejected %.4f, want %.4f (−%.4f)", rate, got, want, slack)
+		}
+		if st.OK+st.Rejected != st.Requests || len(rs) != int(st.Requests) {
+			t.Errorf("at %g/s: %+v", rate, st)
+		}
+	}
+}
+
+// Erlang: Poisson arrivals and exponential service on c workers (M/M/c)
+// give a mean wait of C(c,a)/(cμ−λ); with a finite queue (M/M/c/K) the
+// blocked fraction is P_K.
+func TestSimulateErlang(t *testing.T) {
+	const c, mu, lambda = 4, 50.0, 150.0 // a = 3, ρ = 0.75
+	a := lambda / mu
+	// Erlang C.
+	var sum, term float64 = 0, 1
+	for k := 0; k < c; k++ {
+		if k > 0 {
+			term *= a / float64(k)
+		}
+		sum += term
+	}
+	top := term * a / float64(c) / (1 - a/float64(c))
+	erlangC := top / (sum + top)
+	wantLatency := erlangC/(float64(c)*mu-lambda) + 1/mu
+
+	p := testPlan(t, c, 20*time.Millisecond, 1_000_000, 0)
+	pc := p.Classes[scenarios.Page]
+	pc.Service = Dist{Kind: Exponential, Mean: 20 * time.Millisecond}
+	p.Classes[scenarios.Page] = pc
+	var total time.Duration
+	var n int
+	_, err := Simulate(context.Background(), p, curveOf(t, "hold 150/s for 2000s"), nil, SimOptions{Poisson: true, Seed: 7},
+		func(r *vegeta.Result) { total += r.Latency; n++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := total.Seconds() / float64(n)
+	// 300,000 requests; the mean latency's standard error, with the
+	// autocorrelation of a queue at ρ = 0.75, is well under 1%: 3% is a
+	// safe bound that a wrong queue discipline would still break (M/M/4
+	// with no queueing gives 0.020 s; Erlang C gives 0.0301 s).
+	if math.Abs(got-wantLatency)/wantLatency > 0.03 {
+		t.Errorf("M/M/4 mean latency %.5fs over %d requests, want %.5fs (Erlang C)", got, n, wantLatency)
+	}
+
+	// M/M/c/K with K = c + q: P_K = (a^K / (c!·c^(K−c))) / Σ_k P_k.
+	const q = 4
+	p.Pools[0].Queue = q
+	var probs []float64
+	term, sum = 1, 0
+	for k := 0; k <= c+q; k++ {
+		if k > 0 {
+			term *= a / float64(min(k, c))
+		}
+		probs = append(probs, term)
+		sum += term
+	}
+	wantBlocked := probs[c+q] / sum
+	_, st := simulate(t, p, "hold 150/s for 2000s", nil, SimOptions{Poisson: true, Seed: 8})
+	blocked := float64(st.Rejected) / float64(st.Requests)
+	if math.Abs(blocked-wantBlocked)/wantBlocked > 0.05 {
+		t.Errorf("M/M/4/8 blocked %.4f, want %.4f", blocked, wantBlocked)
+	}
+	t.Logf("M/M/4: latency %.5f (Erlang C %.5f); M/M/4/8 blocked %.4f (want %.4f)", got, wantLatency, blocked, wantBlocked)
+}
+
+// The link's bandwidth caps bytes per second; the host timeout turns long
+// waits into 504s at exactly the timeout.
+func TestSimulateBandwidthAndTimeout(t *testing.T) {
+	p := testPlan(t, 64, 0, 64, 100_000)
+	p.Bandwidth = 2_000_000
+	rs, _ := simulate(t, p, "hold 40/s for 60s", nil, SimOptions{})
+	var bytes uint64
+	var last time.Time
+	for _, r := range rs {
+		bytes += r.BytesIn * uint64(b2i(r.Code == 200))
+		if r.End().After(last) {
+			last = r.End()
+		}
+	}
+	got := float64(bytes) / last.Sub(rs[0].Timestamp).Seconds()
+	if math.Abs(got-2e6)/2e6 > 0.01 {
+		t.Errorf("simulated link carried %.0f B/s, want 2,000,000", got)
+	}
+
+	p = testPlan(t, 1, 100*time.Millisecond, 100, 10)
+	p.HostTimeout = 250 * time.Millisecond
+	rs, st := simulate(t, p, "hold 20/s for 10s", nil, SimOptions{})
+	if st.TimedOut == 0 || st.OK == 0 {
+		t.Fatalf("want both 200s and 504s: %+v", st)
+	}
+	for _, r := range rs {
+		switch r.Code {
+		case 504:
+			if r.Latency != 250*time.Millisecond || r.Error != "504 Gateway Timeout" {
+				t.Fatalf("504 %+v, want latency 250ms", r)
+			}
+		case 200:
+			if r.Latency > 350*time.Millisecond {
+				t.Fatalf("served after waiting %s, past the host timeout", r.Latency-100*time.Millisecond)
+			}
+		}
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Autoscaling adds capacity only after its lag.
+func TestSimulateAutoscaleLag(t *testing.T) {
+	p := testPlan(t, 1, 100*time.Millisecond, 5, 10)
+	p.Pools[0].Autoscale = &Autoscale{Min: 1, Max: 4, Step: 1, Lag: 2 * time.Second, Target: 0.5, Every: 500 * time.Millisecond}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	rs, st := simulate(t, p, "hold 30/s for 8s", nil, SimOptions{})
+	perSec := make([]int, 8)
+	for _, r := range rs {
+		if s := int(r.Timestamp.Sub(rs[0].Timestamp).Seconds()); r.Code == 200 && s < 8 {
+			perSec[s]++
+		}
+	}
+	// One worker serves 10/s; the first order (at 533 ms) lands at 2.53 s.
+	for s := 0; s < 2; s++ {
+		if perSec[s] > 10+6 { // 10/s, plus at most the queue's 5 and the one in service
+			t.Errorf("second %d: %d served before any worker could arrive, want ≤ 16", s, perSec[s])
+		}
+	}
+	if perSec[6] < 29 || st.PeakWorkers != 4 {
+		t.Errorf("second 6: %d served (want all 30), peak %d workers (want 4)", perSec[6], st.PeakWorkers)
+	}
+	t.Logf("200s per second: %v", perSec)
+}
+
+// The simulation and the live host agree request for request when driven
+// by the same arrivals: fake time (synctest) makes the live host exact.
+func TestSimulateMatchesLiveHost(t *testing.T) {
+	// 20.001 ms keeps service ends off the 2.5 ms arrival grid, so no
+	// arrival and release fall on the same instant.
+	p := testPlan(t, 4, 20*time.Millisecond+time.Microsecond, 8, 100)
+	curve := curveOf(t, "hold 400/s for 1s")
+	sim := make([]uint16, curve.Requests())
+	if _, err := Simulate(context.Background(), p, curve, nil, SimOptions{}, func(r *vegeta.Result) { sim[r.Seq] = r.Code }); err != nil {
+		t.Fatal(err)
+	}
+	live := make([]uint16, curve.Requests())
+	synctest.Test(t, func(t *testing.T) {
+		h := NewHost(p)
+		defer h.Close()
+		t0 := time.Now()
+		var wg sync.WaitGroup
+		for i := range live {
+			due := time.Duration(math.Round(curve.Inv(float64(i)) * 1e9))
+			time.Sleep(due - time.Since(t0))
+			wg.Go(func() {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, httptest.NewRequest("GET", "/p/x", nil))
+				live[i] = uint16(w.Code)
+			})
+		}
+		wg.Wait()
+	})
+	diff, ok := 0, 0
+	for i := range sim {
+		if sim[i] != live[i] {
+			diff++
+		}
+		if sim[i] == 200 {
+			ok++
+		}
+	}
+	if diff != 0 || ok < 150 || ok > 250 {
+		t.Errorf("%d of %d requests differ between simulation and live host (%d served)", diff, len(sim), ok)
+	}
+}
+
+// Request i hits the endpoint scenarios.Mix picks for i, sharded or not;
+// results come out in timestamp order, repeatably for a seed.
+func TestSimulateMixShardsAndSeed(t *testing.T) {
+	p, err := LoadPlan("shared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mix := pressMix(t)
+	m := scenarios.NewMix(mix)
+	const curve = "ramp 10/s to 2000/s over 20s"
+	rs, st := simulate(t, p, curve, mix, SimOptions{Seed: 1, Target: "http://127.0.0.1:8080"})
+	for i, r := range rs {
+		k := m.Next()
+		if want := "http://127.0.0.1:8080" + mix[k].URL; r.URL != want || r.Method != mix[k].Method || r.Seq != uint64(i) {
+			t.Fatalf("request %d: %s %s seq %d, want %s %s", i, r.Method, r.URL, r.Seq, mix[k].Method, want)
+		}
+		if i > 0 && r.Timestamp.Before(rs[i-1].Timestamp) {
+			t.Fatalf("request %d out of timestamp order", i)
+		}
+	}
+	if st.Rejected == 0 || st.OK == 0 {
+		t.Errorf("ramp to 2000/s against shared should break it: %+v", st)
+	}
+	for k := range 3 {
+		part, _ := simulate(t, p, curve, mix, SimOptions{Seed: 1, Shard: k, Shards: 3, Target: "http://127.0.0.1:8080"})
+		for j, r := range part {
+			g := j*3 + k
+			if r.URL != rs[g].URL || r.Timestamp != rs[g].Timestamp || r.Seq != uint64(j) {
+				t.Fatalf("shard %d/3 request %d: %s at %s, want request %d's %s at %s", k, j, r.URL, r.Timestamp, g, rs[g].URL, rs[g].Timestamp)
+			}
+		}
+	}
+	digest := func(seed int64) uint64 {
+		h := fnv.New64a()
+		rs, _ := simulate(t, p, curve, mix, SimOptions{Seed: seed})
+		for _, r := range rs {
+			h.Write([]byte(r.Timestamp.String() + r.Latency.String() + r.Error))
+		}
+		return h.Sum64()
+	}
+	if a, b, c := digest(5), digest(5), digest(6); a != b || a == c {
+		t.Errorf("seeded runs: same seed %x %x, other seed %x; want equal, then different", a, b, c)
+	}
+}
+
+// Errors read as Go's client writes them.
+func TestSimulateErrorStrings(t *testing.T) {
+	p := testPlan(t, 1, time.Second, 0, 10)
+	mix := []scenarios.Endpoint{{Method: "POST", URL: "/api/buy", Weight: 1, Body: "{}"}}
+	for _, c := range []struct {
+		mode FullMode
+		re   string
+	}{
+		{FullRefuse, `^Post "http://127\.0\.0\.1:9/api/buy": dial tcp 127\.0\.0\.1:9: connect: connection refused$`},
+		{FullReset, `^Post "http://127\.0\.0\.1:9/api/buy": read tcp 127\.0\.0\.1:\d+->127\.0\.0\.1:9: read: connection reset by peer$`},
+		{Full503, `^503 Service Unavailable$`},
+	} {
+		p.WhenFull = c.mode
+		rs, _ := simulate(t, p, "hold 10/s for 1s", mix, SimOptions{Target: "http://127.0.0.1:9"})
+		if r := rs[1]; !regexp.MustCompile(c.re).MatchString(r.Error) || r.BytesOut != 2 {
+			t.Errorf("%s: %q (%d bytes out), want %s", c.mode, r.Error, r.BytesOut, c.re)
+		}
+	}
+	p.WhenFull = Full503
+	rs, st := simulate(t, testPlan(t, 1, time.Second, 100, 10), "hold 10/s for 1s", nil, SimOptions{ClientTimeout: 1500 * time.Millisecond})
+	r := rs[2] // waits 1.8 s for the worker
+	if r.Code != 0 || r.Latency != 1500*time.Millisecond || r.Error != `Get "http://127.0.0.1/": context deadline exceeded (Client.Timeout exceeded while awaiting headers)` || st.ClientTimeouts == 0 {
+		t.Errorf("client timeout: %+v", r)
+	}
+	// The live host's garbage matches the simulated error text.
+	live := testPlan(t, 1, 0, 1, 10)
+	live.Faults = Faults{Garbage: 1}
+	srv := httptest.NewServer(Handler(live))
+	defer srv.Close()
+	got := attack(t, srv.URL+"/", 5, 200*time.Millisecond)
+	rs, _ = simulate(t, live, "hold 5/s for 1s", nil, SimOptions{Target: srv.URL})
+	if got[0].Error != rs[0].Error || !strings.Contains(rs[0].Error, "malformed HTTP") {
+		t.Errorf("garbage: live %q, simulated %q", got[0].Error, rs[0].Error)
+	}
+}
+
+func TestSimulateInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	n := 0
+	st, err := Simulate(ctx, testPlan(t, 4, time.Millisecond, 4, 10), curveOf(t, "hold 10000/s for 1h"), nil, SimOptions{},
+		func(r *vegeta.Result) {
+			if n++; n == 100_000 {
+				cancel()
+			}
+		})
+	if err != context.Canceled || st.Requests < 100_000 || st.Requests > 200_000 || uint64(n) != st.Requests {
+		t.Errorf("interrupted: %v after %d results (%+v)", err, n, st)
+	}
+}
+
+// The arrival cursor agrees with Curve.Inv.
+func TestArrivals(t *testing.T) {
+	c := curveOf(t, "hold 300/d for 2h, exp 300/d to 35000/s over 3h, hold 35000/s for 2h, decay 35000/s half-life 90m for 10h, ramp 5/s to 1/s over 1h, decay 1/s power 1.5 scale 10m for 1h")
+	a := newArrivals(c)
+	for x := 0.0; x <= c.Total(); x = x*1.37 + 0.7 {
+		got, want := a.at(x), c.Inv(x)
+		if math.Abs(got-want) > 1e-9*math.Max(1, want) {
+			t.Fatalf("N⁻¹(%g) = %.12g, want %.12g", x, got, want)
+		}
+	}
+}
