@@ -33,13 +33,13 @@ type SimOptions struct {
 // SimStats sums up a simulation.
 type SimStats struct {
 	Requests       uint64  `json:"requests"`
-	OK             uint64  `json:"ok"`              // 200
-	Rejected       uint64  `json:"rejected_503"`    // queue full, 503
+	OK             uint64  `json:"ok"`               // 200
+	Rejected       uint64  `json:"rejected_503"`     // queue full, 503
 	TimedOut       uint64  `json:"host_timeout_504"` // queued past the host timeout
 	Refused        uint64  `json:"refused"`          // queue full, when_full: refuse
 	Reset          uint64  `json:"reset"`            // queue full, when_full: reset
 	ClientTimeouts uint64  `json:"client_timeouts"`
-	Faults         uint64  `json:"faults"`      // injected resets, garbage and drips
+	Faults         uint64  `json:"faults"`       // injected resets, garbage and drips
 	PeakWorkers    int     `json:"peak_workers"` // most workers in all pools at once
 	Seconds        float64 `json:"seconds"`      // scheduled time of the last request
 }
