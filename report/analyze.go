@@ -68,6 +68,8 @@ type Series struct {
 	BrokeOffered float64 `json:"broke_offered_rps"`
 	Why          []string
 	index        int // series index in Windows.Endpoints, -1 for classes
+	states       []string
+	why          [][]string
 }
 
 // PhaseRow is the phase table's row.
@@ -154,11 +156,12 @@ func Analyze(ws *Windows, slo scenarios.SLO) *Analysis {
 	a := &Analysis{W: ws, SLO: slo, BreakAt: -1, FellBelowAt: -1, RecoveredAt: -1, Recovery: -1, GenBehindAt: -1, GenBehindUntil: -1}
 	a.Name = subject(ws.Info)
 	a.judgeWindows()
+	a.series()
+	a.mergeEndpoints()
 	a.Spans = spans(ws, a.Windows, slo.Grace, func(i int) string { return a.Windows[i].State })
 	a.totals()
 	a.findBreak()
 	a.findRecovery()
-	a.series()
 	a.generator()
 	a.phases()
 	a.warnings()
@@ -461,6 +464,36 @@ func (a *Analysis) series() {
 	a.FirstCls = firstBroken(a.Classes)
 }
 
+// minShare is the share of all requests an endpoint needs for its own
+// failures to count as the host's: the SLO holds for each endpoint of the
+// mix, not just for the mix as a whole, or a small but vital endpoint (the
+// page itself, among many images) could fail unnoticed.
+const minShare = 0.01
+
+// mergeEndpoints marks a window violated when an endpoint with at least
+// minShare of the requests violated the SLO in it.
+func (a *Analysis) mergeEndpoints() {
+	var total uint64
+	for i := range a.W.W {
+		total += a.W.W[i].Total.Requests
+	}
+	for _, s := range a.Endpoints {
+		if float64(s.Requests) < minShare*float64(total) {
+			continue
+		}
+		for i, st := range s.states {
+			j := &a.Windows[i]
+			if st != Violated || j.State == Behind || j.State == Idle {
+				continue
+			}
+			j.State = Violated
+			for _, w := range s.why[i] {
+				j.Why = append(j.Why, s.Name+": "+w)
+			}
+		}
+	}
+}
+
 func firstBroken(ss []Series) *Series {
 	var first *Series
 	for i := range ss {
@@ -546,6 +579,7 @@ func (a *Analysis) judgeSeries(e Endpoint, share float64, get func(*Window) *Sta
 			why[i] = append(why[i], fmt.Sprintf("achieved %s of offered", pct(float64(st.DoneOK)/offered)))
 		}
 	}
+	s.states, s.why = states, why
 	sp := spans(ws, a.Windows, a.SLO.Grace, func(i int) string { return states[i] })
 	if len(sp) > 0 {
 		s.BrokeAt = sp[0].Start
@@ -679,7 +713,13 @@ func (a *Analysis) verdict() string {
 		if a.Broke {
 			fmt.Fprintf(&b, "; the SLO failed from %s at %s offered (%s)", fmtSec(a.BreakAt), rps(a.BreakOffered), strings.Join(a.BreakWhy, ", "))
 		} else {
-			fmt.Fprintf(&b, "; up to then it held at up to %s", rps(a.Capacity))
+			held := 0.0
+			for _, j := range a.Windows {
+				if j.State == Held && j.Start < a.GenBehindAt {
+					held = max(held, j.Offered)
+				}
+			}
+			fmt.Fprintf(&b, "; until then it held the SLO at up to %s", rps(held))
 		}
 		b.WriteString(": rerun with more workers or shards.")
 		return b.String()

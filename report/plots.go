@@ -33,8 +33,10 @@ var (
 	colBreak    = color.RGBA{R: 200, G: 30, B: 30, A: 255}
 	colRecover  = color.RGBA{R: 30, G: 150, B: 60, A: 255}
 	colBelow    = color.RGBA{R: 120, G: 120, B: 120, A: 255}
-	colSpan     = color.RGBA{R: 250, G: 225, B: 225, A: 255}
-	colBand     = color.RGBA{R: 255, G: 226, B: 180, A: 255}
+	colSpan     = color.NRGBA{R: 230, G: 60, B: 60, A: 38}
+	colBand     = color.NRGBA{R: 255, G: 150, B: 0, A: 70}
+	colGen      = color.NRGBA{R: 255, G: 190, B: 40, A: 55}
+	colGenText  = color.RGBA{R: 170, G: 110, B: 0, A: 255}
 	colSLO      = color.RGBA{R: 200, G: 30, B: 30, A: 255}
 	latColors   = []color.Color{
 		color.RGBA{R: 31, G: 119, B: 180, A: 255},  // p50
@@ -154,8 +156,14 @@ func line(p *plot.Plot, xs, ys []float64, c color.Color, width vg.Length, dashes
 	return nil
 }
 
-// vline draws a vertical marker at x across [y0, y1] with a label.
+// vline draws a vertical marker at x across [y0, y1] with a label at the
+// top.
 func vline(p *plot.Plot, x, y0, y1 float64, c color.Color, dashes []vg.Length, label string) error {
+	return vlineAt(p, x, y0, y1, c, dashes, label, false)
+}
+
+// vlineAt is vline with the label at the top or the bottom.
+func vlineAt(p *plot.Plot, x, y0, y1 float64, c color.Color, dashes []vg.Length, label string, bottom bool) error {
 	l, err := plotter.NewLine(plotter.XYs{{X: x, Y: y0}, {X: x, Y: y1}})
 	if err != nil {
 		return err
@@ -163,14 +171,18 @@ func vline(p *plot.Plot, x, y0, y1 float64, c color.Color, dashes []vg.Length, l
 	l.Color, l.Width, l.Dashes = c, vg.Points(1.2), dashes
 	p.Add(l)
 	if label != "" {
-		lb, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: x, Y: y1}}, Labels: []string{" " + label}})
+		y, align := y1, draw.YTop
+		if bottom {
+			y, align = y0, draw.YBottom
+		}
+		lb, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: x, Y: y}}, Labels: []string{" " + label}})
 		if err != nil {
 			return err
 		}
 		for i := range lb.TextStyle {
 			lb.TextStyle[i].Color = c
 			lb.TextStyle[i].Font.Size = vg.Points(8)
-			lb.TextStyle[i].YAlign = draw.YTop
+			lb.TextStyle[i].YAlign = align
 		}
 		p.Add(lb)
 	}
@@ -201,6 +213,32 @@ func (a *Analysis) markers(p *plot.Plot, d *plotData, y0, y1 float64, labels boo
 		}
 		return ""
 	}
+	// Where the generator fell behind: amber.
+	w := a.W.Width.Seconds()
+	labelled := false
+	for i := 0; i < len(a.Windows); i++ {
+		if !a.Windows[i].GenBehind || a.Windows[i].State == Idle {
+			continue
+		}
+		j := i
+		for j+1 < len(a.Windows) && a.Windows[j+1].GenBehind {
+			j++
+		}
+		x0, x1 := a.Windows[i].Start/d.div, (a.Windows[j].Start+w)/d.div
+		if err := box(p, x0, x1, y0, y1, colGen); err != nil {
+			return err
+		}
+		if !labelled && labels {
+			lb, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: x0, Y: y0}}, Labels: []string{" generator behind"}})
+			if err != nil {
+				return err
+			}
+			lb.TextStyle[0].Color, lb.TextStyle[0].Font.Size = colGenText, vg.Points(8)
+			p.Add(lb)
+			labelled = true
+		}
+		i = j
+	}
 	for _, s := range a.Spans {
 		end := s.End
 		if end < 0 {
@@ -215,7 +253,7 @@ func (a *Analysis) markers(p *plot.Plot, d *plotData, y0, y1 float64, labels boo
 			return err
 		}
 		if a.FellBelowAt >= 0 && (a.RecoveredAt < 0 || a.FellBelowAt < a.RecoveredAt) {
-			if err := vline(p, a.FellBelowAt/d.div, y0, y1, colBelow, []vg.Length{vg.Points(3), vg.Points(3)}, lab("below capacity")); err != nil {
+			if err := vlineAt(p, a.FellBelowAt/d.div, y0, y1, colBelow, []vg.Length{vg.Points(3), vg.Points(3)}, lab("below capacity"), true); err != nil {
 				return err
 			}
 		}
@@ -368,6 +406,20 @@ func (a *Analysis) OverviewPanels() ([]*plot.Plot, error) {
 	if a.SLO.P99 > 0 {
 		y := float64(a.SLO.P99) / 1e6
 		if err := line(pl, []float64{d.x0, d.x1}, []float64{y, y}, colSLO, vg.Points(1), []vg.Length{vg.Points(5), vg.Points(3)}, "SLO p99 "+fmtLatency(a.SLO.P99)); err != nil {
+			return nil, err
+		}
+	}
+	if ws.Info != nil && a.MaxLag > 10*time.Millisecond {
+		// How late sends went out: high values mean the generator, not
+		// the host, is the bottleneck.
+		lag := make([]float64, n)
+		for i := range ws.W {
+			lag[i] = math.NaN()
+			if ws.W[i].Lag.N > 0 {
+				lag[i] = max(float64(ws.W[i].Lag.Quantile(.9))/1e6, lo)
+			}
+		}
+		if err := line(pl, d.x, lag, colGenText, vg.Points(1), []vg.Length{vg.Points(2), vg.Points(2)}, "send lag p90"); err != nil {
 			return nil, err
 		}
 	}

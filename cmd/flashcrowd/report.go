@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/flashcrowd/flashcrowd/report"
+	"github.com/flashcrowd/flashcrowd/scenarios"
+)
+
+type reportOpts struct {
+	slo    string
+	out    string
+	window string
+	json   bool
+}
+
+func init() {
+	register(&command{
+		name:    "report",
+		order:   20,
+		summary: "report a run or vegeta results: break point, capacity, recovery, plots, HTML",
+		usage: `flashcrowd report RUN_DIR|FILE... [--slo p99=800ms,errors=1%] [--out DIR] [--window 5s] [--json]
+
+Reads a run directory (its saved windows, or its run.json and results file) or
+one or more vegeta results files (gob, json or csv, detected; several files are
+merged as shards of one run). Prints the verdict, a phase table and an endpoint
+table, and writes overview.png/.svg, latency-vs-load.png, endpoints.png,
+report.html, report.md and summary.json into the run directory (for files: the
+first file's directory), or --out.
+
+Exit status 3 when an SLO given with --slo fails, so CI can gate on it.
+
+Examples:
+  flashcrowd report runs/2026-03-14-press-spike
+  flashcrowd report runs/press-spike --slo p99=500ms,errors=0.5% --out /tmp/r
+  flashcrowd report shard-0/results.gob shard-1/results.gob
+  vegeta attack ... > results.bin && flashcrowd report results.bin --window 5s`,
+		flags: func(fs *pflag.FlagSet) any {
+			o := &reportOpts{}
+			fs.StringVar(&o.slo, "slo", "", "judge by this `SLO` (p99=800ms,errors=1%,throughput=95%,grace=10s), over the scenario's; exit 3 if it fails")
+			fs.StringVar(&o.out, "out", "", "write the report files to `DIR` (default: the run directory)")
+			fs.StringVar(&o.window, "window", "", "window `WIDTH` (default 1s, or the saved windows' width; a multiple of it)")
+			fs.BoolVar(&o.json, "json", false, "print summary.json to stdout instead of the tables")
+			return o
+		},
+		run: runReport,
+	})
+}
+
+func runReport(e *env, fs *pflag.FlagSet, opts any, args []string) error {
+	o := opts.(*reportOpts)
+	if len(args) == 0 {
+		return usagef("give a run directory or results files")
+	}
+	var width time.Duration
+	if o.window != "" {
+		d, err := scenarios.ParseDuration(o.window)
+		if err != nil || d <= 0 {
+			return usagef("--window %q: want a duration such as 1s or 5s", o.window)
+		}
+		width = d
+	}
+	ws, err := report.Open(args, width, e.stderr)
+	if err != nil {
+		return err
+	}
+	slo := scenarios.DefaultSLO
+	if ws.Info != nil && ws.Info.Scenario != nil {
+		slo = ws.Info.Scenario.SLO
+	}
+	if o.slo != "" {
+		if slo, err = scenarios.ParseSLO(o.slo, slo); err != nil {
+			return usagef("--slo: %v", err)
+		}
+	}
+	a := report.Analyze(ws, slo)
+	out := o.out
+	if out == "" {
+		out = args[0]
+		if st, err := os.Stat(out); err == nil && !st.IsDir() {
+			out = filepath.Dir(out)
+		}
+	}
+	if o.json {
+		if err := a.WriteJSON(e.stdout); err != nil {
+			return err
+		}
+	} else if err := a.WriteText(e.stdout); err != nil {
+		return err
+	}
+	if err := report.WriteAll(out, a); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "wrote %s (and the plots, report.md, summary.json)\n", filepath.Join(out, report.HTMLFile))
+	if o.slo != "" && !a.SLOHeld() {
+		why := "the SLO failed"
+		if a.Broke {
+			why = fmt.Sprintf("the SLO failed %s into the run, at %s offered", scenarios.FormatDuration(time.Duration(a.BreakAt*float64(time.Second))), report.FormatRate(a.BreakOffered))
+		} else if a.Total.Requests == 0 {
+			why = "no results to judge"
+		}
+		return exitError{code: exitSLO, msg: why}
+	}
+	return nil
+}
