@@ -127,8 +127,8 @@ func (h *Host) Close() {
 		close(h.done)
 		for _, p := range h.pools {
 			p.mu.Lock()
-			for _, t := range p.orders {
-				t.Stop()
+			for _, o := range p.orders {
+				o.t.Stop()
 			}
 			p.orders = nil
 			p.mu.Unlock()
@@ -410,7 +410,7 @@ type livePool struct {
 	qcap       int
 	head, tail *waiter
 	nextTick   time.Duration
-	orders     []*time.Timer
+	orders     []*liveOrder
 }
 
 type waiter struct {
@@ -520,26 +520,32 @@ func (p *livePool) autoscale(now time.Duration) {
 	switch {
 	case d > 0:
 		p.pending += d
-		var t *time.Timer
-		t = time.AfterFunc(a.Lag, func() { p.arrive(d, t) })
-		p.orders = append(p.orders, t)
+		o := &liveOrder{n: d}
+		o.t = time.AfterFunc(a.Lag, func() { p.arrive(o) })
+		p.orders = append(p.orders, o)
 	case d < 0:
 		p.workers += d
 	}
 }
 
-// arrive adds n ordered workers and puts them to work on the queue.
-func (p *livePool) arrive(n int, t *time.Timer) {
+// liveOrder is workers ordered by autoscaling, arriving when t fires.
+type liveOrder struct {
+	n int
+	t *time.Timer
+}
+
+// arrive adds the ordered workers and puts them to work on the queue.
+func (p *livePool) arrive(o *liveOrder) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for i, o := range p.orders {
-		if o == t {
+	for i, x := range p.orders {
+		if x == o {
 			p.orders = append(p.orders[:i], p.orders[i+1:]...)
 			break
 		}
 	}
-	p.pending -= n
-	p.workers += n
+	p.pending -= o.n
+	p.workers += o.n
 	for p.busy < p.workers && p.head != nil {
 		p.busy++
 		p.grant()

@@ -99,4 +99,3 @@ func BenchmarkSimulatePressSpike(b *testing.B) {
 		b.Logf("%d requests (%d OK) in %s wall, %s CPU", n, ok, wall.Round(time.Millisecond), cpu.Round(time.Millisecond))
 	}
 }
-
