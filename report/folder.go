@@ -40,7 +40,8 @@ type Folder struct {
 	byKey   map[epKey]int // method + path (+query for scenario endpoints)
 	byPath  map[epKey]int // method + path without query (scenario endpoints)
 	other   [3]int        // overflow series per class, -1 until used
-	shards  map[int]bool
+	shards  map[int]bool // shards whose results or windows were merged in
+	own     bool         // results of info's own shard were added
 	results uint64
 	dropped uint64
 	sources []string
@@ -64,7 +65,6 @@ func NewFolder(info *scenarios.RunInfo, width time.Duration) *Folder {
 		return f
 	}
 	f.origin = info.Start
-	f.shards[info.Shard] = true
 	for _, e := range info.Scenario.Endpoints {
 		m := strings.ToUpper(e.Method)
 		if m == "" {
@@ -272,6 +272,7 @@ func (f *Folder) window(k int) *Window {
 // seen) it does not allocate.
 func (f *Folder) Add(r *vegeta.Result) {
 	f.results++
+	f.own = true
 	ep := f.endpoint(r.Method, r.URL)
 	w := f.window(f.index(r.Timestamp))
 	if w == nil {
@@ -301,6 +302,18 @@ func (f *Folder) Add(r *vegeta.Result) {
 		d.Total.DoneOK++
 		s.DoneOK++
 	}
+}
+
+// shardSet is the shards f holds results of.
+func (f *Folder) shardSet() map[int]bool {
+	m := map[int]bool{}
+	for s := range f.shards {
+		m[s] = true
+	}
+	if f.own && f.info != nil {
+		m[f.info.Shard] = true
+	}
+	return m
 }
 
 // Warn records a warning to show in the report.
@@ -340,8 +353,9 @@ func (f *Folder) Merge(g *Folder) error {
 			w.ep(m[j]).Merge(&gw.Endpoints[j])
 		}
 	}
-	for s := range g.shards {
-		if f.shards[s] && !f.plain {
+	mine := f.shardSet()
+	for s := range g.shardSet() {
+		if mine[s] && !f.plain {
 			f.Warn("shard %d given twice: its results are counted twice", s)
 		}
 		f.shards[s] = true
@@ -381,7 +395,7 @@ func (f *Folder) Windows() *Windows {
 	ws := &Windows{Info: f.info, Width: f.width, Origin: f.origin, Results: f.results, Dropped: f.dropped,
 		Sources: append([]string(nil), f.sources...), Warnings: append([]string(nil), f.warns...)}
 	ws.Endpoints = append([]Endpoint(nil), f.eps...)
-	for s := range f.shards {
+	for s := range f.shardSet() {
 		ws.Shards = append(ws.Shards, s)
 	}
 	sort.Ints(ws.Shards)

@@ -15,10 +15,11 @@ import (
 // index: a busy window holds a few hundred buckets, a quiet one a handful,
 // and two histograms merge by a linear merge of their buckets.
 //
-// The dense HdrHistogram (github.com/HdrHistogram/hdrhistogram-go) keeps a
+// A dense HdrHistogram (github.com/HdrHistogram/hdrhistogram-go) keeps a
 // few thousand counters per histogram whatever it holds; with a histogram
 // per window and endpoint that would dominate memory, hence this type. Its
-// quantiles agree with hdrhistogram-go's to within a bucket (see the tests).
+// quantiles follow HdrHistogram's rule (the value at rank ⌈q·N⌉, reported as
+// the top of its bucket) and are tested against exact ones.
 type Hist struct {
 	B     []uint64 `json:"b,omitempty"` // idx<<48 | count, sorted by idx
 	N     uint64   `json:"n,omitempty"`

@@ -59,7 +59,7 @@ func ReadFiles(paths []string, f *Folder, warn io.Writer) error {
 	for _, p := range paths {
 		info := f.info
 		if info != nil {
-			if ri, err := scenarios.ReadRunInfo(filepath.Dir(p)); err == nil && ri.Start.Equal(info.Start) {
+			if ri, err := scenarios.ReadRunInfo(filepath.Dir(p)); err == nil && ri.Start.Equal(info.Start) && ri.Shard != info.Shard {
 				info = ri
 			}
 		}
@@ -122,6 +122,10 @@ func readFile(path string, f *Folder, warn io.Writer) error {
 				// is corruption.
 				var next vegeta.Result
 				cut = dec.Decode(&next) == io.EOF
+			}
+			if n == 1 {
+				return &scenarios.Problem{File: path, Line: lineOf(format, n), Field: "result 1",
+					Msg: fmt.Sprintf("not a vegeta results file (gob, json or csv): %v", err)}
 			}
 			if cut {
 				msg := fmt.Sprintf("%s is cut short after %d results (%v): reporting those", path, n-1, err)
@@ -266,7 +270,11 @@ func (f *Folder) AddWindows(ws *Windows) error {
 			w.ep(m[j]).Merge(&src.Endpoints[j])
 		}
 	}
+	mine := f.shardSet()
 	for _, s := range ws.Shards {
+		if mine[s] && !f.plain {
+			f.Warn("shard %d given twice: its results are counted twice", s)
+		}
 		f.shards[s] = true
 	}
 	f.results += ws.Results
@@ -344,9 +352,6 @@ func Open(args []string, width time.Duration, warn io.Writer) (*Windows, error) 
 		}
 	}
 	f := NewFolder(base, w)
-	if base != nil {
-		f.shards = map[int]bool{}
-	}
 	for _, s := range srcs {
 		if (s.info == nil) != (base == nil) {
 			return nil, fmt.Errorf("cannot merge a flashcrowd run (with run.json) and plain vegeta results in one report")
