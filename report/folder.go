@@ -40,8 +40,8 @@ type Folder struct {
 	byKey   map[epKey]int // method + path (+query for scenario endpoints)
 	byPath  map[epKey]int // method + path without query (scenario endpoints)
 	other   [3]int        // overflow series per class, -1 until used
-	shards  map[int]bool // shards whose results or windows were merged in
-	own     bool         // results of info's own shard were added
+	shards  map[int]bool  // shards whose results or windows were merged in
+	own     bool          // results of info's own shard were added
 	results uint64
 	dropped uint64
 	sources []string
