@@ -644,7 +644,7 @@ func (a *Analysis) phases() {
 			switch {
 			case a.inSpan(i):
 				row.State = "broke"
-			case j.State == Behind && row.State != "broke":
+			case (j.State == Behind || j.GenBehind && j.State != Idle) && row.State != "broke":
 				row.State = Behind
 			case j.State != Idle && row.State == Idle:
 				row.State = Held
