@@ -344,3 +344,42 @@ func TestArrivals(t *testing.T) {
 		}
 	}
 }
+
+// On the default rehearsal (press-spike compressed to 3 minutes, peak
+// 3,000 req/s) the four built-in plans end differently: shared breaks
+// hardest, vps breaks through the peak, cloud breaks and recovers after its
+// lag (before the vps does), cdn holds.
+func TestBuiltinPlansOnCompressedSpike(t *testing.T) {
+	s, err := scenarios.Builtin("press-spike")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Curve.Compress(340)
+	if err == nil {
+		c, err = c.ScalePeak(3000)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := map[string]float64{}
+	lastErr := map[string]float64{} // scheduled time of the last failure
+	for _, n := range BuiltinPlanNames() {
+		p, _ := LoadPlan(n)
+		st, err := Simulate(context.Background(), p, c, s.Endpoints, SimOptions{Seed: 1, ClientTimeout: 30 * time.Second}, func(r *vegeta.Result) {
+			if r.Code != 200 {
+				lastErr[n] = r.Timestamp.Sub(time.Time{}).Seconds()
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok[n] = float64(st.OK) / float64(st.Requests)
+	}
+	t.Logf("answered: %v; last failure at %v s", ok, lastErr)
+	if !(ok["shared"] < 0.5 && ok["shared"] < ok["vps"] && ok["vps"] < ok["cloud"] && ok["cloud"] < 0.95 && ok["cdn"] == 1) {
+		t.Errorf("answered fractions %v: want shared < vps < cloud < cdn = 1, shared < 0.5, cloud < 0.95", ok)
+	}
+	if !(lastErr["cloud"] < lastErr["vps"] && lastErr["vps"] < lastErr["shared"]) {
+		t.Errorf("last failures %v: want cloud (after its lag) before vps before shared", lastErr)
+	}
+}
