@@ -735,6 +735,9 @@ func (a *Analysis) verdict() string {
 	when := fmtSec(a.BreakAt) + " into the run"
 	if a.BreakPhase != "" {
 		when = fmtSec(a.BreakInPhase) + " into the " + a.BreakPhase
+		if a.BreakInPhase < a.W.Width.Seconds() {
+			when = "at the start of the " + a.BreakPhase
+		}
 	}
 	if a.Capacity == 0 {
 		fmt.Fprintf(&b, "%s failed the SLO from the start (%s, at %s)", a.Name, strings.Join(a.BreakWhy, ", "), rps(a.BreakOffered))

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/flashcrowd/flashcrowd/report"
+	"github.com/flashcrowd/flashcrowd/scenarios"
+)
+
+// writeRun writes a run directory: a 30 s hold at 100/s whose host answers
+// 503 to a third of the requests from 10 s on.
+func writeRun(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	c, err := scenarios.ParseCurve("test", "calm: hold 100/s for 10s, storm: hold 100/s for 20s", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := &scenarios.RunInfo{Tool: "flashcrowd", Target: "http://127.0.0.1:1", Shards: 1, Results: "results.gob",
+		Start:    time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		Scenario: &scenarios.Scenario{Name: "cli-test", Curve: c, Compress: 1, SLO: scenarios.DefaultSLO, Endpoints: scenarios.DefaultEndpoints()}}
+	if err := scenarios.WriteRunInfo(dir, info); err != nil {
+		t.Fatal(err)
+	}
+	fh, err := os.Create(filepath.Join(dir, "results.gob"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := vegeta.NewEncoder(fh)
+	for seq := uint64(0); seq < c.Requests(); seq++ {
+		due := info.Due(seq)
+		r := vegeta.Result{Seq: seq, Method: "GET", URL: "http://127.0.0.1:1/", Timestamp: info.Start.Add(due), Latency: 20 * time.Millisecond, Code: 200}
+		if due > 10*time.Second && seq%3 == 0 {
+			r.Code, r.Error = 503, "503 Service Unavailable"
+		}
+		if err := enc.Encode(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fh.Close()
+	return dir
+}
+
+func TestReportCommand(t *testing.T) {
+	dir := writeRun(t)
+	var out, errb bytes.Buffer
+	if code := run([]string{"report", dir}, nil, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "broke at the start of the storm at 100 req/s") {
+		t.Errorf("verdict:\n%s", out.String())
+	}
+	for _, f := range []string{report.OverviewPNG, report.OverviewSVG, report.LatencyVsLoadPNG, report.EndpointsPNG, report.HTMLFile, report.MarkdownFile, report.SummaryFile} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s not written: %v", f, err)
+		}
+	}
+
+	// An SLO on the command line that fails: exit 3, for CI.
+	out.Reset()
+	errb.Reset()
+	outDir := filepath.Join(t.TempDir(), "r")
+	if code := run([]string{"report", dir, "--slo", "errors=5%", "--out", outDir, "--json"}, nil, &out, &errb); code != exitSLO {
+		t.Fatalf("failing --slo: exit %d, want 3: %s", code, errb.String())
+	}
+	var s report.Summary
+	if err := json.Unmarshal(out.Bytes(), &s); err != nil || s.SLOHeld || s.BreakAtS == nil || *s.BreakAtS != 10 {
+		t.Errorf("--json: %v %+v", err, s)
+	}
+	if _, err := os.Stat(filepath.Join(outDir, report.HTMLFile)); err != nil {
+		t.Errorf("--out: %v", err)
+	}
+	// One that holds: exit 0.
+	if code := run([]string{"report", dir, "--slo", "errors=50%,throughput=50%", "--out", outDir}, nil, &out, &errb); code != exitOK {
+		t.Errorf("holding --slo: exit %d: %s", code, errb.String())
+	}
+	// Bad usage and bad input: exit 2.
+	for _, args := range [][]string{
+		{"report"},
+		{"report", dir, "--slo", "p99=fast"},
+		{"report", dir, "--window", "-1s"},
+		{"report", filepath.Join(dir, "missing")},
+	} {
+		errb.Reset()
+		if code := run(args, nil, &out, &errb); code != exitUsage {
+			t.Errorf("%v: exit %d, want 2: %s", args, code, errb.String())
+		}
+	}
+	// The same results as a plain vegeta file (no run.json beside it).
+	plain := filepath.Join(t.TempDir(), "results.bin")
+	b, _ := os.ReadFile(filepath.Join(dir, "results.gob"))
+	os.WriteFile(plain, b, 0o644)
+	out.Reset()
+	if code := run([]string{"report", plain, "--window", "2s"}, nil, &out, &errb); code != exitOK || !strings.Contains(out.String(), "The target broke") {
+		t.Errorf("plain file: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+}
