@@ -131,7 +131,7 @@ func (m *MixTargeter) Picks() []uint64 {
 func ReadTargets(file, format string) ([]scenarios.Endpoint, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("reading targets: %w", err)
+		return nil, &scenarios.Problem{File: file, Msg: "reading targets: " + err.Error()}
 	}
 	if format == "" {
 		format = "http"
@@ -146,7 +146,7 @@ func ReadTargets(file, format string) ([]scenarios.Endpoint, error) {
 	case "json":
 		tr = vegeta.NewJSONTargeter(bytes.NewReader(data), nil, nil)
 	default:
-		return nil, fmt.Errorf("reading targets %s: unknown format %q (want http or json)", file, format)
+		return nil, &scenarios.Problem{File: file, Msg: fmt.Sprintf("unknown targets format %q (want http or json)", format)}
 	}
 	tgts, err := vegeta.ReadAllTargets(tr)
 	if err != nil {

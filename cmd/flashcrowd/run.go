@@ -1,0 +1,466 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/flashcrowd/flashcrowd/attack"
+	"github.com/flashcrowd/flashcrowd/hosting"
+	"github.com/flashcrowd/flashcrowd/scenarios"
+)
+
+// The bare `flashcrowd run`: press-spike compressed 400× (17 h in about
+// 2.5 min) with its peak scaled to 1,200/s, 1.6 times what the shared plan holds
+// for its mix, against the simulated shared host.
+const (
+	defaultRunScenario = "press-spike"
+	defaultRunCompress = "400"
+	defaultRunPeak     = "1200/s"
+	defaultRunPlan     = "shared"
+	// realSiteDelay is how long a run against a confirmed real site waits
+	// after printing what it will send, so it can still be cancelled.
+	realSiteDelay = 5 * time.Second
+)
+
+type runOpts struct {
+	sf            scenarioFlags
+	target        string
+	plan          string
+	targets       string
+	targetsFormat string
+	out           string
+	shard         string
+	startAt       string
+	confirm       []string
+
+	timeout        time.Duration
+	workers        uint64
+	maxWorkers     uint64
+	connections    int
+	maxConnections int
+	keepAlive      bool
+	http2          bool
+	insecure       bool
+	redirects      int
+	headers        []string
+	maxBody        string
+	keepHeaders    bool
+
+	abort   []string
+	noAbort bool
+	quiet   bool
+}
+
+func init() {
+	register(&command{
+		name:    "run",
+		order:   10,
+		summary: "replay a scenario's curve against a target (default: a simulated host) and keep every result",
+		usage: `flashcrowd run [--scenario NAME|FILE] [--target URL] [--plan NAME|FILE] [--compress K] [--peak RATE]
+               [--out DIR] [--shard i/n] [--start-at TIME] [flags]
+
+Sends the scenario's curve exactly (request i at N⁻¹(i), in an open model: a
+slow target gets more requests in flight, never fewer requests) and streams
+every result to DIR/results.gob (vegeta's gob format: "vegeta report
+DIR/results.gob" reads it) beside DIR/run.json (the curve, mix, target, flags,
+shard, start time). Ctrl-C stops sending, waits for requests in flight and
+keeps every result; a second Ctrl-C stops at once, the file still valid.
+
+With no --target it starts the simulated host (plan shared unless --plan) on a
+free loopback port. The bare command replays press-spike compressed 400× with
+its peak at 1,200/s against it: about 2.5 minutes, and the host breaks.
+
+A target that is not loopback needs --confirm HOST naming its host; the run
+prints what it will send and waits 5 s before starting.
+
+Exit status: 0 ran, 1 runtime error, 2 bad usage or input, 3 stopped by an
+abort rule, 130 interrupted (results kept).
+
+Examples:
+  flashcrowd run                                            # the main job, ~2.5 min
+  flashcrowd run --plan vps --out runs/vps
+  flashcrowd run --scenario breakpoint --peak 2000/s --plan cloud
+  flashcrowd run --rate 500/s --duration 30s --target http://127.0.0.1:8080
+  flashcrowd run --scenario my-launch.yaml --target https://staging.example.com --confirm staging.example.com --max-rate 300/s
+  flashcrowd run --targets targets.txt --curve 'ramp 10/s to 800/s over 2m' --target http://127.0.0.1:8080
+  flashcrowd run --shard 2/4 --start-at 2026-03-14T09:00:00Z --target http://10.0.0.5 --confirm 10.0.0.5`,
+		flags: func(fs *pflag.FlagSet) any {
+			o := &runOpts{}
+			o.sf.add(fs, defaultRunScenario)
+			o.sf.addMaxRate(fs)
+			fs.StringVar(&o.target, "target", "", "base `URL` the endpoints' paths are joined to (default: start the simulated host on loopback)")
+			fs.StringVar(&o.plan, "plan", "", "without --target: the simulated host's plan, built-in `NAME` ("+strings.Join(hosting.BuiltinPlanNames(), ", ")+") or FILE (default shared)")
+			fs.StringVar(&o.targets, "targets", "", "send the targets of a vegeta targets `FILE` (http or json format) in turn, instead of the scenario's endpoints")
+			fs.StringVar(&o.targetsFormat, "targets-format", "", "`FORMAT` of --targets: http or json (default: detected)")
+			fs.StringVar(&o.out, "out", "", "run `DIR` for results.gob and run.json (default runs/DATE-TIME-SCENARIO)")
+			fs.StringVar(&o.shard, "shard", "", "send only shard `i/n` of the schedule (0 ≤ i < n): requests i, i+n, i+2n, …")
+			fs.StringVar(&o.startAt, "start-at", "", "start the curve at `TIME` (RFC 3339, or +DURATION from now); give every shard the same one")
+			fs.StringSliceVar(&o.confirm, "confirm", nil, "allow sending to `HOST`, which is not loopback (repeat or comma-separate for several)")
+			fs.DurationVar(&o.timeout, "timeout", attack.DefaultTimeout, "per-request `TIMEOUT`, body included")
+			fs.Uint64Var(&o.workers, "workers", attack.DefaultWorkers, "`N` workers started up front (more are added as needed)")
+			fs.Uint64Var(&o.maxWorkers, "max-workers", attack.DefaultMaxWorkers, "bound on requests in flight `N`; at the bound sends fall behind (and the run says so)")
+			fs.IntVar(&o.connections, "connections", 0, "idle keep-alive connections kept per host `N` (default --max-connections)")
+			fs.IntVar(&o.maxConnections, "max-connections", attack.DefaultMaxConnections, "bound on open connections per host `N` (mind ulimit -n and local ports)")
+			fs.BoolVar(&o.keepAlive, "keepalive", true, "reuse connections (off: a new connection per request, which exhausts local ports fast)")
+			fs.BoolVar(&o.http2, "http2", true, "use HTTP/2 with https targets that offer it")
+			fs.BoolVar(&o.insecure, "insecure", false, "do not verify TLS certificates")
+			fs.IntVar(&o.redirects, "redirects", attack.DefaultRedirects, "follow up to `N` redirects (-1: follow none, a 3xx counts as success)")
+			fs.StringArrayVarP(&o.headers, "header", "H", nil, "add `'NAME: VALUE'` to every request (repeatable)")
+			fs.StringVar(&o.maxBody, "max-body", "0", "keep up to `BYTES` of each response body in the results (-1: all); bodies are always read and counted")
+			fs.BoolVar(&o.keepHeaders, "keep-headers", false, "keep response headers in the results")
+			fs.StringArrayVar(&o.abort, "abort", nil, "stop on `RULE` such as 'errors > 50% for 15s' or 'p99 > 10s for 30s' (repeatable; replaces the scenario's rules)")
+			fs.BoolVar(&o.noAbort, "no-abort", false, "run the whole curve whatever happens")
+			fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
+			return o
+		},
+		run: runRun,
+	})
+}
+
+func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
+	o := opts.(*runOpts)
+	if len(args) > 0 {
+		return usagef("unexpected argument %q", args[0])
+	}
+	// The bare command: the main job's scale.
+	if !fs.Changed("scenario") && o.sf.curve == "" && o.sf.rate == 0 && o.sf.duration == "" && o.targets == "" {
+		if !fs.Changed("compress") {
+			fs.Set("compress", defaultRunCompress)
+		}
+		if !fs.Changed("peak") {
+			fs.Set("peak", defaultRunPeak)
+		}
+	}
+	if o.targets != "" && !fs.Changed("scenario") && o.sf.curve == "" && o.sf.rate == 0 {
+		return usagef("--targets needs a curve: give --scenario, --curve or --rate and --duration")
+	}
+	s, err := o.sf.load(fs)
+	if err != nil {
+		return err
+	}
+	if o.targets != "" {
+		eps, err := attack.ReadTargets(o.targets, o.targetsFormat)
+		if err != nil {
+			return err
+		}
+		s.Endpoints = eps
+	}
+
+	ao := attack.Options{
+		Scenario:         s,
+		Confirm:          o.confirm,
+		Timeout:          o.timeout,
+		Workers:          o.workers,
+		MaxWorkers:       o.maxWorkers,
+		Connections:      o.connections,
+		MaxConnections:   o.maxConnections,
+		DisableKeepAlive: !o.keepAlive,
+		DisableHTTP2:     !o.http2,
+		Insecure:         o.insecure,
+		Redirects:        o.redirects,
+		KeepHeaders:      o.keepHeaders,
+		NoAbort:          o.noAbort,
+	}
+	if o.timeout <= 0 {
+		return usagef("--timeout must be > 0")
+	}
+	if o.maxWorkers == 0 || o.maxConnections <= 0 {
+		return usagef("--max-workers and --max-connections must be > 0")
+	}
+	if o.redirects == 0 {
+		return usagef("--redirects 0 is ambiguous: give -1 to follow none, or N > 0")
+	}
+	if ao.MaxBody, err = parseMaxBody(o.maxBody); err != nil {
+		return usagef("--max-body: %v", err)
+	}
+	if ao.Header, err = parseHeaders(o.headers); err != nil {
+		return err
+	}
+	if ao.Shard, ao.Shards, err = parseShard(o.shard); err != nil {
+		return err
+	}
+	if ao.StartAt, err = parseStartAt(o.startAt, time.Now()); err != nil {
+		return err
+	}
+	if fs.Changed("abort") {
+		ao.Abort = []scenarios.AbortRule{}
+		for _, a := range o.abort {
+			r, err := scenarios.ParseAbortRule(a)
+			if err != nil {
+				return usagef("--abort: %v", err)
+			}
+			ao.Abort = append(ao.Abort, r)
+		}
+	}
+
+	// The target: a URL, or the simulated host in this process.
+	var about string
+	if o.target != "" {
+		if fs.Changed("plan") {
+			return usagef("--plan is for the simulated host: give --target or --plan, not both")
+		}
+		u, err := url.Parse(o.target)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usagef("--target %q: want an http(s) URL such as http://127.0.0.1:8080", o.target)
+		}
+		ao.Target = u
+		about = "against " + u.String()
+	} else {
+		name := o.plan
+		if name == "" {
+			name = defaultRunPlan
+		}
+		plan, err := hosting.LoadPlan(name)
+		if err != nil {
+			return err
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("starting the simulated host: %w", err)
+		}
+		// The host outlives the first Ctrl-C: requests in flight still
+		// get their answers.
+		hctx, stopHost := context.WithCancel(context.Background())
+		served := make(chan error, 1)
+		go func() { served <- hosting.Serve(hctx, ln, plan) }()
+		defer func() { stopHost(); <-served }()
+		ao.Target = &url.URL{Scheme: "http", Host: ln.Addr().String()}
+		ao.Info.Plan, ao.Info.PlanCost = plan.Name, plan.MonthlyCost
+		about = fmt.Sprintf("against the simulated host (plan %s, $%g/month, holds about %s/s of this mix) on %s",
+			plan.Name, plan.MonthlyCost, fmtCap(plan.Capacity(s.Endpoints)), ao.Target)
+	}
+	eps := s.Endpoints
+	if len(eps) == 0 {
+		eps = scenarios.DefaultEndpoints()
+	}
+	hosts, err := targetHosts(ao.Target, eps)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if err := attack.CheckConfirmed(hosts, o.confirm); err != nil {
+		return usagef("%v", err)
+	}
+	real := false
+	for _, h := range hosts {
+		real = real || !attack.IsLoopback(h)
+	}
+	if real && ao.StartAt.IsZero() {
+		ao.StartAt = time.Now().Add(realSiteDelay)
+	}
+
+	ao.Out = o.out
+	if ao.Out == "" {
+		ao.Out = filepath.Join("runs", time.Now().Format("2006-01-02-150405")+"-"+safeName(s.Name))
+		if ao.Shards > 1 {
+			ao.Out += fmt.Sprintf("-shard-%d-of-%d", ao.Shard, ao.Shards)
+		}
+	}
+	ao.Info.Version = version()
+	ao.Info.Args = []string{"flashcrowd", "run"}
+	fs.Visit(func(f *pflag.Flag) { ao.Info.Args = append(ao.Info.Args, "--"+f.Name+"="+flagValue(f)) })
+	ao.Info.Options = map[string]string{}
+	fs.VisitAll(func(f *pflag.Flag) { ao.Info.Options[f.Name] = flagValue(f) })
+
+	if !o.quiet {
+		ao.Progress = e.stderr
+		ao.Live = isTerminal(e.stderr)
+	}
+	desc := s.Name
+	var how []string
+	if s.Compress != 1 {
+		how = append(how, fmt.Sprintf("compressed %g×", s.Compress))
+	}
+	if o.sf.peak > 0 {
+		how = append(how, "peak scaled to "+o.sf.peak.String())
+	}
+	if o.sf.maxRate > 0 {
+		how = append(how, "capped at "+o.sf.maxRate.String())
+	}
+	if len(how) > 0 {
+		desc += " (" + strings.Join(how, ", ") + ")"
+	}
+	if !o.quiet {
+		fmt.Fprintf(e.stderr, "flashcrowd run: %s %s\n", desc, about)
+		if real {
+			fmt.Fprintf(e.stderr, "flashcrowd run: %s is a real site: starting at %s; Ctrl-C now to cancel\n",
+				strings.Join(hosts, ", "), ao.StartAt.Format(time.TimeOnly))
+		}
+	}
+
+	sum, err := attack.Run(e.ctx, e.hard, ao, nil)
+	if err != nil {
+		if errors.Is(err, attack.ErrNotConfirmed) {
+			return usagef("%v", err)
+		}
+		if sum == nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "flashcrowd run: %v\n", err)
+	}
+	fmt.Fprintf(e.stdout, "%s: %s → %s\n", desc, ao.Target, filepath.Join(ao.Out, attack.ResultsFile))
+	if err := sum.WriteText(e.stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "results: %s (vegeta report %s; flashcrowd report %s)\n",
+		filepath.Join(ao.Out, attack.ResultsFile), filepath.Join(ao.Out, attack.ResultsFile), ao.Out)
+	switch {
+	case err != nil:
+		return exitError{code: exitRuntime}
+	case sum.Aborted != nil:
+		return exitError{code: exitSLO, msg: sum.Stopped}
+	case sum.Stopped == "interrupted" || sum.Stopped == "interrupted before the start":
+		return exitError{code: exitInterrupted, msg: fmt.Sprintf("interrupted: %s results kept in %s", fmtCount(float64(sum.Results)), ao.Out)}
+	}
+	return nil
+}
+
+// exitInterrupted is the exit status of a run stopped by Ctrl-C or SIGTERM
+// (128 + SIGINT), its results kept.
+const exitInterrupted = 130
+
+// targetHosts lists the hosts the endpoints resolve to under base.
+func targetHosts(base *url.URL, eps []scenarios.Endpoint) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, e := range eps {
+		raw, err := attack.EndpointURL(base, e.URL)
+		if err != nil {
+			return nil, fmt.Errorf("endpoint %q: %v", e.Name, err)
+		}
+		u, err := url.Parse(raw)
+		if err != nil {
+			return nil, fmt.Errorf("endpoint %q: %v", e.Name, err)
+		}
+		if h := u.Hostname(); !seen[h] {
+			seen[h] = true
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// parseShard reads "i/n" (0 ≤ i < n); "" is 0/1.
+func parseShard(s string) (int, int, error) {
+	if s == "" {
+		return 0, 1, nil
+	}
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(strings.TrimSpace(a))
+	n, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return 0, 0, usagef("--shard %q: want i/n with 0 ≤ i < n, e.g. 0/4 … 3/4", s)
+	}
+	return i, n, nil
+}
+
+// parseStartAt reads an RFC 3339 instant or +DURATION from now; "" is the
+// zero time (start at once).
+func parseStartAt(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if rest, ok := strings.CutPrefix(s, "+"); ok {
+		d, err := scenarios.ParseDuration(rest)
+		if err != nil || d < 0 {
+			return time.Time{}, usagef("--start-at %q: want an RFC 3339 time or +DURATION (e.g. +30s)", s)
+		}
+		return now.Add(d), nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, usagef("--start-at %q: want an RFC 3339 time such as 2026-03-14T09:00:00Z, or +DURATION", s)
+	}
+	if t.Before(now.Add(-time.Second)) {
+		return time.Time{}, usagef("--start-at %s is in the past", s)
+	}
+	return t, nil
+}
+
+func parseHeaders(hs []string) (http.Header, error) {
+	if len(hs) == 0 {
+		return nil, nil
+	}
+	h := http.Header{}
+	for _, s := range hs {
+		k, v, ok := strings.Cut(s, ":")
+		if !ok || strings.TrimSpace(k) == "" || strings.ContainsAny(strings.TrimSpace(k), " \t") {
+			return nil, usagef("--header %q: want 'Name: value'", s)
+		}
+		h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	return h, nil
+}
+
+func parseMaxBody(s string) (int64, error) {
+	if strings.TrimSpace(s) == "-1" {
+		return -1, nil
+	}
+	return scenarios.ParseBytes(s)
+}
+
+// flagValue prints a flag's value; repeated flags as their values joined
+// by ", ".
+// Values of headers that look like credentials are redacted, so run.json
+// can be shared.
+func flagValue(f *pflag.Flag) string {
+	sv, ok := f.Value.(pflag.SliceValue)
+	if !ok {
+		return f.Value.String()
+	}
+	vs := sv.GetSlice()
+	if f.Name == "header" {
+		vs = append([]string(nil), vs...)
+		for i, h := range vs {
+			if k, _, ok := strings.Cut(h, ":"); ok && secretHeader(k) {
+				vs[i] = strings.TrimSpace(k) + ": (redacted)"
+			}
+		}
+	}
+	return strings.Join(vs, ", ")
+}
+
+func secretHeader(name string) bool {
+	n := strings.ToLower(strings.TrimSpace(name))
+	for _, s := range []string{"auth", "cookie", "token", "secret", "key", "password", "session"} {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// safeName keeps a scenario name usable as a directory name.
+func safeName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '-'
+	}, s)
+	if s == "" || s == "." || s == ".." {
+		return "run"
+	}
+	return s
+}
