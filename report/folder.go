@@ -96,6 +96,16 @@ func NewFolder(info *scenarios.RunInfo, width time.Duration) *Folder {
 	return f
 }
 
+// WidthFor is a window width for a run of length d: 1 s up to an hour, then
+// wider so that a run keeps at most about 3,600 windows (a busy window with
+// a handful of endpoints holds some 27 kB of counts and histograms).
+func WidthFor(d time.Duration) time.Duration {
+	if d <= time.Hour {
+		return time.Second
+	}
+	return ((d/3600 + time.Second - 1) / time.Second) * time.Second
+}
+
 // Width is the window width.
 func (f *Folder) Width() time.Duration { return f.width }
 
@@ -390,7 +400,8 @@ func (f *Folder) adopt(e Endpoint) int {
 
 // Windows finishes the fold: it fills in each window's offered count and,
 // for plain vegeta files, rebases time so t = 0 is the start of the first
-// window. The Folder stays usable; the result shares no memory with it.
+// window. The result shares the counts and histograms with the Folder (a
+// run's windows are not copied): Add after Windows changes them.
 func (f *Folder) Windows() *Windows {
 	ws := &Windows{Info: f.info, Width: f.width, Origin: f.origin, Results: f.results, Dropped: f.dropped,
 		Sources: append([]string(nil), f.sources...), Warnings: append([]string(nil), f.warns...)}
@@ -399,18 +410,8 @@ func (f *Folder) Windows() *Windows {
 		ws.Shards = append(ws.Shards, s)
 	}
 	sort.Ints(ws.Shards)
-	ws.W = make([]Window, len(f.w))
-	for i := range f.w {
-		src := &f.w[i]
-		w := &ws.W[i]
-		w.Index = src.Index
-		w.Total = src.Total.clone()
-		w.Lag = src.Lag.clone()
-		w.Endpoints = make([]Stats, len(src.Endpoints))
-		for j := range src.Endpoints {
-			w.Endpoints[j] = src.Endpoints[j].clone()
-		}
-	}
+	ws.W = make([]Window, len(f.w), len(f.w)+1)
+	copy(ws.W, f.w) // shallow: indexes and offered counts are per copy
 	if f.plain && len(ws.W) > 0 {
 		base := ws.W[0].Index
 		ws.Origin = time.Unix(0, 0).Add(time.Duration(base) * f.width)

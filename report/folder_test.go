@@ -2,8 +2,10 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"testing"
 	"time"
 
@@ -320,5 +322,51 @@ func BenchmarkFoldPlain(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		f.Add(&rs[i%len(rs)])
+	}
+}
+
+// BenchmarkWindowMemory reports the heap a busy window costs: 1,000 windows
+// of 5,000 results each over a page, three assets and an API call.
+func BenchmarkWindowMemory(b *testing.B) {
+	info := testScenario(b, "hold 5000/s for 1000s")
+	info.Scenario.Endpoints = []scenarios.Endpoint{
+		{Name: "home", Method: "GET", URL: "/", Weight: 1, Class: scenarios.Page},
+		{Name: "hero", Method: "GET", URL: "/img/hero.jpg", Weight: 1, Class: scenarios.Asset},
+		{Name: "logo", Method: "GET", URL: "/img/logo.png", Weight: 1, Class: scenarios.Asset},
+		{Name: "css", Method: "GET", URL: "/css/site.css", Weight: 1, Class: scenarios.Asset},
+		{Name: "cart", Method: "POST", URL: "/api/cart", Weight: 1, Class: scenarios.API},
+	}
+	urls := []string{"http://127.0.0.1:8080/", "http://127.0.0.1:8080/img/hero.jpg", "http://127.0.0.1:8080/img/logo.png", "http://127.0.0.1:8080/css/site.css", "http://127.0.0.1:8080/api/cart"}
+	for range b.N {
+		rng := rand.New(rand.NewPCG(1, 2))
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		f := NewFolder(info, time.Second)
+		var r vegeta.Result
+		for i := range 5_000_000 {
+			r = vegeta.Result{Seq: uint64(i), Method: "GET", URL: urls[i%5], Code: 200,
+				Timestamp: info.Start.Add(info.Due(uint64(i))), Latency: time.Duration(math.Exp(rng.NormFloat64()*0.5) * 15e6)}
+			if i%5 == 4 {
+				r.Method = "POST"
+			}
+			f.Add(&r)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		ws := f.Windows()
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(len(ws.W)), "B/window")
+		runtime.KeepAlive(f)
+	}
+}
+
+func TestWidthFor(t *testing.T) {
+	for d, want := range map[time.Duration]time.Duration{
+		time.Minute: time.Second, time.Hour: time.Second, 2 * time.Hour: 2 * time.Second,
+		6 * time.Hour: 6 * time.Second, 6*time.Hour + time.Minute: 7 * time.Second, 48 * time.Hour: 48 * time.Second,
+	} {
+		if got := WidthFor(d); got != want {
+			t.Errorf("WidthFor(%s) = %s, want %s", d, got, want)
+		}
 	}
 }

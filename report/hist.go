@@ -177,9 +177,3 @@ func (h *Hist) CountAbove(d time.Duration) uint64 {
 	}
 	return n
 }
-
-func (h *Hist) clone() Hist {
-	c := *h
-	c.B = append([]uint64(nil), h.B...)
-	return c
-}

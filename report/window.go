@@ -142,12 +142,6 @@ func (s *Stats) Merge(o *Stats) {
 	s.Latency.Merge(&o.Latency)
 }
 
-func (s *Stats) clone() Stats {
-	c := *s
-	c.Latency = s.Latency.clone()
-	return c
-}
-
 // Window is one fixed stretch of time. Its start is Windows.Origin +
 // Index·Windows.Width.
 type Window struct {
