@@ -7,7 +7,7 @@
 //	tally row -tool vegeta -rate 5000 -duration 10s -time time.txt -results results.gob >> rows.jsonl
 //	tally row -tool k6 -rate 5000 -duration 10s -time time.txt -k6 summary.json >> rows.jsonl
 //	tally table rows.jsonl
-//	tally noise row.json            # other + steal share of the generator core
+//	tally noise row.json            # "OTHER STEAL": shares of the generator core
 //	tally note row.json TEXT        # the row with TEXT added to its note
 package main
 
@@ -58,7 +58,7 @@ func run(args []string, stdout io.Writer) error {
 		}
 		r := rows[0]
 		if args[0] == "noise" {
-			_, err := fmt.Fprintf(stdout, "%g\n", max(r.Other, 0)+max(r.Steal, 0))
+			_, err := fmt.Fprintf(stdout, "%g %g\n", max(r.Other, 0), max(r.Steal, 0))
 			return err
 		}
 		r.Note = strings.TrimPrefix(r.Note+"; "+args[2], "; ")
