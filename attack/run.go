@@ -211,7 +211,7 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 		lastPrint               time.Time
 		capSeconds              int
 		connCapSecs             int
-		behindSecs              int
+		behindSecs, behindRun   int
 		warnedBehind, warnedCap bool
 		lastSecond              int64 = -1
 		sentHist                []sentSample
@@ -297,11 +297,15 @@ loop:
 				}
 				if _, _, _, lag := st.window(cur-1, cur); lag.n > 0 && lag.quantile(0.99) > behindLag {
 					behindSecs++
-					if !warnedBehind {
+					behindRun++
+					// A blip of one second is not yet a trend.
+					if !warnedBehind && (behindRun >= 2 || lag.quantile(0.99) > 4*behindLag) {
 						warnedBehind = true
 						warn("generator is falling behind schedule at %s: p99 send lag %s (CPU, worker or connection limits)",
 							scenarios.FormatDuration(el.Round(time.Second)), fmtLatency(lag.quantile(0.99)))
 					}
+				} else {
+					behindRun = 0
 				}
 				if !stopping {
 					// A second is complete once its last results can have arrived.
