@@ -70,6 +70,7 @@ type Series struct {
 	index        int // series index in Windows.Endpoints, -1 for classes
 	states       []string
 	why          [][]string
+	severity     float64 // how far past the SLO it was when it broke
 }
 
 // PhaseRow is the phase table's row.
@@ -145,6 +146,9 @@ const (
 	// genShortfall is the fraction of the offered requests a window may
 	// not send before the generator counts as behind.
 	genShortfall = 0.10
+	// servedWindows is how many of the break's first windows measure the
+	// rate the saturated host served.
+	servedWindows = 3
 	// genLag is the send lag (p90) beyond which the generator counts as
 	// behind its schedule.
 	genLag = 250 * time.Millisecond
@@ -352,19 +356,19 @@ func (a *Analysis) findBreak() {
 	}
 	// The band runs from the last good to the first bad offered rate. A
 	// host with a queue holds a little past its capacity while the queue
-	// fills, so the rate of the mix it actually served while broken (a
-	// saturated host serves its capacity; the lowest over the break's first
-	// windows, so that counting noise errs low) lowers the band's bottom
-	// when it is lower.
+	// fills, so the last good rate can overshoot it. A saturated host serves
+	// its capacity, so the rate of the mix it served at the start of the
+	// break (over its first servedWindows windows, less two standard
+	// deviations of counting noise) bounds the capacity from below: the
+	// band's bottom comes down to it when lower.
 	sp := a.Spans[0]
-	served := math.Inf(1)
-	n := 0
-	for i := sp.StartIndex; i < sp.EndIndex && i < len(js) && float64(n)*a.W.Width.Seconds() <= a.SLO.Grace.Seconds(); i++ {
+	var first []int
+	for i := sp.StartIndex; i < sp.EndIndex && i < len(js) && len(first) < servedWindows; i++ {
 		if js[i].State == Violated {
-			served = min(served, a.servedMix(i))
-			n++
+			first = append(first, i)
 		}
 	}
+	bound := a.servedBound(first)
 	lastGood := 0.0
 	for i := sp.StartIndex - 1; i >= 0; i-- {
 		if js[i].State == Held {
@@ -372,10 +376,7 @@ func (a *Analysis) findBreak() {
 			break
 		}
 	}
-	lo := lastGood
-	if n > 0 && served < lo {
-		lo = served
-	}
+	lo := max(0, min(lastGood, bound))
 	a.CapacityLo = min(lo, a.BreakOffered)
 	a.CapacityHi = max(a.BreakOffered, a.Capacity)
 	if a.Capacity == 0 {
@@ -403,26 +404,40 @@ func (a *Analysis) findRecovery() {
 	}
 }
 
-// servedMix is the rate of the whole mix that window i served: each
-// endpoint's successful completions divided by its share of the requests
-// sent, the lowest over endpoints with at least 5% of them. When one class
-// saturates first, the mix can be served only as fast as that class allows.
-func (a *Analysis) servedMix(i int) float64 {
-	w := &a.W.W[i]
-	width := a.W.Width.Seconds()
-	served := float64(w.Total.DoneOK) / width
-	if w.Total.Requests == 0 {
-		return served
+// servedBound is a lower bound on the rate of the whole mix the host
+// served over windows idx: for each endpoint with at least 5% of the
+// requests, its successful completions divided by its share of the
+// requests sent (when one class saturates first, the mix can be served
+// only as fast as that class allows), less two standard deviations of
+// Poisson counting noise; the lowest over endpoints and the whole mix. It
+// is +Inf for no windows.
+func (a *Analysis) servedBound(idx []int) float64 {
+	if len(idx) == 0 {
+		return math.Inf(1)
 	}
-	for k := range w.Endpoints {
-		e := &w.Endpoints[k]
-		share := float64(e.Requests) / float64(w.Total.Requests)
-		if share < 0.05 {
-			continue
+	secs := a.W.Width.Seconds() * float64(len(idx))
+	var total Stats
+	eps := make([]Stats, len(a.W.Endpoints))
+	for _, i := range idx {
+		w := &a.W.W[i]
+		total.Requests += w.Total.Requests
+		total.DoneOK += w.Total.DoneOK
+		for k := range w.Endpoints {
+			eps[k].Requests += w.Endpoints[k].Requests
+			eps[k].DoneOK += w.Endpoints[k].DoneOK
 		}
-		served = min(served, float64(e.DoneOK)/share/width)
 	}
-	return served
+	bound := func(done, share float64) float64 { return (done - 2*math.Sqrt(done)) / share / secs }
+	b := bound(float64(total.DoneOK), 1)
+	for _, e := range eps {
+		if total.Requests == 0 {
+			break
+		}
+		if share := float64(e.Requests) / float64(total.Requests); share >= 0.05 {
+			b = min(b, bound(float64(e.DoneOK), share))
+		}
+	}
+	return b
 }
 
 // series builds the per-endpoint and per-class views and finds which broke
@@ -501,7 +516,9 @@ func firstBroken(ss []Series) *Series {
 		if s.BrokeAt < 0 || s.Requests == 0 {
 			continue
 		}
-		if first == nil || s.BrokeAt < first.BrokeAt || s.BrokeAt == first.BrokeAt && s.ErrorRatio > first.ErrorRatio {
+		// Endpoints that break in the same window: the one furthest past
+		// the SLO then failed first.
+		if first == nil || s.BrokeAt < first.BrokeAt || s.BrokeAt == first.BrokeAt && s.severity > first.severity {
 			first = s
 		}
 	}
@@ -550,6 +567,7 @@ func (a *Analysis) judgeSeries(e Endpoint, share float64, get func(*Window) *Sta
 	s := Series{Endpoint: e, BrokeAt: -1}
 	states := make([]string, len(ws.W))
 	why := make([][]string, len(ws.W))
+	severity := make([]float64, len(ws.W)) // how far past the SLO: 1 = at the limit
 	for i := range ws.W {
 		st := get(&ws.W[i])
 		if st == nil || st.Requests == 0 {
@@ -563,11 +581,13 @@ func (a *Analysis) judgeSeries(e Endpoint, share float64, get func(*Window) *Sta
 			if er := float64(st.Failed()-st.Errors[Generator]) / float64(host); er > a.SLO.MaxErrorRatio {
 				states[i] = Violated
 				why[i] = append(why[i], fmt.Sprintf("errors %s", pct(er)))
+				severity[i] = max(severity[i], er/max(a.SLO.MaxErrorRatio, 1e-3))
 			}
 		}
 		if p := st.Latency.Quantile(.99); a.SLO.P99 > 0 && p > a.SLO.P99 {
 			states[i] = Violated
 			why[i] = append(why[i], fmt.Sprintf("p99 %s", fmtLatency(p)))
+			severity[i] = max(severity[i], float64(p)/float64(a.SLO.P99))
 		}
 		offered := float64(st.Requests)
 		if share > 0 {
@@ -577,6 +597,7 @@ func (a *Analysis) judgeSeries(e Endpoint, share float64, get func(*Window) *Sta
 			float64(st.DoneOK) < a.SLO.MinThroughput*offered-throughputSlack {
 			states[i] = Violated
 			why[i] = append(why[i], fmt.Sprintf("achieved %s of offered", pct(float64(st.DoneOK)/offered)))
+			severity[i] = max(severity[i], (1-float64(st.DoneOK)/offered)/max(1-a.SLO.MinThroughput, 1e-3))
 		}
 	}
 	s.states, s.why = states, why
@@ -585,6 +606,7 @@ func (a *Analysis) judgeSeries(e Endpoint, share float64, get func(*Window) *Sta
 		s.BrokeAt = sp[0].Start
 		s.BrokeOffered = a.Windows[sp[0].StartIndex].Offered
 		s.Why = why[sp[0].StartIndex]
+		s.severity = severity[sp[0].StartIndex]
 	}
 	s.Requests, s.Failed, s.ErrorRatio = s.Total.Requests, s.Total.Failed(), s.Total.ErrorRatio()
 	s.P50, s.P99, s.Max = s.Total.Latency.Quantile(.5), s.Total.Latency.Quantile(.99), s.Total.Latency.Quantile(1)
