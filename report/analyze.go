@@ -109,7 +109,7 @@ type Analysis struct {
 	CapacityLo float64
 	CapacityHi float64 // +Inf when the SLO held
 
-	FellBelowAt float64 // when the offered rate first fell back under CapacityLo after the break, -1 if never
+	FellBelowAt float64 // when the offered rate first fell back under Capacity after the break, -1 if never
 	RecoveredAt float64 // start of the first stretch that held again, -1 if never
 	Recovery    float64 // RecoveredAt − FellBelowAt (≥ 0), -1 if unknown
 
@@ -390,8 +390,14 @@ func (a *Analysis) findRecovery() {
 	}
 	sp := a.Spans[0]
 	js := a.Windows
+	// "Below capacity" is below the highest rate that held (the band's
+	// bottom is a conservative bound, not the capacity).
+	capacity := a.Capacity
+	if capacity == 0 {
+		capacity = a.BreakOffered
+	}
 	for i := sp.StartIndex; i < len(js); i++ {
-		if js[i].Offered < a.CapacityLo || a.CapacityLo == 0 && js[i].Offered < a.BreakOffered {
+		if js[i].Offered < capacity {
 			a.FellBelowAt = js[i].Start
 			break
 		}

@@ -60,6 +60,8 @@ func (a *Analysis) Facts() [][2]string {
 		add("break", fmt.Sprintf("at %s, %s offered: %s", fmtSec(a.BreakAt), rps(a.BreakOffered), strings.Join(a.BreakWhy, ", ")))
 		add("capacity", a.bandText()+fmt.Sprintf(" (highest rate held: %s)", rps(a.Capacity)))
 		switch {
+		case a.RecoveredAt >= 0 && a.FellBelowAt >= 0 && a.RecoveredAt < a.FellBelowAt:
+			add("recovery", fmt.Sprintf("at %s, while traffic was still above capacity (it fell below at %s)", fmtSec(a.RecoveredAt), fmtSec(a.FellBelowAt)))
 		case a.Recovery >= 0:
 			add("recovery", fmt.Sprintf("%s after traffic fell below capacity (at %s; SLO held again from %s)", fmtSec(a.Recovery), fmtSec(a.FellBelowAt), fmtSec(a.RecoveredAt)))
 		case a.FellBelowAt < 0:
