@@ -97,14 +97,23 @@ func runReport(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "wrote %s (and the plots, report.md, summary.json)\n", filepath.Join(out, report.HTMLFile))
-	if o.slo != "" && !a.SLOHeld() {
-		why := "the SLO failed"
-		if a.Broke {
-			why = fmt.Sprintf("the SLO failed %s into the run, at %s offered", scenarios.FormatDuration(time.Duration(a.BreakAt*float64(time.Second))), report.FormatRate(a.BreakOffered))
-		} else if a.Total.Requests == 0 {
-			why = "no results to judge"
-		}
-		return exitError{code: exitSLO, msg: why}
+	if o.slo != "" {
+		return sloExit(a)
 	}
 	return nil
+}
+
+// sloExit is the exit status of a command judged by an SLO given with
+// --slo: nil when it held, exit 3 saying where it failed otherwise.
+func sloExit(a *report.Analysis) error {
+	if a.SLOHeld() {
+		return nil
+	}
+	why := "the SLO failed"
+	if a.Broke {
+		why = fmt.Sprintf("the SLO failed %s into the run, at %s offered", scenarios.FormatDuration(time.Duration(a.BreakAt*float64(time.Second))), report.FormatRate(a.BreakOffered))
+	} else if a.Total.Requests == 0 {
+		why = "no results to judge"
+	}
+	return exitError{code: exitSLO, msg: why}
 }

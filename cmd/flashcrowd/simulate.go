@@ -1,0 +1,335 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/flashcrowd/flashcrowd/attack"
+	"github.com/flashcrowd/flashcrowd/hosting"
+	"github.com/flashcrowd/flashcrowd/report"
+	"github.com/flashcrowd/flashcrowd/scenarios"
+)
+
+// defaultSimSeed is the seed of a simulation unless --seed: fixed, so a
+// rerun gives the same report.
+const defaultSimSeed = 1
+
+type simulateOpts struct {
+	sf       scenarioFlags
+	plan     string
+	out      string
+	seed     int64
+	arrivals string
+	timeout  time.Duration
+	window   string
+	shards   int
+	slo      string
+	results  bool
+	json     bool
+	quiet    bool
+}
+
+func init() {
+	register(&command{
+		name:    "simulate",
+		order:   15,
+		summary: "predict how a hosting plan takes a scenario's full curve, without sending a request",
+		usage: `flashcrowd simulate [--scenario NAME|FILE] [--plan NAME|FILE] [--compress K] [--out DIR] [flags]
+
+Runs the plan's queueing model (the simulated host's own definition: worker
+pools and queues, service times, bandwidth, host timeout, autoscaling and its
+lag) under the scenario's whole curve at full rate, with no network, and
+reports it exactly like a real run: the same verdict, tables, plots, HTML page
+and summary.json, each marked as simulated. Requests arrive at the exact
+schedule N⁻¹(i) (or as a Poisson process with --arrivals poisson); the client
+gives up after --timeout as a real run's would. A simulation is repeatable:
+the same seed and shards give the same report.
+
+It writes DIR/run.json, DIR/windows.json.gz (so "flashcrowd report DIR" can
+re-judge it with another SLO) and the report files, and prints the report.
+
+Exit status 3 when an SLO given with --slo fails, so CI can gate on it.
+
+Examples:
+  flashcrowd simulate                                   # press-spike, full scale, against shared
+  flashcrowd simulate --scenario press-spike --plan cloud
+  flashcrowd simulate --plan cdn --slo p99=500ms,errors=0.5%
+  flashcrowd simulate --scenario breakpoint --plan my-plan.yaml --arrivals poisson --seed 7
+  flashcrowd simulate --plan vps --compress 60 --out runs/vps-sim`,
+		flags: func(fs *pflag.FlagSet) any {
+			o := &simulateOpts{}
+			o.sf.add(fs, "press-spike")
+			o.sf.addMaxRate(fs)
+			fs.StringVar(&o.plan, "plan", "shared", "hosting plan: built-in `NAME` ("+strings.Join(hosting.BuiltinPlanNames(), ", ")+") or FILE")
+			fs.StringVar(&o.out, "out", "", "run `DIR` for run.json, windows.json.gz and the report (default runs/DATE-TIME-SCENARIO-PLAN-sim)")
+			fs.Int64Var(&o.seed, "seed", defaultSimSeed, "random `SEED` (service times, Poisson arrivals): the same seed gives the same report")
+			fs.StringVar(&o.arrivals, "arrivals", "exact", "`HOW` requests arrive: exact (request i at N⁻¹(i), as flashcrowd run sends) or poisson")
+			fs.DurationVar(&o.timeout, "timeout", attack.DefaultTimeout, "the client's per-request `TIMEOUT`, as flashcrowd run's")
+			fs.StringVar(&o.window, "window", "", "window `WIDTH` (default 1s, wider for curves over an hour: at most ~3,600 windows)")
+			fs.IntVar(&o.shards, "shards", runtime.NumCPU(), "simulate in `N` parallel shards, each 1/N of the traffic on 1/N of the host (the same N gives the same report)")
+			fs.StringVar(&o.slo, "slo", "", "judge by this `SLO` (p99=800ms,errors=1%,throughput=95%,grace=10s), over the scenario's; exit 3 if it fails")
+			fs.BoolVar(&o.results, "results", false, "also write every simulated result to DIR/results.gob (one shard; large: about 280 bytes a request)")
+			fs.BoolVar(&o.json, "json", false, "print summary.json to stdout instead of the tables")
+			fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
+			return o
+		},
+		run: runSimulate,
+	})
+}
+
+func runSimulate(e *env, fs *pflag.FlagSet, opts any, args []string) error {
+	o := opts.(*simulateOpts)
+	if len(args) > 0 {
+		return usagef("unexpected argument %q", args[0])
+	}
+	var poisson bool
+	switch o.arrivals {
+	case "exact":
+	case "poisson":
+		poisson = true
+	default:
+		return usagef("--arrivals %q: want exact or poisson", o.arrivals)
+	}
+	if o.timeout < 0 {
+		return usagef("--timeout must be >= 0 (0: the client never gives up)")
+	}
+	if o.shards < 1 || o.shards > 256 {
+		return usagef("--shards %d: want 1 to 256", o.shards)
+	}
+	if o.results {
+		if fs.Changed("shards") && o.shards > 1 {
+			return usagef("--results keeps one results file: give --shards 1 (or leave it out)")
+		}
+		o.shards = 1
+	}
+	s, err := o.sf.load(fs)
+	if err != nil {
+		return err
+	}
+	plan, err := hosting.LoadPlan(o.plan)
+	if err != nil {
+		return err
+	}
+	var width time.Duration
+	if o.window != "" {
+		d, err := scenarios.ParseDuration(o.window)
+		if err != nil || d <= 0 {
+			return usagef("--window %q: want a duration such as 1s or 5s", o.window)
+		}
+		width = d
+	} else {
+		width = report.WidthFor(time.Duration(s.Curve.Seconds() * float64(time.Second)))
+	}
+	slo := s.SLO
+	if o.slo != "" {
+		if slo, err = scenarios.ParseSLO(o.slo, slo); err != nil {
+			return usagef("--slo: %v", err)
+		}
+	}
+	if len(s.Endpoints) == 0 {
+		s.Endpoints = scenarios.DefaultEndpoints()
+	}
+
+	out := o.out
+	if out == "" {
+		out = filepath.Join("runs", time.Now().Format("2006-01-02-150405")+"-"+safeName(s.Name)+"-"+safeName(plan.Name)+"-sim")
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fmt.Errorf("creating the run directory: %w", err)
+	}
+
+	info := &scenarios.RunInfo{
+		Tool: "flashcrowd", Version: version(), GoVersion: runtime.Version(), Vegeta: attack.VegetaVersion,
+		Engine: "simulate", Scenario: s, Plan: plan.Name, PlanCost: plan.MonthlyCost, Simulated: true,
+		Shards: o.shards, Start: time.Now().UTC().Truncate(time.Second), Seed: o.seed,
+		Args: []string{"flashcrowd", "simulate"}, Options: map[string]string{},
+	}
+	fs.Visit(func(f *pflag.Flag) { info.Args = append(info.Args, "--"+f.Name+"="+flagValue(f)) })
+	fs.VisitAll(func(f *pflag.Flag) { info.Options[f.Name] = flagValue(f) })
+	info.Options["shards"] = fmt.Sprint(o.shards)
+
+	if !o.quiet {
+		desc := s.Name
+		if s.Compress != 1 {
+			desc += fmt.Sprintf(" (compressed %g×)", s.Compress)
+		}
+		fmt.Fprintf(e.stderr, "flashcrowd simulate: %s, %s requests over %s, peak %s/s, against the %s plan ($%g/month, holds about %s/s of this mix); %s arrivals, seed %d, %d shard(s), no network\n",
+			desc, fmtCount(s.Curve.Total()), fmtDur(s.Curve.Seconds()), fmtCap(s.Curve.Peak()), plan.Name, plan.MonthlyCost,
+			fmtCap(plan.Capacity(s.Endpoints)), o.arrivals, o.seed, o.shards)
+	}
+
+	sim := simulation{Plan: plan, Info: info, Width: width, Poisson: poisson, ClientTimeout: o.timeout}
+	var enc *resultsWriter
+	if o.results {
+		info.Results = attack.ResultsFile
+		if enc, err = newResultsWriter(filepath.Join(out, attack.ResultsFile)); err != nil {
+			return err
+		}
+		sim.Tee = enc.write
+	}
+	t0 := time.Now()
+	ws, st, err := sim.run(e.ctx)
+	elapsed := time.Since(t0)
+	if enc != nil {
+		if cerr := enc.close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	if errors.Is(err, context.Canceled) {
+		info.Stopped = "interrupted"
+		info.End = info.Start.Add(time.Duration(st.Seconds * float64(time.Second)))
+		err = nil
+	}
+	if err != nil {
+		return fmt.Errorf("simulating: %w", err)
+	}
+	if !o.quiet {
+		fmt.Fprintf(e.stderr, "flashcrowd simulate: %s requests simulated in %s (%s/s)\n",
+			fmtCount(float64(st.Requests)), elapsed.Round(time.Millisecond), fmtCount(float64(st.Requests)/elapsed.Seconds()))
+	}
+	if err := scenarios.WriteRunInfo(out, info); err != nil {
+		return fmt.Errorf("writing run.json: %w", err)
+	}
+	if err := ws.Save(out); err != nil {
+		return fmt.Errorf("saving windows: %w", err)
+	}
+	a := report.Analyze(ws, slo)
+	if o.json {
+		err = a.WriteJSON(e.stdout)
+	} else {
+		err = a.WriteText(e.stdout)
+	}
+	if err != nil {
+		return err
+	}
+	if err := report.WriteAll(out, a); err != nil {
+		return err
+	}
+	if !o.quiet {
+		fmt.Fprintf(e.stderr, "wrote %s (and the plots, report.md, summary.json, windows.json.gz)\n", filepath.Join(out, report.HTMLFile))
+	}
+	if info.Stopped != "" {
+		return exitError{code: exitInterrupted, msg: fmt.Sprintf("interrupted: the report covers the first %s of the curve", fmtDur(st.Seconds))}
+	}
+	if o.slo != "" {
+		return sloExit(a)
+	}
+	return nil
+}
+
+// simulation is one simulated run: a plan under info's scenario, folded
+// into windows. Shards run on their own goroutines, each simulating 1/n of
+// the traffic against 1/n of the host (hosting.SimOptions) into its own
+// report.Folder; the folders then merge as a sharded real run's do.
+type simulation struct {
+	Plan          *hosting.Plan
+	Info          *scenarios.RunInfo // Scenario (curve as sent, endpoints), Start, Seed, Shards
+	Width         time.Duration
+	Poisson       bool
+	ClientTimeout time.Duration
+	Target        string // Result URLs' base; default http://127.0.0.1
+	// Tee, if set, sees every result too (one shard only).
+	Tee func(*vegeta.Result)
+}
+
+func (sm *simulation) run(ctx context.Context) (*report.Windows, hosting.SimStats, error) {
+	n := max(sm.Info.Shards, 1)
+	if sm.Tee != nil && n > 1 {
+		return nil, hosting.SimStats{}, fmt.Errorf("simulate: results can be kept from one shard only")
+	}
+	folders := make([]*report.Folder, n)
+	stats := make([]hosting.SimStats, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for k := range n {
+		ik := *sm.Info
+		ik.Shard, ik.Shards = k, n
+		f := report.NewFolder(&ik, sm.Width)
+		folders[k] = f
+		emit := f.Add
+		if sm.Tee != nil {
+			tee := sm.Tee
+			emit = func(r *vegeta.Result) { f.Add(r); tee(r) }
+		}
+		o := hosting.SimOptions{Start: sm.Info.Start, Seed: sm.Info.Seed, Poisson: sm.Poisson, ClientTimeout: sm.ClientTimeout,
+			Shard: k, Shards: n, Target: sm.Target, Attack: sm.Info.Scenario.Name}
+		wg.Go(func() {
+			stats[k], errs[k] = hosting.Simulate(ctx, sm.Plan, sm.Info.Scenario.Curve, sm.Info.Scenario.Endpoints, o, emit)
+		})
+	}
+	wg.Wait()
+	var st hosting.SimStats
+	for k := range n {
+		s := stats[k]
+		st.Requests += s.Requests
+		st.OK += s.OK
+		st.Rejected += s.Rejected
+		st.TimedOut += s.TimedOut
+		st.Refused += s.Refused
+		st.Reset += s.Reset
+		st.ClientTimeouts += s.ClientTimeouts
+		st.Faults += s.Faults
+		st.PeakWorkers += s.PeakWorkers // shards' peaks may not coincide: an upper bound
+		st.Seconds = max(st.Seconds, s.Seconds)
+		if k > 0 {
+			if err := folders[0].Merge(folders[k]); err != nil {
+				return nil, st, err
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil && !errors.Is(err, context.Canceled) {
+		return nil, st, err
+	}
+	if ctx.Err() != nil {
+		return folders[0].Windows(), st, ctx.Err()
+	}
+	return folders[0].Windows(), st, nil
+}
+
+// resultsWriter streams results to a vegeta gob file.
+type resultsWriter struct {
+	f   *os.File
+	bw  *bufio.Writer
+	enc vegeta.Encoder
+	err error
+}
+
+func newResultsWriter(path string) (*resultsWriter, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("creating the results file: %w", err)
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	return &resultsWriter{f: f, bw: bw, enc: vegeta.NewEncoder(bw)}, nil
+}
+
+func (w *resultsWriter) write(r *vegeta.Result) {
+	if w.err == nil {
+		w.err = w.enc.Encode(r)
+	}
+}
+
+func (w *resultsWriter) close() error {
+	err := w.err
+	if ferr := w.bw.Flush(); err == nil {
+		err = ferr
+	}
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing the results file: %w", err)
+	}
+	return nil
+}
