@@ -79,6 +79,12 @@ type Options struct {
 	// Info seeds run.json: the caller fills Version, Args, Options, Plan and
 	// PlanCost; Run fills the rest.
 	Info scenarios.RunInfo
+
+	// Started, if set, is called once the start instant is fixed and
+	// before the first request, with the run's metadata. The pointer stays
+	// valid: Run fills in End, Stopped and Warnings as the run ends, so a
+	// window folder built on it sees the final state.
+	Started func(info *scenarios.RunInfo)
 }
 
 // ErrNotConfirmed is returned when a target is not on loopback and its host

@@ -186,6 +186,9 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 		}
 	}
 	info.Start = start
+	if o.Started != nil {
+		o.Started(&info)
+	}
 	if o.Out != "" {
 		if err := scenarios.WriteRunInfo(o.Out, &info); err != nil {
 			return nil, fmt.Errorf("writing run.json: %w", err)

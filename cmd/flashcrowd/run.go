@@ -60,6 +60,8 @@ type runOpts struct {
 	abort   []string
 	noAbort bool
 	quiet   bool
+	slo     string
+	window  string
 }
 
 func init() {
@@ -122,6 +124,8 @@ Examples:
 			fs.StringArrayVar(&o.abort, "abort", nil, "stop on `RULE` such as 'errors > 50% for 15s' or 'p99 > 10s for 30s' (repeatable; replaces the scenario's rules)")
 			fs.BoolVar(&o.noAbort, "no-abort", false, "run the whole curve whatever happens")
 			fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
+			fs.StringVar(&o.slo, "slo", "", "judge the report by this `SLO` (p99=800ms,errors=1%,...) over the scenario's; exit 3 if it fails")
+			fs.StringVar(&o.window, "window", "", "report window `WIDTH` (default 1s; longer for curves over an hour)")
 			return o
 		},
 		run: runRun,
@@ -298,7 +302,12 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		}
 	}
 
-	sum, err := attack.Run(e.ctx, e.hard, ao, nil)
+	rep, err := newLiveReport(s, o.slo, o.window)
+	if err != nil {
+		return err
+	}
+	ao.Started = rep.start
+	sum, err := attack.Run(e.ctx, e.hard, ao, rep.add)
 	if err != nil {
 		if errors.Is(err, attack.ErrNotConfirmed) {
 			return usagef("%v", err)
@@ -312,15 +321,24 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	if err := sum.WriteText(e.stdout); err != nil {
 		return err
 	}
+	fmt.Fprintln(e.stdout)
+	sloErr, rerr := rep.finish(e, ao.Out)
+	if rerr != nil {
+		fmt.Fprintf(e.stderr, "flashcrowd run: writing the report: %v\n", rerr)
+	}
 	fmt.Fprintf(e.stdout, "results: %s (vegeta report %s; flashcrowd report %s)\n",
 		filepath.Join(ao.Out, attack.ResultsFile), filepath.Join(ao.Out, attack.ResultsFile), ao.Out)
 	switch {
+	case err == nil && rerr != nil:
+		return exitError{code: exitRuntime}
 	case err != nil:
 		return exitError{code: exitRuntime}
 	case sum.Aborted != nil:
 		return exitError{code: exitSLO, msg: sum.Stopped}
 	case sum.Stopped == "interrupted" || sum.Stopped == "interrupted before the start":
 		return exitError{code: exitInterrupted, msg: fmt.Sprintf("interrupted: %s results kept in %s", fmtCount(float64(sum.Results)), ao.Out)}
+	case sloErr != nil:
+		return sloErr
 	}
 	return nil
 }
