@@ -80,15 +80,16 @@ func run(args []string, stdout io.Writer) error {
 // give are negative (shown as "n/a").
 type Row struct {
 	Tool     string  `json:"tool"`
-	Offered  float64 `json:"offered"`  // requests/s asked for
-	Duration float64 `json:"duration"` // s of sending asked for
-	Sent     uint64  `json:"sent"`     // requests sent (results recorded)
-	OK       uint64  `json:"ok"`       // results without error and with a 2xx/3xx code
-	Achieved float64 `json:"achieved"` // Sent / Duration
-	CPUus    float64 `json:"cpu_us"`   // user+sys CPU per request sent, µs
-	CPUs     float64 `json:"cpu_s"`    // user+sys CPU of the whole run, s
-	Wall     float64 `json:"wall_s"`   // wall time of the whole run, s
-	RSSMB    float64 `json:"rss_mb"`   // peak resident set, MiB
+	Offered  float64 `json:"offered"`   // requests/s asked for
+	Duration float64 `json:"duration"`  // s of sending asked for
+	Sent     uint64  `json:"sent"`      // requests sent (results recorded)
+	OK       uint64  `json:"ok"`        // results without error and with a 2xx/3xx code
+	InWindow uint64  `json:"in_window"` // requests sent within Duration of the start
+	Achieved float64 `json:"achieved"`  // InWindow / Duration
+	CPUus    float64 `json:"cpu_us"`    // user+sys CPU per request sent, µs
+	CPUs     float64 `json:"cpu_s"`     // user+sys CPU of the whole run, s
+	Wall     float64 `json:"wall_s"`    // wall time of the whole run, s
+	RSSMB    float64 `json:"rss_mb"`    // peak resident set, MiB
 	P50ms    float64 `json:"p50_ms"`
 	P99ms    float64 `json:"p99_ms"`
 	LagP99ms float64 `json:"lag_p99_ms"` // p99 of send time minus scheduled time
@@ -99,7 +100,10 @@ type Row struct {
 	// hypervisor. Negative when not measured.
 	Other float64 `json:"other"`
 	Steal float64 `json:"steal"`
-	Note  string  `json:"note,omitempty"`
+	// Overflows counts connection attempts the target's accept queue
+	// dropped (the client retries its SYN after 1 s, 3 s, …).
+	Overflows int64  `json:"listen_overflows"`
+	Note      string `json:"note,omitempty"`
 }
 
 func rowCmd(args []string, stdout io.Writer) error {
@@ -123,6 +127,7 @@ func rowCmd(args []string, stdout io.Writer) error {
 	fs.StringVar(&r.Note, "note", "", "note to carry into the table")
 	fs.StringVar(&core[0], "core-before", "", "the generator core's /proc/stat line before the run")
 	fs.StringVar(&core[1], "core-after", "", "the generator core's /proc/stat line after the run")
+	fs.Int64Var(&r.Overflows, "listen-overflows", 0, "SYNs the target's accept queue dropped during the run (TcpExtListenOverflows)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -154,7 +159,7 @@ func rowCmd(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r.Achieved = float64(r.Sent) / r.Duration
+	r.Achieved = float64(r.InWindow) / r.Duration
 	if r.Sent > 0 {
 		r.CPUus = r.CPUs / float64(r.Sent) * 1e6
 	}
@@ -278,12 +283,21 @@ func readResults(file string, info *scenarios.RunInfo, r *Row) error {
 	lags := make([]time.Duration, len(hits))
 	full := int(math.Floor(r.Duration))
 	counts := make([]float64, full)
+	window := time.Duration(r.Duration * 1e9)
+	var last time.Duration
 	for i, h := range hits {
 		el := h.ts.Sub(start)
 		lags[i] = el - due(h.seq)
-		if s := int(el / time.Second); el >= 0 && s < full {
-			counts[s]++
+		last = max(last, el)
+		if el >= 0 && el < window {
+			r.InWindow++
+			if s := int(el / time.Second); s < full {
+				counts[s]++
+			}
 		}
+	}
+	if late := r.Sent - r.InWindow; late > max(r.Sent/1000, 10) {
+		r.Note = strings.TrimPrefix(fmt.Sprintf("%s; %s sent after %gs, the last at %.1fs", r.Note, count(float64(late)), r.Duration, last.Seconds()), "; ")
 	}
 	slices.Sort(lags)
 	r.LagP99ms = ms(quantile(lags, 0.99))
@@ -325,6 +339,7 @@ func readK6(file string, r *Row) error {
 		return fmt.Errorf("reading k6 summary %s: no http_reqs metric", file)
 	}
 	r.Sent = uint64(m["http_reqs"]["count"])
+	r.InWindow = r.Sent // k6 starts no iteration after the duration
 	r.OK = r.Sent - uint64(m["http_req_failed"]["passes"])
 	r.P50ms = m["http_req_duration"]["med"]
 	r.P99ms = m["http_req_duration"]["p(99)"]
@@ -372,6 +387,9 @@ func writeTable(w io.Writer, rows []Row) error {
 			errs = fmt.Sprintf("%.2f%%", 100*float64(r.Sent-r.OK)/float64(r.Sent))
 		}
 		note := r.Note
+		if r.Overflows > 0 {
+			note = strings.TrimPrefix(fmt.Sprintf("%s; %d SYNs dropped by the target's full accept queue", note, r.Overflows), "; ")
+		}
 		if r.Exit != 0 {
 			note = strings.TrimSpace(fmt.Sprintf("exit %d %s", r.Exit, note))
 		}
