@@ -208,14 +208,8 @@ func (a *Analysis) WriteHTML(w io.Writer, r *Rendered) error {
 	return pageTmpl.Execute(w, data)
 }
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title>
-<style>
-body { font-family: system-ui, -apple-system, "Segoe UI", "Liberation Sans", sans-serif; margin: 2rem auto; max-width: 1100px; padding: 0 1rem; color: #222; }
+// pageCSS is the style of the report pages (report.html, compare.html).
+const pageCSS = `body { font-family: system-ui, -apple-system, "Segoe UI", "Liberation Sans", sans-serif; margin: 2rem auto; max-width: 1100px; padding: 0 1rem; color: #222; }
 h1 { font-size: 1.3rem; color: #555; font-weight: 600; }
 h2 { font-size: 1.1rem; margin-top: 2rem; }
 .verdict { font-size: 1.35rem; line-height: 1.45; padding: 1rem 1.2rem; border-left: 6px solid; border-radius: 4px; }
@@ -232,7 +226,16 @@ table.facts td:first-child { font-weight: 600; width: 9rem; }
 figure { margin: 1rem 0; }
 figure svg { display: block; max-width: 100%; border: 1px solid #eee; }
 figcaption { color: #666; font-size: .85rem; }
-</style>
+`
+
+var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>
+` + pageCSS + `</style>
 </head>
 <body>
 <h1>{{.Title}}</h1>

@@ -43,7 +43,16 @@ type runOpts struct {
 	shard         string
 	startAt       string
 	confirm       []string
+	af            attackFlags
+	quiet         bool
+	slo           string
+	window        string
+}
 
+// attackFlags are the flags that tune how traffic is sent (timeouts,
+// workers, connections, headers, abort rules): `run` and `compare` share
+// them.
+type attackFlags struct {
 	timeout        time.Duration
 	workers        uint64
 	maxWorkers     uint64
@@ -59,9 +68,84 @@ type runOpts struct {
 
 	abort   []string
 	noAbort bool
-	quiet   bool
-	slo     string
-	window  string
+}
+
+func (o *attackFlags) add(fs *pflag.FlagSet) {
+	fs.DurationVar(&o.timeout, "timeout", attack.DefaultTimeout, "per-request `TIMEOUT`, body included")
+	fs.Uint64Var(&o.workers, "workers", attack.DefaultWorkers, "`N` workers started up front (more are added as needed)")
+	fs.Uint64Var(&o.maxWorkers, "max-workers", attack.DefaultMaxWorkers, "bound on requests in flight `N`; at the bound sends fall behind (and the run says so)")
+	fs.IntVar(&o.connections, "connections", 0, "idle keep-alive connections kept per host `N` (default --max-connections)")
+	fs.IntVar(&o.maxConnections, "max-connections", attack.DefaultMaxConnections, "bound on open connections per host `N` (mind ulimit -n and local ports)")
+	fs.BoolVar(&o.keepAlive, "keepalive", true, "reuse connections (off: a new connection per request, which exhausts local ports fast)")
+	fs.BoolVar(&o.http2, "http2", true, "use HTTP/2 with https targets that offer it")
+	fs.BoolVar(&o.insecure, "insecure", false, "do not verify TLS certificates")
+	fs.IntVar(&o.redirects, "redirects", attack.DefaultRedirects, "follow up to `N` redirects (-1: follow none, a 3xx counts as success)")
+	fs.StringArrayVarP(&o.headers, "header", "H", nil, "add `'NAME: VALUE'` to every request (repeatable)")
+	fs.StringVar(&o.maxBody, "max-body", "0", "keep up to `BYTES` of each response body in the results (-1: all); bodies are always read and counted")
+	fs.BoolVar(&o.keepHeaders, "keep-headers", false, "keep response headers in the results")
+	fs.StringArrayVar(&o.abort, "abort", nil, "stop on `RULE` such as 'errors > 50% for 15s' or 'p99 > 10s for 30s' (repeatable; replaces the scenario's rules)")
+	fs.BoolVar(&o.noAbort, "no-abort", false, "run the whole curve whatever happens")
+}
+
+// options checks the flags and returns the attack options they set for
+// scenario s (target, output, shards and progress are the caller's).
+func (o *attackFlags) options(fs *pflag.FlagSet, s *scenarios.Scenario, confirm []string) (attack.Options, error) {
+	ao := attack.Options{
+		Scenario:         s,
+		Confirm:          confirm,
+		Timeout:          o.timeout,
+		Workers:          o.workers,
+		MaxWorkers:       o.maxWorkers,
+		Connections:      o.connections,
+		MaxConnections:   o.maxConnections,
+		DisableKeepAlive: !o.keepAlive,
+		DisableHTTP2:     !o.http2,
+		Insecure:         o.insecure,
+		Redirects:        o.redirects,
+		KeepHeaders:      o.keepHeaders,
+		NoAbort:          o.noAbort,
+	}
+	if o.timeout <= 0 {
+		return ao, usagef("--timeout must be > 0")
+	}
+	if o.maxWorkers == 0 || o.maxConnections <= 0 {
+		return ao, usagef("--max-workers and --max-connections must be > 0")
+	}
+	if o.redirects == 0 {
+		return ao, usagef("--redirects 0 is ambiguous: give -1 to follow none, or N > 0")
+	}
+	var err error
+	if ao.MaxBody, err = parseMaxBody(o.maxBody); err != nil {
+		return ao, usagef("--max-body: %v", err)
+	}
+	if ao.Header, err = parseHeaders(o.headers); err != nil {
+		return ao, err
+	}
+	if fs.Changed("abort") {
+		ao.Abort = []scenarios.AbortRule{}
+		for _, a := range o.abort {
+			r, err := scenarios.ParseAbortRule(a)
+			if err != nil {
+				return ao, usagef("--abort: %v", err)
+			}
+			ao.Abort = append(ao.Abort, r)
+		}
+	}
+	return ao, nil
+}
+
+// startSimHost serves plan's simulated host on a free loopback port. The
+// host outlives the run's context (requests in flight after a Ctrl-C still
+// get their answers); stop shuts it down and waits for it.
+func startSimHost(plan *hosting.Plan) (target *url.URL, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, fmt.Errorf("starting the simulated host: %w", err)
+	}
+	hctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- hosting.Serve(hctx, ln, plan) }()
+	return &url.URL{Scheme: "http", Host: ln.Addr().String()}, func() { cancel(); <-served }, nil
 }
 
 func init() {
@@ -109,20 +193,7 @@ Examples:
 			fs.StringVar(&o.shard, "shard", "", "send only shard `i/n` of the schedule (0 ≤ i < n): requests i, i+n, i+2n, …")
 			fs.StringVar(&o.startAt, "start-at", "", "start the curve at `TIME` (RFC 3339, or +DURATION from now); give every shard the same one")
 			fs.StringSliceVar(&o.confirm, "confirm", nil, "allow sending to `HOST`, which is not loopback (repeat or comma-separate for several)")
-			fs.DurationVar(&o.timeout, "timeout", attack.DefaultTimeout, "per-request `TIMEOUT`, body included")
-			fs.Uint64Var(&o.workers, "workers", attack.DefaultWorkers, "`N` workers started up front (more are added as needed)")
-			fs.Uint64Var(&o.maxWorkers, "max-workers", attack.DefaultMaxWorkers, "bound on requests in flight `N`; at the bound sends fall behind (and the run says so)")
-			fs.IntVar(&o.connections, "connections", 0, "idle keep-alive connections kept per host `N` (default --max-connections)")
-			fs.IntVar(&o.maxConnections, "max-connections", attack.DefaultMaxConnections, "bound on open connections per host `N` (mind ulimit -n and local ports)")
-			fs.BoolVar(&o.keepAlive, "keepalive", true, "reuse connections (off: a new connection per request, which exhausts local ports fast)")
-			fs.BoolVar(&o.http2, "http2", true, "use HTTP/2 with https targets that offer it")
-			fs.BoolVar(&o.insecure, "insecure", false, "do not verify TLS certificates")
-			fs.IntVar(&o.redirects, "redirects", attack.DefaultRedirects, "follow up to `N` redirects (-1: follow none, a 3xx counts as success)")
-			fs.StringArrayVarP(&o.headers, "header", "H", nil, "add `'NAME: VALUE'` to every request (repeatable)")
-			fs.StringVar(&o.maxBody, "max-body", "0", "keep up to `BYTES` of each response body in the results (-1: all); bodies are always read and counted")
-			fs.BoolVar(&o.keepHeaders, "keep-headers", false, "keep response headers in the results")
-			fs.StringArrayVar(&o.abort, "abort", nil, "stop on `RULE` such as 'errors > 50% for 15s' or 'p99 > 10s for 30s' (repeatable; replaces the scenario's rules)")
-			fs.BoolVar(&o.noAbort, "no-abort", false, "run the whole curve whatever happens")
+			o.af.add(fs)
 			fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
 			fs.StringVar(&o.slo, "slo", "", "judge the report by this `SLO` (p99=800ms,errors=1%,...) over the scenario's; exit 3 if it fails")
 			fs.StringVar(&o.window, "window", "", "report window `WIDTH` (default 1s; longer for curves over an hour)")
@@ -161,34 +232,8 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		s.Endpoints = eps
 	}
 
-	ao := attack.Options{
-		Scenario:         s,
-		Confirm:          o.confirm,
-		Timeout:          o.timeout,
-		Workers:          o.workers,
-		MaxWorkers:       o.maxWorkers,
-		Connections:      o.connections,
-		MaxConnections:   o.maxConnections,
-		DisableKeepAlive: !o.keepAlive,
-		DisableHTTP2:     !o.http2,
-		Insecure:         o.insecure,
-		Redirects:        o.redirects,
-		KeepHeaders:      o.keepHeaders,
-		NoAbort:          o.noAbort,
-	}
-	if o.timeout <= 0 {
-		return usagef("--timeout must be > 0")
-	}
-	if o.maxWorkers == 0 || o.maxConnections <= 0 {
-		return usagef("--max-workers and --max-connections must be > 0")
-	}
-	if o.redirects == 0 {
-		return usagef("--redirects 0 is ambiguous: give -1 to follow none, or N > 0")
-	}
-	if ao.MaxBody, err = parseMaxBody(o.maxBody); err != nil {
-		return usagef("--max-body: %v", err)
-	}
-	if ao.Header, err = parseHeaders(o.headers); err != nil {
+	ao, err := o.af.options(fs, s, o.confirm)
+	if err != nil {
 		return err
 	}
 	if ao.Shard, ao.Shards, err = parseShard(o.shard); err != nil {
@@ -196,16 +241,6 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	}
 	if ao.StartAt, err = parseStartAt(o.startAt, time.Now()); err != nil {
 		return err
-	}
-	if fs.Changed("abort") {
-		ao.Abort = []scenarios.AbortRule{}
-		for _, a := range o.abort {
-			r, err := scenarios.ParseAbortRule(a)
-			if err != nil {
-				return usagef("--abort: %v", err)
-			}
-			ao.Abort = append(ao.Abort, r)
-		}
 	}
 
 	// The target: a URL, or the simulated host in this process.
@@ -229,17 +264,12 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		if err != nil {
 			return err
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		target, stopHost, err := startSimHost(plan)
 		if err != nil {
-			return fmt.Errorf("starting the simulated host: %w", err)
+			return err
 		}
-		// The host outlives the first Ctrl-C: requests in flight still
-		// get their answers.
-		hctx, stopHost := context.WithCancel(context.Background())
-		served := make(chan error, 1)
-		go func() { served <- hosting.Serve(hctx, ln, plan) }()
-		defer func() { stopHost(); <-served }()
-		ao.Target = &url.URL{Scheme: "http", Host: ln.Addr().String()}
+		defer stopHost()
+		ao.Target = target
 		ao.Info.Plan, ao.Info.PlanCost = plan.Name, plan.MonthlyCost
 		about = fmt.Sprintf("against the simulated host (plan %s, $%g/month, holds about %s/s of this mix) on %s",
 			plan.Name, plan.MonthlyCost, fmtCap(plan.Capacity(s.Endpoints)), ao.Target)
