@@ -177,6 +177,8 @@ func subject(info *scenarios.RunInfo) string {
 	switch {
 	case info == nil:
 		return "The target"
+	case info.Simulated:
+		return "The simulated " + info.Plan + " plan"
 	case info.Plan != "":
 		return "The " + info.Plan + " plan"
 	}

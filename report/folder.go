@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -47,6 +48,119 @@ type Folder struct {
 	sources []string
 	warns   []string
 	errs    errorCache
+	// recent remembers the series of the last few request lines seen: a
+	// run sends a handful of endpoints whose Method and URL strings are
+	// shared by every result, so most look-ups end here without hashing.
+	recent     [8]recentEP
+	recentNext int
+	// noLag: the results are a simulation's, sent exactly when due.
+	noLag bool
+	// [lo, lo+width) is window lo/width: most results fall in the same
+	// window as the one before, which spares a division.
+	lo  int64
+	loK int
+	st  stage
+	// When origin has no monotonic clock reading (a time read back from
+	// run.json, or rounded), t.Sub(origin) is a difference of wall
+	// clocks, worked out here from origin's Unix seconds and nanoseconds,
+	// which is cheaper.
+	wall     bool
+	wallSec  int64
+	wallNsec int64
+}
+
+// stage holds the latencies of the newest window in dense counters by
+// bucket, which costs an increment where a sparse Hist costs a binary
+// search; they move into the window's histograms when a result for a
+// later window arrives, and before anything reads the windows (Windows,
+// Merge, AddWindows). Results for earlier windows (stragglers of a real
+// run, in completion order) go straight to their histograms. The
+// histograms' N, Min, Max and SumUS are kept up to date as results come.
+type stage struct {
+	k     int // the window staged
+	on    bool
+	hists []stageHist // [0] Total, [1] Lag, [2+e] endpoint e
+}
+
+type stageHist struct {
+	n       []uint64 // by bucket index, stageBuckets long once used
+	touched []uint16 // buckets with n > 0, in order of first use
+}
+
+// stageBuckets covers latencies up to 2^38 µs (76 h); longer ones go
+// straight to the histogram.
+const stageBuckets = 4096
+
+// staging reports whether results sent in window k are staged, moving the
+// stage on to k if k is later than the staged window.
+func (f *Folder) staging(k int) bool {
+	switch {
+	case f.st.on && k == f.st.k:
+		return true
+	case f.st.on && k < f.st.k:
+		return false
+	}
+	f.flush()
+	f.st.k, f.st.on = k, true
+	return true
+}
+
+// record adds latency d to h, the histogram of series slot in the staged
+// window.
+func (f *Folder) record(h *Hist, slot int, d time.Duration) {
+	v := micros(d)
+	idx := bucketOf(v)
+	if idx >= stageBuckets {
+		h.RecordN(d, 1)
+		return
+	}
+	h.note(v)
+	for len(f.st.hists) <= slot {
+		f.st.hists = append(f.st.hists, stageHist{})
+	}
+	sh := &f.st.hists[slot]
+	if sh.n == nil {
+		sh.n = make([]uint64, stageBuckets)
+	}
+	if sh.n[idx] == 0 {
+		sh.touched = append(sh.touched, uint16(idx))
+	}
+	sh.n[idx]++
+}
+
+// flush moves the staged latencies into their window's histograms.
+func (f *Folder) flush() {
+	if !f.st.on {
+		return
+	}
+	f.st.on = false
+	w := &f.w[f.st.k-f.first]
+	for slot := range f.st.hists {
+		sh := &f.st.hists[slot]
+		if len(sh.touched) == 0 {
+			continue
+		}
+		var h *Hist
+		switch slot {
+		case 0:
+			h = &w.Total.Latency
+		case 1:
+			h = &w.Lag
+		default:
+			h = &w.ep(slot - 2).Latency
+		}
+		slices.Sort(sh.touched)
+		h.addDense(sh.n, sh.touched)
+		for _, i := range sh.touched {
+			sh.n[i] = 0
+		}
+		sh.touched = sh.touched[:0]
+	}
+}
+
+type recentEP struct {
+	method, url string
+	ep          int
 }
 
 // NewFolder returns a Folder for results of the run described by info
@@ -58,6 +172,7 @@ func NewFolder(info *scenarios.RunInfo, width time.Duration) *Folder {
 	}
 	f := &Folder{info: info, width: width, byKey: map[epKey]int{}, byPath: map[epKey]int{},
 		other: [3]int{-1, -1, -1}, shards: map[int]bool{}, errs: errorCache{}}
+	f.forget()
 	if info == nil || info.Scenario == nil || info.Scenario.Curve == nil {
 		f.info = nil
 		f.plain = true
@@ -65,6 +180,10 @@ func NewFolder(info *scenarios.RunInfo, width time.Duration) *Folder {
 		return f
 	}
 	f.origin = info.Start
+	f.noLag = info.Simulated
+	if f.origin == f.origin.Round(0) {
+		f.wall, f.wallSec, f.wallNsec = true, f.origin.Unix(), int64(f.origin.Nanosecond())
+	}
 	for _, e := range info.Scenario.Endpoints {
 		m := strings.ToUpper(e.Method)
 		if m == "" {
@@ -184,6 +303,26 @@ func classIndex(c scenarios.Class) int {
 
 // endpoint returns the series index of a result's request.
 func (f *Folder) endpoint(method, url string) int {
+	for i := range f.recent {
+		if c := &f.recent[i]; c.url == url && c.method == method && c.ep >= 0 {
+			return c.ep
+		}
+	}
+	ep := f.lookup(method, url)
+	f.recent[f.recentNext] = recentEP{method, url, ep}
+	f.recentNext = (f.recentNext + 1) % len(f.recent)
+	return ep
+}
+
+// forget empties the recent cache (when the series change under it).
+func (f *Folder) forget() {
+	for i := range f.recent {
+		f.recent[i] = recentEP{ep: -1}
+	}
+}
+
+// lookup finds (or adds) the series of a request line.
+func (f *Folder) lookup(method, url string) int {
 	if method == "" {
 		method = "GET"
 	}
@@ -228,12 +367,28 @@ func (f *Folder) otherOf(c scenarios.Class) int {
 	return f.other[ci]
 }
 
-// index is the window index holding time t.
-func (f *Folder) index(t time.Time) int {
-	if f.plain {
-		return int(floorDiv64(t.UnixNano(), int64(f.width)))
+// slot is the index of the window holding offset off.
+func (f *Folder) slot(off int64) int {
+	if off-f.lo >= 0 && off-f.lo < int64(f.width) {
+		return f.loK
 	}
-	return int(floorDiv64(int64(t.Sub(f.origin)), int64(f.width)))
+	k := floorDiv64(off, int64(f.width))
+	f.lo, f.loK = k*int64(f.width), int(k)
+	return f.loK
+}
+
+// offset is t's distance from the time base in ns.
+func (f *Folder) offset(t time.Time) int64 {
+	if f.plain {
+		return t.UnixNano()
+	}
+	if f.wall {
+		// Within ±136 years, as Sub's int64 of ns cannot saturate.
+		if ds := t.Unix() - f.wallSec; ds > -1<<32 && ds < 1<<32 {
+			return ds*1e9 + int64(t.Nanosecond()) - f.wallNsec
+		}
+	}
+	return int64(t.Sub(f.origin))
 }
 
 func floorDiv64(a, b int64) int64 {
@@ -284,7 +439,8 @@ func (f *Folder) Add(r *vegeta.Result) {
 	f.results++
 	f.own = true
 	ep := f.endpoint(r.Method, r.URL)
-	w := f.window(f.index(r.Timestamp))
+	off := f.offset(r.Timestamp)
+	w := f.window(f.slot(off))
 	if w == nil {
 		f.dropped++
 		return
@@ -293,24 +449,40 @@ func (f *Folder) Add(r *vegeta.Result) {
 	if r.Code == 0 {
 		kind = f.errs.kind(r.Error)
 	}
-	w.Total.add(r, kind)
-	w.ep(ep).add(r, kind)
-	if f.info != nil {
+	s := w.ep(ep)
+	w.Total.count(r, kind)
+	s.count(r, kind)
+	lag, hasLag := time.Duration(0), f.noLag
+	if f.info != nil && !f.noLag {
 		if due := f.info.Due(r.Seq); due >= 0 {
-			w.Lag.Record(r.Timestamp.Sub(f.info.Start.Add(due)))
+			lag, hasLag = r.Timestamp.Sub(f.info.Start.Add(due)), true
 		}
 	}
-	// w may move when the slice grows: finish with it first.
-	d := f.window(f.index(r.Timestamp.Add(r.Latency)))
+	if f.staging(w.Index) {
+		f.record(&w.Total.Latency, 0, r.Latency)
+		f.record(&s.Latency, 2+ep, r.Latency)
+		if hasLag {
+			f.record(&w.Lag, 1, lag)
+		}
+	} else {
+		w.Total.Latency.Record(r.Latency)
+		s.Latency.Record(r.Latency)
+		if hasLag {
+			w.Lag.Record(lag)
+		}
+	}
+	// w may move when the slice grows: finish with it first. The send
+	// time plus the latency is the time the response completed.
+	d := f.window(f.slot(off + int64(r.Latency)))
 	if d == nil {
 		return
 	}
 	d.Total.Done++
-	s := d.ep(ep)
-	s.Done++
+	ds := d.ep(ep)
+	ds.Done++
 	if r.Code >= 200 && r.Code < 400 {
 		d.Total.DoneOK++
-		s.DoneOK++
+		ds.DoneOK++
 	}
 }
 
@@ -345,7 +517,10 @@ func (f *Folder) Merge(g *Folder) error {
 		return fmt.Errorf("merging shards that started at different times (%s and %s): give every shard the same --start-at",
 			g.origin.Format(time.RFC3339Nano), f.origin.Format(time.RFC3339Nano))
 	}
+	f.flush()
+	g.flush()
 	// Map g's endpoints onto f's.
+	f.forget()
 	m := make([]int, len(g.eps))
 	for i, e := range g.eps {
 		m[i] = f.adopt(e)
@@ -403,6 +578,7 @@ func (f *Folder) adopt(e Endpoint) int {
 // window. The result shares the counts and histograms with the Folder (a
 // run's windows are not copied): Add after Windows changes them.
 func (f *Folder) Windows() *Windows {
+	f.flush()
 	ws := &Windows{Info: f.info, Width: f.width, Origin: f.origin, Results: f.results, Dropped: f.dropped,
 		Sources: append([]string(nil), f.sources...), Warnings: append([]string(nil), f.warns...)}
 	ws.Endpoints = append([]Endpoint(nil), f.eps...)

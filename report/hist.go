@@ -3,7 +3,6 @@ package report
 import (
 	"math"
 	"math/bits"
-	"sort"
 	"time"
 )
 
@@ -70,10 +69,7 @@ func (h *Hist) RecordN(d time.Duration, n uint64) {
 	if n == 0 {
 		return
 	}
-	v := uint64(0)
-	if d > 0 {
-		v = uint64(d / time.Microsecond)
-	}
+	v := micros(d)
 	if h.N == 0 || v < h.Min {
 		h.Min = v
 	}
@@ -82,11 +78,50 @@ func (h *Hist) RecordN(d time.Duration, n uint64) {
 	}
 	h.N += n
 	h.SumUS += float64(v) * float64(n)
-	idx := bucketOf(v)
+	h.insert(bucketOf(v), n)
+}
+
+// micros is d in whole µs, negative durations as 0.
+func micros(d time.Duration) uint64 {
+	if d > 0 {
+		return uint64(d / time.Microsecond)
+	}
+	return 0
+}
+
+// note counts one observation of v µs in N, Min, Max and SumUS only: the
+// caller puts it in its bucket (see stage).
+func (h *Hist) note(v uint64) {
+	if h.N == 0 || v < h.Min {
+		h.Min = v
+	}
+	if v > h.Max {
+		h.Max = v
+	}
+	h.N++
+	h.SumUS += float64(v)
+}
+
+// insert adds n to bucket idx.
+func (h *Hist) insert(idx, n uint64) {
 	key := idx << histCountBits
 	b := h.B
-	// Most adds hit the last bucket or one near it; binary search anyway.
-	i := sort.Search(len(b), func(i int) bool { return b[i] >= key })
+	// The first bucket whose index is not below idx, by a branch-free
+	// binary search (the compiler turns the halving step into a
+	// conditional move: latencies are too random for branch prediction).
+	i := 0
+	if n := len(b); n > 0 {
+		for n > 1 {
+			half := n >> 1
+			if b[i+half] < key {
+				i += half
+			}
+			n -= half
+		}
+		if b[i] < key {
+			i++
+		}
+	}
 	if i < len(b) && b[i]>>histCountBits == idx {
 		b[i] += n
 		return
@@ -176,4 +211,45 @@ func (h *Hist) CountAbove(d time.Duration) uint64 {
 		n += h.B[i] & histCountMask
 	}
 	return n
+}
+
+// addDense adds the counts dense[i] of the buckets i in idx (sorted,
+// distinct) to h's buckets, in one backward merge in place.
+func (h *Hist) addDense(dense []uint64, idx []uint16) {
+	old := len(h.B)
+	fresh, j := 0, 0
+	for _, x := range idx {
+		k := uint64(x)
+		for j < old && h.B[j]>>histCountBits < k {
+			j++
+		}
+		if j == old || h.B[j]>>histCountBits != k {
+			fresh++
+		}
+	}
+	total := old + fresh
+	if cap(h.B) < total {
+		b := make([]uint64, total, total+total/4)
+		copy(b, h.B)
+		h.B = b
+	} else {
+		h.B = h.B[:total]
+	}
+	b := h.B
+	i, p := old-1, total-1
+	for q := len(idx) - 1; q >= 0; q-- {
+		k := uint64(idx[q])
+		for i >= 0 && b[i]>>histCountBits > k {
+			b[p] = b[i]
+			i--
+			p--
+		}
+		if i >= 0 && b[i]>>histCountBits == k {
+			b[p] = b[i] + dense[k]
+			i--
+		} else {
+			b[p] = k<<histCountBits | dense[k]
+		}
+		p--
+	}
 }

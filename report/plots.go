@@ -359,7 +359,7 @@ func (a *Analysis) OverviewPanels() ([]*plot.Plot, error) {
 	}
 
 	// Rates, log scale: zero rates sit on the floor.
-	pr := newPanel("Request rate: offered vs achieved (log)", "req/s")
+	pr := newPanel(a.simulated()+"Request rate: offered vs achieved (log)", "req/s")
 	lo, hi := logRange(offered, achieved, sent)
 	clamp := func(vs []float64) []float64 {
 		out := make([]float64, len(vs))
@@ -499,7 +499,7 @@ func (a *Analysis) OverviewPanels() ([]*plot.Plot, error) {
 // rate (the knee), with the capacity band shaded and the SLO drawn.
 func (a *Analysis) LatencyVsLoadPlot() (*plot.Plot, error) {
 	ws := a.W
-	p := newPanel("Latency vs load: each dot is one window", "latency (log)")
+	p := newPanel(a.simulated()+"Latency vs load: each dot is one window", "latency (log)")
 	p.X.Label.Text = "offered rate (req/s)"
 	p.X.Tick.Marker = TimeTicks{} // round linear steps
 	var p50, p99 plotter.XYs
@@ -567,7 +567,7 @@ func (a *Analysis) LatencyVsLoadPlot() (*plot.Plot, error) {
 func (a *Analysis) EndpointsPlot() (*plot.Plot, error) {
 	d := a.plotData()
 	ws := d.ws
-	p := newPanel("Error ratio by endpoint", "failed (%)")
+	p := newPanel(a.simulated()+"Error ratio by endpoint", "failed (%)")
 	p.X.Label.Text = "time (" + d.unit + ")"
 	p.X.Min, p.X.Max = d.x0, d.x1
 	p.X.Tick.Marker = TimeTicks{}
@@ -669,4 +669,13 @@ func inlineSVG(b []byte) string {
 		s = head + ` preserveAspectRatio="xMidYMid meet" style="width:100%;height:auto"` + s[i:]
 	}
 	return s
+}
+
+// simulated prefixes plot titles of a simulated run, so that a plot seen
+// on its own still says it is a prediction.
+func (a *Analysis) simulated() string {
+	if a.W.Info != nil && a.W.Info.Simulated {
+		return "SIMULATED (" + a.W.Info.Plan + " plan): "
+	}
+	return ""
 }

@@ -43,7 +43,10 @@ func (a *Analysis) Facts() [][2]string {
 		}
 		add("scenario", sc)
 		tg := ws.Info.Target
-		if ws.Info.Plan != "" {
+		switch {
+		case ws.Info.Simulated:
+			tg = fmt.Sprintf("none: the %s plan's model, simulated (flashcrowd simulate, seed %d; no request was sent)", ws.Info.Plan, ws.Info.Seed)
+		case ws.Info.Plan != "":
 			tg += " (simulated " + ws.Info.Plan + " plan)"
 		}
 		add("target", tg)
@@ -84,7 +87,7 @@ func (a *Analysis) Facts() [][2]string {
 	}
 	add("peak", fmt.Sprintf("%s offered, %s achieved; p99 %s at %s; %s of requests failed at the peak (worst window %s)",
 		rps(a.PeakOffered), rps(a.PeakAchieved), fmtLatency(a.PeakP99), fmtSec(a.PeakP99At), pct(a.PeakErrorRatio), pct(a.MaxErrorRatio)))
-	if ws.Info != nil {
+	if ws.Info != nil && !ws.Info.Simulated {
 		add("send lag", "up to "+fmtLatency(a.MaxLag))
 	}
 	return out
@@ -233,6 +236,7 @@ type Summary struct {
 	Scenario             string            `json:"scenario,omitempty"`
 	Target               string            `json:"target,omitempty"`
 	Plan                 string            `json:"plan,omitempty"`
+	Simulated            bool              `json:"simulated,omitempty"` // a prediction by flashcrowd simulate: no request was sent
 	WindowS              float64           `json:"window_s"`
 	DurationS            float64           `json:"duration_s"`
 	Requests             uint64            `json:"requests"`
@@ -342,7 +346,7 @@ func (a *Analysis) Summary() Summary {
 		s.CapacityBand[1] = &hi
 	}
 	if info := ws.Info; info != nil {
-		s.Scenario, s.Target, s.Plan = info.Scenario.Name, info.Target, info.Plan
+		s.Scenario, s.Target, s.Plan, s.Simulated = info.Scenario.Name, info.Target, info.Plan, info.Simulated
 	}
 	if a.First != nil {
 		n := a.First.Name

@@ -94,7 +94,8 @@ func (s *Stats) ErrorRatio() float64 {
 	return float64(s.Failed()) / float64(s.Requests)
 }
 
-func (s *Stats) add(r *vegeta.Result, kind ErrorKind) {
+// count adds a result's counts, all but its latency.
+func (s *Stats) count(r *vegeta.Result, kind ErrorKind) {
 	s.Requests++
 	s.BytesIn += r.BytesIn
 	s.BytesOut += r.BytesOut
@@ -119,7 +120,6 @@ func (s *Stats) add(r *vegeta.Result, kind ErrorKind) {
 	default:
 		s.Status[6]++
 	}
-	s.Latency.Record(r.Latency)
 }
 
 // Merge adds o's counts to s.

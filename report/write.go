@@ -132,10 +132,7 @@ func writeFileAtomic(path string, data []byte) error {
 // pasting into a ticket (plots are referenced by file name).
 func (a *Analysis) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
-	title := "flashcrowd report"
-	if a.W.Info != nil {
-		title += ": " + a.W.Info.Scenario.Name
-	}
+	title := a.title()
 	fmt.Fprintf(&b, "## %s\n\n**%s**\n\n", title, mdEscape(a.Verdict))
 	for _, f := range a.Facts() {
 		fmt.Fprintf(&b, "- **%s:** %s\n", f[0], mdEscape(f[1]))
@@ -182,10 +179,7 @@ func mdTable(b *strings.Builder, head []string, rows [][]string) {
 func (a *Analysis) WriteHTML(w io.Writer, r *Rendered) error {
 	ph, prows := a.PhaseRows()
 	eh, erows := a.EndpointRows()
-	title := "flashcrowd report"
-	if a.W.Info != nil {
-		title += ": " + a.W.Info.Scenario.Name
-	}
+	title := a.title()
 	state := "held"
 	if a.Broke {
 		state = "broke"
@@ -265,3 +259,16 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 </body>
 </html>
 `))
+
+// title heads the page and report.md: the scenario, and "simulated" for
+// a prediction by flashcrowd simulate.
+func (a *Analysis) title() string {
+	title := "flashcrowd report"
+	if info := a.W.Info; info != nil {
+		title += ": " + info.Scenario.Name
+		if info.Simulated {
+			title += " (simulated: no request was sent)"
+		}
+	}
+	return title
+}
