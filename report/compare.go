@@ -1,0 +1,892 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"image/color"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// The files WriteComparison writes.
+const (
+	CompareHTMLFile     = "compare.html"
+	CompareMarkdownFile = "compare.md"
+	CompareJSONFile     = "compare.json"
+	CompareLatencyPNG   = "compare-latency-vs-load.png"
+	CompareCapacityPNG  = "compare-capacity.png"
+	CompareRatePNG      = "compare-rate.png"
+)
+
+// CompareEntry is one run in a comparison: a plan's or a host's run of the
+// scenario, judged.
+type CompareEntry struct {
+	Name string    // what the table calls it: the plan, the target's name, the directory
+	Dir  string    // its run directory, for links ("" if none)
+	A    *Analysis // the run, analysed exactly as its own report was
+	// Cost is the monthly cost in dollars; NaN when unknown.
+	Cost float64
+}
+
+// CompareRow is one entry's line of the comparison. Its figures come from
+// the entry's own Summary (summary.json), so the comparison agrees with the
+// single-run reports by construction.
+type CompareRow struct {
+	Name    string
+	Color   color.Color
+	Summary Summary
+	// Held: the SLO held through the whole curve. Untested: the run cannot
+	// say (no results, or the generator fell behind before the break).
+	Held, Untested bool
+	// Survived is the fraction of the peak the entry held: its capacity
+	// over the peak, 1 when it held through.
+	Survived float64
+	// PeakP99 is the p99 over the windows offered at least 90% of the
+	// entry's peak rate: the windows PeakErrorRatio pools.
+	PeakP99 time.Duration
+	// Lost is the requests that failed or were due and never sent.
+	Lost uint64
+	// Cost is monthly dollars, CostPer1k dollars a month per 1,000 req/s of
+	// capacity (an upper bound when the capacity is); NaN when unknown.
+	Cost, CostPer1k float64
+}
+
+// Comparison sets runs of one scenario side by side and names the cheapest
+// entry that held the SLO.
+type Comparison struct {
+	Entries []CompareEntry
+	Rows    []CompareRow
+	// Scenario is the entries' scenario name(s).
+	Scenario string
+	// Peak is the highest rate offered in any window of any entry (req/s).
+	Peak float64
+	// Noun is "plan" when every entry ran against a plan, else "host".
+	Noun string
+	// Best is the index of the cheapest entry (of known cost) that held, -1
+	// if none. Top, when none held, is the entry that held the highest rate.
+	Best, Top int
+	// MoreLo and MoreHi bound the capacity Top lacks, as a ratio of its
+	// capacity: the peak over its band's top and bottom, less one.
+	MoreLo, MoreHi float64
+	Verdict        string
+	Warnings       []string
+}
+
+// comparePalette colours the entries, the same in every plot and table.
+// Red is left out: it marks the SLO and breaks.
+var comparePalette = []color.Color{
+	color.RGBA{R: 31, G: 119, B: 180, A: 255},  // blue
+	color.RGBA{R: 255, G: 127, B: 14, A: 255},  // orange
+	color.RGBA{R: 44, G: 160, B: 44, A: 255},   // green
+	color.RGBA{R: 148, G: 103, B: 189, A: 255}, // purple
+	color.RGBA{R: 140, G: 86, B: 75, A: 255},   // brown
+	color.RGBA{R: 227, G: 119, B: 194, A: 255}, // pink
+	color.RGBA{R: 188, G: 189, B: 34, A: 255},  // olive
+	color.RGBA{R: 23, G: 190, B: 207, A: 255},  // cyan
+	color.RGBA{R: 127, G: 127, B: 127, A: 255}, // grey
+}
+
+// CompareColor is the colour of the i-th entry of a comparison.
+func CompareColor(i int) color.Color { return comparePalette[i%len(comparePalette)] }
+
+// Compare builds the comparison of entries, in their order.
+func Compare(entries []CompareEntry) *Comparison {
+	c := &Comparison{Entries: entries, Best: -1, Top: -1, Noun: "plan"}
+	var names []string
+	seen := map[string]bool{}
+	curves := map[string]bool{}
+	for i, e := range entries {
+		a := e.A
+		r := CompareRow{Name: e.Name, Color: CompareColor(i), Summary: a.Summary(), Cost: e.Cost, CostPer1k: math.NaN()}
+		r.Untested = a.Total.Requests == 0 || a.GenBlamed
+		r.Held = a.SLOHeld() && !r.Untested
+		r.Lost = a.Total.Failed() + uint64(a.Unsent)
+		r.PeakP99 = a.peakP99()
+		if r.Held {
+			r.Survived = 1
+		} else if a.PeakOffered > 0 {
+			r.Survived = min(a.Capacity/a.PeakOffered, 1)
+		}
+		if a.Capacity > 0 && !math.IsNaN(e.Cost) {
+			r.CostPer1k = e.Cost / (a.Capacity / 1000)
+		}
+		c.Rows = append(c.Rows, r)
+		c.Peak = max(c.Peak, a.PeakOffered)
+		info := a.W.Info
+		if info == nil || info.Plan == "" {
+			c.Noun = "host"
+		}
+		name := "(plain vegeta results)"
+		if info != nil && info.Scenario != nil {
+			name = info.Scenario.Name
+			curves[info.Scenario.Curve.String()] = true
+		} else {
+			curves[""] = true
+		}
+		if !seen[name] {
+			seen[name] = true
+			names = append(names, name)
+		}
+		if a.Total.Requests == 0 {
+			c.Warnings = append(c.Warnings, e.Name+": no results")
+		} else if a.GenBlamed {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s: the generator fell behind its schedule %s into the run, before any break: this run cannot say where %s breaks", e.Name, fmtSec(a.GenBehindAt), e.Name))
+		}
+		if info != nil && info.Stopped != "" {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s: the run stopped early (%s)", e.Name, info.Stopped))
+		}
+	}
+	c.Scenario = strings.Join(names, ", ")
+	if len(curves) > 1 {
+		c.Warnings = append(c.Warnings, "the entries did not all run the same curve: compare them with care")
+	}
+	c.Verdict = c.verdict()
+	return c
+}
+
+// peakP99 is the p99 pooled over the windows offered at least 90% of the
+// peak rate (the windows PeakErrorRatio pools).
+func (a *Analysis) peakP99() time.Duration {
+	var h Hist
+	for i, j := range a.Windows {
+		if a.PeakOffered > 0 && j.Offered >= 0.9*a.PeakOffered {
+			h.Merge(&a.W.W[i].Total.Latency)
+		}
+	}
+	return h.Quantile(0.99)
+}
+
+// money prints dollars: $5, $40, $6.67, $0.12.
+func money(x float64) string {
+	switch {
+	case math.IsNaN(x):
+		return "?"
+	case math.IsInf(x, 1):
+		return "∞"
+	case x >= 100 || x == math.Round(x):
+		return "$" + num(x)
+	}
+	return "$" + strconv.FormatFloat(x, 'f', 2, 64)
+}
+
+// capText is an entry's capacity for the table: its band, "≥ X" when it held.
+func (r *CompareRow) capText(a *Analysis) string {
+	if r.Untested {
+		return "?"
+	}
+	if math.IsInf(a.CapacityHi, 1) {
+		return "≥ " + rps(a.CapacityLo)
+	}
+	return a.bandText()
+}
+
+func (c *Comparison) verdict() string {
+	var held, heldCost, broke []int
+	for i, r := range c.Rows {
+		switch {
+		case r.Held:
+			held = append(held, i)
+			if !math.IsNaN(r.Cost) {
+				heldCost = append(heldCost, i)
+			}
+		case !r.Untested:
+			broke = append(broke, i)
+		}
+	}
+	noun := c.Noun
+	var b strings.Builder
+	switch {
+	case len(heldCost) > 0:
+		best := heldCost[0]
+		for _, i := range heldCost[1:] {
+			ri, rb := &c.Rows[i], &c.Rows[best]
+			if ri.Cost < rb.Cost || ri.Cost == rb.Cost && c.Entries[i].A.Capacity > c.Entries[best].A.Capacity {
+				best = i
+			}
+		}
+		c.Best = best
+		a := c.Entries[best].A
+		fmt.Fprintf(&b, "The cheapest %s that held the SLO through the whole curve is %s (%s/month, capacity ≥ %s", noun, c.Rows[best].Name, money(c.Rows[best].Cost), rps(a.Capacity))
+		if a.Capacity >= 0.99*a.PeakOffered {
+			b.WriteString(", the peak offered")
+		} else {
+			fmt.Fprintf(&b, "; above it, up to the peak of %s, it missed the SLO for less than the %s grace", rps(a.PeakOffered), fmtSec(a.SLO.Grace.Seconds()))
+		}
+		b.WriteString(").")
+	case len(held) > 0:
+		fmt.Fprintf(&b, "%s held the SLO through the whole curve, at a cost not known (give --cost NAME=DOLLARS to rank them).", joinNames(c.names(held)))
+	case len(broke) > 0:
+		top := broke[0]
+		for _, i := range broke[1:] {
+			if c.Entries[i].A.Capacity > c.Entries[top].A.Capacity {
+				top = i
+			}
+		}
+		c.Top = top
+		a := c.Entries[top].A
+		if len(c.Rows) == 1 {
+			fmt.Fprintf(&b, "%s did not hold the SLO: ", c.Rows[top].Name)
+		} else {
+			fmt.Fprintf(&b, "No %s held the SLO: the best, %s, ", noun, c.Rows[top].Name)
+		}
+		if a.Capacity <= 0 {
+			fmt.Fprintf(&b, "failed from the start (at %s); the peak is %s.", rps(a.BreakOffered), rps(c.Peak))
+			break
+		}
+		fmt.Fprintf(&b, "broke at %s (capacity %s); the peak is %s: ", rps(a.BreakOffered), a.bandText(), rps(c.Peak))
+		c.MoreLo = c.Peak/max(a.CapacityHi, a.Capacity) - 1
+		c.MoreHi = c.Peak/a.Capacity - 1
+		fmt.Fprintf(&b, "%s is needed.", moreText(c.MoreLo, c.MoreHi))
+	default:
+		b.WriteString("Nothing can be concluded: no run could say where its host breaks.")
+	}
+	// The others, briefly.
+	for _, i := range broke {
+		if i == c.Top {
+			continue
+		}
+		a := c.Entries[i].A
+		if a.Capacity <= 0 {
+			fmt.Fprintf(&b, " %s failed the SLO from the start.", c.Rows[i].Name)
+			continue
+		}
+		when := fmtSec(a.BreakAt) + " into the run"
+		if a.BreakPhase != "" {
+			when = fmtSec(a.BreakInPhase) + " into the " + a.BreakPhase
+		}
+		fmt.Fprintf(&b, " %s broke %s at %s (capacity %s).", c.Rows[i].Name, when, rps(a.BreakOffered), a.bandText())
+	}
+	var others []int
+	for _, i := range held {
+		if i != c.Best && c.Best >= 0 {
+			others = append(others, i)
+		}
+	}
+	if len(others) > 0 {
+		var parts []string
+		for _, i := range others {
+			parts = append(parts, fmt.Sprintf("%s (%s)", c.Rows[i].Name, money(c.Rows[i].Cost)))
+		}
+		verb := "held too"
+		fmt.Fprintf(&b, " %s %s.", joinNames(parts), verb)
+	}
+	var untested []string
+	for i, r := range c.Rows {
+		if r.Untested {
+			untested = append(untested, c.Rows[i].Name)
+		}
+	}
+	if len(untested) > 0 {
+		fmt.Fprintf(&b, " No verdict on %s (see the warnings).", joinNames(untested))
+	}
+	return b.String()
+}
+
+// moreText says how much more capacity is needed, from the band's two
+// ends: "about 10% more capacity", "10–40% more capacity", "2.3–14 times
+// the capacity".
+func moreText(lo, hi float64) string {
+	lo, hi = max(lo, 0), max(hi, 0)
+	if hi < 1 {
+		l, h := math.Round(lo*100), math.Round(hi*100)
+		if l == h {
+			return fmt.Sprintf("about %s%% more capacity", num(h))
+		}
+		return fmt.Sprintf("%s–%s%% more capacity", num(l), num(h))
+	}
+	f := func(x float64) string {
+		if x >= 10 {
+			return num(x)
+		}
+		return strconv.FormatFloat(math.Round(x*10)/10, 'f', -1, 64)
+	}
+	l, h := f(lo+1), f(hi+1)
+	if l == h {
+		return "about " + h + " times the capacity"
+	}
+	return l + "–" + h + " times the capacity"
+}
+
+func (c *Comparison) names(idx []int) []string {
+	var out []string
+	for _, i := range idx {
+		out = append(out, c.Rows[i].Name)
+	}
+	return out
+}
+
+func joinNames(ns []string) string {
+	switch len(ns) {
+	case 0:
+		return ""
+	case 1:
+		return ns[0]
+	}
+	return strings.Join(ns[:len(ns)-1], ", ") + " and " + ns[len(ns)-1]
+}
+
+// TableRows are the comparison table's header and rows as text.
+func (c *Comparison) TableRows() (head []string, rows [][]string) {
+	head = []string{c.Noun, "SLO", "capacity", "break", "survives", "p99 at peak", "errors at peak", "lost", "recovery", "first to fail", "$/month", "$/month per 1k req/s"}
+	for i, r := range c.Rows {
+		a := c.Entries[i].A
+		slo := "broke"
+		switch {
+		case r.Untested:
+			slo = "can't tell"
+		case r.Held:
+			slo = "held"
+		}
+		brk, rec, first := "-", "-", "-"
+		if a.Broke {
+			brk = fmtSec(a.BreakAt)
+			if a.BreakPhase != "" {
+				brk = fmtSec(a.BreakInPhase) + " into " + a.BreakPhase
+			}
+			brk += " @ " + rps(a.BreakOffered)
+			switch {
+			case a.Recovery >= 0:
+				rec = fmtSec(a.Recovery)
+			case a.FellBelowAt < 0:
+				rec = "traffic stayed above capacity"
+			default:
+				rec = "not by the end"
+			}
+		}
+		if a.First != nil {
+			first = a.First.Name
+		}
+		per := money(r.CostPer1k)
+		if r.Held && !math.IsNaN(r.CostPer1k) {
+			per = "≤ " + per
+		}
+		if a.Capacity <= 0 && !math.IsNaN(r.Cost) && !r.Untested {
+			per = "∞"
+		}
+		peakP99 := "-"
+		if a.PeakOffered > 0 {
+			peakP99 = fmtLatency(r.PeakP99)
+		}
+		rows = append(rows, []string{r.Name, slo, r.capText(a), brk, pct(r.Survived), peakP99, pct(a.PeakErrorRatio),
+			num(float64(r.Lost)), rec, first, money(r.Cost), per})
+	}
+	return head, rows
+}
+
+// WriteText writes the verdict and the table for a terminal.
+func (c *Comparison) WriteText(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "%s\n\n", wrap(c.Verdict, 78))
+	fmt.Fprintf(bw, "scenario %s, peak %s\n", c.Scenario, rps(c.Peak))
+	head, rows := c.TableRows()
+	right := make([]bool, len(head))
+	for i := range right {
+		right[i] = i >= 4 && i != 8 && i != 9
+	}
+	if err := table(bw, head, rows, right); err != nil {
+		return err
+	}
+	for _, s := range c.Warnings {
+		fmt.Fprintf(bw, "warning: %s\n", s)
+	}
+	return bw.Flush()
+}
+
+// CompareJSON is compare.json.
+type CompareJSON struct {
+	Verdict  string `json:"verdict"`
+	Scenario string `json:"scenario"`
+	// PeakOfferedRPS is the highest rate offered in any window of any entry.
+	PeakOfferedRPS float64 `json:"peak_offered_rps"`
+	// Best is the cheapest entry that held the SLO; null if none did.
+	Best *string `json:"best"`
+	// Top is, when none held, the entry that held the highest rate; and
+	// MoreCapacity the capacity it lacks, [low, high] as a ratio of its own
+	// (0.1: 10% more).
+	Top          *string            `json:"top"`
+	MoreCapacity *[2]float64        `json:"more_capacity"`
+	Entries      []CompareEntryJSON `json:"entries"`
+	Warnings     []string           `json:"warnings"`
+}
+
+// CompareEntryJSON is an entry's line of compare.json. The fields it
+// shares with summary.json have its names and values.
+type CompareEntryJSON struct {
+	Name                 string      `json:"name"`
+	Dir                  string      `json:"dir,omitempty"`
+	Plan                 string      `json:"plan,omitempty"`
+	Target               string      `json:"target,omitempty"`
+	Simulated            bool        `json:"simulated"`
+	Verdict              string      `json:"verdict"`
+	SLOHeld              bool        `json:"slo_held"`
+	Untested             bool        `json:"untested"`
+	CapacityRPS          float64     `json:"capacity_rps"`
+	CapacityBand         [2]*float64 `json:"capacity_band"`
+	BreakAtS             *float64    `json:"break_at_s"`
+	BreakOfferedRPS      *float64    `json:"break_offered_rps"`
+	BreakPhase           string      `json:"break_phase,omitempty"`
+	PeakOfferedRPS       float64     `json:"peak_offered_rps"`
+	SurvivedFraction     float64     `json:"survived_fraction"`
+	PeakWindowP99Ms      float64     `json:"peak_window_p99_ms"` // p99 over the windows offered ≥ 90% of the peak
+	PeakP99Ms            float64     `json:"peak_p99_ms"`        // the worst window's p99, as in summary.json
+	PeakErrorRatio       float64     `json:"peak_error_ratio"`
+	Requests             uint64      `json:"requests"`
+	Failed               uint64      `json:"failed"`
+	Unsent               uint64      `json:"unsent"`
+	RequestsLost         uint64      `json:"requests_lost"`
+	RecoveryS            *float64    `json:"recovery_s"`
+	FirstFailingEndpoint *string     `json:"first_failing_endpoint"`
+	MonthlyCost          *float64    `json:"monthly_cost"`
+	CostPer1kRPS         *float64    `json:"cost_per_1k_rps"`
+}
+
+func optNum(x float64) *float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	v := math.Round(x*100) / 100
+	return &v
+}
+
+// JSON returns compare.json's content.
+func (c *Comparison) JSON() CompareJSON {
+	out := CompareJSON{Verdict: c.Verdict, Scenario: c.Scenario, PeakOfferedRPS: r1(c.Peak), Warnings: append([]string{}, c.Warnings...)}
+	if c.Best >= 0 {
+		out.Best = &c.Rows[c.Best].Name
+	}
+	if c.Top >= 0 {
+		out.Top = &c.Rows[c.Top].Name
+		if c.Entries[c.Top].A.Capacity > 0 {
+			out.MoreCapacity = &[2]float64{r3(max(c.MoreLo, 0)), r3(max(c.MoreHi, 0))}
+		}
+	}
+	out.Entries = []CompareEntryJSON{}
+	for i, r := range c.Rows {
+		s := r.Summary
+		e := CompareEntryJSON{Name: r.Name, Dir: c.Entries[i].Dir, Plan: s.Plan, Target: s.Target, Verdict: s.Verdict,
+			SLOHeld: s.SLOHeld, Untested: r.Untested, CapacityRPS: s.CapacityRPS, CapacityBand: s.CapacityBand,
+			BreakAtS: s.BreakAtS, BreakOfferedRPS: s.BreakOfferedRPS, BreakPhase: s.BreakPhase, PeakOfferedRPS: s.PeakOfferedRPS,
+			SurvivedFraction: r3(r.Survived), PeakWindowP99Ms: ms(r.PeakP99), PeakP99Ms: s.PeakP99Ms, PeakErrorRatio: s.PeakErrorRatio,
+			Requests: s.Requests, Failed: s.Failed, Unsent: s.Unsent, RequestsLost: r.Lost, RecoveryS: s.RecoveryS,
+			FirstFailingEndpoint: s.FirstFailingEndpoint, MonthlyCost: optNum(r.Cost), CostPer1kRPS: optNum(r.CostPer1k)}
+		if info := c.Entries[i].A.W.Info; info != nil {
+			e.Simulated = info.Simulated
+		}
+		out.Entries = append(out.Entries, e)
+	}
+	return out
+}
+
+// WriteJSON writes compare.json.
+func (c *Comparison) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(c.JSON())
+}
+
+// LatencyVsLoadPlot draws every entry's windows, p99 against the offered
+// rate, on one chart, with the SLO.
+func (c *Comparison) LatencyVsLoadPlot() (*plot.Plot, error) {
+	p := newPanel("Latency vs load: p99 of each window, by "+c.Noun, "p99 latency (log)")
+	p.X.Label.Text = "offered rate (req/s)"
+	p.X.Tick.Marker = TimeTicks{} // round linear steps
+	var all []float64
+	xmax := 0.0
+	pts := make([]plotter.XYs, len(c.Entries))
+	var slo time.Duration
+	for k, e := range c.Entries {
+		a := e.A
+		slo = max(slo, a.SLO.P99)
+		for i, j := range a.Windows {
+			if j.Requests == 0 || a.W.W[i].Offered <= 0 {
+				continue
+			}
+			x := j.Offered
+			if a.W.Info == nil {
+				x = j.Sent
+			}
+			y := max(float64(j.P99)/1e6, 0.001)
+			xmax = max(xmax, x)
+			pts[k] = append(pts[k], plotter.XY{X: x, Y: y})
+			all = append(all, y)
+		}
+	}
+	lo, hi := logRange(all, []float64{float64(slo) / 1e6})
+	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, LatencyTicks{}
+	p.Y.Min, p.Y.Max = lo, hi
+	if xmax == 0 {
+		xmax = 1
+	}
+	xmax *= 1.05
+	p.X.Min, p.X.Max = 0, xmax
+	if slo > 0 {
+		y := float64(slo) / 1e6
+		if err := line(p, []float64{0, xmax}, []float64{y, y}, colSLO, vg.Points(1), []vg.Length{vg.Points(5), vg.Points(3)}, "SLO p99 "+fmtLatency(slo)); err != nil {
+			return nil, err
+		}
+	}
+	for k := range c.Entries {
+		if len(pts[k]) == 0 {
+			continue
+		}
+		s, err := plotter.NewScatter(pts[k])
+		if err != nil {
+			return nil, err
+		}
+		s.GlyphStyle.Color = c.Rows[k].Color
+		s.GlyphStyle.Radius = vg.Points(2)
+		s.GlyphStyle.Shape = draw.CircleGlyph{}
+		p.Add(s)
+		p.Legend.Add(c.Rows[k].Name, s)
+	}
+	return p, nil
+}
+
+// CapacityPlot draws each entry's capacity as a bar (the highest rate that
+// held), its band as a whisker, and the peak as a line. A bar that held
+// through the curve is a lower bound, marked "≥".
+func (c *Comparison) CapacityPlot() (*plot.Plot, error) {
+	p := newPanel("Capacity by "+c.Noun+" (bar: highest rate held; whisker: capacity band)", "req/s")
+	top := c.Peak
+	for _, e := range c.Entries {
+		if !math.IsInf(e.A.CapacityHi, 1) {
+			top = max(top, e.A.CapacityHi)
+		}
+		top = max(top, e.A.Capacity)
+	}
+	if top <= 0 {
+		top = 1
+	}
+	ymax := top * 1.18
+	p.Y.Min, p.Y.Max = 0, ymax
+	p.Y.Tick.Marker = TimeTicks{}
+	n := len(c.Entries)
+	names := make([]string, n)
+	var labels plotter.XYLabels
+	for k, e := range c.Entries {
+		a, r := e.A, &c.Rows[k]
+		names[k] = r.Name
+		bar, err := plotter.NewBarChart(plotter.Values{a.Capacity}, vg.Points(46))
+		if err != nil {
+			return nil, err
+		}
+		bar.XMin = float64(k)
+		bar.Color = r.Color
+		bar.LineStyle.Width = 0
+		p.Add(bar)
+		label := r.capText(a)
+		ly := a.Capacity
+		if a.Broke && !r.Untested {
+			// The whisker: the band from bottom to top.
+			for _, seg := range [][2]plotter.XY{
+				{{X: float64(k), Y: a.CapacityLo}, {X: float64(k), Y: a.CapacityHi}},
+				{{X: float64(k) - 0.08, Y: a.CapacityLo}, {X: float64(k) + 0.08, Y: a.CapacityLo}},
+				{{X: float64(k) - 0.08, Y: a.CapacityHi}, {X: float64(k) + 0.08, Y: a.CapacityHi}},
+			} {
+				l, err := plotter.NewLine(plotter.XYs{seg[0], seg[1]})
+				if err != nil {
+					return nil, err
+				}
+				l.Color, l.Width = color.Black, vg.Points(1.2)
+				p.Add(l)
+			}
+			ly = max(ly, a.CapacityHi)
+		}
+		if r.Held {
+			label += " (held)"
+		}
+		labels.XYs = append(labels.XYs, plotter.XY{X: float64(k), Y: ly + ymax*0.015})
+		labels.Labels = append(labels.Labels, label)
+	}
+	if c.Peak > 0 {
+		if err := line(p, []float64{-0.5, float64(n) - 0.5}, []float64{c.Peak, c.Peak}, colSLO, vg.Points(1.2), []vg.Length{vg.Points(5), vg.Points(3)}, "peak offered "+rps(c.Peak)); err != nil {
+			return nil, err
+		}
+	}
+	lb, err := plotter.NewLabels(labels)
+	if err != nil {
+		return nil, err
+	}
+	for i := range lb.TextStyle {
+		lb.TextStyle[i].XAlign = draw.XCenter
+		lb.TextStyle[i].YAlign = draw.YBottom
+		lb.TextStyle[i].Font.Size = vg.Points(9)
+	}
+	p.Add(lb)
+	p.NominalX(names...)
+	p.X.Min, p.X.Max = -0.5, float64(n)-0.5
+	p.Legend.Top, p.Legend.Left = true, false
+	return p, nil
+}
+
+// RatePlot overlays each entry's achieved rate over time on the offered
+// rate (the first entry's), log scale.
+func (c *Comparison) RatePlot() (*plot.Plot, error) {
+	p := newPanel("Achieved rate over time, by "+c.Noun+" (log)", "req/s")
+	type series struct{ x, offered, achieved []float64 }
+	ss := make([]series, len(c.Entries))
+	span := 0.0
+	var all [][]float64
+	for k, e := range c.Entries {
+		d := e.A.plotData()
+		w := d.ws.Width.Seconds()
+		for i := range d.ws.W {
+			ss[k].x = append(ss[k].x, d.x[i]*d.div)
+			ss[k].offered = append(ss[k].offered, d.ws.W[i].Offered/w)
+			ss[k].achieved = append(ss[k].achieved, float64(d.ws.W[i].Total.DoneOK)/w)
+		}
+		span = max(span, d.x1*d.div)
+		all = append(all, ss[k].offered, ss[k].achieved)
+	}
+	div, unit := TimeUnit(span)
+	lo, hi := logRange(all...)
+	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, RateTicks{}
+	p.Y.Min, p.Y.Max = lo, hi
+	p.X.Min, p.X.Max = 0, max(span/div, 1e-9)
+	p.X.Tick.Marker = TimeTicks{}
+	p.X.Label.Text = "time (" + unit + ")"
+	scale := func(vs []float64, f float64) []float64 {
+		out := make([]float64, len(vs))
+		for i, v := range vs {
+			out[i] = v / f
+		}
+		return out
+	}
+	clamp := func(vs []float64) []float64 {
+		out := make([]float64, len(vs))
+		for i, v := range vs {
+			out[i] = max(v, lo)
+		}
+		return out
+	}
+	if len(ss) > 0 {
+		if err := line(p, scale(ss[0].x, div), clamp(ss[0].offered), colOffered, vg.Points(2.5), []vg.Length{vg.Points(4), vg.Points(3)}, "offered"); err != nil {
+			return nil, err
+		}
+	}
+	for k := range ss {
+		if err := line(p, scale(ss[k].x, div), clamp(ss[k].achieved), c.Rows[k].Color, vg.Points(1.4), nil, c.Rows[k].Name); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// CompareRendered is every plot of a comparison, drawn once.
+type CompareRendered struct {
+	LatencyPNG, LatencySVG   []byte
+	CapacityPNG, CapacitySVG []byte
+	RatePNG, RateSVG         []byte
+}
+
+// Render draws every plot.
+func (c *Comparison) Render() (*CompareRendered, error) {
+	lv, err := c.LatencyVsLoadPlot()
+	if err != nil {
+		return nil, fmt.Errorf("drawing latency vs load: %w", err)
+	}
+	cp, err := c.CapacityPlot()
+	if err != nil {
+		return nil, fmt.Errorf("drawing capacities: %w", err)
+	}
+	rp, err := c.RatePlot()
+	if err != nil {
+		return nil, fmt.Errorf("drawing rates: %w", err)
+	}
+	var r CompareRendered
+	for _, job := range []struct {
+		p      *plot.Plot
+		format string
+		out    *[]byte
+	}{
+		{lv, "png", &r.LatencyPNG}, {lv, "svg", &r.LatencySVG},
+		{cp, "png", &r.CapacityPNG}, {cp, "svg", &r.CapacitySVG},
+		{rp, "png", &r.RatePNG}, {rp, "svg", &r.RateSVG},
+	} {
+		b, err := Render([]*plot.Plot{job.p}, PlotSize[0], PlotSize[1], job.format)
+		if err != nil {
+			return nil, err
+		}
+		*job.out = b
+	}
+	return &r, nil
+}
+
+// WriteMarkdown writes compare.md: the verdict, the table, the plots by
+// file name and each entry's own verdict, linked to its report relative to
+// dir, where the file is written.
+func (c *Comparison) WriteMarkdown(w io.Writer, dir string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## flashcrowd compare: %s\n\n**%s**\n\n", mdEscape(c.Scenario), mdEscape(c.Verdict))
+	fmt.Fprintf(&b, "Peak offered: %s.\n\n", rps(c.Peak))
+	h, rows := c.TableRows()
+	mdTable(&b, h, rows)
+	b.WriteString("\n![latency vs load](" + CompareLatencyPNG + ")\n\n![capacity](" + CompareCapacityPNG + ")\n\n![achieved rate](" + CompareRatePNG + ")\n\n")
+	b.WriteString("### Each " + c.Noun + "\n\n")
+	for i, e := range c.Entries {
+		fmt.Fprintf(&b, "- **%s:** %s", mdEscape(c.Rows[i].Name), mdEscape(e.A.Verdict))
+		if link := reportLink(dir, e.Dir); link != "" {
+			fmt.Fprintf(&b, " ([report](%s))", link)
+		}
+		b.WriteString("\n")
+	}
+	if len(c.Warnings) > 0 {
+		b.WriteString("\n### Warnings\n\n")
+		for _, s := range c.Warnings {
+			fmt.Fprintf(&b, "- %s\n", mdEscape(s))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteHTML writes compare.html: one self-contained page (inline SVG and
+// CSS, no scripts, no network). Links to the entries' own reports are
+// relative to dir, where the page is written.
+func (c *Comparison) WriteHTML(w io.Writer, r *CompareRendered, dir string) error {
+	h, rows := c.TableRows()
+	type entry struct {
+		Name, Color, Verdict, Link string
+	}
+	var es []entry
+	var swatches []string
+	for i, e := range c.Entries {
+		col := hexColor(c.Rows[i].Color)
+		swatches = append(swatches, col)
+		es = append(es, entry{Name: c.Rows[i].Name, Color: col, Verdict: e.A.Verdict, Link: reportLink(dir, e.Dir)})
+	}
+	state := "broke"
+	if c.Best >= 0 {
+		state = "held"
+	}
+	data := map[string]any{
+		"Title":    "flashcrowd compare: " + c.Scenario,
+		"Verdict":  c.Verdict,
+		"State":    state,
+		"Peak":     rps(c.Peak),
+		"Head":     h,
+		"Rows":     rows,
+		"Swatches": swatches,
+		"Entries":  es,
+		"Warnings": c.Warnings,
+		"Noun":     c.Noun,
+		"Latency":  template.HTML(inlineSVG(r.LatencySVG)),
+		"Capacity": template.HTML(inlineSVG(r.CapacitySVG)),
+		"Rate":     template.HTML(inlineSVG(r.RateSVG)),
+	}
+	return compareTmpl.Execute(w, data)
+}
+
+// reportLink is the path of run directory run's report.html relative to
+// dir, "" when there is none.
+func reportLink(dir, run string) string {
+	if run == "" {
+		return ""
+	}
+	target := filepath.Join(run, HTMLFile)
+	if da, err := filepath.Abs(dir); err == nil {
+		if ta, err := filepath.Abs(target); err == nil {
+			if rel, err := filepath.Rel(da, ta); err == nil {
+				return filepath.ToSlash(rel)
+			}
+		}
+	}
+	return filepath.ToSlash(target)
+}
+
+func hexColor(c color.Color) string {
+	r, g, b, _ := c.RGBA()
+	return fmt.Sprintf("#%02x%02x%02x", r>>8, g>>8, b>>8)
+}
+
+var compareTmpl = template.Must(template.New("compare").Funcs(template.FuncMap{
+	"css": func(s string) template.CSS { return template.CSS(s) },
+}).Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>
+` + pageCSS + `body { max-width: 1300px; }
+.swatch { display: inline-block; width: .8rem; height: .8rem; border-radius: 2px; margin-right: .4rem; vertical-align: -1px; }
+table#compare td:nth-child(2) { text-align: left; }
+td.held { color: #1e7d2e; font-weight: 600; }
+td.broke { color: #b01e1e; font-weight: 600; }
+ul.entries li { margin: .4rem 0; }
+</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+<p class="verdict {{.State}}" id="verdict">{{.Verdict}}</p>
+<p>Peak offered: {{.Peak}}. Every {{.Noun}} ran the same curve and endpoint mix; each is judged by its own report's SLO.</p>
+<table id="compare"><tr>{{range .Head}}<th>{{.}}</th>{{end}}</tr>
+{{range $i, $r := .Rows}}<tr>{{range $j, $c := $r}}{{if eq $j 0}}<td><span class="swatch" style="background: {{css (index $.Swatches $i)}}"></span>{{$c}}</td>{{else if eq $j 1}}<td class="{{$c}}">{{$c}}</td>{{else}}<td>{{$c}}</td>{{end}}{{end}}</tr>
+{{end}}</table>
+{{if .Warnings}}<div class="warn">{{range .Warnings}}<p>⚠ {{.}}</p>{{end}}</div>{{end}}
+<h2>Capacity</h2>
+<figure id="capacity">{{.Capacity}}
+<figcaption>Bar: the highest offered rate that held the SLO; whisker: the capacity band (from a lower bound on what the saturated host served to the first rate that broke). A {{.Noun}} that held through the curve has no upper bound. Dashed: the peak offered.</figcaption></figure>
+<h2>Latency vs load</h2>
+<figure id="latency-vs-load">{{.Latency}}
+<figcaption>Each dot is one window's p99 against the rate offered in it, coloured by {{.Noun}}: the knee is where a {{.Noun}} runs out of capacity.</figcaption></figure>
+<h2>Achieved rate over time</h2>
+<figure id="rate">{{.Rate}}
+<figcaption>Successful responses per second for each {{.Noun}}, over the offered rate (dashed grey). Where a line falls below the offered curve, requests were failing or waiting.</figcaption></figure>
+<h2>Each {{.Noun}}</h2>
+<ul class="entries">
+{{range .Entries}}<li><span class="swatch" style="background: {{css .Color}}"></span><b>{{.Name}}:</b> {{.Verdict}}{{if .Link}} (<a href="{{.Link}}">full report</a>){{end}}</li>
+{{end}}</ul>
+<p style="color:#888;font-size:.8rem">Made by flashcrowd. Capacity is the highest offered rate that held the SLO before the break; $/month per 1k req/s is the monthly cost over that capacity in thousands of req/s (an upper bound, marked ≤, when the capacity is a lower bound).</p>
+</body>
+</html>
+`))
+
+// WriteComparison writes compare.html, compare.md, compare.json and the
+// plots (compare-latency-vs-load.png, compare-capacity.png,
+// compare-rate.png) into dir, each atomically.
+func WriteComparison(dir string, c *Comparison) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("writing the comparison: %w", err)
+	}
+	r, err := c.Render()
+	if err != nil {
+		return err
+	}
+	var html, md, js bytes.Buffer
+	if err := c.WriteHTML(&html, r, dir); err != nil {
+		return err
+	}
+	if err := c.WriteMarkdown(&md, dir); err != nil {
+		return err
+	}
+	if err := c.WriteJSON(&js); err != nil {
+		return err
+	}
+	var errs []error
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{
+		{CompareLatencyPNG, r.LatencyPNG}, {CompareCapacityPNG, r.CapacityPNG}, {CompareRatePNG, r.RatePNG},
+		{CompareHTMLFile, html.Bytes()}, {CompareMarkdownFile, md.Bytes()}, {CompareJSONFile, js.Bytes()},
+	} {
+		errs = append(errs, writeFileAtomic(filepath.Join(dir, f.name), f.data))
+	}
+	return errors.Join(errs...)
+}
