@@ -244,6 +244,7 @@ func readResults(file string, info *scenarios.RunInfo, r *Row) error {
 		lat  []time.Duration
 		hits []hit
 		res  vegeta.Result
+		errs = map[string]uint64{}
 	)
 	for {
 		res = vegeta.Result{}
@@ -257,7 +258,21 @@ func readResults(file string, info *scenarios.RunInfo, r *Row) error {
 		lat = append(lat, res.Latency)
 		if res.Error == "" && res.Code >= 200 && res.Code < 400 {
 			r.OK++
+		} else if res.Error != "" {
+			errs[errorKind(res.Error)]++
 		}
+	}
+	if len(errs) > 0 {
+		kinds := make([]string, 0, len(errs))
+		for k := range errs {
+			kinds = append(kinds, k)
+		}
+		slices.SortFunc(kinds, func(a, b string) int { return int(errs[b]) - int(errs[a]) })
+		var parts []string
+		for _, k := range kinds[:min(len(kinds), 3)] {
+			parts = append(parts, fmt.Sprintf("%s ×%s", k, count(float64(errs[k]))))
+		}
+		r.Note = strings.TrimPrefix(r.Note+"; "+strings.Join(parts, ", "), "; ")
 	}
 	r.Sent = uint64(len(hits))
 	if len(hits) == 0 {
@@ -308,6 +323,19 @@ func readResults(file string, info *scenarios.RunInfo, r *Row) error {
 		}
 	}
 	return nil
+}
+
+// errorKind shortens a result's error to its cause: the text after the
+// last ": " of a Go error chain ("…: socket: too many open files" → "too
+// many open files"), without a parenthesised remark.
+func errorKind(e string) string {
+	if i := strings.Index(e, " ("); i > 0 {
+		e = e[:i]
+	}
+	if i := strings.LastIndex(e, ": "); i >= 0 {
+		e = e[i+2:]
+	}
+	return e
 }
 
 func quantile(sorted []time.Duration, q float64) time.Duration {
