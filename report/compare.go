@@ -177,7 +177,7 @@ func money(x float64) string {
 		return "?"
 	case math.IsInf(x, 1):
 		return "∞"
-	case x >= 100 || x == math.Round(x):
+	case x >= 100 || math.Abs(x-math.Round(x)) < 0.005:
 		return "$" + num(x)
 	}
 	return "$" + strconv.FormatFloat(x, 'f', 2, 64)
@@ -359,6 +359,8 @@ func (c *Comparison) TableRows() (head []string, rows [][]string) {
 			}
 			brk += " @ " + rps(a.BreakOffered)
 			switch {
+			case a.RecoveredAt >= 0 && a.FellBelowAt >= 0 && a.RecoveredAt < a.FellBelowAt:
+				rec = "at " + fmtSec(a.RecoveredAt) + ", still above capacity"
 			case a.Recovery >= 0:
 				rec = fmtSec(a.Recovery)
 			case a.FellBelowAt < 0:
@@ -648,8 +650,8 @@ func (c *Comparison) RatePlot() (*plot.Plot, error) {
 		for i := range d.ws.W {
 			ss[k].x = append(ss[k].x, d.x[i]*d.div)
 			ss[k].offered = append(ss[k].offered, d.ws.W[i].Offered/w)
-			ss[k].achieved = append(ss[k].achieved, float64(d.ws.W[i].Total.DoneOK)/w)
 		}
+		ss[k].achieved = smoothedAchieved(d.ws)
 		span = max(span, d.x1*d.div)
 		all = append(all, ss[k].offered, ss[k].achieved)
 	}
@@ -685,6 +687,34 @@ func (c *Comparison) RatePlot() (*plot.Plot, error) {
 		}
 	}
 	return p, nil
+}
+
+// smoothedAchieved is each window's achieved rate; where a window was
+// offered fewer than minCount requests it is averaged over its neighbours
+// (up to maxSpan windows each side) until they were offered minCount, so a
+// quiet stretch reads as its rate, not as a comb of 0 and 1 per window.
+func smoothedAchieved(ws *Windows) []float64 {
+	const minCount, maxSpan = 20, 200
+	w := ws.Width.Seconds()
+	out := make([]float64, len(ws.W))
+	for i := range ws.W {
+		offered, done := ws.W[i].Offered, float64(ws.W[i].Total.DoneOK)
+		lo, hi := i, i
+		for offered < minCount && hi-i < maxSpan && (lo > 0 || hi < len(ws.W)-1) {
+			if lo > 0 {
+				lo--
+				offered += ws.W[lo].Offered
+				done += float64(ws.W[lo].Total.DoneOK)
+			}
+			if hi < len(ws.W)-1 {
+				hi++
+				offered += ws.W[hi].Offered
+				done += float64(ws.W[hi].Total.DoneOK)
+			}
+		}
+		out[i] = done / (float64(hi-lo+1) * w)
+	}
+	return out
 }
 
 // CompareRendered is every plot of a comparison, drawn once.
@@ -826,6 +856,8 @@ var compareTmpl = template.Must(template.New("compare").Funcs(template.FuncMap{
 ` + pageCSS + `body { max-width: 1300px; }
 .swatch { display: inline-block; width: .8rem; height: .8rem; border-radius: 2px; margin-right: .4rem; vertical-align: -1px; }
 table#compare td:nth-child(2) { text-align: left; }
+table#compare td, table#compare th { white-space: normal; }
+table#compare td:nth-child(3), table#compare td:nth-child(11), table#compare td:nth-child(12) { white-space: nowrap; }
 td.held { color: #1e7d2e; font-weight: 600; }
 td.broke { color: #b01e1e; font-weight: 600; }
 ul.entries li { margin: .4rem 0; }

@@ -32,6 +32,10 @@ const (
 	defaultCompareScenario = "press-spike"
 	defaultCompareCompress = "1400"
 	defaultComparePeak     = "2500/s"
+	// defaultCompareWindow is the window of the default scale: compressed
+	// 1,400×, the climb to the peak takes seconds, and quarter-second
+	// windows resolve the capacity band four times finer than 1 s ones.
+	defaultCompareWindow = "250ms"
 )
 
 type compareOpts struct {
@@ -107,7 +111,7 @@ Examples:
 			fs.IntVar(&o.shards, "shards", runtime.NumCPU(), "with --simulate: simulate in `N` parallel shards")
 			o.af.add(fs)
 			fs.StringVar(&o.slo, "slo", "", "judge every entry by this `SLO` (p99=800ms,errors=1%,...) over its scenario's; exit 3 if none holds it")
-			fs.StringVar(&o.window, "window", "", "window `WIDTH` of new runs (default 1s; longer for curves over an hour)")
+			fs.StringVar(&o.window, "window", "", "window `WIDTH` of new runs (default 1s, 250ms for the bare command's compressed curve; longer for curves over an hour)")
 			fs.BoolVar(&o.json, "json", false, "print compare.json instead of the table")
 			fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
 			return o
@@ -321,6 +325,9 @@ func (o *compareOpts) loadScenario(fs *pflag.FlagSet) (*scenarios.Scenario, erro
 		}
 		if !fs.Changed("peak") {
 			fs.Set("peak", defaultComparePeak)
+		}
+		if !fs.Changed("window") && !fs.Changed("compress") {
+			fs.Set("window", defaultCompareWindow)
 		}
 	}
 	return o.sf.load(fs)

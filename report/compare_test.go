@@ -1,0 +1,279 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flashcrowd/flashcrowd/internal/golden"
+	"github.com/flashcrowd/flashcrowd/scenarios"
+)
+
+// midHost holds more than starvedHost (its asset pool is half as big
+// again) but less than spikeCurve's 400 req/s peak: about 345 req/s.
+func midHost() *simHost {
+	h := starvedHost()
+	c := h.classes[scenarios.Asset]
+	c.workers = 6
+	h.classes[scenarios.Asset] = c
+	return h
+}
+
+// compareEntry simulates host h under spikeCurve as plan name.
+func compareEntry(t testing.TB, name string, h *simHost, cost float64) CompareEntry {
+	t.Helper()
+	info := testScenario(t, spikeCurve)
+	info.Plan, info.PlanCost = name, cost
+	f := NewFolder(info, time.Second)
+	h.simulate(info, 1, f.Add)
+	return CompareEntry{Name: name, Dir: filepath.Join("runs", name), A: Analyze(f.Windows(), info.Scenario.SLO), Cost: cost}
+}
+
+func compareCases(t testing.TB) map[string]*Comparison {
+	return map[string]*Comparison{
+		// shared breaks; vps and cdn hold, vps cheaper.
+		"compare-held": Compare([]CompareEntry{
+			compareEntry(t, "shared", starvedHost(), 5),
+			compareEntry(t, "cdn", ampleHost(), 60),
+			compareEntry(t, "vps", ampleHost(), 40),
+		}),
+		// Both break: mid held more.
+		"compare-none": Compare([]CompareEntry{
+			compareEntry(t, "shared", starvedHost(), 5),
+			compareEntry(t, "vps", midHost(), 40),
+		}),
+	}
+}
+
+func TestCompareGolden(t *testing.T) {
+	for name, c := range compareCases(t) {
+		var txt, js, md bytes.Buffer
+		if err := c.WriteText(&txt); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.WriteJSON(&js); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.WriteMarkdown(&md, "."); err != nil {
+			t.Fatal(err)
+		}
+		golden.Check(t, filepath.Join("testdata", name+".txt.golden"), txt.Bytes())
+		golden.Check(t, filepath.Join("testdata", name+".json.golden"), js.Bytes())
+		golden.Check(t, filepath.Join("testdata", name+".md.golden"), md.Bytes())
+	}
+}
+
+func TestCompareCheapestHeld(t *testing.T) {
+	c := compareCases(t)["compare-held"]
+	if c.Best != 2 || c.Top != -1 {
+		t.Fatalf("best = %d, top = %d; want vps (2), none", c.Best, c.Top)
+	}
+	for _, want := range []string{
+		"The cheapest plan that held the SLO through the whole curve is vps ($40/month, capacity ≥ 400 req/s, the peak offered).",
+		" shared broke ", "cdn ($60) held too.",
+	} {
+		if !strings.Contains(c.Verdict, want) {
+			t.Errorf("verdict lacks %q:\n%s", want, c.Verdict)
+		}
+	}
+	shared, vps := c.Rows[0], c.Rows[2]
+	if shared.Held || !vps.Held || shared.Untested || vps.Untested {
+		t.Fatalf("held: shared %v, vps %v", shared.Held, vps.Held)
+	}
+	a := c.Entries[0].A
+	// Survived: capacity over the peak for a break, 1 for a hold.
+	if want := a.Capacity / a.PeakOffered; math.Abs(shared.Survived-want) > 1e-12 || vps.Survived != 1 {
+		t.Errorf("survived: shared %v (want %v), vps %v (want 1)", shared.Survived, want, vps.Survived)
+	}
+	// Cost per 1,000 req/s of capacity.
+	if want := 5 / (a.Capacity / 1000); math.Abs(shared.CostPer1k-want) > 1e-9 {
+		t.Errorf("shared $/1k = %v, want %v", shared.CostPer1k, want)
+	}
+	if want := 40 / (c.Entries[2].A.Capacity / 1000); math.Abs(vps.CostPer1k-want) > 1e-9 {
+		t.Errorf("vps $/1k = %v, want %v", vps.CostPer1k, want)
+	}
+	if shared.Lost != a.Total.Failed()+uint64(a.Unsent) || shared.Lost == 0 {
+		t.Errorf("shared lost %d, failed %d", shared.Lost, a.Total.Failed())
+	}
+	// The held plans' cost per capacity is an upper bound in the table.
+	_, rows := c.TableRows()
+	if !strings.HasPrefix(rows[2][11], "≤ $") || !strings.HasPrefix(rows[2][2], "≥ ") || rows[0][1] != "broke" || rows[2][1] != "held" {
+		t.Errorf("table rows: %q / %q", rows[0], rows[2])
+	}
+}
+
+func TestCompareNoneHeld(t *testing.T) {
+	c := compareCases(t)["compare-none"]
+	if c.Best != -1 || c.Top != 1 {
+		t.Fatalf("best = %d, top = %d; want none, vps (1)", c.Best, c.Top)
+	}
+	a := c.Entries[1].A
+	if !a.Broke || a.Capacity <= c.Entries[0].A.Capacity {
+		t.Fatalf("vps: broke %v, capacity %v vs shared %v", a.Broke, a.Capacity, c.Entries[0].A.Capacity)
+	}
+	// How much more: the peak over each end of the band.
+	if lo, hi := c.Peak/a.CapacityHi-1, c.Peak/a.Capacity-1; math.Abs(c.MoreLo-lo) > 1e-12 || math.Abs(c.MoreHi-hi) > 1e-12 || lo > hi {
+		t.Errorf("more = %v–%v, want %v–%v", c.MoreLo, c.MoreHi, lo, hi)
+	}
+	if !strings.HasPrefix(c.Verdict, "No plan held the SLO: the best, vps, broke at ") || !strings.Contains(c.Verdict, "more capacity is needed") {
+		t.Errorf("verdict: %s", c.Verdict)
+	}
+	js := c.JSON()
+	if js.Best != nil || js.Top == nil || *js.Top != "vps" || js.MoreCapacity == nil {
+		t.Errorf("json: best %v top %v more %v", js.Best, js.Top, js.MoreCapacity)
+	}
+}
+
+func TestCompareUnknownCostAndGenerator(t *testing.T) {
+	lag := ampleHost()
+	lag.genLagFrom, lag.genLagBy = 60*time.Second, 2*time.Second
+	c := Compare([]CompareEntry{
+		compareEntry(t, "mine", ampleHost(), math.NaN()),
+		compareEntry(t, "laggy", lag, 10),
+		compareEntry(t, "shared", starvedHost(), 5),
+	})
+	if c.Best != -1 || !c.Rows[0].Held || !c.Rows[1].Untested || c.Rows[1].Held {
+		t.Fatalf("best %d; mine held %v; laggy untested %v", c.Best, c.Rows[0].Held, c.Rows[1].Untested)
+	}
+	if !strings.HasPrefix(c.Verdict, "mine held the SLO through the whole curve, at a cost not known") ||
+		!strings.Contains(c.Verdict, "No verdict on laggy") {
+		t.Errorf("verdict: %s", c.Verdict)
+	}
+	if len(c.Warnings) == 0 || !strings.Contains(c.Warnings[0], "laggy: the generator fell behind") {
+		t.Errorf("warnings: %q", c.Warnings)
+	}
+	js := c.JSON()
+	if js.Entries[0].MonthlyCost != nil || js.Entries[0].CostPer1kRPS != nil {
+		t.Errorf("unknown cost printed as %v, %v", *js.Entries[0].MonthlyCost, js.Entries[0].CostPer1kRPS)
+	}
+	_, rows := c.TableRows()
+	if rows[0][10] != "?" || rows[1][1] != "can't tell" {
+		t.Errorf("rows: %q %q", rows[0], rows[1])
+	}
+}
+
+// compare.json's per-entry figures are the entries' summary.json figures.
+func TestCompareJSONMatchesSummaries(t *testing.T) {
+	for name, c := range compareCases(t) {
+		var js bytes.Buffer
+		if err := c.WriteJSON(&js); err != nil {
+			t.Fatal(err)
+		}
+		var got struct{ Entries []map[string]any }
+		if err := json.Unmarshal(js.Bytes(), &got); err != nil {
+			t.Fatal(err)
+		}
+		for i, e := range c.Entries {
+			var sj bytes.Buffer
+			if err := e.A.WriteJSON(&sj); err != nil {
+				t.Fatal(err)
+			}
+			var sum map[string]any
+			if err := json.Unmarshal(sj.Bytes(), &sum); err != nil {
+				t.Fatal(err)
+			}
+			if n := checkSameFigures(t, name+"/"+e.Name, got.Entries[i], sum); n < 15 {
+				t.Errorf("%s/%s: only %d fields compared", name, e.Name, n)
+			}
+		}
+	}
+}
+
+// checkSameFigures reports every key compare.json's entry shares with
+// summary.json whose value differs; it returns how many keys it compared.
+func checkSameFigures(t *testing.T, what string, entry, summary map[string]any) int {
+	t.Helper()
+	n := 0
+	for k, v := range entry {
+		sv, ok := summary[k]
+		if !ok {
+			continue
+		}
+		n++
+		a, _ := json.Marshal(v)
+		b, _ := json.Marshal(sv)
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s: compare.json %s = %s, summary.json %s", what, k, a, b)
+		}
+	}
+	return n
+}
+
+// The p99 at the peak pools the peak windows: no window there is better
+// than the pool in every respect, nor worse.
+func TestPeakP99Pooled(t *testing.T) {
+	for _, c := range compareCases(t) {
+		for i, e := range c.Entries {
+			a := e.A
+			lo, hi := time.Duration(math.MaxInt64), time.Duration(0)
+			for _, j := range a.Windows {
+				if j.Offered >= 0.9*a.PeakOffered && j.Requests > 0 {
+					lo, hi = min(lo, j.P99), max(hi, j.P99)
+				}
+			}
+			if p := c.Rows[i].PeakP99; p < lo || p > hi || p <= 0 {
+				t.Errorf("%s: peak p99 %v outside the peak windows' [%v, %v]", e.Name, p, lo, hi)
+			}
+		}
+	}
+}
+
+// compare.html opens in Chromium with its verdict, table and three plots
+// painted, each plan in its colour, and nothing loaded from the network.
+func TestCompareHTMLInChromium(t *testing.T) {
+	bin := findChromium(t)
+	c := compareCases(t)["compare-held"]
+	dir := t.TempDir()
+	if keep := os.Getenv("FLASHCROWD_SCREENSHOT_DIR"); keep != "" {
+		dir = filepath.Join(keep, "compare")
+	}
+	if err := WriteComparison(dir, c); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{CompareHTMLFile, CompareMarkdownFile, CompareJSONFile, CompareLatencyPNG, CompareCapacityPNG, CompareRatePNG} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() < 100 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	page, err := os.ReadFile(filepath.Join(dir, CompareHTMLFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if regexp.MustCompile(`(src|href)="https?://`).Match(page) {
+		t.Error("compare.html loads something from the network")
+	}
+	if n := bytes.Count(page, []byte("<svg")); n != 3 {
+		t.Errorf("compare.html has %d inline plots, want 3", n)
+	}
+	dom := string(chromium(t, bin, "--window-size=1400,1000", "--virtual-time-budget=5000", "--dump-dom", "file://"+filepath.Join(dir, CompareHTMLFile)))
+	if !strings.Contains(dom, c.Verdict[:60]) {
+		t.Error("the verdict is not in the rendered page")
+	}
+	shot := filepath.Join(dir, "screenshot.png")
+	chromium(t, bin, "--window-size=1400,3000", "--screenshot="+shot, "file://"+filepath.Join(dir, CompareHTMLFile))
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range c.Entries {
+		r, g, b, _ := CompareColor(i).RGBA()
+		if n := countNear(img, uint8(r>>8), uint8(g>>8), uint8(b>>8)); n < 1500 {
+			t.Errorf("%s: only %d pixels of its colour: its bar, dots and line did not paint", e.Name, n)
+		}
+	}
+	if n := countNear(img, 0xf0, 0xfa, 0xf2); n < 20000 {
+		t.Errorf("the verdict box is not painted (%d pixels of its background)", n)
+	}
+}
