@@ -27,6 +27,8 @@ const (
 	exitRuntime = 1
 	exitUsage   = 2 // bad usage or bad input
 	exitSLO     = 3 // an SLO or abort rule failed
+	// exitInterrupted (130) is in run.go: a run stopped by a signal, its
+	// results kept.
 )
 
 // env is what a subcommand gets: its streams and a context cancelled by the
@@ -194,6 +196,7 @@ Commands:
 	}
 	fmt.Fprint(w, `
 Run "flashcrowd <command> -h" for a command's flags and examples.
-Exit codes: 0 ok, 1 runtime error, 2 bad usage or input, 3 SLO failed.
+Exit codes: 0 ok, 1 runtime error, 2 bad usage or input, 3 SLO failed or run
+aborted, 130 interrupted (results kept).
 `)
 }
