@@ -60,7 +60,7 @@ func TestBadScenarioListsEveryProblemWithPosition(t *testing.T) {
 	}
 	msg := err.Error()
 	for _, want := range []string{
-		"bad.yaml:4:", "curve[0]", "negative",
+		"bad.yaml:4:11: curve[0]: rate \"-5/s\" is negative",
 		"bad.yaml:6:", "exp needs both rates > 0",
 		"bad.yaml:7:", "missing duration",
 		"bad.yaml:8:", `unknown segment "warp"`,

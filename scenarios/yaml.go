@@ -11,6 +11,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+	yamltoken "github.com/goccy/go-yaml/token"
 )
 
 // Node is a YAML value with its position, decoupled from the YAML library so
@@ -112,6 +113,9 @@ func convert(file string, n ast.Node, ps *Problems) *Node {
 	case *ast.LiteralNode:
 		return &Node{Kind: ScalarNode, Line: line, Col: col, Scalar: v.Value.Value}
 	case *ast.StringNode:
+		if t := v.GetToken(); t != nil && (t.Type == yamltoken.DoubleQuoteType || t.Type == yamltoken.SingleQuoteType) {
+			col++ // point into the text, past the opening quote
+		}
 		return &Node{Kind: ScalarNode, Line: line, Col: col, Scalar: v.Value}
 	case ast.ScalarNode:
 		return &Node{Kind: ScalarNode, Line: line, Col: col, Scalar: v.GetToken().Value}
