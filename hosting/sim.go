@@ -54,7 +54,7 @@ type SimStats struct {
 // full queue answers 503 (or refuses or resets, by plan) at once; a request
 // that would wait longer than the host timeout gets 504 at the timeout; a
 // worker is held for the service time and until the body has crossed the
-// link, whose backlog grows by size/bandwidth at each service start;
+// link, whose backlog grows by size/bandwidth at each arrival served;
 // autoscaling checks at the first arrival after each check is due, and
 // ordered workers join Lag later.
 //
@@ -70,7 +70,8 @@ type SimStats struct {
 // Each request's fate is decided when it arrives, so results come out in
 // arrival order at no memory cost. The price: workers added by autoscaling
 // serve requests arriving after they join, not those already queued, and a
-// request's place on the link is reserved when its service starts.
+// request's place on the link is reserved when it arrives (the link is
+// first come, first served by arrival, not by the end of service).
 func Simulate(ctx context.Context, p *Plan, curve *scenarios.Curve, mix []scenarios.Endpoint, o SimOptions, emit func(*vegeta.Result)) (SimStats, error) {
 	var st SimStats
 	n := max(o.Shards, 1)
@@ -193,7 +194,11 @@ func Simulate(ctx context.Context, p *Plan, curve *scenarios.Curve, mix []scenar
 			default:
 				end = begin + svc + e.tx
 				if e.tx > 0 {
-					s.linkFree = max(s.linkFree, begin) + e.tx
+					// The body's bytes join the link's backlog now, at
+					// the arrival being simulated: reserving from a
+					// queued request's future start instead would push
+					// every later arrival's body behind it.
+					s.linkFree = max(s.linkFree, t) + e.tx
 					end = max(end, s.linkFree)
 				}
 				r.Code, r.BytesIn = 200, uint64(e.spec.Size)

@@ -376,8 +376,12 @@ func TestBuiltinPlansOnCompressedSpike(t *testing.T) {
 		ok[n] = float64(st.OK) / float64(st.Requests)
 	}
 	t.Logf("answered: %v; last failure at %v s", ok, lastErr)
-	if !(ok["shared"] < 0.5 && ok["shared"] < ok["vps"] && ok["vps"] < ok["cloud"] && ok["cloud"] < 0.95 && ok["cdn"] == 1) {
-		t.Errorf("answered fractions %v: want shared < vps < cloud < cdn = 1, shared < 0.5, cloud < 0.95", ok)
+	// cloud loses about 1.3% (its breaks until the new workers arrive);
+	// before the link was reserved at arrival (see Simulate) a queued
+	// request's future start pushed later bodies back and cloud lost over
+	// 5%, which the live host does not (cmd/flashcrowd TestSimulationTrust).
+	if !(ok["shared"] < 0.5 && ok["shared"] < ok["vps"] && ok["vps"] < ok["cloud"] && ok["cloud"] < 0.99 && ok["cdn"] == 1) {
+		t.Errorf("answered fractions %v: want shared < vps < cloud < cdn = 1, shared < 0.5, cloud < 0.99", ok)
 	}
 	if !(lastErr["cloud"] < lastErr["vps"] && lastErr["vps"] < lastErr["shared"]) {
 		t.Errorf("last failures %v: want cloud (after its lag) before vps before shared", lastErr)

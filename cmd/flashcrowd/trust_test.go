@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/flashcrowd/flashcrowd/attack"
+	"github.com/flashcrowd/flashcrowd/hosting"
+	"github.com/flashcrowd/flashcrowd/report"
+	"github.com/flashcrowd/flashcrowd/scenarios"
+)
+
+// trustScale is how much each built-in plan is shrunk for the trust test
+// (workers, queues, autoscale steps and bandwidth divided by it), so that
+// it breaks at a rate this machine really sends on loopback.
+var trustScale = map[string]int{"shared": 1, "vps": 3, "cloud": 4, "cdn": 6}
+
+// scalePlan divides a plan's workers, queues, autoscale sizes and
+// bandwidth by k (at least one worker each).
+func scalePlan(t *testing.T, p *hosting.Plan, k int) *hosting.Plan {
+	t.Helper()
+	if k == 1 {
+		return p
+	}
+	q := *p
+	q.Name = fmt.Sprintf("%s/%d", p.Name, k)
+	q.Pools = append([]hosting.Pool(nil), p.Pools...)
+	for i := range q.Pools {
+		pl := &q.Pools[i]
+		pl.Workers = max(pl.Workers/k, 1)
+		pl.Queue /= k
+		if a := pl.Autoscale; a != nil {
+			b := *a
+			b.Min, b.Max, b.Step = max(a.Min/k, 1), max(a.Max/k, 1), max(a.Step/k, 1)
+			pl.Autoscale = &b
+		}
+	}
+	q.Classes = map[scenarios.Class]hosting.ClassSpec{}
+	for c, s := range p.Classes {
+		q.Classes[c] = s
+	}
+	q.Bandwidth /= int64(k)
+	if err := q.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return &q
+}
+
+// trustFigures are one side's answers.
+type trustFigures struct {
+	capacity, peakErrors, breakAt float64
+	broke                         bool
+	requests                      uint64
+	verdict                       string
+}
+
+func figures(a *report.Analysis) trustFigures {
+	return trustFigures{capacity: a.Capacity, peakErrors: a.PeakErrorRatio, breakAt: a.BreakAt, broke: a.Broke,
+		requests: a.Total.Requests, verdict: a.Verdict}
+}
+
+// TestSimulationTrust runs each built-in plan both ways at a small scale,
+// simulated (hosting.Simulate → report) and for real (attack.Run against
+// hosting.Serve on loopback, what flashcrowd serve runs → report), under a
+// ramp from half to one and a half times the plan's capacity (at its
+// starting size), and checks that they agree: capacity within 10%, error
+// ratio at the peak within 5 percentage points, break time within the
+// window plus the grace period.
+//
+// The plans are shrunk (trustScale) so that their peaks stay under about
+// 1,200 req/s, which this 2-core machine sends on loopback without falling
+// behind; the models are otherwise the built-ins. About 90 s: skipped with
+// -short.
+func TestSimulationTrust(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends about 80 s of real traffic on loopback")
+	}
+	base, err := scenarios.Builtin("press-spike")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const width = time.Second
+	slo := scenarios.SLO{P99: time.Second, MaxErrorRatio: 0.01, MinThroughput: 0.95, Grace: 2 * time.Second}
+	var rows []string
+	for _, name := range hosting.BuiltinPlanNames() {
+		t.Run(name, func(t *testing.T) { rows = append(rows, trustPlan(t, name, base, width, slo)) })
+	}
+	t.Logf("side by side (simulated / real):\n| plan (shrunk) | capacity at start size (req/s) | ramp | requests | capacity found (req/s) | errors at peak | break at (s) |\n|---|---|---|---|---|---|---|\n%s",
+		strings.Join(rows, "\n"))
+}
+
+// trustPlan runs one plan both ways, checks that they agree and returns
+// the README's table row.
+func trustPlan(t *testing.T, name string, base *scenarios.Scenario, width time.Duration, slo scenarios.SLO) string {
+	{
+		full, err := hosting.LoadPlan(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan := scalePlan(t, full, trustScale[name])
+		// Capacity at the starting size: what the ramp must cross.
+		start := *plan
+		start.Pools = append([]hosting.Pool(nil), plan.Pools...)
+		for i := range start.Pools {
+			start.Pools[i].Autoscale = nil
+		}
+		c := start.Capacity(base.Endpoints)
+		spec := fmt.Sprintf("warm: hold %s for 2s, climb: ramp %s to %s over 16s, peak: hold %s for 2s",
+			scenarios.Rate(c/2), scenarios.Rate(c/2), scenarios.Rate(1.5*c), scenarios.Rate(1.5*c))
+		curve, err := scenarios.ParseCurve("trust", spec, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := *base
+		s.Name, s.Curve, s.Compress, s.SLO, s.Abort = "trust-"+name, curve, 1, slo, nil
+
+		// (a) Simulated.
+		simInfo := &scenarios.RunInfo{Scenario: &s, Plan: plan.Name, Simulated: true, Shards: 1,
+			Start: time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC), Seed: 1}
+		sm := simulation{Plan: plan, Info: simInfo, Width: width, ClientTimeout: 10 * time.Second}
+		ws, _, err := sm.run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sim := figures(report.Analyze(ws, slo))
+
+		// (b) Real: the simulated host on loopback, the real generator.
+		real, behind := realRun(t, plan, &s, width, slo)
+
+		t.Logf("%s (capacity %.0f/s at start size): simulated: %s", plan.Name, c, sim.verdict)
+		t.Logf("%s: real: %s", plan.Name, real.verdict)
+		row := fmt.Sprintf("| %s | %.0f | %s → %s | %s / %s | %.0f / %.0f | %.1f%% / %.1f%% | %.0f / %.0f |",
+			plan.Name, c, scenarios.Rate(c/2), scenarios.Rate(1.5*c), fmtCount(float64(sim.requests)), fmtCount(float64(real.requests)),
+			sim.capacity, real.capacity, 100*sim.peakErrors, 100*real.peakErrors, sim.breakAt, real.breakAt)
+		if behind {
+			t.Errorf("%s: the generator fell behind on this machine: the real run cannot judge the simulation", plan.Name)
+			return row
+		}
+		if !sim.broke || !real.broke {
+			t.Errorf("%s: broke simulated %v, real %v: the ramp to 1.5× capacity must break it", plan.Name, sim.broke, real.broke)
+			return row
+		}
+		if d := math.Abs(sim.capacity-real.capacity) / real.capacity; d > 0.10 {
+			t.Errorf("%s: capacity simulated %.0f/s, real %.0f/s: %.1f%% apart (> 10%%)", plan.Name, sim.capacity, real.capacity, 100*d)
+		}
+		if d := math.Abs(sim.peakErrors - real.peakErrors); d > 0.05 {
+			t.Errorf("%s: error ratio at the peak simulated %.1f%%, real %.1f%%: %.1f points apart (> 5)", plan.Name, 100*sim.peakErrors, 100*real.peakErrors, 100*d)
+		}
+		if d := math.Abs(sim.breakAt - real.breakAt); d > (width + slo.Grace).Seconds() {
+			t.Errorf("%s: break simulated at %.1f s, real at %.1f s: %.1f s apart (> window + grace = %s)", plan.Name, sim.breakAt, real.breakAt, d, width+slo.Grace)
+		}
+		return row
+	}
+}
+
+// realRun sends s's curve with attack.Run at the simulated host serving
+// plan on a loopback listener, folds the results and judges them. behind
+// reports whether the generator fell behind its schedule.
+func realRun(t *testing.T, plan *hosting.Plan, s *scenarios.Scenario, width time.Duration, slo scenarios.SLO) (trustFigures, bool) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- hosting.Serve(hctx, ln, plan) }()
+	defer func() { stop(); <-served }()
+
+	startAt := time.Now().Add(300 * time.Millisecond)
+	info := &scenarios.RunInfo{Scenario: s, Plan: plan.Name, Shards: 1, Start: startAt}
+	f := report.NewFolder(info, width)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(s.Curve.Seconds()*float64(time.Second))+30*time.Second)
+	defer cancel()
+	sum, err := attack.Run(ctx, ctx, attack.Options{
+		Scenario: s, Target: &url.URL{Scheme: "http", Host: ln.Addr().String()},
+		Timeout: 10 * time.Second, MaxWorkers: 2000, MaxConnections: 2000, StartAt: startAt, NoAbort: true,
+	}, func(r *vegeta.Result) { f.Add(r) })
+	if err != nil {
+		t.Fatalf("%s: real run: %v", plan.Name, err)
+	}
+	if sum.Stopped != "" {
+		t.Fatalf("%s: real run stopped: %s", plan.Name, sum.Stopped)
+	}
+	a := report.Analyze(f.Windows(), slo)
+	return figures(a), a.GenBlamed || a.GenBehindAt >= 0 && a.GenBehindAt <= a.BreakAt
+}
