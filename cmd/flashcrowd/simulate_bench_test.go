@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/flashcrowd/flashcrowd/hosting"
-	"github.com/flashcrowd/flashcrowd/report"
 	"github.com/flashcrowd/flashcrowd/scenarios"
 )
 
@@ -59,5 +58,4 @@ func BenchmarkSimulateReport(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/sim-req")
 		})
 	}
-	_ = report.DefaultWidth
 }
