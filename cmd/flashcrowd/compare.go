@@ -320,14 +320,14 @@ func anyHeld(c *report.Comparison) bool {
 // at the default compare scale when none was given.
 func (o *compareOpts) loadScenario(fs *pflag.FlagSet) (*scenarios.Scenario, error) {
 	if !o.simulate && !fs.Changed("scenario") && o.sf.curve == "" && o.sf.rate == 0 && o.sf.duration == "" {
+		if !fs.Changed("window") && !fs.Changed("compress") {
+			fs.Set("window", defaultCompareWindow)
+		}
 		if !fs.Changed("compress") {
 			fs.Set("compress", defaultCompareCompress)
 		}
 		if !fs.Changed("peak") {
 			fs.Set("peak", defaultComparePeak)
-		}
-		if !fs.Changed("window") && !fs.Changed("compress") {
-			fs.Set("window", defaultCompareWindow)
 		}
 	}
 	return o.sf.load(fs)

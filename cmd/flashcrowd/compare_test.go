@@ -268,3 +268,27 @@ func TestCompareTarget(t *testing.T) {
 		t.Errorf("verdict: %s", c.Verdict)
 	}
 }
+
+// TestCompareDir checks a comparison made outside go test: .ci/run runs
+// the bare `flashcrowd compare` (the default scale, about 3 minutes) and
+// points FLASHCROWD_COMPARE_DIR at it. Its figures must be its runs'
+// figures, all four built-in plans must be there, shared must break at the
+// default peak and cdn (about 4,300/s) must hold it.
+func TestCompareDir(t *testing.T) {
+	dir := os.Getenv("FLASHCROWD_COMPARE_DIR")
+	if dir == "" {
+		t.Skip("FLASHCROWD_COMPARE_DIR is not set")
+	}
+	c := checkAgainstRuns(t, dir, nil)
+	held := map[string]any{}
+	for _, e := range c.Entries {
+		held[e["name"].(string)] = e["slo_held"]
+		if e["untested"] == true {
+			t.Errorf("%s: no verdict (the generator fell behind)", e["name"])
+		}
+	}
+	if len(held) != 4 || held["shared"] != false || held["cdn"] != true {
+		t.Errorf("held: %v\nverdict: %s", held, c.Verdict)
+	}
+	t.Logf("verdict: %s", c.Verdict)
+}
