@@ -87,3 +87,10 @@ func readResults(t testing.TB, path string) []vegeta.Result {
 		out = append(out, r)
 	}
 }
+
+// forEngines runs f as a subtest for each engine.
+func forEngines(t *testing.T, f func(t *testing.T, engine string)) {
+	for _, e := range []string{EngineFast, EngineVegeta} {
+		t.Run(e, func(t *testing.T) { f(t, e) })
+	}
+}

@@ -47,6 +47,12 @@ type Options struct {
 	// files (the sink still sees every result).
 	Out string
 
+	// Engine is the sender: EngineFast (the default, "") or EngineVegeta.
+	// The fast engine speaks plain HTTP/1.1 to one host and follows no
+	// redirects (a 3xx is a result); a run it cannot send (https, several
+	// hosts, keep-alive off) uses vegeta's and says so.
+	Engine string
+
 	Timeout          time.Duration // per request, body included; 0 → DefaultTimeout
 	Workers          uint64        // workers started up front; 0 → DefaultWorkers
 	MaxWorkers       uint64        // bound on requests in flight; 0 → DefaultMaxWorkers

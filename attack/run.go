@@ -25,6 +25,15 @@ import (
 type engine interface {
 	Attack(tr vegeta.Targeter, p vegeta.Pacer, du time.Duration, name string) <-chan *vegeta.Result
 	Stop() bool
+	openConns() int64 // connections open now
+	peakConns() int64 // most connections open at once
+	kill()            // close every connection and refuse new ones
+}
+
+// vegetaEngine is vegeta's Attacker with the transport under it.
+type vegetaEngine struct {
+	*vegeta.Attacker
+	*transport
 }
 
 // Summary is what a run did.
@@ -92,7 +101,20 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	info.Tool = "flashcrowd"
 	info.GoVersion = runtime.Version()
 	info.Vegeta = VegetaVersion
-	info.Engine = "vegeta"
+	engineName, engineWhy := o.Engine, ""
+	if engineName == "" {
+		engineName = DefaultEngine
+	}
+	switch engineName {
+	case EngineFast:
+		if why := fastEligible(&o, tgt.Targets()); why != "" {
+			engineName, engineWhy = EngineVegeta, "the fast engine cannot send this run: "+why+"; using vegeta's"
+		}
+	case EngineVegeta:
+	default:
+		return nil, fmt.Errorf("starting run: unknown engine %q (want %s or %s)", o.Engine, EngineFast, EngineVegeta)
+	}
+	info.Engine = engineName
 	info.Scenario = o.Scenario
 	if o.Target != nil {
 		info.Target = o.Target.String()
@@ -125,16 +147,28 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 		info.Results = ResultsFile
 	}
 
-	tr := newTransport(&o)
-	defer tr.base.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: o.Timeout}
-	var eng engine = vegeta.NewAttacker(
-		vegeta.Client(client),
-		vegeta.Redirects(o.Redirects),
-		vegeta.Workers(o.Workers),
-		vegeta.MaxWorkers(o.MaxWorkers),
-		vegeta.MaxBody(o.MaxBody),
+	var (
+		eng  engine
+		tr   *transport
+		fast *fastEngine
 	)
+	if engineName == EngineFast {
+		if fast, err = newFastEngine(&o, tgt); err != nil {
+			return nil, err
+		}
+		eng = fast
+	} else {
+		tr = newTransport(&o)
+		defer tr.base.CloseIdleConnections()
+		client := &http.Client{Transport: tr, Timeout: o.Timeout}
+		eng = vegetaEngine{vegeta.NewAttacker(
+			vegeta.Client(client),
+			vegeta.Redirects(o.Redirects),
+			vegeta.Workers(o.Workers),
+			vegeta.MaxWorkers(o.MaxWorkers),
+			vegeta.MaxBody(o.MaxBody),
+		), tr}
+	}
 
 	progress := o.Progress
 	if progress == nil {
@@ -147,6 +181,13 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 			fmt.Fprint(progress, "\r\x1b[K")
 		}
 		fmt.Fprintln(progress, "warning:", msg)
+	}
+	if engineWhy != "" {
+		if o.Engine == EngineFast {
+			warn("%s", engineWhy)
+		} else {
+			fmt.Fprintln(progress, "note:", engineWhy)
+		}
 	}
 	if lim := openFilesLimit(); lim > 0 && uint64(o.MaxConnections)+64 > lim {
 		warn("open-files limit %d is below --max-connections %d: connections past it fail with \"too many open files\" (raise ulimit -n or lower --max-connections)",
@@ -218,6 +259,7 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 		warnedBehind, warnedCap bool
 		lastSecond              int64 = -1
 		sentHist                []sentSample
+		handled                 int
 	)
 	stopOnce := func(why string) {
 		if stopping {
@@ -235,8 +277,10 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	defer ticker.Stop()
 
 	handle := func(r *vegeta.Result) {
-		if b, ok := tr.takeBytes(r.Seq); ok {
-			r.BytesIn = b
+		if tr != nil {
+			if b, ok := tr.takeBytes(r.Seq); ok {
+				r.BytesIn = b
+			}
 		}
 		if !o.KeepHeaders {
 			r.Headers = nil
@@ -255,6 +299,9 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 		if sink != nil {
 			sink(r)
 		}
+		if fast != nil {
+			fast.release(r)
+		}
 	}
 
 loop:
@@ -265,6 +312,11 @@ loop:
 				break loop
 			}
 			handle(r)
+			// With one core, a backlog of results must not hold off the
+			// sender until the scheduler preempts this loop (10 ms).
+			if handled++; handled%16 == 0 {
+				runtime.Gosched()
+			}
 		case <-done:
 			done = nil
 			stopOnce("interrupted")
@@ -295,7 +347,7 @@ loop:
 							fmtCount(o.MaxWorkers), scenarios.FormatDuration(el.Round(time.Second)))
 					}
 				}
-				if tr.open.Load() >= int64(o.MaxConnections) && inflight > uint64(o.MaxConnections) {
+				if eng.openConns() >= int64(o.MaxConnections) && inflight > uint64(o.MaxConnections) {
 					connCapSecs++
 				}
 				if _, _, _, lag := st.window(cur-1, cur); lag.n > 0 && lag.quantile(0.99) > behindLag {
@@ -340,7 +392,7 @@ loop:
 		}
 	}
 	if abandoned {
-		tr.kill()
+		eng.kill()
 		go func() {
 			for range results {
 			}
@@ -359,7 +411,7 @@ loop:
 	sum.Lag = quantiles(&st.lag)
 	sum.BytesIn, sum.BytesOut = st.bytesIn, st.bytesOut
 	sum.Elapsed = end.Sub(start)
-	sum.PeakConns = tr.peak.Load()
+	sum.PeakConns = eng.peakConns()
 	if abandoned && sum.Sent > sum.Results {
 		warn("stopped at once: %s requests in flight were abandoned and not recorded", fmtCount(sum.Sent-sum.Results))
 	}

@@ -50,53 +50,55 @@ func checkPerSecond(t *testing.T, c *scenarios.Curve, got map[int]int, shards in
 // to a real loopback server and checks every second's sends against the
 // curve, the results file against the schedule, and run.json.
 func TestRunPerSecondCounts(t *testing.T) {
-	u := server(t, okHandler)
-	c := curve(t, "low: ramp 5/s to 50/s over 2s, high: hold 2000/s for 3s")
-	var sunk int
-	o := Options{Scenario: &scenarios.Scenario{Name: "t", Curve: c, Endpoints: pressMix(t)}, Target: u, Timeout: 5 * time.Second,
-		Out: filepath.Join(t.TempDir(), "run"), Info: scenarios.RunInfo{Version: "test", Args: []string{"run", "--x"}}}
-	sum, err := Run(context.Background(), context.Background(), o, func(*vegeta.Result) { sunk++ })
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs := readResults(t, filepath.Join(o.Out, ResultsFile))
-	if uint64(len(rs)) != c.Requests() || sum.Sent != c.Requests() || sum.Results != c.Requests() || sum.Planned != c.Requests() || sunk != len(rs) {
-		t.Fatalf("curve has %d requests; sent %d, results %d in summary, %d in file, %d sunk", c.Requests(), sum.Sent, sum.Results, len(rs), sunk)
-	}
-	if sum.OK != sum.Results || sum.Stopped != "" {
-		t.Errorf("ok %d of %d, stopped %q", sum.OK, sum.Results, sum.Stopped)
-	}
-	checkPerSecond(t, c, perSecond(rs, sum.Info.Start), 1)
+	forEngines(t, func(t *testing.T, engine string) {
+		u := server(t, okHandler)
+		c := curve(t, "low: ramp 5/s to 50/s over 2s, high: hold 2000/s for 3s")
+		var sunk int
+		o := Options{Engine: engine, Scenario: &scenarios.Scenario{Name: "t", Curve: c, Endpoints: pressMix(t)}, Target: u, Timeout: 5 * time.Second,
+			Out: filepath.Join(t.TempDir(), "run"), Info: scenarios.RunInfo{Version: "test", Args: []string{"run", "--x"}}}
+		sum, err := Run(context.Background(), context.Background(), o, func(*vegeta.Result) { sunk++ })
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs := readResults(t, filepath.Join(o.Out, ResultsFile))
+		if uint64(len(rs)) != c.Requests() || sum.Sent != c.Requests() || sum.Results != c.Requests() || sum.Planned != c.Requests() || sunk != len(rs) {
+			t.Fatalf("curve has %d requests; sent %d, results %d in summary, %d in file, %d sunk", c.Requests(), sum.Sent, sum.Results, len(rs), sunk)
+		}
+		if sum.OK != sum.Results || sum.Stopped != "" {
+			t.Errorf("ok %d of %d, stopped %q", sum.OK, sum.Results, sum.Stopped)
+		}
+		checkPerSecond(t, c, perSecond(rs, sum.Info.Start), 1)
 
-	info, err := scenarios.ReadRunInfo(o.Out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.Tool != "flashcrowd" || info.Engine != "vegeta" || info.Vegeta != VegetaVersion || info.Results != ResultsFile ||
-		info.Version != "test" || len(info.Args) != 2 || info.Shards != 1 || info.End.Before(info.Start) || !info.Start.Equal(sum.Info.Start) {
-		t.Errorf("run.json: %+v", info)
-	}
-	seen := make([]bool, len(rs))
-	var lagMax time.Duration
-	for _, r := range rs {
-		if seen[r.Seq] {
-			t.Fatalf("seq %d twice", r.Seq)
+		info, err := scenarios.ReadRunInfo(o.Out)
+		if err != nil {
+			t.Fatal(err)
 		}
-		seen[r.Seq] = true
-		lag := r.Timestamp.Sub(info.Start) - info.Due(r.Seq)
-		lagMax = max(lagMax, lag)
-		if lag < -time.Millisecond {
-			t.Errorf("seq %d sent %s before its scheduled time", r.Seq, -lag)
+		if info.Tool != "flashcrowd" || info.Engine != engine || info.Vegeta != VegetaVersion || info.Results != ResultsFile ||
+			info.Version != "test" || len(info.Args) != 2 || info.Shards != 1 || info.End.Before(info.Start) || !info.Start.Equal(sum.Info.Start) {
+			t.Errorf("run.json: %+v", info)
 		}
-		if r.Body != nil || r.Headers != nil || r.BytesIn != 5 {
-			t.Errorf("seq %d: body %q, headers %v, bytes in %d: want no body or headers kept, 5 bytes in", r.Seq, r.Body, r.Headers, r.BytesIn)
-			break
+		seen := make([]bool, len(rs))
+		var lagMax time.Duration
+		for _, r := range rs {
+			if seen[r.Seq] {
+				t.Fatalf("seq %d twice", r.Seq)
+			}
+			seen[r.Seq] = true
+			lag := r.Timestamp.Sub(info.Start) - info.Due(r.Seq)
+			lagMax = max(lagMax, lag)
+			if lag < -time.Millisecond {
+				t.Errorf("seq %d sent %s before its scheduled time", r.Seq, -lag)
+			}
+			if r.Body != nil || r.Headers != nil || r.BytesIn != 5 {
+				t.Errorf("seq %d: body %q, headers %v, bytes in %d: want no body or headers kept, 5 bytes in", r.Seq, r.Body, r.Headers, r.BytesIn)
+				break
+			}
 		}
-	}
-	t.Logf("max send lag %s; summary lag %+v", lagMax, sum.Lag)
-	var buf bytes.Buffer
-	sum.WriteText(&buf)
-	t.Logf("summary:\n%s", buf.String())
+		t.Logf("max send lag %s; summary lag %+v", lagMax, sum.Lag)
+		var buf bytes.Buffer
+		sum.WriteText(&buf)
+		t.Logf("summary:\n%s", buf.String())
+	})
 }
 
 // TestRunShardsUnion runs four shards at once against one server, all
@@ -189,93 +191,97 @@ func hijack(w http.ResponseWriter) net.Conn {
 // TestRunFaults: every kind of fault at the target is counted by kind and
 // kept in the results; none crashes the run.
 func TestRunFaults(t *testing.T) {
-	refused := func() *url.URL {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
+	forEngines(t, func(t *testing.T, engine string) {
+		refused := func() *url.URL {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, _ := url.Parse("http://" + ln.Addr().String())
+			ln.Close()
+			return u
 		}
-		u, _ := url.Parse("http://" + ln.Addr().String())
-		ln.Close()
-		return u
-	}
-	cases := []struct {
-		kind   string
-		target func() *url.URL
-	}{
-		{scenarios.ErrRefused, refused},
-		{scenarios.ErrReset, func() *url.URL {
-			return faultServer(t, func(w http.ResponseWriter, r *http.Request) {
-				c := hijack(w)
-				c.(*net.TCPConn).SetLinger(0)
-				c.Close()
-			})
-		}},
-		{scenarios.ErrTimeout, func() *url.URL {
-			return faultServer(t, func(w http.ResponseWriter, r *http.Request) {
-				select {
-				case <-r.Context().Done():
-				case <-time.After(5 * time.Second):
+		cases := []struct {
+			kind   string
+			target func() *url.URL
+		}{
+			{scenarios.ErrRefused, refused},
+			{scenarios.ErrReset, func() *url.URL {
+				return faultServer(t, func(w http.ResponseWriter, r *http.Request) {
+					c := hijack(w)
+					c.(*net.TCPConn).SetLinger(0)
+					c.Close()
+				})
+			}},
+			{scenarios.ErrTimeout, func() *url.URL {
+				return faultServer(t, func(w http.ResponseWriter, r *http.Request) {
+					select {
+					case <-r.Context().Done():
+					case <-time.After(5 * time.Second):
+					}
+				})
+			}},
+			{scenarios.ErrGarbage, func() *url.URL {
+				return faultServer(t, func(w http.ResponseWriter, r *http.Request) {
+					c := hijack(w)
+					c.Write([]byte("\x16\x03\x01 this is not HTTP\r\n\r\n"))
+					c.Close()
+				})
+			}},
+			{"http 503", func() *url.URL {
+				return faultServer(t, func(w http.ResponseWriter, r *http.Request) {
+					http.Error(w, "busy", http.StatusServiceUnavailable)
+				})
+			}},
+			{scenarios.ErrTruncated, func() *url.URL {
+				return faultServer(t, func(w http.ResponseWriter, r *http.Request) {
+					c := hijack(w)
+					c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly a little"))
+					c.Close()
+				})
+			}},
+			{scenarios.ErrClosed, func() *url.URL {
+				return faultServer(t, func(w http.ResponseWriter, r *http.Request) { hijack(w).Close() })
+			}},
+		}
+		for _, tc := range cases {
+			t.Run(strings.ReplaceAll(tc.kind, " ", "_"), func(t *testing.T) {
+				t.Parallel()
+				sum, _, rs := run(t, Options{Engine: engine, Scenario: scenario(t, "hold 40/s for 1s"), Target: tc.target(), Timeout: 300 * time.Millisecond})
+				if uint64(len(rs)) != sum.Sent || sum.Sent != 41 {
+					t.Fatalf("sent %d, kept %d, want 41", sum.Sent, len(rs))
+				}
+				if sum.Errors[tc.kind] != sum.Results || len(sum.Errors) != 1 {
+					t.Errorf("errors by kind %v, want all %d %q (first error: %q)", sum.Errors, sum.Results, tc.kind, rs[0].Error)
 				}
 			})
-		}},
-		{scenarios.ErrGarbage, func() *url.URL {
-			return faultServer(t, func(w http.ResponseWriter, r *http.Request) {
-				c := hijack(w)
-				c.Write([]byte("\x16\x03\x01 this is not HTTP\r\n\r\n"))
-				c.Close()
-			})
-		}},
-		{"http 503", func() *url.URL {
-			return faultServer(t, func(w http.ResponseWriter, r *http.Request) {
-				http.Error(w, "busy", http.StatusServiceUnavailable)
-			})
-		}},
-		{scenarios.ErrTruncated, func() *url.URL {
-			return faultServer(t, func(w http.ResponseWriter, r *http.Request) {
-				c := hijack(w)
-				c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly a little"))
-				c.Close()
-			})
-		}},
-		{scenarios.ErrClosed, func() *url.URL {
-			return faultServer(t, func(w http.ResponseWriter, r *http.Request) { hijack(w).Close() })
-		}},
-	}
-	for _, tc := range cases {
-		t.Run(strings.ReplaceAll(tc.kind, " ", "_"), func(t *testing.T) {
-			t.Parallel()
-			sum, _, rs := run(t, Options{Scenario: scenario(t, "hold 40/s for 1s"), Target: tc.target(), Timeout: 300 * time.Millisecond})
-			if uint64(len(rs)) != sum.Sent || sum.Sent != 41 {
-				t.Fatalf("sent %d, kept %d, want 41", sum.Sent, len(rs))
-			}
-			if sum.Errors[tc.kind] != sum.Results || len(sum.Errors) != 1 {
-				t.Errorf("errors by kind %v, want all %d %q (first error: %q)", sum.Errors, sum.Results, tc.kind, rs[0].Error)
-			}
-		})
-	}
+		}
+	})
 }
 
 // TestRunAbort: a target that only answers 503 trips "errors > 50% for
 // 2s": the run stops early, keeps its results and says why.
 func TestRunAbort(t *testing.T) {
-	u := server(t, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "busy", http.StatusServiceUnavailable) })
-	rule, _ := scenarios.ParseAbortRule("errors > 50% for 2s")
-	sum, dir, rs := run(t, Options{Scenario: scenario(t, "hold 100/s for 30s"), Target: u, Abort: []scenarios.AbortRule{rule}})
-	if sum.Aborted == nil || *sum.Aborted != rule || !strings.HasPrefix(sum.Stopped, "aborted: errors > 50% for 2s") {
-		t.Fatalf("aborted %v, stopped %q", sum.Aborted, sum.Stopped)
-	}
-	if sum.Sent >= sum.Planned || sum.Sent < 200 || uint64(len(rs)) != sum.Sent {
-		t.Errorf("planned %d, sent %d, kept %d: want stopped after about 3 s with every result kept", sum.Planned, sum.Sent, len(rs))
-	}
-	info, _ := scenarios.ReadRunInfo(dir)
-	if info.Stopped != sum.Stopped {
-		t.Errorf("run.json stopped %q", info.Stopped)
-	}
-	// --no-abort runs the whole curve.
-	sum, _, _ = run(t, Options{Scenario: scenario(t, "hold 100/s for 3s"), Target: u, Abort: []scenarios.AbortRule{rule}, NoAbort: true})
-	if sum.Aborted != nil || sum.Sent != sum.Planned {
-		t.Errorf("NoAbort: aborted %v, sent %d of %d", sum.Aborted, sum.Sent, sum.Planned)
-	}
+	forEngines(t, func(t *testing.T, engine string) {
+		u := server(t, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "busy", http.StatusServiceUnavailable) })
+		rule, _ := scenarios.ParseAbortRule("errors > 50% for 2s")
+		sum, dir, rs := run(t, Options{Engine: engine, Scenario: scenario(t, "hold 100/s for 30s"), Target: u, Abort: []scenarios.AbortRule{rule}})
+		if sum.Aborted == nil || *sum.Aborted != rule || !strings.HasPrefix(sum.Stopped, "aborted: errors > 50% for 2s") {
+			t.Fatalf("aborted %v, stopped %q", sum.Aborted, sum.Stopped)
+		}
+		if sum.Sent >= sum.Planned || sum.Sent < 200 || uint64(len(rs)) != sum.Sent {
+			t.Errorf("planned %d, sent %d, kept %d: want stopped after about 3 s with every result kept", sum.Planned, sum.Sent, len(rs))
+		}
+		info, _ := scenarios.ReadRunInfo(dir)
+		if info.Stopped != sum.Stopped {
+			t.Errorf("run.json stopped %q", info.Stopped)
+		}
+		// --no-abort runs the whole curve.
+		sum, _, _ = run(t, Options{Engine: engine, Scenario: scenario(t, "hold 100/s for 3s"), Target: u, Abort: []scenarios.AbortRule{rule}, NoAbort: true})
+		if sum.Aborted != nil || sum.Sent != sum.Planned {
+			t.Errorf("NoAbort: aborted %v, sent %d of %d", sum.Aborted, sum.Sent, sum.Planned)
+		}
+	})
 }
 
 // slowServer answers after d (or when the client goes away).
@@ -292,85 +298,93 @@ func slowServer(t *testing.T, d time.Duration) *url.URL {
 // TestRunInterrupt: cancelling stops sending, waits for the requests in
 // flight and keeps every one of them.
 func TestRunInterrupt(t *testing.T) {
-	u := slowServer(t, 400*time.Millisecond)
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(time.Second, cancel)
-	o := Options{Scenario: scenario(t, "hold 200/s for 20s"), Target: u, Out: filepath.Join(t.TempDir(), "run"), Timeout: 5 * time.Second}
-	sum, err := Run(ctx, context.Background(), o, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs := readResults(t, filepath.Join(o.Out, ResultsFile))
-	if sum.Stopped != "interrupted" || sum.Sent >= sum.Planned || sum.Sent < 150 {
-		t.Errorf("stopped %q after %d of %d", sum.Stopped, sum.Sent, sum.Planned)
-	}
-	if uint64(len(rs)) != sum.Sent || sum.OK != sum.Sent {
-		t.Errorf("sent %d, kept %d, ok %d: every request in flight should be waited for and kept", sum.Sent, len(rs), sum.OK)
-	}
-	info, _ := scenarios.ReadRunInfo(o.Out)
-	if info.Stopped != "interrupted" || info.End.IsZero() {
-		t.Errorf("run.json: stopped %q end %s", info.Stopped, info.End)
-	}
+	forEngines(t, func(t *testing.T, engine string) {
+		u := slowServer(t, 400*time.Millisecond)
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(time.Second, cancel)
+		o := Options{Engine: engine, Scenario: scenario(t, "hold 200/s for 20s"), Target: u, Out: filepath.Join(t.TempDir(), "run"), Timeout: 5 * time.Second}
+		sum, err := Run(ctx, context.Background(), o, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs := readResults(t, filepath.Join(o.Out, ResultsFile))
+		if sum.Stopped != "interrupted" || sum.Sent >= sum.Planned || sum.Sent < 150 {
+			t.Errorf("stopped %q after %d of %d", sum.Stopped, sum.Sent, sum.Planned)
+		}
+		if uint64(len(rs)) != sum.Sent || sum.OK != sum.Sent {
+			t.Errorf("sent %d, kept %d, ok %d: every request in flight should be waited for and kept", sum.Sent, len(rs), sum.OK)
+		}
+		info, _ := scenarios.ReadRunInfo(o.Out)
+		if info.Stopped != "interrupted" || info.End.IsZero() {
+			t.Errorf("run.json: stopped %q end %s", info.Stopped, info.End)
+		}
+	})
 }
 
 // TestRunHardStop: a second cancellation returns without waiting for
 // requests in flight (the server would hold them 10 s, the timeout is
 // 20 s), and the results file is still valid.
 func TestRunHardStop(t *testing.T) {
-	u := slowServer(t, 10*time.Second)
-	ctx, cancel := context.WithCancel(context.Background())
-	hard, hardCancel := context.WithCancel(context.Background())
-	time.AfterFunc(500*time.Millisecond, cancel)
-	time.AfterFunc(time.Second, hardCancel)
-	o := Options{Scenario: scenario(t, "hold 100/s for 20s"), Target: u, Out: filepath.Join(t.TempDir(), "run"), Timeout: 20 * time.Second}
-	sum, err := Run(ctx, hard, o, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs := readResults(t, filepath.Join(o.Out, ResultsFile))
-	if uint64(len(rs)) != sum.Results || sum.Results >= sum.Sent || sum.Stopped != "interrupted" {
-		t.Errorf("sent %d, results %d, in file %d, stopped %q: want the in-flight requests abandoned", sum.Sent, sum.Results, len(rs), sum.Stopped)
-	}
-	if !strings.Contains(strings.Join(sum.Warnings, "\n"), "abandoned") {
-		t.Errorf("no warning about abandoned requests: %q", sum.Warnings)
-	}
+	forEngines(t, func(t *testing.T, engine string) {
+		u := slowServer(t, 10*time.Second)
+		ctx, cancel := context.WithCancel(context.Background())
+		hard, hardCancel := context.WithCancel(context.Background())
+		time.AfterFunc(500*time.Millisecond, cancel)
+		time.AfterFunc(time.Second, hardCancel)
+		o := Options{Engine: engine, Scenario: scenario(t, "hold 100/s for 20s"), Target: u, Out: filepath.Join(t.TempDir(), "run"), Timeout: 20 * time.Second}
+		sum, err := Run(ctx, hard, o, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs := readResults(t, filepath.Join(o.Out, ResultsFile))
+		if uint64(len(rs)) != sum.Results || sum.Results >= sum.Sent || sum.Stopped != "interrupted" {
+			t.Errorf("sent %d, results %d, in file %d, stopped %q: want the in-flight requests abandoned", sum.Sent, sum.Results, len(rs), sum.Stopped)
+		}
+		if !strings.Contains(strings.Join(sum.Warnings, "\n"), "abandoned") {
+			t.Errorf("no warning about abandoned requests: %q", sum.Warnings)
+		}
+	})
 }
 
 // TestRunWorkerCap: with too few workers for a slow target, every request
 // is still sent (late), and the run says it fell behind.
 func TestRunWorkerCap(t *testing.T) {
-	u := slowServer(t, 200*time.Millisecond)
-	var out bytes.Buffer
-	sum, dir, rs := run(t, Options{Scenario: scenario(t, "hold 200/s for 1s"), Target: u, MaxWorkers: 20, Progress: &out})
-	if sum.Sent != sum.Planned || uint64(len(rs)) != sum.Planned {
-		t.Errorf("sent %d of %d, kept %d: a slow target must not get fewer requests", sum.Sent, sum.Planned, len(rs))
-	}
-	w := strings.Join(sum.Warnings, "\n")
-	if !strings.Contains(w, "worker cap (20)") || !strings.Contains(w, "fell behind schedule") || sum.Lag.P99 < 500*time.Millisecond {
-		t.Errorf("lag %+v, warnings:\n%s", sum.Lag, w)
-	}
-	info, _ := scenarios.ReadRunInfo(dir)
-	if len(info.Warnings) != len(sum.Warnings) {
-		t.Errorf("run.json warnings %q", info.Warnings)
-	}
-	if !strings.Contains(out.String(), "WORKER CAP") || !strings.Contains(out.String(), "warning: requests in flight reached the worker cap") {
-		t.Errorf("progress does not show the cap:\n%s", out.String())
-	}
+	forEngines(t, func(t *testing.T, engine string) {
+		u := slowServer(t, 200*time.Millisecond)
+		var out bytes.Buffer
+		sum, dir, rs := run(t, Options{Engine: engine, Scenario: scenario(t, "hold 200/s for 1s"), Target: u, MaxWorkers: 20, Progress: &out})
+		if sum.Sent != sum.Planned || uint64(len(rs)) != sum.Planned {
+			t.Errorf("sent %d of %d, kept %d: a slow target must not get fewer requests", sum.Sent, sum.Planned, len(rs))
+		}
+		w := strings.Join(sum.Warnings, "\n")
+		if !strings.Contains(w, "worker cap (20)") || !strings.Contains(w, "fell behind schedule") || sum.Lag.P99 < 500*time.Millisecond {
+			t.Errorf("lag %+v, warnings:\n%s", sum.Lag, w)
+		}
+		info, _ := scenarios.ReadRunInfo(dir)
+		if len(info.Warnings) != len(sum.Warnings) {
+			t.Errorf("run.json warnings %q", info.Warnings)
+		}
+		if !strings.Contains(out.String(), "WORKER CAP") || !strings.Contains(out.String(), "warning: requests in flight reached the worker cap") {
+			t.Errorf("progress does not show the cap:\n%s", out.String())
+		}
+	})
 }
 
 // TestRunBodies: bodies are read to the end and counted but not kept,
 // unless MaxBody asks for a prefix.
 func TestRunBodies(t *testing.T) {
-	big := bytes.Repeat([]byte("x"), 1<<20)
-	u := server(t, func(w http.ResponseWriter, r *http.Request) { w.Write(big) })
-	for _, mb := range []int64{0, 10} {
-		_, _, rs := run(t, Options{Scenario: scenario(t, "hold 20/s for 1s"), Target: u, MaxBody: mb, KeepHeaders: mb > 0})
-		for _, r := range rs {
-			if int64(len(r.Body)) != mb || r.BytesIn != 1<<20 || (mb > 0) != (r.Headers != nil) {
-				t.Fatalf("MaxBody %d: body %d bytes, bytes in %d, headers %v", mb, len(r.Body), r.BytesIn, r.Headers)
+	forEngines(t, func(t *testing.T, engine string) {
+		big := bytes.Repeat([]byte("x"), 1<<20)
+		u := server(t, func(w http.ResponseWriter, r *http.Request) { w.Write(big) })
+		for _, mb := range []int64{0, 10} {
+			_, _, rs := run(t, Options{Engine: engine, Scenario: scenario(t, "hold 20/s for 1s"), Target: u, MaxBody: mb, KeepHeaders: mb > 0})
+			for _, r := range rs {
+				if int64(len(r.Body)) != mb || r.BytesIn != 1<<20 || (mb > 0) != (r.Headers != nil) {
+					t.Fatalf("MaxBody %d: body %d bytes, bytes in %d, headers %v", mb, len(r.Body), r.BytesIn, r.Headers)
+				}
 			}
 		}
-	}
+	})
 }
 
 // TestRunSafety: a target that is not loopback is refused before anything

@@ -92,6 +92,13 @@ func EndpointURL(base *url.URL, path string) (string, error) {
 
 // Next fills t with the next target. It never fails.
 func (m *MixTargeter) Next(t *vegeta.Target) error {
+	*t = m.targets[m.pick()]
+	return nil
+}
+
+// pick takes the next endpoint of the mix and returns its index in
+// Targets.
+func (m *MixTargeter) pick() int {
 	m.mu.Lock()
 	// Shard i of n: skip to global pick i first, then take every n-th.
 	skip := m.shards
@@ -105,8 +112,7 @@ func (m *MixTargeter) Next(t *vegeta.Target) error {
 	m.index[i]++
 	m.mu.Unlock()
 	m.calls.Add(1)
-	*t = m.targets[i]
-	return nil
+	return i
 }
 
 // Targets are the targets, one per endpoint, in declared order.

@@ -91,6 +91,9 @@ func (t *transport) takeBytes(seq uint64) (uint64, bool) {
 	return n, ok
 }
 
+func (t *transport) openConns() int64 { return t.open.Load() }
+func (t *transport) peakConns() int64 { return t.peak.Load() }
+
 // kill closes every connection and refuses new ones: requests in flight
 // fail at once.
 func (t *transport) kill() {

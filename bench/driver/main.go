@@ -41,6 +41,7 @@ func run(args []string, stderr io.Writer) int {
 		memprofile = fs.String("memprofile", "", "write a heap profile at the end to `FILE`")
 		maxWorkers = fs.Uint64("max-workers", 0, "bound on requests in flight (0: attack's default)")
 		progress   = fs.Bool("progress", false, "print attack's progress lines to stderr")
+		engine     = fs.String("engine", "", "sender: fast or vegeta (\"\": attack's default)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -83,6 +84,7 @@ func run(args []string, stderr io.Writer) int {
 		Out:        *out,
 		MaxWorkers: *maxWorkers,
 		NoAbort:    true,
+		Engine:     *engine,
 	}
 	if *progress {
 		o.Progress = stderr

@@ -1,0 +1,613 @@
+package attack
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// Engine names (Options.Engine, run.json's engine).
+const (
+	// EngineFast is flashcrowd's own sender: keep-alive HTTP/1.1
+	// connections, each driven by one goroutine writing pre-encoded
+	// requests, opened on demand up to the in-flight bound.
+	EngineFast = "fast"
+	// EngineVegeta is vegeta's Attacker on net/http.
+	EngineVegeta = "vegeta"
+	// DefaultEngine is the engine a run uses unless told otherwise.
+	DefaultEngine = EngineFast
+)
+
+// fastEligible says why the fast engine cannot send these targets, "" if
+// it can: it speaks plain HTTP/1.1 to one host and follows no redirects.
+func fastEligible(o *Options, targets []vegeta.Target) string {
+	if o.DisableKeepAlive {
+		return "keep-alive is off"
+	}
+	var host string
+	for _, t := range targets {
+		u, err := url.Parse(t.URL)
+		if err != nil {
+			return "a target URL does not parse"
+		}
+		if u.Scheme != "http" {
+			return "it speaks plain http only (the target is " + u.Scheme + ")"
+		}
+		if host != "" && u.Host != host {
+			return "it sends to one host only"
+		}
+		host = u.Host
+	}
+	return ""
+}
+
+// fastJob is one due hit: its sequence number and endpoint.
+type fastJob struct {
+	seq     uint64
+	ep      int32
+	claimed bool // the dispatcher took an idle connection's slot for it
+}
+
+// fastEndpoint is an endpoint's request, encoded once.
+type fastEndpoint struct {
+	req      []byte // request line, headers and body
+	method   string
+	url      string
+	bodyLen  uint64
+	head     bool // HEAD: responses carry no body
+	errorPfx string
+}
+
+// fastEngine sends hits over keep-alive HTTP/1.1 connections. One
+// dispatcher goroutine sleeps until each hit is due and hands it to an idle
+// connection; when none is idle it opens another (the open model: a slow
+// target gets more requests in flight), up to maxConns, past which hits
+// queue in the generator (sends fall behind; Run reports it). Each
+// connection is owned by one goroutine that writes the pre-encoded request
+// and parses the response minimally, with a connection deadline per request
+// instead of a timer and context. Results are vegeta.Results, recycled
+// once Run has handled them.
+type fastEngine struct {
+	addr        string
+	eps         []fastEndpoint
+	tgt         *MixTargeter
+	timeout     time.Duration
+	maxBody     int64
+	keepHeaders bool
+	maxConns    int64
+
+	work    chan fastJob
+	results chan *vegeta.Result
+	idle    atomic.Int64 // connections waiting for work, not yet claimed
+	conns   atomic.Int64 // connection goroutines alive
+	dialing atomic.Int64 // new connection goroutines that have not dialed yet
+	open    atomic.Int64 // TCP connections open
+	peak    atomic.Int64
+	queued  atomic.Uint64 // hits that waited for a connection
+	stopped atomic.Bool
+	dead    atomic.Bool
+	live    sync.Map // *fastConn → struct{}
+	wg      sync.WaitGroup
+	pool    sync.Pool
+	dialer  net.Dialer
+}
+
+func newFastEngine(o *Options, tgt *MixTargeter) (*fastEngine, error) {
+	e := &fastEngine{
+		tgt:         tgt,
+		timeout:     o.Timeout,
+		maxBody:     o.MaxBody,
+		keepHeaders: o.KeepHeaders,
+		maxConns:    int64(min(uint64(o.MaxConnections), o.MaxWorkers)),
+		dialer:      net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second},
+	}
+	e.pool.New = func() any { return new(vegeta.Result) }
+	for _, t := range tgt.Targets() {
+		u, err := url.Parse(t.URL)
+		if err != nil {
+			return nil, fmt.Errorf("encoding request for %s: %w", t.URL, err)
+		}
+		addr := u.Host
+		if u.Port() == "" {
+			addr = net.JoinHostPort(u.Hostname(), "80")
+		}
+		e.addr = addr
+		var b bytes.Buffer
+		fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", t.Method, u.RequestURI(), u.Host)
+		h := t.Header.Clone()
+		if h == nil {
+			h = http.Header{}
+		}
+		if host := h.Get("Host"); host != "" {
+			// net/http sends a Host header as the request's host.
+			b.Reset()
+			fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", t.Method, u.RequestURI(), host)
+			h.Del("Host")
+		}
+		if h.Get("User-Agent") == "" {
+			h.Set("User-Agent", "Go-http-client/1.1")
+		}
+		h.Del("Content-Length")
+		h.Del("Connection")
+		if len(t.Body) > 0 || (t.Method != http.MethodGet && t.Method != http.MethodHead) {
+			h.Set("Content-Length", strconv.Itoa(len(t.Body)))
+		}
+		if err := h.Write(&b); err != nil {
+			return nil, fmt.Errorf("encoding request for %s: %w", t.URL, err)
+		}
+		b.WriteString("\r\n")
+		b.Write(t.Body)
+		method := t.Method
+		e.eps = append(e.eps, fastEndpoint{
+			req: b.Bytes(), method: method, url: t.URL, bodyLen: uint64(len(t.Body)),
+			head:     method == http.MethodHead,
+			errorPfx: fmt.Sprintf("%s%s %q: ", method[:1], strings.ToLower(method[1:]), t.URL),
+		})
+	}
+	return e, nil
+}
+
+// maxDialing bounds the connections being opened at once. Without it a
+// burst of due hits on a busy core opens a connection each before any
+// earlier one is back, and the pool runs away to its bound.
+const maxDialing = 4
+
+// queueLen bounds the hits waiting for a connection; past it the
+// dispatcher itself waits (sends fall behind schedule).
+const queueLen = 1 << 16
+
+// Attack starts the dispatcher; tr is unused (the engine takes endpoints
+// from its MixTargeter by index, their requests encoded once).
+func (e *fastEngine) Attack(_ vegeta.Targeter, p vegeta.Pacer, du time.Duration, name string) <-chan *vegeta.Result {
+	e.work = make(chan fastJob, queueLen)
+	e.results = make(chan *vegeta.Result, queueLen)
+	go func() {
+		e.dispatch(p, du)
+		close(e.work)
+		e.wg.Wait()
+		close(e.results)
+	}()
+	return e.results
+}
+
+// wakeQuantum batches the dispatcher's wake-ups: it wakes on a grid of
+// this step, so at 35,000/s each wake-up sends about 3 hits, at the cost of
+// at most this much send lag.
+const wakeQuantum = 100 * time.Microsecond
+
+func (e *fastEngine) dispatch(p vegeta.Pacer, du time.Duration) {
+	began := time.Now()
+	sl := newSleeper()
+	defer sl.close()
+	for hits := uint64(0); ; {
+		if e.stopped.Load() {
+			return
+		}
+		elapsed := time.Since(began)
+		if du > 0 && elapsed > du {
+			return
+		}
+		wait, stop := p.Pace(elapsed, hits)
+		if stop || e.stopped.Load() {
+			return
+		}
+		if wait > 0 {
+			at := elapsed + wait
+			at = (at + wakeQuantum - 1) / wakeQuantum * wakeQuantum
+			sl.sleep(at - time.Since(began))
+			continue
+		}
+		j := fastJob{seq: hits, ep: int32(e.tgt.pick())}
+		hits++
+		if e.idle.Add(-1) >= 0 {
+			j.claimed = true
+			e.work <- j
+			continue
+		}
+		e.idle.Add(1)
+		if n := e.conns.Load(); n < e.maxConns {
+			if e.dialing.Load() < maxDialing {
+				e.conns.Add(1)
+				e.dialing.Add(1)
+				e.wg.Add(1)
+				go e.serve(j)
+				continue
+			}
+		} else {
+			e.queued.Add(1)
+		}
+		// The next connection to come free (or finish dialing) takes it.
+		e.work <- j
+	}
+}
+
+// Stop stops the dispatcher; requests in flight complete.
+func (e *fastEngine) Stop() bool { return !e.stopped.Swap(true) }
+
+// kill closes every connection and refuses new ones.
+func (e *fastEngine) kill() {
+	e.stopped.Store(true)
+	e.dead.Store(true)
+	e.live.Range(func(k, _ any) bool {
+		k.(*fastConn).close()
+		return true
+	})
+}
+
+// release takes back a result Run has finished with.
+func (e *fastEngine) release(r *vegeta.Result) {
+	*r = vegeta.Result{Body: r.Body[:0]}
+	e.pool.Put(r)
+}
+
+func (e *fastEngine) openConns() int64 { return e.open.Load() }
+func (e *fastEngine) peakConns() int64 { return e.peak.Load() }
+
+// fastConn is one connection and the goroutine that owns it.
+type fastConn struct {
+	e      *fastEngine
+	mu     sync.Mutex // guards nc against kill
+	nc     net.Conn
+	br     *bufio.Reader
+	reused bool // at least one response was read on nc
+	fresh  bool // counted in dialing until its first dial ends
+}
+
+func (c *fastConn) close() {
+	c.mu.Lock()
+	if c.nc != nil {
+		c.nc.Close()
+		c.nc = nil
+		c.e.open.Add(-1)
+	}
+	c.mu.Unlock()
+}
+
+func (e *fastEngine) serve(j fastJob) {
+	defer e.wg.Done()
+	defer e.conns.Add(-1)
+	c := &fastConn{e: e, br: bufio.NewReaderSize(nil, 8<<10), fresh: true}
+	e.live.Store(c, struct{}{})
+	defer e.live.Delete(c)
+	defer c.close()
+	for {
+		e.results <- c.do(j)
+		e.idle.Add(1)
+		var ok bool
+		if j, ok = <-e.work; !ok {
+			e.idle.Add(-1)
+			return
+		}
+		if !j.claimed {
+			e.idle.Add(-1)
+		}
+	}
+}
+
+func (c *fastConn) dial() error {
+	if c.fresh {
+		c.fresh = false
+		defer c.e.dialing.Add(-1)
+	}
+	if c.e.dead.Load() {
+		return errHardStop
+	}
+	nc, err := c.e.dialer.Dial("tcp", c.e.addr)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.e.dead.Load() {
+		c.mu.Unlock()
+		nc.Close()
+		return errHardStop
+	}
+	c.nc = nc
+	c.mu.Unlock()
+	c.br.Reset(nc)
+	c.reused = false
+	n := c.e.open.Add(1)
+	for p := c.e.peak.Load(); n > p && !c.e.peak.CompareAndSwap(p, n); p = c.e.peak.Load() {
+	}
+	return nil
+}
+
+// do sends hit j and reads its response into a result.
+func (c *fastConn) do(j fastJob) *vegeta.Result {
+	e := c.e
+	ep := &e.eps[j.ep]
+	r := e.pool.Get().(*vegeta.Result)
+	r.Seq, r.Method, r.URL, r.BytesOut = j.seq, ep.method, ep.url, ep.bodyLen
+	r.Timestamp = time.Now()
+	err := c.roundTrip(r, ep)
+	if err != nil && c.reused && retryable(err) {
+		// The server closed an idle keep-alive connection as we sent
+		// (as net/http does, try once more on a new one).
+		c.close()
+		r.Code, r.BytesIn, r.Body, r.Headers = 0, 0, r.Body[:0], nil
+		err = c.roundTrip(r, ep)
+	}
+	r.Latency = time.Since(r.Timestamp)
+	if err != nil {
+		// As with vegeta on net/http: a failed exchange has no status,
+		// even if a status line came before the failure.
+		c.close()
+		r.Code = 0
+		r.Error = ep.errorPfx + err.Error()
+	}
+	return r
+}
+
+// errNoResponse marks a connection closed before any byte of a response.
+var errNoResponse = errors.New("EOF")
+
+func retryable(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return false
+	}
+	return errors.Is(err, errNoResponse) || strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "broken pipe")
+}
+
+func (c *fastConn) roundTrip(r *vegeta.Result, ep *fastEndpoint) error {
+	if c.nc == nil {
+		if err := c.dial(); err != nil {
+			return err
+		}
+	}
+	c.mu.Lock()
+	nc := c.nc
+	c.mu.Unlock()
+	if nc == nil {
+		return errHardStop
+	}
+	deadline := r.Timestamp.Add(c.e.timeout)
+	if err := nc.SetDeadline(deadline); err != nil {
+		return err
+	}
+	if _, err := nc.Write(ep.req); err != nil {
+		return err
+	}
+	keep, err := c.readResponse(r, ep)
+	if err != nil {
+		return err
+	}
+	c.reused = true
+	if !keep {
+		c.close()
+	}
+	return nil
+}
+
+// readResponse parses the status line and the headers that frame the body,
+// reads the body to its end counting bytes (keeping up to maxBody), and
+// says whether the connection can carry another request.
+func (c *fastConn) readResponse(r *vegeta.Result, ep *fastEndpoint) (keep bool, err error) {
+	br := c.br
+	var line []byte
+	for {
+		line, err = br.ReadSlice('\n')
+		if err != nil {
+			if err == io.EOF {
+				if len(line) == 0 {
+					return false, errNoResponse
+				}
+				return false, io.ErrUnexpectedEOF
+			}
+			if err == bufio.ErrBufferFull {
+				return false, errors.New("net/http: HTTP/1.x transport connection broken: malformed HTTP response (status line too long)")
+			}
+			return false, err
+		}
+		if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
+			return false, fmt.Errorf("net/http: HTTP/1.x transport connection broken: malformed HTTP response %q", bytes.TrimRight(line, "\r\n"))
+		}
+		code, ok := parseCode(line[9:12])
+		if !ok {
+			return false, fmt.Errorf("net/http: HTTP/1.x transport connection broken: malformed HTTP status code %q", line[9:12])
+		}
+		r.Code = code
+		keep = line[7] == '1'
+		status := bytes.TrimRight(line[9:], "\r\n")
+		if code < 200 || code >= 400 {
+			r.Error = string(status)
+		}
+		length, chunked := int64(-1), false
+		if c.e.keepHeaders {
+			r.Headers = http.Header{}
+		}
+		for {
+			line, err = br.ReadSlice('\n')
+			if err != nil {
+				if err == io.EOF {
+					return false, io.ErrUnexpectedEOF
+				}
+				if err == bufio.ErrBufferFull {
+					return false, errors.New("net/http: HTTP/1.x transport connection broken: malformed MIME header line (too long)")
+				}
+				return false, err
+			}
+			h := bytes.TrimRight(line, "\r\n")
+			if len(h) == 0 {
+				break
+			}
+			k, v, ok := bytes.Cut(h, []byte(":"))
+			if !ok {
+				return false, fmt.Errorf("net/http: HTTP/1.x transport connection broken: malformed MIME header line: %q", h)
+			}
+			v = bytes.TrimSpace(v)
+			switch {
+			case asciiEqualFold(k, "content-length"):
+				n, perr := strconv.ParseInt(string(v), 10, 64)
+				if perr != nil || n < 0 {
+					return false, fmt.Errorf("net/http: HTTP/1.x transport connection broken: bad Content-Length %q", v)
+				}
+				length = n
+			case asciiEqualFold(k, "transfer-encoding"):
+				if !asciiEqualFold(v, "chunked") {
+					return false, fmt.Errorf("net/http: HTTP/1.x transport connection broken: unsupported transfer encoding: %q", v)
+				}
+				chunked = true
+			case asciiEqualFold(k, "connection"):
+				if asciiEqualFold(v, "close") {
+					keep = false
+				} else if asciiEqualFold(v, "keep-alive") {
+					keep = true
+				}
+			}
+			if r.Headers != nil {
+				r.Headers.Add(string(k), string(v))
+			}
+		}
+		if code >= 100 && code < 200 && code != 101 {
+			continue // an interim response: the real one follows
+		}
+		if ep.head || code == 204 || code == 304 {
+			return keep, nil
+		}
+		switch {
+		case chunked:
+			return keep, c.readChunked(r)
+		case length >= 0:
+			return keep, c.readBody(r, length)
+		default:
+			// Until the server closes.
+			err := c.readBody(r, -1)
+			return false, err
+		}
+	}
+}
+
+// readBody reads n bytes of body (n < 0: up to EOF).
+func (c *fastConn) readBody(r *vegeta.Result, n int64) error {
+	br := c.br
+	if max := c.e.maxBody; max != 0 {
+		for n != 0 && (max < 0 || int64(len(r.Body)) < max) {
+			buf, _ := br.Peek(1)
+			if len(buf) == 0 {
+				_, err := br.Peek(1)
+				if err == io.EOF && n < 0 {
+					return nil
+				}
+				if err == io.EOF {
+					return io.ErrUnexpectedEOF
+				}
+				return err
+			}
+			avail := br.Buffered()
+			take := int64(avail)
+			if n >= 0 {
+				take = min(take, n)
+			}
+			if max > 0 {
+				take = min(take, max-int64(len(r.Body)))
+			}
+			b, _ := br.Peek(int(take))
+			r.Body = append(r.Body, b...)
+			br.Discard(int(take))
+			r.BytesIn += uint64(take)
+			if n > 0 {
+				n -= take
+			}
+		}
+	}
+	if n < 0 {
+		k, err := io.Copy(io.Discard, br)
+		r.BytesIn += uint64(k)
+		return err
+	}
+	for n > 0 {
+		d, err := br.Discard(int(min(n, 1<<30)))
+		r.BytesIn += uint64(d)
+		n -= int64(d)
+		if err != nil {
+			if err == io.EOF {
+				return io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// readChunked reads a chunked body and its trailer.
+func (c *fastConn) readChunked(r *vegeta.Result) error {
+	br := c.br
+	for {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			if err == io.EOF {
+				return io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		sz := bytes.TrimRight(line, "\r\n")
+		if i := bytes.IndexByte(sz, ';'); i >= 0 {
+			sz = sz[:i]
+		}
+		n, perr := strconv.ParseInt(string(bytes.TrimSpace(sz)), 16, 64)
+		if perr != nil || n < 0 {
+			return errors.New("net/http: HTTP/1.x transport connection broken: malformed chunked encoding")
+		}
+		if n == 0 {
+			break
+		}
+		if err := c.readBody(r, n); err != nil {
+			return err
+		}
+		if _, err := br.Discard(2); err != nil {
+			return io.ErrUnexpectedEOF
+		}
+	}
+	for { // trailer
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			return io.ErrUnexpectedEOF
+		}
+		if len(bytes.TrimRight(line, "\r\n")) == 0 {
+			return nil
+		}
+	}
+}
+
+func parseCode(b []byte) (uint16, bool) {
+	if len(b) != 3 {
+		return 0, false
+	}
+	var n uint16
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint16(c-'0')
+	}
+	return n, n >= 100
+}
+
+func asciiEqualFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
+}
