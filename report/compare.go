@@ -689,30 +689,35 @@ func (c *Comparison) RatePlot() (*plot.Plot, error) {
 	return p, nil
 }
 
-// smoothedAchieved is each window's achieved rate; where a window was
-// offered fewer than minCount requests it is averaged over its neighbours
-// (up to maxSpan windows each side) until they were offered minCount, so a
-// quiet stretch reads as its rate, not as a comb of 0 and 1 per window.
+// smoothedAchieved is each window's achieved rate. Where a window was
+// offered fewer than minCount requests it is averaged with up to maxSpan
+// neighbours each side until they were offered minCount; where even that
+// falls short it is NaN (not drawn): a rate from a handful of requests is
+// a comb of 0 and 1 per window, and the offered curve shows the quiet
+// stretch anyway.
 func smoothedAchieved(ws *Windows) []float64 {
-	const minCount, maxSpan = 20, 200
+	const minCount, maxSpan = 10, 3
 	w := ws.Width.Seconds()
 	out := make([]float64, len(ws.W))
 	for i := range ws.W {
 		offered, done := ws.W[i].Offered, float64(ws.W[i].Total.DoneOK)
 		lo, hi := i, i
-		for offered < minCount && hi-i < maxSpan && (lo > 0 || hi < len(ws.W)-1) {
-			if lo > 0 {
+		for offered < minCount && (i-lo < maxSpan && lo > 0 || hi-i < maxSpan && hi < len(ws.W)-1) {
+			if i-lo < maxSpan && lo > 0 {
 				lo--
 				offered += ws.W[lo].Offered
 				done += float64(ws.W[lo].Total.DoneOK)
 			}
-			if hi < len(ws.W)-1 {
+			if hi-i < maxSpan && hi < len(ws.W)-1 {
 				hi++
 				offered += ws.W[hi].Offered
 				done += float64(ws.W[hi].Total.DoneOK)
 			}
 		}
-		out[i] = done / (float64(hi-lo+1) * w)
+		out[i] = math.NaN()
+		if offered >= minCount {
+			out[i] = done / (float64(hi-lo+1) * w)
+		}
 	}
 	return out
 }
@@ -857,7 +862,7 @@ var compareTmpl = template.Must(template.New("compare").Funcs(template.FuncMap{
 .swatch { display: inline-block; width: .8rem; height: .8rem; border-radius: 2px; margin-right: .4rem; vertical-align: -1px; }
 table#compare td:nth-child(2) { text-align: left; }
 table#compare td, table#compare th { white-space: normal; }
-table#compare td:nth-child(3), table#compare td:nth-child(11), table#compare td:nth-child(12) { white-space: nowrap; }
+table#compare td:first-child, table#compare td:nth-child(3), table#compare td:nth-child(11), table#compare td:nth-child(12) { white-space: nowrap; }
 td.held { color: #1e7d2e; font-weight: 600; }
 td.broke { color: #b01e1e; font-weight: 600; }
 ul.entries li { margin: .4rem 0; }
@@ -879,7 +884,7 @@ ul.entries li { margin: .4rem 0; }
 <figcaption>Each dot is one window's p99 against the rate offered in it, coloured by {{.Noun}}: the knee is where a {{.Noun}} runs out of capacity.</figcaption></figure>
 <h2>Achieved rate over time</h2>
 <figure id="rate">{{.Rate}}
-<figcaption>Successful responses per second for each {{.Noun}}, over the offered rate (dashed grey). Where a line falls below the offered curve, requests were failing or waiting.</figcaption></figure>
+<figcaption>Successful responses per second for each {{.Noun}}, over the offered rate (dashed grey). Where a line falls below the offered curve, requests were failing or waiting. Windows offered only a handful of requests are averaged with their neighbours, or left out.</figcaption></figure>
 <h2>Each {{.Noun}}</h2>
 <ul class="entries">
 {{range .Entries}}<li><span class="swatch" style="background: {{css .Color}}"></span><b>{{.Name}}:</b> {{.Verdict}}{{if .Link}} (<a href="{{.Link}}">full report</a>){{end}}</li>
