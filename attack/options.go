@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,6 +30,11 @@ const (
 	DefaultRedirects      = vegeta.DefaultRedirects
 	// VegetaVersion is the vegeta library flashcrowd sends with.
 	VegetaVersion = "v12.13.0"
+	// DefaultResultsBudget is the size of results.gob past which a run
+	// keeps 1 in SampleAfterBudget raw results (≈ 2 h at 35,000/s would be
+	// 70 GB otherwise).
+	DefaultResultsBudget = 2_000_000_000
+	SampleAfterBudget    = 100
 	// ResultsFile is the name of a run's results file in its directory.
 	ResultsFile = "results.gob"
 )
@@ -46,6 +52,15 @@ type Options struct {
 	// Out is the run directory for results.gob and run.json; "" keeps no
 	// files (the sink still sees every result).
 	Out string
+
+	// Results chooses which raw results go to results.gob: "" (the
+	// default) keeps all until ResultsBudget bytes, then 1 in
+	// SampleAfterBudget; "all" keeps every one whatever the size; "none"
+	// keeps no file; "sample=N" keeps 1 in N (hits whose Seq is a multiple
+	// of N). The sink and the summary always see every result; run.json's
+	// ResultsKept states the choice.
+	Results       string
+	ResultsBudget int64 // bytes; 0 → DefaultResultsBudget
 
 	// Engine is the sender: EngineFast (the default, "") or EngineVegeta.
 	// The fast engine speaks plain HTTP/1.1 to one host and follows no
@@ -119,6 +134,9 @@ func (o *Options) defaults() {
 	} else if o.Redirects < 0 {
 		o.Redirects = vegeta.NoFollow
 	}
+	if o.ResultsBudget <= 0 {
+		o.ResultsBudget = DefaultResultsBudget
+	}
 	if o.Shards <= 0 {
 		o.Shards = 1
 	}
@@ -175,4 +193,25 @@ func CheckConfirmed(hosts, confirmed []string) error {
 			ErrNotConfirmed, strings.Join(missing, ", "), strings.Join(missing, ","))
 	}
 	return nil
+}
+
+// ParseResults checks a --results value: "", "all", "none" or "sample=N"
+// (N ≥ 1), and returns N for sample (1 for all, 0 for none or "").
+func ParseResults(s string) (every uint64, err error) {
+	switch s {
+	case "":
+		return 0, nil
+	case "all":
+		return 1, nil
+	case "none":
+		return 0, nil
+	}
+	if n, ok := strings.CutPrefix(s, "sample="); ok {
+		v, err := strconv.ParseUint(n, 10, 64)
+		if err != nil || v == 0 {
+			return 0, fmt.Errorf("results %q: want sample=N with a whole N ≥ 1", s)
+		}
+		return v, nil
+	}
+	return 0, fmt.Errorf("results %q: want all, none or sample=N", s)
 }

@@ -130,10 +130,34 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 		bw   *bufio.Writer
 		enc  vegeta.Encoder
 	)
+	every, err := ParseResults(o.Results)
+	if err != nil {
+		return nil, fmt.Errorf("starting run: %w", err)
+	}
+	keep := resultsPolicy{every: every, budget: o.ResultsBudget}
+	switch {
+	case o.Results == "none":
+		info.ResultsKept = "none"
+	case o.Results == "all":
+		info.ResultsKept = "all"
+	case every > 1:
+		info.ResultsKept = fmt.Sprintf("1 in %d (seq a multiple of %d)", every, every)
+	default:
+		info.ResultsKept = "all"
+		keep.every = 1
+		keep.sampleAfter = SampleAfterBudget
+	}
 	if o.Out != "" {
 		if err := os.MkdirAll(o.Out, 0o755); err != nil {
 			return nil, fmt.Errorf("creating run directory: %w", err)
 		}
+	}
+	if o.Out != "" && o.Results == "none" {
+		if _, err := os.Stat(filepath.Join(o.Out, scenarios.RunInfoFile)); err == nil {
+			return nil, fmt.Errorf("creating run directory: %s already holds a run (choose another --out)", o.Out)
+		}
+	}
+	if o.Out != "" && o.Results != "none" {
 		path := filepath.Join(o.Out, ResultsFile)
 		if file, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644); err != nil {
 			if errors.Is(err, os.ErrExist) {
@@ -142,7 +166,8 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 			return nil, fmt.Errorf("creating results file: %w", err)
 		}
 		defer file.Close()
-		bw = bufio.NewWriterSize(file, 256<<10)
+		keep.file = &countingWriter{w: file}
+		bw = bufio.NewWriterSize(keep.file, 256<<10)
 		enc = vegeta.NewEncoder(bw)
 		info.Results = ResultsFile
 	}
@@ -285,7 +310,7 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 		if !o.KeepHeaders {
 			r.Headers = nil
 		}
-		if enc != nil && writeErr == nil {
+		if enc != nil && writeErr == nil && keep.keep(r.Seq, bw, &info) {
 			if err := enc.Encode(r); err != nil {
 				writeErr = err
 				stopOnce("results file: " + err.Error())
@@ -429,6 +454,10 @@ loop:
 	if n := st.errors[scenarios.ErrFDLimit] + st.errors[scenarios.ErrNoPorts]; n > 0 {
 		warn("%s requests failed inside the generator (out of file descriptors or local ports): raise ulimit -n, keep keep-alive on, or lower --max-connections", fmtCount(n))
 	}
+	if keep.sampling {
+		warn("results.gob reached its budget of %s bytes at seq %s: from there it keeps 1 in %d raw results (windows and the summary still count every one; --results all keeps all, --results-budget raises the budget)",
+			fmtCount(keep.budget), fmtCount(keep.since), keep.sampleAfter)
+	}
 	sum.Warnings = info.Warnings
 	info.Stopped = sum.Stopped
 	info.End = end
@@ -562,4 +591,41 @@ func (s *Summary) WriteText(w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// resultsPolicy decides which raw results go to the results file.
+type resultsPolicy struct {
+	every       uint64 // keep seq % every == 0; 0 keeps none
+	budget      int64  // bytes, when sampleAfter > 0
+	sampleAfter uint64 // past the budget keep 1 in this many
+	file        *countingWriter
+	sampling    bool   // past the budget
+	since       uint64 // seq at which sampling began
+}
+
+func (p *resultsPolicy) keep(seq uint64, bw *bufio.Writer, info *scenarios.RunInfo) bool {
+	if p.every == 0 {
+		return false
+	}
+	if p.sampleAfter > 0 && !p.sampling && p.file != nil && p.file.n+int64(bw.Buffered()) >= p.budget {
+		p.sampling, p.since = true, seq
+		info.ResultsKept = fmt.Sprintf("all up to the budget of %d bytes, then 1 in %d (seq a multiple of %d) from seq %d",
+			p.budget, p.sampleAfter, p.sampleAfter, seq)
+	}
+	if p.sampling {
+		return seq%p.sampleAfter == 0
+	}
+	return seq%p.every == 0
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	return n, err
 }

@@ -433,3 +433,70 @@ func TestRunProgress(t *testing.T) {
 }
 
 func firstLine(s string) string { l, _, _ := strings.Cut(s, "\n"); return l }
+
+// TestRunResultsKept: --results none/sample=N/the budget choose which raw
+// results go to the file, run.json says which, and the sink still sees
+// every result.
+func TestRunResultsKept(t *testing.T) {
+	u := server(t, okHandler)
+	cases := []struct {
+		results string
+		budget  int64
+		check   func(t *testing.T, rs []vegeta.Result, info *scenarios.RunInfo, sum *Summary)
+	}{
+		{"sample=10", 0, func(t *testing.T, rs []vegeta.Result, info *scenarios.RunInfo, sum *Summary) {
+			if len(rs) != 21 || info.ResultsKept != "1 in 10 (seq a multiple of 10)" {
+				t.Errorf("kept %d of 201 (want 21), kept %q", len(rs), info.ResultsKept)
+			}
+			for _, r := range rs {
+				if r.Seq%10 != 0 {
+					t.Fatalf("seq %d kept", r.Seq)
+				}
+			}
+		}},
+		{"", 3000, func(t *testing.T, rs []vegeta.Result, info *scenarios.RunInfo, sum *Summary) {
+			if len(rs) < 10 || len(rs) > 100 || !strings.HasPrefix(info.ResultsKept, "all up to the budget of 3000 bytes, then 1 in 100") {
+				t.Errorf("kept %d of 201, kept %q", len(rs), info.ResultsKept)
+			}
+			if !strings.Contains(strings.Join(sum.Warnings, "\n"), "reached its budget") {
+				t.Errorf("no budget warning: %q", sum.Warnings)
+			}
+		}},
+		{"all", 3000, func(t *testing.T, rs []vegeta.Result, info *scenarios.RunInfo, sum *Summary) {
+			if len(rs) != 201 || info.ResultsKept != "all" {
+				t.Errorf("kept %d of 201, kept %q", len(rs), info.ResultsKept)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.results, func(t *testing.T) {
+			var sunk int
+			o := Options{Scenario: scenario(t, "hold 200/s for 1s"), Target: u, Out: filepath.Join(t.TempDir(), "run"), Timeout: 5 * time.Second,
+				Results: tc.results, ResultsBudget: tc.budget}
+			sum, err := Run(context.Background(), context.Background(), o, func(*vegeta.Result) { sunk++ })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sunk != 201 || sum.Results != 201 {
+				t.Fatalf("sink saw %d, summary %d: want every result", sunk, sum.Results)
+			}
+			info, err := scenarios.ReadRunInfo(o.Out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, readResults(t, filepath.Join(o.Out, ResultsFile)), info, sum)
+		})
+	}
+	o := Options{Scenario: scenario(t, "hold 20/s for 1s"), Target: u, Out: filepath.Join(t.TempDir(), "run"), Results: "none"}
+	if _, err := Run(context.Background(), context.Background(), o, nil); err != nil {
+		t.Fatal(err)
+	}
+	info, err := scenarios.ReadRunInfo(o.Out)
+	if _, serr := os.Stat(filepath.Join(o.Out, ResultsFile)); err != nil || !os.IsNotExist(serr) || info.Results != "" || info.ResultsKept != "none" {
+		t.Errorf("none: run.json %v %+v, results file %v", err, info, serr)
+	}
+	o.Results = "sample=0"
+	if _, err := Run(context.Background(), context.Background(), o, nil); err == nil || !strings.Contains(err.Error(), "sample=N") {
+		t.Errorf("sample=0: %v", err)
+	}
+}

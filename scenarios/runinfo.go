@@ -34,8 +34,12 @@ type RunInfo struct {
 	Args      []string          `json:"args,omitempty"` // the command line
 	Options   map[string]string `json:"options,omitempty"`
 	Results   string            `json:"results,omitempty"` // results file name in the directory, "" if none kept
-	Stopped   string            `json:"stopped,omitempty"` // why the run ended early: "interrupted", "aborted: ...", ""
-	Warnings  []string          `json:"warnings,omitempty"`
+	// ResultsKept says which raw results the results file holds ("all",
+	// "1 in 10", "all up to the 2 GB budget, then 1 in 100 from seq …");
+	// "" means all (runs before it existed). Windows always see every result.
+	ResultsKept string   `json:"results_kept,omitempty"`
+	Stopped     string   `json:"stopped,omitempty"` // why the run ended early: "interrupted", "aborted: ...", ""
+	Warnings    []string `json:"warnings,omitempty"`
 }
 
 // Due is the offset from Start at which this shard's seq-th request was
