@@ -53,8 +53,9 @@ type CompareRow struct {
 	// say (no results, or the generator fell behind before the break).
 	Held, Untested bool
 	// Survived is the fraction of the peak the entry held: its capacity
-	// over the peak, 1 when it held through.
-	Survived float64
+	// over the peak, 1 when it held through. SurvivedLo is the same for the
+	// bottom of the capacity band (what it surely held).
+	Survived, SurvivedLo float64
 	// PeakP99 is the p99 over the windows offered at least 90% of the
 	// entry's peak rate: the windows PeakErrorRatio pools.
 	PeakP99 time.Duration
@@ -117,9 +118,10 @@ func Compare(entries []CompareEntry) *Comparison {
 		r.Lost = a.Total.Failed() + uint64(a.Unsent)
 		r.PeakP99 = a.peakP99()
 		if r.Held {
-			r.Survived = 1
+			r.Survived, r.SurvivedLo = 1, 1
 		} else if a.PeakOffered > 0 {
 			r.Survived = min(a.Capacity/a.PeakOffered, 1)
+			r.SurvivedLo = min(a.CapacityLo/a.PeakOffered, r.Survived)
 		}
 		if a.Capacity > 0 && !math.IsNaN(e.Cost) {
 			r.CostPer1k = e.Cost / (a.Capacity / 1000)
@@ -383,7 +385,11 @@ func (c *Comparison) TableRows() (head []string, rows [][]string) {
 		if a.PeakOffered > 0 {
 			peakP99 = fmtLatency(r.PeakP99)
 		}
-		rows = append(rows, []string{r.Name, slo, r.capText(a), brk, pct(r.Survived), peakP99, pct(a.PeakErrorRatio),
+		survived := pct(r.Survived)
+		if r.SurvivedLo < r.Survived {
+			survived = pct(r.SurvivedLo) + "–" + survived // the capacity band, as a share of the peak
+		}
+		rows = append(rows, []string{r.Name, slo, r.capText(a), brk, survived, peakP99, pct(a.PeakErrorRatio),
 			num(float64(r.Lost)), rec, first, money(r.Cost), per})
 	}
 	return head, rows
@@ -443,8 +449,9 @@ type CompareEntryJSON struct {
 	BreakPhase           string      `json:"break_phase,omitempty"`
 	PeakOfferedRPS       float64     `json:"peak_offered_rps"`
 	SurvivedFraction     float64     `json:"survived_fraction"`
-	PeakWindowP99Ms      float64     `json:"peak_window_p99_ms"` // p99 over the windows offered ≥ 90% of the peak
-	PeakP99Ms            float64     `json:"peak_p99_ms"`        // the worst window's p99, as in summary.json
+	SurvivedFractionLow  float64     `json:"survived_fraction_low"` // the capacity band's bottom over the peak
+	PeakWindowP99Ms      float64     `json:"peak_window_p99_ms"`    // p99 over the windows offered ≥ 90% of the peak
+	PeakP99Ms            float64     `json:"peak_p99_ms"`           // the worst window's p99, as in summary.json
 	PeakErrorRatio       float64     `json:"peak_error_ratio"`
 	Requests             uint64      `json:"requests"`
 	Failed               uint64      `json:"failed"`
@@ -482,7 +489,7 @@ func (c *Comparison) JSON() CompareJSON {
 		e := CompareEntryJSON{Name: r.Name, Dir: c.Entries[i].Dir, Plan: s.Plan, Target: s.Target, Verdict: s.Verdict,
 			SLOHeld: s.SLOHeld, Untested: r.Untested, CapacityRPS: s.CapacityRPS, CapacityBand: s.CapacityBand,
 			BreakAtS: s.BreakAtS, BreakOfferedRPS: s.BreakOfferedRPS, BreakPhase: s.BreakPhase, PeakOfferedRPS: s.PeakOfferedRPS,
-			SurvivedFraction: r3(r.Survived), PeakWindowP99Ms: ms(r.PeakP99), PeakP99Ms: s.PeakP99Ms, PeakErrorRatio: s.PeakErrorRatio,
+			SurvivedFraction: r3(r.Survived), SurvivedFractionLow: r3(r.SurvivedLo), PeakWindowP99Ms: ms(r.PeakP99), PeakP99Ms: s.PeakP99Ms, PeakErrorRatio: s.PeakErrorRatio,
 			Requests: s.Requests, Failed: s.Failed, Unsent: s.Unsent, RequestsLost: r.Lost, RecoveryS: s.RecoveryS,
 			FirstFailingEndpoint: s.FirstFailingEndpoint, MonthlyCost: optNum(r.Cost), CostPer1kRPS: optNum(r.CostPer1k)}
 		if info := c.Entries[i].A.W.Info; info != nil {
