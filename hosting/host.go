@@ -47,10 +47,12 @@ type Host struct {
 }
 
 type liveClass struct {
-	spec ClassSpec
-	pool *livePool
-	tx   time.Duration // time on an idle link
-	ct   string        // content type
+	spec  ClassSpec
+	rngMu sync.Mutex
+	rng   *rand.Rand // service times, when seeded (else the global source)
+	pool  *livePool
+	tx    time.Duration // time on an idle link
+	ct    string        // content type
 }
 
 // Reasons a request is not served normally, as counted in Stats.
@@ -82,6 +84,20 @@ const garbage = "\x16\x03\x01\x02\x00 this is not HTTP \xff\xfe\r\n\r\n"
 // valid (LoadPlan's plans are).
 func Handler(p *Plan) http.Handler { return NewHost(p) }
 
+// NewSeededHost returns a host serving p whose service times are
+// repeatable: each class draws them, in the order its requests start
+// service, from the stream Simulate draws the same class's from with the
+// same seed (shard 0). A simulation and a real run against this host then
+// see the same service times, so what differs between them is the model's
+// mechanics (queueing, the link, timing), not the luck of the draw.
+func NewSeededHost(p *Plan, seed int64) *Host {
+	h := NewHost(p)
+	for c := range h.classes {
+		h.classes[c].rng = serviceStream(seed, c, 0)
+	}
+	return h
+}
+
 // NewHost returns a host serving p. The caller should Close it when done.
 func NewHost(p *Plan) *Host {
 	h := &Host{plan: p, epoch: time.Now(), done: make(chan struct{})}
@@ -92,7 +108,8 @@ func NewHost(p *Plan) *Host {
 	for i, c := range scenarios.Classes {
 		s := p.Class(c)
 		tx := time.Duration(p.transmit(s) * 1e9)
-		h.classes[i] = liveClass{spec: s, pool: h.pools[p.PoolOf(c)], tx: tx, ct: contentType(c)}
+		lc := &h.classes[i]
+		lc.spec, lc.pool, lc.tx, lc.ct = s, h.pools[p.PoolOf(c)], tx, contentType(c)
 		maxSize = max(maxSize, s.Size)
 	}
 	h.body = filler(int(maxSize))
@@ -175,7 +192,7 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		pool.release()
 	}()
 	start := h.now()
-	svc := lc.spec.Service.sample(globalRand{})
+	svc := lc.service()
 	f := h.plan.Faults
 	u := 2.0
 	if f.Reset+f.Garbage+f.Drip > 0 {
@@ -216,6 +233,17 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n, _ := w.Write(h.body[:lc.spec.Size])
 	h.bytesOut.Add(uint64(n))
 	h.served.Add(1)
+}
+
+// service draws a service time for a request of the class.
+func (lc *liveClass) service() time.Duration {
+	if lc.rng == nil || lc.spec.Service.Kind == Constant {
+		return lc.spec.Service.sample(globalRand{})
+	}
+	lc.rngMu.Lock()
+	d := lc.spec.Service.sample(lc.rng)
+	lc.rngMu.Unlock()
+	return d
 }
 
 // classOfPath maps a path to a class index: /api/ api, /img/ (and static
@@ -590,3 +618,7 @@ type source interface {
 	ExpFloat64() float64
 	NormFloat64() float64
 }
+
+// ServeHost is Serve for a host made by NewHost or NewSeededHost; the
+// caller closes h.
+func ServeHost(ctx context.Context, ln net.Listener, h *Host) error { return serveHost(ctx, ln, h) }

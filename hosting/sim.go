@@ -90,6 +90,10 @@ func Simulate(ctx context.Context, p *Plan, curve *scenarios.Curve, mix []scenar
 	}
 	s := newSim(p, n, o.Shard)
 	rng := rand.New(rand.NewPCG(uint64(o.Seed), 0x9e3779b97f4a7c15^uint64(o.Shard)))
+	var svcRng [3]*rand.Rand // service times: one stream per class, as NewSeededHost draws them
+	for c := range svcRng {
+		svcRng[c] = serviceStream(o.Seed, c, o.Shard)
+	}
 	picker := scenarios.NewMix(mix)
 	arr := newArrivals(curve)
 	total := curve.Total()
@@ -171,7 +175,7 @@ func Simulate(ctx context.Context, p *Plan, curve *scenarios.Curve, mix []scenar
 		{
 			svc := int64(e.spec.Service.Mean)
 			if e.spec.Service.Kind != Constant {
-				svc = int64(e.spec.Service.sample(rng))
+				svc = int64(e.spec.Service.sample(svcRng[e.class]))
 			}
 			u := 2.0
 			if faulty {
@@ -233,6 +237,7 @@ type simEndpoint struct {
 	method, url string
 	bytesOut    uint64
 	pool        int
+	class       int // classIndex
 	spec        ClassSpec
 	tx, drip    int64 // ns on an idle link; ns to drip the body
 	errTimeout  string
@@ -273,7 +278,7 @@ func simEndpoints(p *Plan, mix []scenarios.Endpoint, target string) ([]simEndpoi
 		op := m[:1] + strings.ToLower(m[1:]) + " " + fmt.Sprintf("%q", u) + ": "
 		c := endpointClass(e)
 		spec := p.Class(c)
-		se := simEndpoint{method: m, url: u, bytesOut: uint64(len(e.Body)), pool: p.PoolOf(c), spec: spec,
+		se := simEndpoint{method: m, url: u, bytesOut: uint64(len(e.Body)), pool: p.PoolOf(c), class: classIndex(c), spec: spec,
 			tx:         int64(p.transmit(spec) * 1e9),
 			errTimeout: op + "context deadline exceeded (Client.Timeout exceeded while awaiting headers)",
 			errRefused: op + "dial tcp " + hostport + ": connect: connection refused",
@@ -287,6 +292,15 @@ func simEndpoints(p *Plan, mix []scenarios.Endpoint, target string) ([]simEndpoi
 		out[i] = se
 	}
 	return out, nil
+}
+
+// serviceStream is the random stream of class index c's service times for
+// a seed (and shard): the simulator and a seeded live host draw the k-th
+// served request of a class its service time from the same stream, so
+// that both sides of a comparison see the same service times, in the
+// order requests start (which a FIFO pool makes their arrival order).
+func serviceStream(seed int64, c, shard int) *rand.Rand {
+	return rand.New(rand.NewPCG(uint64(seed)^0x5851f42d4c957f2d*uint64(c+1), 0xda3e39cb94b95bdb^uint64(shard)))
 }
 
 // sim is the simulated host of one shard.

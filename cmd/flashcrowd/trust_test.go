@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,20 @@ func scalePlan(t *testing.T, p *hosting.Plan, k int) *hosting.Plan {
 // than the simulation says. They run only with FLASHCROWD_TRUST=all.
 var trustDoubtful = map[string]bool{"cloud": true, "cdn": true}
 
+// trustSeed seeds the simulation and the real host's service times alike:
+// 1, or FLASHCROWD_TRUST_SEED.
+func trustSeed(t *testing.T) int64 {
+	v := os.Getenv("FLASHCROWD_TRUST_SEED")
+	if v == "" {
+		return 1
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		t.Fatalf("FLASHCROWD_TRUST_SEED=%q: %v", v, err)
+	}
+	return n
+}
+
 // trustFigures are one side's answers.
 type trustFigures struct {
 	capacity, peakErrors, breakAt float64
@@ -109,47 +124,61 @@ func TestSimulationTrust(t *testing.T) {
 		strings.Join(rows, "\n"))
 }
 
+// trustSetup shrinks built-in plan name and builds the scenario that
+// ramps it from 0.7 to 1.3 times its capacity at its starting size c.
+func trustSetup(t *testing.T, name string, base *scenarios.Scenario, slo scenarios.SLO) (plan *hosting.Plan, s *scenarios.Scenario, c, lo, hi float64) {
+	t.Helper()
+	full, err := hosting.LoadPlan(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan = scalePlan(t, full, trustScale[name])
+	// Capacity at the starting size: what the ramp must cross.
+	start := *plan
+	start.Pools = append([]hosting.Pool(nil), plan.Pools...)
+	for i := range start.Pools {
+		start.Pools[i].Autoscale = nil
+	}
+	c = start.Capacity(base.Endpoints)
+	// The ramp climbs 3.75% of the capacity a second, so that one
+	// window's difference in the break moves the capacity found by
+	// less than the 10% allowed.
+	lo, hi = 0.7*c, 1.3*c
+	spec := fmt.Sprintf("warm: hold %s for 2s, climb: ramp %s to %s over 16s, peak: hold %s for 2s",
+		scenarios.Rate(lo), scenarios.Rate(lo), scenarios.Rate(hi), scenarios.Rate(hi))
+	curve, err := scenarios.ParseCurve("trust", spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := *base
+	sc.Name, sc.Curve, sc.Compress, sc.SLO, sc.Abort = "trust-"+name, curve, 1, slo, nil
+	return plan, &sc, c, lo, hi
+}
+
+// simulated runs the simulation of trustSetup's plan and scenario with seed.
+func simulated(t *testing.T, plan *hosting.Plan, s *scenarios.Scenario, width time.Duration, slo scenarios.SLO, seed int64) trustFigures {
+	t.Helper()
+	simInfo := &scenarios.RunInfo{Scenario: s, Plan: plan.Name, Simulated: true, Shards: 1,
+		Start: time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC), Seed: seed}
+	sm := simulation{Plan: plan, Info: simInfo, Width: width, ClientTimeout: 10 * time.Second}
+	ws, _, err := sm.run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return figures(report.Analyze(ws, slo))
+}
+
 // trustPlan runs one plan both ways, checks that they agree and returns
 // the README's table row.
 func trustPlan(t *testing.T, name string, base *scenarios.Scenario, width time.Duration, slo scenarios.SLO) string {
 	{
-		full, err := hosting.LoadPlan(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan := scalePlan(t, full, trustScale[name])
-		// Capacity at the starting size: what the ramp must cross.
-		start := *plan
-		start.Pools = append([]hosting.Pool(nil), plan.Pools...)
-		for i := range start.Pools {
-			start.Pools[i].Autoscale = nil
-		}
-		c := start.Capacity(base.Endpoints)
-		// The ramp climbs 3.75% of the capacity a second, so that one
-		// window's difference in the break moves the capacity found by
-		// less than the 10% allowed.
-		lo, hi := 0.7*c, 1.3*c
-		spec := fmt.Sprintf("warm: hold %s for 2s, climb: ramp %s to %s over 16s, peak: hold %s for 2s",
-			scenarios.Rate(lo), scenarios.Rate(lo), scenarios.Rate(hi), scenarios.Rate(hi))
-		curve, err := scenarios.ParseCurve("trust", spec, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := *base
-		s.Name, s.Curve, s.Compress, s.SLO, s.Abort = "trust-"+name, curve, 1, slo, nil
+		plan, s, c, lo, hi := trustSetup(t, name, base, slo)
 
 		// (a) Simulated.
-		simInfo := &scenarios.RunInfo{Scenario: &s, Plan: plan.Name, Simulated: true, Shards: 1,
-			Start: time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC), Seed: 1}
-		sm := simulation{Plan: plan, Info: simInfo, Width: width, ClientTimeout: 10 * time.Second}
-		ws, _, err := sm.run(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		sim := figures(report.Analyze(ws, slo))
+		sim := simulated(t, plan, s, width, slo, trustSeed(t))
 
 		// (b) Real: the simulated host on loopback, the real generator.
-		real, behind := realRun(t, plan, &s, width, slo)
+		real, behind := realRun(t, plan, s, width, slo)
 
 		t.Logf("%s (capacity %.0f/s at start size): simulated: %s", plan.Name, c, sim.verdict)
 		t.Logf("%s: real: %s", plan.Name, real.verdict)
@@ -188,7 +217,14 @@ func realRun(t *testing.T, plan *hosting.Plan, s *scenarios.Scenario, width time
 	}
 	hctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- hosting.Serve(hctx, ln, plan) }()
+	// The host draws its service times from the simulation's streams
+	// (trustSeed): both sides see the same service times, so the test
+	// judges the model's mechanics, not the luck of two independent draws
+	// (with 3 or 4 lognormal workers the capacity found by one draw alone
+	// spreads over ±20%; see README-simulate.md).
+	h := hosting.NewSeededHost(plan, trustSeed(t))
+	defer h.Close()
+	go func() { served <- hosting.ServeHost(hctx, ln, h) }()
 	defer func() { stop(); <-served }()
 
 	startAt := time.Now().Add(300 * time.Millisecond)
