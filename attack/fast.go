@@ -87,6 +87,7 @@ type fastEngine struct {
 	maxBody     int64
 	keepHeaders bool
 	maxConns    int64
+	curve       *CurvePacer // for how late a hit is; nil: never counts as late
 
 	work    chan fastJob
 	results chan *vegeta.Result
@@ -164,6 +165,10 @@ func newFastEngine(o *Options, tgt *MixTargeter) (*fastEngine, error) {
 // earlier one is back, and the pool runs away to its bound.
 const maxDialing = 4
 
+// growLag is how long the dispatcher may have been catching up before
+// it stops opening connections for hits that find none idle.
+const growLag = 2 * time.Millisecond
+
 // queueLen bounds the hits waiting for a connection; past it the
 // dispatcher itself waits (sends fall behind schedule).
 const queueLen = 1 << 16
@@ -183,9 +188,10 @@ func (e *fastEngine) Attack(_ vegeta.Targeter, p vegeta.Pacer, du time.Duration,
 }
 
 // wakeQuantum batches the dispatcher's wake-ups: it wakes on a grid of
-// this step, so at 35,000/s each wake-up sends about 3 hits, at the cost of
-// at most this much send lag.
-const wakeQuantum = 100 * time.Microsecond
+// this step, so at 35,000/s each wake-up sends about 9 hits, at the cost of
+// at most this much send lag. (Measured at 35,000/s: 100 µs cost 20 µs of
+// CPU a request, 250 µs 14 µs, 500 µs 13 µs; p99 lag 0.39, 0.40, 0.61 ms.)
+const wakeQuantum = 250 * time.Microsecond
 
 func (e *fastEngine) dispatch(p vegeta.Pacer, du time.Duration) {
 	began := time.Now()
@@ -218,7 +224,20 @@ func (e *fastEngine) dispatch(p vegeta.Pacer, du time.Duration) {
 		}
 		e.idle.Add(1)
 		if n := e.conns.Load(); n < e.maxConns {
-			if e.dialing.Load() < maxDialing {
+			// No connection is idle. If the dispatcher is on time, the
+			// target is holding them: open another (the open model). If the
+			// hit is already late by growLag, this process is short of
+			// CPU and its connections are waiting to run, not waiting for
+			// the target: another one would only add work, so the hit
+			// waits for the next free connection, unless the queue is not
+			// draining.
+			behind := false
+			if e.curve != nil && len(e.work) < queueLen/2 {
+				if due, ok := e.curve.Due(j.seq); ok {
+					behind = elapsed+e.curve.Offset-due > growLag
+				}
+			}
+			if !behind && e.dialing.Load() < maxDialing {
 				e.conns.Add(1)
 				e.dialing.Add(1)
 				e.wg.Add(1)

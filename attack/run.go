@@ -181,6 +181,7 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 		if fast, err = newFastEngine(&o, tgt); err != nil {
 			return nil, err
 		}
+		fast.curve = pacer
 		eng = fast
 	} else {
 		tr = newTransport(&o)

@@ -23,7 +23,10 @@ import (
 	"syscall"
 	"time"
 
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
 	"github.com/flashcrowd/flashcrowd/attack"
+	"github.com/flashcrowd/flashcrowd/report"
 	"github.com/flashcrowd/flashcrowd/scenarios"
 )
 
@@ -41,6 +44,7 @@ func run(args []string, stderr io.Writer) int {
 		memprofile = fs.String("memprofile", "", "write a heap profile at the end to `FILE`")
 		maxWorkers = fs.Uint64("max-workers", 0, "bound on requests in flight (0: attack's default)")
 		progress   = fs.Bool("progress", false, "print attack's progress lines to stderr")
+		fold       = fs.Bool("fold", false, "fold results into report windows as `flashcrowd run` does (report.Folder as the sink)")
 		engine     = fs.String("engine", "", "sender: fast or vegeta (\"\": attack's default)")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -89,7 +93,13 @@ func run(args []string, stderr io.Writer) int {
 	if *progress {
 		o.Progress = stderr
 	}
-	sum, err := attack.Run(ctx, context.Background(), o, nil)
+	var sink func(*vegeta.Result)
+	if *fold {
+		var folder *report.Folder
+		o.Started = func(info *scenarios.RunInfo) { folder = report.NewFolder(info, report.WidthFor(curve.Duration())) }
+		sink = func(r *vegeta.Result) { folder.Add(r) }
+	}
+	sum, err := attack.Run(ctx, context.Background(), o, sink)
 	if sum != nil {
 		sum.WriteText(stderr)
 	}
