@@ -56,7 +56,7 @@ type SimStats struct {
 // worker is held for the service time and until the body has crossed the
 // link, whose backlog grows by size/bandwidth at each arrival served;
 // autoscaling checks at the first arrival after each check is due, and
-// ordered workers join Lag later.
+// ordered workers join Lag later and take the queue from there.
 //
 // Results look like a real run's: Seq is the request index (this shard's),
 // Timestamp Start + the scheduled send time, Latency from then to the last
@@ -68,10 +68,12 @@ type SimStats struct {
 // same endpoint as in a real run.
 //
 // Each request's fate is decided when it arrives, so results come out in
-// arrival order at no memory cost. The price: workers added by autoscaling
-// serve requests arriving after they join, not those already queued, and a
-// request's place on the link is reserved when it arrives (the link is
-// first come, first served by arrival, not by the end of service).
+// arrival order at no memory cost. The price: workers ordered by
+// autoscaling serve, from their arrival, the requests that arrived after
+// the order (those queued before it keep the start they had; the live
+// host hands the same starts out in FIFO order), and a request's place on
+// the link is reserved when it arrives (the link is first come, first
+// served by arrival, not by the end of service).
 func Simulate(ctx context.Context, p *Plan, curve *scenarios.Curve, mix []scenarios.Endpoint, o SimOptions, emit func(*vegeta.Result)) (SimStats, error) {
 	var st SimStats
 	n := max(o.Shards, 1)
@@ -341,16 +343,18 @@ func share(v, n, k, lo int) int {
 func (s *sim) workers() int {
 	w := 0
 	for _, p := range s.pools {
-		w += len(p.free)
+		w += len(p.free) - p.pending
 	}
 	return w
 }
 
-// simPool is a pool's state: its workers' free times (a min-heap) and the
-// times its queued requests leave the queue (a FIFO ring).
+// simPool is a pool's state: its workers' free times (a min-heap, with
+// the workers on order) and the times its queued requests leave the queue
+// (a FIFO ring; a min-heap when autoscaling).
 type simPool struct {
 	free       []int64
 	ring       []int64
+	qheap      []int64
 	head, n    int
 	qcap       int
 	as         *Autoscale
@@ -366,29 +370,45 @@ type order struct {
 }
 
 func (p *simPool) minFree() int64 { return p.free[0] }
-func (p *simPool) queued() int    { return p.n }
+
+func (p *simPool) queued() int {
+	if p.as != nil {
+		return len(p.qheap)
+	}
+	return p.n
+}
 
 // advance brings the pool to time t: queued requests that started (or
 // timed out) leave the queue, ordered workers arrive, and autoscaling
 // checks if one is due.
+//
+// Workers ordered at t0 join the free-time heap at once, free from
+// t0 + Lag: a request arriving after the order that finds every present
+// worker busy waits for them as it would on the live host, where they
+// take the head of the queue the moment they arrive. (Requests queued
+// before the order keep the start they were given; the starts are the
+// same instants as the live host's, handed out in a slightly different
+// order, so the queue's length, the 503s and the total wait agree.) Until
+// the order arrives those slots count as pending, not as busy workers.
 func (p *simPool) advance(t int64) {
-	for p.n > 0 && p.ring[p.head] <= t {
-		p.head++
-		if p.head == len(p.ring) {
-			p.head = 0
-		}
-		p.n--
-	}
 	if p.as == nil {
+		for p.n > 0 && p.ring[p.head] <= t {
+			p.head++
+			if p.head == len(p.ring) {
+				p.head = 0
+			}
+			p.n--
+		}
 		return
 	}
+	// With slots on order, starts need not come in arrival order: the
+	// queue is a heap of leave times.
+	for len(p.qheap) > 0 && p.qheap[0] <= t {
+		heapPop(&p.qheap)
+	}
 	for len(p.orders) > 0 && p.orders[0].at <= t {
-		o := p.orders[0]
+		p.pending -= p.orders[0].n
 		p.orders = p.orders[1:]
-		p.pending -= o.n
-		for range o.n {
-			p.push(o.at)
-		}
 	}
 	if t < p.nextTick && p.checkedYet {
 		return
@@ -401,19 +421,29 @@ func (p *simPool) advance(t int64) {
 			busy++
 		}
 	}
-	d := decide(p.as, busy, p.n, len(p.free), p.pending)
+	// Every slot on order is free no earlier than its arrival, after t.
+	busy -= p.pending
+	d := decide(p.as, busy, len(p.qheap), len(p.free)-p.pending, p.pending)
 	switch {
 	case d > 0:
+		at := t + int64(p.as.Lag)
 		p.pending += d
-		p.orders = append(p.orders, order{at: t + int64(p.as.Lag), n: d})
+		p.orders = append(p.orders, order{at: at, n: d})
+		for range d {
+			heapPush(&p.free, at)
+		}
 	case d < 0:
 		for range -d {
-			p.pop()
+			heapPop(&p.free)
 		}
 	}
 }
 
 func (p *simPool) enqueue(leave int64) {
+	if p.as != nil {
+		heapPush(&p.qheap, leave)
+		return
+	}
 	i := p.head + p.n
 	if i >= len(p.ring) {
 		i -= len(p.ring)
@@ -425,33 +455,36 @@ func (p *simPool) enqueue(leave int64) {
 // assign gives the earliest-free worker a job ending at end.
 func (p *simPool) assign(end int64) {
 	p.free[0] = end
-	p.down(0)
+	heapDown(p.free, 0)
 }
 
-func (p *simPool) push(v int64) {
-	p.free = append(p.free, v)
-	i := len(p.free) - 1
+// heapPush adds v to the min-heap *h.
+func heapPush(h *[]int64, v int64) {
+	*h = append(*h, v)
+	a := *h
+	i := len(a) - 1
 	for i > 0 {
 		j := (i - 1) / 2
-		if p.free[j] <= p.free[i] {
+		if a[j] <= a[i] {
 			break
 		}
-		p.free[i], p.free[j] = p.free[j], p.free[i]
+		a[i], a[j] = a[j], a[i]
 		i = j
 	}
 }
 
-func (p *simPool) pop() {
-	last := len(p.free) - 1
-	p.free[0] = p.free[last]
-	p.free = p.free[:last]
+// heapPop removes the least element of the min-heap *h.
+func heapPop(h *[]int64) {
+	a := *h
+	last := len(a) - 1
+	a[0] = a[last]
+	*h = a[:last]
 	if last > 0 {
-		p.down(0)
+		heapDown(*h, 0)
 	}
 }
 
-func (p *simPool) down(i int) {
-	h := p.free
+func heapDown(h []int64, i int) {
 	n := len(h)
 	for {
 		l := 2*i + 1

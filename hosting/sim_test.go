@@ -387,3 +387,86 @@ func TestBuiltinPlansOnCompressedSpike(t *testing.T) {
 		t.Errorf("last failures %v: want cloud (after its lag) before vps before shared", lastErr)
 	}
 }
+
+// Workers ordered by autoscaling take the queue the moment they arrive,
+// in the simulation as on the live host: a request queued after the order
+// starts at the order's arrival, not when a present worker frees up.
+func TestSimulateAutoscaleServesQueue(t *testing.T) {
+	const svc = time.Second + time.Microsecond
+	p := testPlan(t, 1, svc, 100, 10)
+	p.Pools[0].Autoscale = &Autoscale{Min: 1, Max: 5, Step: 4, Lag: 250 * time.Millisecond, Target: 0.5, Every: 100 * time.Millisecond}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	rs, st := simulate(t, p, "hold 10/s for 1s", nil, SimOptions{})
+	// Request 0 (t = 0) takes the only worker. Request 1 (0.1 s) sees it
+	// busy and orders 4 workers, due at 0.35 s; requests 1–3 wait for
+	// them; request 4 (0.4 s) finds one free; 5 and 6 wait for request 0's
+	// worker (1.000001 s) and then the first of the new ones (1.350001 s).
+	ms := time.Millisecond
+	want := []time.Duration{svc, 250*ms + svc, 150*ms + svc, 50*ms + svc, svc, 500*ms + time.Microsecond + svc, 750*ms + time.Microsecond + svc}
+	for i, w := range want {
+		if rs[i].Latency != w || rs[i].Code != 200 {
+			t.Errorf("request %d: %d after %v, want 200 after %v", i, rs[i].Code, rs[i].Latency, w)
+		}
+	}
+	if st.PeakWorkers != 5 {
+		t.Errorf("peak %d workers, want 5", st.PeakWorkers)
+	}
+}
+
+// With autoscaling too, the simulation and the live host agree request
+// for request on the outcome, and on the total time waited (the same
+// starts, handed out in a slightly different order: see advance).
+func TestSimulateAutoscaleMatchesLiveHost(t *testing.T) {
+	p := testPlan(t, 2, 20*time.Millisecond+time.Microsecond, 8, 100)
+	p.Pools[0].Autoscale = &Autoscale{Min: 2, Max: 8, Step: 2, Lag: 100*time.Millisecond + 300*time.Microsecond, Target: 0.7, Every: 50 * time.Millisecond}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	curve := curveOf(t, "hold 400/s for 1s")
+	n := curve.Requests()
+	sim, simLat := make([]uint16, n), make([]time.Duration, n)
+	if _, err := Simulate(context.Background(), p, curve, nil, SimOptions{}, func(r *vegeta.Result) {
+		sim[r.Seq], simLat[r.Seq] = r.Code, r.Latency
+	}); err != nil {
+		t.Fatal(err)
+	}
+	live, liveLat := make([]uint16, n), make([]time.Duration, n)
+	synctest.Test(t, func(t *testing.T) {
+		h := NewHost(p)
+		defer h.Close()
+		t0 := time.Now()
+		var wg sync.WaitGroup
+		for i := range live {
+			due := time.Duration(math.Round(curve.Inv(float64(i)) * 1e9))
+			time.Sleep(due - time.Since(t0))
+			wg.Go(func() {
+				s := time.Now()
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, httptest.NewRequest("GET", "/p/x", nil))
+				live[i], liveLat[i] = uint16(w.Code), time.Since(s)
+			})
+		}
+		wg.Wait()
+	})
+	diff, ok := 0, 0
+	var sumSim, sumLive time.Duration
+	for i := range sim {
+		if sim[i] != live[i] {
+			diff++
+		}
+		if sim[i] == 200 {
+			ok++
+		}
+		sumSim += simLat[i]
+		sumLive += liveLat[i]
+	}
+	if diff != 0 || ok < 250 || ok == int(n) {
+		t.Errorf("%d of %d requests differ between simulation and live host (%d served)", diff, n, ok)
+	}
+	if d := sumSim - sumLive; d < -time.Microsecond || d > time.Microsecond {
+		t.Errorf("total latency: simulated %v, live %v", sumSim, sumLive)
+	}
+	t.Logf("%d of %d served; total latency %v", ok, n, sumSim)
+}
