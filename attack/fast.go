@@ -97,6 +97,7 @@ type fastEngine struct {
 	open    atomic.Int64 // TCP connections open
 	peak    atomic.Int64
 	queued  atomic.Uint64 // hits that waited for a connection
+	latency atomic.Int64  // moving average of request latency, ns
 	stopped atomic.Bool
 	dead    atomic.Bool
 	live    sync.Map // *fastConn → struct{}
@@ -237,7 +238,7 @@ func (e *fastEngine) dispatch(p vegeta.Pacer, du time.Duration) {
 					behind = elapsed+e.curve.Offset-due > growLag
 				}
 			}
-			if !behind && e.dialing.Load() < maxDialing {
+			if !behind && n < e.needConns(elapsed) && e.dialing.Load() < maxDialing {
 				e.conns.Add(1)
 				e.dialing.Add(1)
 				e.wg.Add(1)
@@ -251,6 +252,24 @@ func (e *fastEngine) dispatch(p vegeta.Pacer, du time.Duration) {
 		e.work <- j
 	}
 }
+
+// needConns is how many connections the current rate needs by Little's
+// law (rate × latency, latency a moving average over recent requests),
+// doubled, plus a floor. A connection is opened for a hit that finds none
+// idle only below it: a target that slows raises the latency and so the
+// bound (the open model), while a burst of hits after a stall of this
+// process, whose connections are busy only because they have not run yet,
+// does not open hundreds of connections that would slow it further.
+func (e *fastEngine) needConns(elapsed time.Duration) int64 {
+	if e.curve == nil {
+		return e.maxConns
+	}
+	lat := time.Duration(e.latency.Load())
+	return minConns + int64(2*e.curve.Rate(elapsed)*lat.Seconds())
+}
+
+// minConns is the floor of needConns.
+const minConns = 64
 
 // Stop stops the dispatcher; requests in flight complete.
 func (e *fastEngine) Stop() bool { return !e.stopped.Swap(true) }
@@ -359,6 +378,9 @@ func (c *fastConn) do(j fastJob) *vegeta.Result {
 		err = c.roundTrip(r, ep)
 	}
 	r.Latency = time.Since(r.Timestamp)
+	// A racy moving average is fine: a lost update is one sample.
+	l := e.latency.Load()
+	e.latency.Store(l + (int64(r.Latency)-l)/32)
 	if err != nil {
 		// As with vegeta on net/http: a failed exchange has no status,
 		// even if a status line came before the failure.
