@@ -62,12 +62,13 @@ type fastJob struct {
 
 // fastEndpoint is an endpoint's request, encoded once.
 type fastEndpoint struct {
-	req      []byte // request line, headers and body
-	method   string
-	url      string
-	bodyLen  uint64
-	head     bool // HEAD: responses carry no body
-	errorPfx string
+	req        []byte // request line, headers and body
+	method     string
+	url        string
+	bodyLen    uint64
+	head       bool // HEAD: responses carry no body
+	replayable bool // safe to send again after a failure (as net/http judges)
+	errorPfx   string
 }
 
 // fastEngine sends hits over keep-alive HTTP/1.1 connections. One
@@ -154,8 +155,9 @@ func newFastEngine(o *Options, tgt *MixTargeter) (*fastEngine, error) {
 		method := t.Method
 		e.eps = append(e.eps, fastEndpoint{
 			req: b.Bytes(), method: method, url: t.URL, bodyLen: uint64(len(t.Body)),
-			head:     method == http.MethodHead,
-			errorPfx: fmt.Sprintf("%s%s %q: ", method[:1], strings.ToLower(method[1:]), t.URL),
+			head:       method == http.MethodHead,
+			replayable: method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions || method == http.MethodTrace,
+			errorPfx:   fmt.Sprintf("%s%s %q: ", method[:1], strings.ToLower(method[1:]), t.URL),
 		})
 	}
 	return e, nil
@@ -370,7 +372,7 @@ func (c *fastConn) do(j fastJob) *vegeta.Result {
 	r.Seq, r.Method, r.URL, r.BytesOut = j.seq, ep.method, ep.url, ep.bodyLen
 	r.Timestamp = time.Now()
 	err := c.roundTrip(r, ep)
-	if err != nil && c.reused && retryable(err) {
+	if err != nil && c.reused && ep.replayable && retryable(err) {
 		// The server closed an idle keep-alive connection as we sent
 		// (as net/http does, try once more on a new one).
 		c.close()
@@ -403,14 +405,17 @@ func retryable(err error) bool {
 }
 
 func (c *fastConn) roundTrip(r *vegeta.Result, ep *fastEndpoint) error {
-	if c.nc == nil {
-		if err := c.dial(); err != nil {
-			return err
-		}
-	}
 	c.mu.Lock()
 	nc := c.nc
 	c.mu.Unlock()
+	if nc == nil {
+		if err := c.dial(); err != nil {
+			return err
+		}
+		c.mu.Lock()
+		nc = c.nc
+		c.mu.Unlock()
+	}
 	if nc == nil {
 		return errHardStop
 	}

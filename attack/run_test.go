@@ -500,3 +500,29 @@ func TestRunResultsKept(t *testing.T) {
 		t.Errorf("sample=0: %v", err)
 	}
 }
+
+// TestRunOpenModel: the fast engine keeps the open model: a target that
+// answers in 300 ms at 400/s needs about 120 requests in flight, more than
+// the connections it starts with, and gets them: every request is sent,
+// and sends are on time once the pool has grown.
+func TestRunOpenModel(t *testing.T) {
+	u := slowServer(t, 300*time.Millisecond)
+	sum, dir, rs := run(t, Options{Engine: EngineFast, Scenario: scenario(t, "hold 400/s for 3s"), Target: u})
+	if sum.Sent != sum.Planned || sum.OK != sum.Planned || uint64(len(rs)) != sum.Planned {
+		t.Fatalf("planned %d, sent %d, ok %d, kept %d", sum.Planned, sum.Sent, sum.OK, len(rs))
+	}
+	if sum.PeakConns < 100 || sum.PeakInFlight < 100 {
+		t.Errorf("peak connections %d, in flight %d: want ≥ 100 (400/s × 300 ms)", sum.PeakConns, sum.PeakInFlight)
+	}
+	info, _ := scenarios.ReadRunInfo(dir)
+	var late int
+	for _, r := range rs {
+		if r.Timestamp.Sub(info.Start) > 2*time.Second && r.Timestamp.Sub(info.Start)-info.Due(r.Seq) > 20*time.Millisecond {
+			late++
+		}
+	}
+	if late > 0 {
+		t.Errorf("%d sends in the last second more than 20 ms late: the pool did not grow with the target", late)
+	}
+	t.Logf("peak connections %d, lag %+v", sum.PeakConns, sum.Lag)
+}

@@ -90,6 +90,13 @@ func (a *Analysis) Facts() [][2]string {
 	if ws.Info != nil && !ws.Info.Simulated {
 		add("send lag", "up to "+fmtLatency(a.MaxLag))
 	}
+	if ws.Info != nil && ws.Info.ResultsKept != "" && ws.Info.ResultsKept != "all" {
+		// Windows count every result; only the raw results file is partial.
+		add("raw results", ws.Info.ResultsKept+" kept in "+ws.Info.Results+" (these figures count every request)")
+		if ws.Info.Results == "" {
+			out[len(out)-1][1] = "none kept (these figures count every request)"
+		}
+	}
 	return out
 }
 
