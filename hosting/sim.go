@@ -350,11 +350,10 @@ func (s *sim) workers() int {
 
 // simPool is a pool's state: its workers' free times (a min-heap, with
 // the workers on order) and the times its queued requests leave the queue
-// (a FIFO ring; a min-heap when autoscaling).
+// (a ring, in order).
 type simPool struct {
 	free       []int64
 	ring       []int64
-	qheap      []int64
 	head, n    int
 	qcap       int
 	as         *Autoscale
@@ -371,12 +370,7 @@ type order struct {
 
 func (p *simPool) minFree() int64 { return p.free[0] }
 
-func (p *simPool) queued() int {
-	if p.as != nil {
-		return len(p.qheap)
-	}
-	return p.n
-}
+func (p *simPool) queued() int { return p.n }
 
 // advance brings the pool to time t: queued requests that started (or
 // timed out) leave the queue, ordered workers arrive, and autoscaling
@@ -391,20 +385,15 @@ func (p *simPool) queued() int {
 // order, so the queue's length, the 503s and the total wait agree.) Until
 // the order arrives those slots count as pending, not as busy workers.
 func (p *simPool) advance(t int64) {
-	if p.as == nil {
-		for p.n > 0 && p.ring[p.head] <= t {
-			p.head++
-			if p.head == len(p.ring) {
-				p.head = 0
-			}
-			p.n--
+	for p.n > 0 && p.ring[p.head] <= t {
+		p.head++
+		if p.head == len(p.ring) {
+			p.head = 0
 		}
-		return
+		p.n--
 	}
-	// With slots on order, starts need not come in arrival order: the
-	// queue is a heap of leave times.
-	for len(p.qheap) > 0 && p.qheap[0] <= t {
-		heapPop(&p.qheap)
+	if p.as == nil {
+		return
 	}
 	for len(p.orders) > 0 && p.orders[0].at <= t {
 		p.pending -= p.orders[0].n
@@ -423,7 +412,7 @@ func (p *simPool) advance(t int64) {
 	}
 	// Every slot on order is free no earlier than its arrival, after t.
 	busy -= p.pending
-	d := decide(p.as, busy, len(p.qheap), len(p.free)-p.pending, p.pending)
+	d := decide(p.as, busy, p.n, len(p.free)-p.pending, p.pending)
 	switch {
 	case d > 0:
 		at := t + int64(p.as.Lag)
@@ -439,14 +428,26 @@ func (p *simPool) advance(t int64) {
 	}
 }
 
+// enqueue adds a queued request leaving the queue at leave. The ring stays
+// sorted by leave time: starts come in arrival order, except that workers
+// on order can start a later arrival before requests queued earlier, which
+// then goes in before them.
 func (p *simPool) enqueue(leave int64) {
-	if p.as != nil {
-		heapPush(&p.qheap, leave)
-		return
-	}
+	n := len(p.ring)
 	i := p.head + p.n
-	if i >= len(p.ring) {
-		i -= len(p.ring)
+	if i >= n {
+		i -= n
+	}
+	for k := p.n; k > 0; k-- {
+		j := i - 1
+		if j < 0 {
+			j += n
+		}
+		if p.ring[j] <= leave {
+			break
+		}
+		p.ring[i] = p.ring[j]
+		i = j
 	}
 	p.ring[i] = leave
 	p.n++
