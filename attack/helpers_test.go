@@ -88,9 +88,13 @@ func readResults(t testing.TB, path string) []vegeta.Result {
 	}
 }
 
-// forEngines runs f as a subtest for each engine.
+// forEngines runs f as a subtest for each engine, the engines side by
+// side (each against its own server).
 func forEngines(t *testing.T, f func(t *testing.T, engine string)) {
 	for _, e := range []string{EngineFast, EngineVegeta} {
-		t.Run(e, func(t *testing.T) { f(t, e) })
+		t.Run(e, func(t *testing.T) {
+			t.Parallel()
+			f(t, e)
+		})
 	}
 }
