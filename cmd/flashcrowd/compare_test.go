@@ -220,7 +220,7 @@ func TestCompareUsageErrors(t *testing.T) {
 	}{
 		{[]string{"--target", s.URL}, "want NAME=URL"},
 		{[]string{"--target", "x=ftp://127.0.0.1/"}, "want an http(s) URL"},
-		{[]string{"--target", "far=http://192.0.2.1:8080"}, "--confirm 192.0.2.1"},
+		{[]string{"--target", "far=http://far.example:8080"}, "--confirm far.example"},
 		{[]string{"--target", "a=" + s.URL, "--target", "a=" + s.URL}, "named twice"},
 		{[]string{"--target", "a b=" + s.URL}, "name \"a b\""},
 		{[]string{"--simulate", "--target", "a=" + s.URL}, "--simulate runs plans"},

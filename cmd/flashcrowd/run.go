@@ -209,7 +209,7 @@ Examples:
   flashcrowd run --rate 500/s --duration 30s --target http://127.0.0.1:8080
   flashcrowd run --scenario my-launch.yaml --target https://staging.example.com --confirm staging.example.com --max-rate 300/s
   flashcrowd run --targets targets.txt --curve 'ramp 10/s to 800/s over 2m' --target http://127.0.0.1:8080
-  flashcrowd run --shard 2/4 --start-at 2026-03-14T09:00:00Z --target http://10.0.0.5 --confirm 10.0.0.5`,
+  flashcrowd run --shard 2/4 --start-at 2026-03-14T09:00:00Z --target http://staging.example.com --confirm staging.example.com`,
 		flags: func(fs *pflag.FlagSet) any {
 			o := &runOpts{}
 			o.sf.add(fs, defaultRunScenario)

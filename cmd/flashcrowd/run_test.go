@@ -133,7 +133,7 @@ func TestRunUsageErrors(t *testing.T) {
 	}{
 		{[]string{"--shard", "4/4"}, "--shard \"4/4\""},
 		{[]string{"--shard", "x"}, "want i/n"},
-		{[]string{"--target", "http://192.0.2.1:8080"}, "--confirm 192.0.2.1"},
+		{[]string{"--target", "http://far.example:8080"}, "--confirm far.example"},
 		{[]string{"--target", "ftp://127.0.0.1/"}, "want an http(s) URL"},
 		{[]string{"--target", s.URL, "--plan", "vps"}, "not both"},
 		{[]string{"--abort", "errors > lots for 1s"}, "--abort"},
