@@ -199,6 +199,7 @@ func (e *fastEngine) dispatch(p vegeta.Pacer, du time.Duration) {
 	began := time.Now()
 	sl := newSleeper()
 	defer sl.close()
+	var backlogSince time.Duration // when hits last found no queue ahead of them
 	for hits := uint64(0); ; {
 		if e.stopped.Load() {
 			return
@@ -219,6 +220,9 @@ func (e *fastEngine) dispatch(p vegeta.Pacer, du time.Duration) {
 		}
 		j := fastJob{seq: hits, ep: int32(e.tgt.pick())}
 		hits++
+		if len(e.work) == 0 {
+			backlogSince = elapsed
+		}
 		if e.idle.Add(-1) >= 0 {
 			j.claimed = true
 			e.work <- j
@@ -238,6 +242,13 @@ func (e *fastEngine) dispatch(p vegeta.Pacer, du time.Duration) {
 				if due, ok := e.curve.Due(j.seq); ok {
 					behind = elapsed+e.curve.Offset-due > growLag
 				}
+			}
+			if behind && len(e.work) > 0 && elapsed-backlogSince > e.drainTime() {
+				// Hits have waited for a connection longer than the
+				// connections take to come back: they are held by the
+				// target, not by this process's scheduling, so the pool is
+				// too small however late the dispatcher is.
+				behind = false
 			}
 			if !behind && n < e.needConns(elapsed) && e.dialing.Load() < maxDialing {
 				e.conns.Add(1)
@@ -266,6 +277,14 @@ func (e *fastEngine) needConns(elapsed time.Duration) int64 {
 	}
 	lat := time.Duration(e.latency.Load())
 	return minConns + int64(2*e.curve.Rate(elapsed)*lat.Seconds())
+}
+
+// drainTime is how long a backlog of hits may wait for connections before
+// it counts as the target holding them: twice the recent latency, at least
+// 10 ms (a stall of this process rarely lasts longer; the run's lag
+// figures show it when it does).
+func (e *fastEngine) drainTime() time.Duration {
+	return max(10*time.Millisecond, 2*time.Duration(e.latency.Load()))
 }
 
 // minConns is the floor of needConns.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -28,21 +29,56 @@ func perSecond(rs []vegeta.Result, start time.Time) map[int]int {
 	return out
 }
 
-// checkPerSecond: each whole second's sends match the curve within 1% at
-// rates ≥ 1,000/s and within one request below.
-func checkPerSecond(t *testing.T, c *scenarios.Curve, got map[int]int, shards int) {
+// perSecondMisses lists the whole seconds whose sends miss the curve by
+// more than 1% at rates ≥ 1,000/s or by more than one request below.
+func perSecondMisses(t *testing.T, c *scenarios.Curve, got map[int]int) []string {
 	t.Helper()
+	var miss []string
 	for s := 0; s < int(c.Seconds()); s++ {
-		want := (c.N(float64(s+1)) - c.N(float64(s))) / float64(shards) * float64(shards)
+		want := c.N(float64(s+1)) - c.N(float64(s))
 		tol := 1.0
 		if want >= 1000 {
 			tol = want / 100
 		}
 		if d := float64(got[s]) - want; d > tol+1e-9 || d < -tol-1e-9 {
-			t.Errorf("second %d: %d sent, curve says %.1f (tolerance ±%.1f)", s, got[s], want, tol)
+			miss = append(miss, fmt.Sprintf("second %d: %d sent, curve says %.1f (tolerance ±%.1f)", s, got[s], want, tol))
 		} else {
 			t.Logf("second %d: %d sent, curve %.1f", s, got[s], want)
 		}
+	}
+	return miss
+}
+
+// onSchedule runs attempt up to twice: the per-second counts of real sends
+// are a timing check, and a machine shared with other work can hold a
+// run's goroutines off the CPU for tens of milliseconds. A run that missed
+// the curve and measured (in its own lag figures) that its sends were late
+// by more than 10 ms gets one more try; a miss without such lag, or two
+// misses, fail. attempt returns the misses and the run's max lag.
+func onSchedule(t *testing.T, attempt func() ([]string, time.Duration)) {
+	t.Helper()
+	for try := 1; ; try++ {
+		miss, lag := attempt()
+		if len(miss) == 0 {
+			return
+		}
+		if try == 1 && lag > 10*time.Millisecond {
+			t.Logf("sends missed the curve with a max send lag of %s (a busy machine?), trying again: %s", lag, strings.Join(miss, "; "))
+			continue
+		}
+		for _, m := range miss {
+			t.Error(m)
+		}
+		return
+	}
+}
+
+// checkLag: the run's own lag figures agree with the lag measured from the
+// results file (scheduled time from Seq and run.json, against Timestamp).
+func checkLag(t *testing.T, sum *Summary, measured time.Duration) {
+	t.Helper()
+	if d := sum.Lag.Max - measured; d > time.Millisecond+measured/50 || d < -time.Millisecond-measured/50 {
+		t.Errorf("summary says max send lag %s, results file says %s", sum.Lag.Max, measured)
 	}
 }
 
@@ -53,51 +89,53 @@ func TestRunPerSecondCounts(t *testing.T) {
 	forEngines(t, func(t *testing.T, engine string) {
 		u := server(t, okHandler)
 		c := curve(t, "low: ramp 5/s to 50/s over 2s, high: hold 2000/s for 3s")
-		var sunk int
-		o := Options{Engine: engine, Scenario: &scenarios.Scenario{Name: "t", Curve: c, Endpoints: pressMix(t)}, Target: u, Timeout: 5 * time.Second,
-			Out: filepath.Join(t.TempDir(), "run"), Info: scenarios.RunInfo{Version: "test", Args: []string{"run", "--x"}}}
-		sum, err := Run(context.Background(), context.Background(), o, func(*vegeta.Result) { sunk++ })
-		if err != nil {
-			t.Fatal(err)
-		}
-		rs := readResults(t, filepath.Join(o.Out, ResultsFile))
-		if uint64(len(rs)) != c.Requests() || sum.Sent != c.Requests() || sum.Results != c.Requests() || sum.Planned != c.Requests() || sunk != len(rs) {
-			t.Fatalf("curve has %d requests; sent %d, results %d in summary, %d in file, %d sunk", c.Requests(), sum.Sent, sum.Results, len(rs), sunk)
-		}
-		if sum.OK != sum.Results || sum.Stopped != "" {
-			t.Errorf("ok %d of %d, stopped %q", sum.OK, sum.Results, sum.Stopped)
-		}
-		checkPerSecond(t, c, perSecond(rs, sum.Info.Start), 1)
+		onSchedule(t, func() ([]string, time.Duration) {
+			var sunk int
+			o := Options{Engine: engine, Scenario: &scenarios.Scenario{Name: "t", Curve: c, Endpoints: pressMix(t)}, Target: u, Timeout: 5 * time.Second,
+				Out: filepath.Join(t.TempDir(), "run"), Info: scenarios.RunInfo{Version: "test", Args: []string{"run", "--x"}}}
+			sum, err := Run(context.Background(), context.Background(), o, func(*vegeta.Result) { sunk++ })
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs := readResults(t, filepath.Join(o.Out, ResultsFile))
+			if uint64(len(rs)) != c.Requests() || sum.Sent != c.Requests() || sum.Results != c.Requests() || sum.Planned != c.Requests() || sunk != len(rs) {
+				t.Fatalf("curve has %d requests; sent %d, results %d in summary, %d in file, %d sunk", c.Requests(), sum.Sent, sum.Results, len(rs), sunk)
+			}
+			if sum.OK != sum.Results || sum.Stopped != "" {
+				t.Errorf("ok %d of %d, stopped %q", sum.OK, sum.Results, sum.Stopped)
+			}
 
-		info, err := scenarios.ReadRunInfo(o.Out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if info.Tool != "flashcrowd" || info.Engine != engine || info.Vegeta != VegetaVersion || info.Results != ResultsFile ||
-			info.Version != "test" || len(info.Args) != 2 || info.Shards != 1 || info.End.Before(info.Start) || !info.Start.Equal(sum.Info.Start) {
-			t.Errorf("run.json: %+v", info)
-		}
-		seen := make([]bool, len(rs))
-		var lagMax time.Duration
-		for _, r := range rs {
-			if seen[r.Seq] {
-				t.Fatalf("seq %d twice", r.Seq)
+			info, err := scenarios.ReadRunInfo(o.Out)
+			if err != nil {
+				t.Fatal(err)
 			}
-			seen[r.Seq] = true
-			lag := r.Timestamp.Sub(info.Start) - info.Due(r.Seq)
-			lagMax = max(lagMax, lag)
-			if lag < -time.Millisecond {
-				t.Errorf("seq %d sent %s before its scheduled time", r.Seq, -lag)
+			if info.Tool != "flashcrowd" || info.Engine != engine || info.Vegeta != VegetaVersion || info.Results != ResultsFile ||
+				info.Version != "test" || len(info.Args) != 2 || info.Shards != 1 || info.End.Before(info.Start) || !info.Start.Equal(sum.Info.Start) {
+				t.Errorf("run.json: %+v", info)
 			}
-			if r.Body != nil || r.Headers != nil || r.BytesIn != 5 {
-				t.Errorf("seq %d: body %q, headers %v, bytes in %d: want no body or headers kept, 5 bytes in", r.Seq, r.Body, r.Headers, r.BytesIn)
-				break
+			seen := make([]bool, len(rs))
+			var lagMax time.Duration
+			for _, r := range rs {
+				if seen[r.Seq] {
+					t.Fatalf("seq %d twice", r.Seq)
+				}
+				seen[r.Seq] = true
+				lag := r.Timestamp.Sub(info.Start) - info.Due(r.Seq)
+				lagMax = max(lagMax, lag)
+				if lag < -time.Millisecond {
+					t.Errorf("seq %d sent %s before its scheduled time", r.Seq, -lag)
+				}
+				if r.Body != nil || r.Headers != nil || r.BytesIn != 5 {
+					t.Errorf("seq %d: body %q, headers %v, bytes in %d: want no body or headers kept, 5 bytes in", r.Seq, r.Body, r.Headers, r.BytesIn)
+					break
+				}
 			}
-		}
-		t.Logf("max send lag %s; summary lag %+v", lagMax, sum.Lag)
-		var buf bytes.Buffer
-		sum.WriteText(&buf)
-		t.Logf("summary:\n%s", buf.String())
+			checkLag(t, sum, lagMax)
+			var buf bytes.Buffer
+			sum.WriteText(&buf)
+			t.Logf("max send lag %s; summary:\n%s", lagMax, buf.String())
+			return perSecondMisses(t, c, perSecond(rs, sum.Info.Start)), lagMax
+		})
 	})
 }
 
@@ -112,66 +150,74 @@ func TestRunShardsUnion(t *testing.T) {
 	sc := func() *scenarios.Scenario {
 		return &scenarios.Scenario{Name: "t", Curve: c, Endpoints: pressMix(t)}
 	}
-	start := time.Now().Add(300 * time.Millisecond)
 	type shardRun struct {
 		info *scenarios.RunInfo
 		rs   []vegeta.Result
 	}
-	runs := make([]shardRun, 4)
-	var wg sync.WaitGroup
-	for i := range runs {
-		wg.Go(func() {
-			o := Options{Scenario: sc(), Target: u, Shard: i, Shards: 4, StartAt: start, Out: filepath.Join(t.TempDir(), "run"), Timeout: 5 * time.Second}
-			if _, err := Run(context.Background(), context.Background(), o, nil); err != nil {
-				t.Error(err)
-				return
-			}
-			info, err := scenarios.ReadRunInfo(o.Out)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			runs[i] = shardRun{info, readResults(t, filepath.Join(o.Out, ResultsFile))}
-		})
-	}
-	wg.Wait()
-	if t.Failed() {
-		return
-	}
-	_, _, single := run(t, Options{Scenario: sc(), Target: u})
-	singleInfo := &scenarios.RunInfo{Scenario: sc(), Shards: 1}
+	onSchedule(t, func() ([]string, time.Duration) {
+		start := time.Now().Add(300 * time.Millisecond)
+		runs := make([]shardRun, 4)
+		var wg sync.WaitGroup
+		for i := range runs {
+			wg.Go(func() {
+				o := Options{Scenario: sc(), Target: u, Shard: i, Shards: 4, StartAt: start, Out: filepath.Join(t.TempDir(), "run"), Timeout: 5 * time.Second}
+				if _, err := Run(context.Background(), context.Background(), o, nil); err != nil {
+					t.Error(err)
+					return
+				}
+				info, err := scenarios.ReadRunInfo(o.Out)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				runs[i] = shardRun{info, readResults(t, filepath.Join(o.Out, ResultsFile))}
+			})
+		}
+		wg.Wait()
+		if t.Failed() {
+			t.FailNow()
+		}
+		_, _, single := run(t, Options{Scenario: sc(), Target: u})
+		singleInfo := &scenarios.RunInfo{Scenario: sc(), Shards: 1}
 
-	due := map[time.Duration]int{}
-	urls := map[string]int{}
-	for _, r := range single {
-		due[singleInfo.Due(r.Seq)]++
-		urls[r.URL]++
-	}
-	var union []vegeta.Result
-	for i, sr := range runs {
-		if sr.info.Shard != i || sr.info.Shards != 4 || !sr.info.Start.Equal(start) {
-			t.Errorf("shard %d run.json: shard %d/%d start %s", i, sr.info.Shard, sr.info.Shards, sr.info.Start)
+		due := map[time.Duration]int{}
+		urls := map[string]int{}
+		for _, r := range single {
+			due[singleInfo.Due(r.Seq)]++
+			urls[r.URL]++
 		}
-		for _, r := range sr.rs {
-			due[sr.info.Due(r.Seq)]--
-			urls[r.URL]--
+		var union []vegeta.Result
+		for i, sr := range runs {
+			if sr.info.Shard != i || sr.info.Shards != 4 || !sr.info.Start.Equal(start) {
+				t.Errorf("shard %d run.json: shard %d/%d start %s", i, sr.info.Shard, sr.info.Shards, sr.info.Start)
+			}
+			for _, r := range sr.rs {
+				due[sr.info.Due(r.Seq)]--
+				urls[r.URL]--
+			}
+			union = append(union, sr.rs...)
 		}
-		union = append(union, sr.rs...)
-	}
-	if len(union) != len(single) || uint64(len(single)) != c.Requests() {
-		t.Fatalf("shards sent %d, single run %d, curve %d", len(union), len(single), c.Requests())
-	}
-	for d, n := range due {
-		if n != 0 {
-			t.Errorf("scheduled time %s: single run minus shards = %d", d, n)
+		if len(union) != len(single) || uint64(len(single)) != c.Requests() {
+			t.Fatalf("shards sent %d, single run %d, curve %d", len(union), len(single), c.Requests())
 		}
-	}
-	for u, n := range urls {
-		if n != 0 {
-			t.Errorf("endpoint %s: single run minus shards = %d", u, n)
+		for d, n := range due {
+			if n != 0 {
+				t.Errorf("scheduled time %s: single run minus shards = %d", d, n)
+			}
 		}
-	}
-	checkPerSecond(t, c, perSecond(union, start), 1)
+		for u, n := range urls {
+			if n != 0 {
+				t.Errorf("endpoint %s: single run minus shards = %d", u, n)
+			}
+		}
+		var lagMax time.Duration
+		for _, sr := range runs {
+			for _, r := range sr.rs {
+				lagMax = max(lagMax, r.Timestamp.Sub(start)-sr.info.Due(r.Seq))
+			}
+		}
+		return perSecondMisses(t, c, perSecond(union, start)), lagMax
+	})
 }
 
 // faultServer starts a loopback listener whose connections are handled by
