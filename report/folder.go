@@ -67,6 +67,8 @@ type Folder struct {
 	wall     bool
 	wallSec  int64
 	wallNsec int64
+	// sp, once Spill is called, holds the windows moved to disk.
+	sp *spill
 }
 
 // stage holds the latencies of the newest window in dense counters by
@@ -95,6 +97,8 @@ const stageBuckets = 4096
 // stage on to k if k is later than the staged window.
 func (f *Folder) staging(k int) bool {
 	switch {
+	case f.sp != nil && f.sp.n > 0 && k < f.first:
+		return false // a straggler's window of its own (see spill)
 	case f.st.on && k == f.st.k:
 		return true
 	case f.st.on && k < f.st.k:
@@ -402,6 +406,9 @@ func floorDiv64(a, b int64) int64 {
 // window returns the window with index k, growing the slice as needed; nil
 // if that would make the span longer than maxSpan.
 func (f *Folder) window(k int) *Window {
+	if f.sp != nil && f.sp.n > 0 && k < f.first {
+		return f.lateWindow(k)
+	}
 	if len(f.w) == 0 {
 		f.first = k
 		f.w = append(f.w, Window{Index: k})
@@ -417,6 +424,7 @@ func (f *Folder) window(k int) *Window {
 		for j := last + 1; j <= k; j++ {
 			f.w = append(f.w, Window{Index: j})
 		}
+		f.seal(k)
 		return &f.w[len(f.w)-1]
 	default: // k < f.first: results may come out of order
 		if last-k >= maxSpan {
@@ -517,6 +525,8 @@ func (f *Folder) Merge(g *Folder) error {
 		return fmt.Errorf("merging shards that started at different times (%s and %s): give every shard the same --start-at",
 			g.origin.Format(time.RFC3339Nano), f.origin.Format(time.RFC3339Nano))
 	}
+	f.unspill()
+	g.unspill()
 	f.flush()
 	g.flush()
 	// Map g's endpoints onto f's.
@@ -578,6 +588,7 @@ func (f *Folder) adopt(e Endpoint) int {
 // window. The result shares the counts and histograms with the Folder (a
 // run's windows are not copied): Add after Windows changes them.
 func (f *Folder) Windows() *Windows {
+	f.unspill()
 	f.flush()
 	ws := &Windows{Info: f.info, Width: f.width, Origin: f.origin, Results: f.results, Dropped: f.dropped,
 		Sources: append([]string(nil), f.sources...), Warnings: append([]string(nil), f.warns...)}

@@ -252,6 +252,7 @@ func (f *Folder) AddWindows(ws *Windows) error {
 				ws.Origin.Format(time.RFC3339Nano), f.origin.Format(time.RFC3339Nano))
 		}
 	}
+	f.unspill()
 	f.flush()
 	m := make([]int, len(ws.Endpoints))
 	for i, e := range ws.Endpoints {

@@ -46,7 +46,15 @@ func newLiveReport(s *scenarios.Scenario, sloFlag, window string) (*liveReport, 
 }
 
 // start is attack.Options.Started: the folder's time origin is the run's.
-func (r *liveReport) start(info *scenarios.RunInfo) { r.folder = report.NewFolder(info, r.width) }
+// Windows older than report.SpillAfter go to a temporary file while the
+// run goes on, so that a long run's memory stays flat; without one they
+// stay in memory, with a warning in the report.
+func (r *liveReport) start(info *scenarios.RunInfo) {
+	r.folder = report.NewFolder(info, r.width)
+	if err := r.folder.Spill(""); err != nil {
+		r.folder.Warn("%v: windows kept in memory", err)
+	}
+}
 
 // add is attack.Run's sink.
 func (r *liveReport) add(res *vegeta.Result) { r.folder.Add(res) }

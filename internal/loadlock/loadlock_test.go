@@ -1,6 +1,9 @@
 package loadlock
 
 import (
+	"context"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -34,5 +37,23 @@ func TestLockExcludes(t *testing.T) {
 		u()
 	case <-time.After(10 * time.Second):
 		t.Fatal("second lock not taken after the first was released")
+	}
+}
+
+// TestMain holds the lock the way the load-heavy packages do; the child
+// test below runs this binary again while it is held, which must not wait
+// for its parent.
+func TestMain(m *testing.M) { Main(m) }
+
+func TestChildDoesNotWait(t *testing.T) {
+	if os.Getenv("LOADLOCK_CHILD") == "1" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestChildDoesNotWait$")
+	cmd.Env = append(os.Environ(), "LOADLOCK_CHILD=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
 	}
 }
