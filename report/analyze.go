@@ -764,24 +764,14 @@ func (a *Analysis) verdict() string {
 		b.WriteString(".")
 		return b.String()
 	}
-	when := fmtSec(a.BreakAt) + " into the run"
-	if a.BreakPhase != "" {
-		when = fmtSec(a.BreakInPhase) + " into the " + a.BreakPhase
-		if a.BreakInPhase < a.W.Width.Seconds() {
-			when = "at the start of the " + a.BreakPhase
-		}
-	}
+	when := a.breakWhen()
 	if a.Capacity == 0 {
 		fmt.Fprintf(&b, "%s failed the SLO from the start (%s, at %s)", a.Name, strings.Join(a.BreakWhy, ", "), rps(a.BreakOffered))
 	} else {
 		fmt.Fprintf(&b, "%s broke %s at %s (capacity %s)", a.Name, when, rps(a.BreakOffered), a.bandText())
 	}
 	if a.First != nil {
-		if a.FirstCls != nil && a.FirstCls.Class != a.First.Class || len(a.Endpoints) == 1 {
-			fmt.Fprintf(&b, "; %s failed first", a.First.Name)
-		} else {
-			fmt.Fprintf(&b, "; %s failed first", a.First.Name)
-		}
+		fmt.Fprintf(&b, "; %s failed first", a.First.Name)
 	}
 	fmt.Fprintf(&b, "; p99 peaked at %s; %s of requests failed at the peak", fmtLatency(a.PeakP99), pct(a.PeakErrorRatio))
 	switch {
@@ -823,4 +813,16 @@ func (a *Analysis) SLOHeld() bool { return !a.Broke && a.Total.Requests > 0 }
 func (a *Analysis) windowAt(t float64) int {
 	i := sort.Search(len(a.Windows), func(i int) bool { return a.Windows[i].Start > t })
 	return max(i-1, 0)
+}
+
+// breakWhen says when the break came: "26 s into the "article lands"
+// phase", or into the run when the curve has no phase names.
+func (a *Analysis) breakWhen() string {
+	if a.BreakPhase == "" {
+		return fmtSec(a.BreakAt) + " into the run"
+	}
+	if a.BreakInPhase < a.W.Width.Seconds() {
+		return "at the start of the \"" + a.BreakPhase + "\" phase"
+	}
+	return fmtSec(a.BreakInPhase) + " into the \"" + a.BreakPhase + "\" phase"
 }

@@ -208,7 +208,7 @@ func TestRecovery(t *testing.T) {
 	if a.Recovery < 0 || math.Abs(a.Recovery-want) > 2 {
 		t.Errorf("recovery %v s, want about %.1f s: %s", a.Recovery, want, a.Verdict)
 	}
-	if !strings.Contains(a.Verdict, "it recovered") || !strings.Contains(a.Verdict, "the over at") {
+	if !strings.Contains(a.Verdict, "it recovered") || !strings.Contains(a.Verdict, `at the start of the "over" phase at 300 req/s`) {
 		t.Errorf("verdict: %s", a.Verdict)
 	}
 	_ = info

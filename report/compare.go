@@ -266,11 +266,7 @@ func (c *Comparison) verdict() string {
 			fmt.Fprintf(&b, " %s failed the SLO from the start.", c.Rows[i].Name)
 			continue
 		}
-		when := fmtSec(a.BreakAt) + " into the run"
-		if a.BreakPhase != "" {
-			when = fmtSec(a.BreakInPhase) + " into the " + a.BreakPhase
-		}
-		fmt.Fprintf(&b, " %s broke %s at %s (capacity %s).", c.Rows[i].Name, when, rps(a.BreakOffered), a.bandText())
+		fmt.Fprintf(&b, " %s broke %s at %s (capacity %s).", c.Rows[i].Name, a.breakWhen(), rps(a.BreakOffered), a.bandText())
 	}
 	var others []int
 	for _, i := range held {
