@@ -512,8 +512,8 @@ func (a *Analysis) mergeEndpoints() {
 				continue
 			}
 			j.State = Violated
-			for _, w := range s.why[i] {
-				j.Why = append(j.Why, s.Name+": "+w)
+			if len(s.why[i]) > 0 {
+				j.Why = append(j.Why, s.Name+": "+strings.Join(s.why[i], " and "))
 			}
 		}
 	}
@@ -743,7 +743,7 @@ func (a *Analysis) verdict() string {
 		fmt.Fprintf(&b, "The generator fell behind its schedule %s into the run (sends lagged up to %s%s), so this run cannot say where %s breaks",
 			fmtSec(a.GenBehindAt), fmtLatency(a.MaxLag), a.unsentNote(), strings.ToLower(a.Name[:1])+a.Name[1:])
 		if a.Broke {
-			fmt.Fprintf(&b, "; the SLO failed from %s at %s offered (%s)", fmtSec(a.BreakAt), rps(a.BreakOffered), strings.Join(a.BreakWhy, ", "))
+			fmt.Fprintf(&b, "; the SLO failed from %s at %s offered (%s)", fmtSec(a.BreakAt), rps(a.BreakOffered), strings.Join(a.BreakWhy, "; "))
 		} else {
 			held := 0.0
 			for _, j := range a.Windows {
@@ -766,7 +766,7 @@ func (a *Analysis) verdict() string {
 	}
 	when := a.breakWhen()
 	if a.Capacity == 0 {
-		fmt.Fprintf(&b, "%s failed the SLO from the start (%s, at %s)", a.Name, strings.Join(a.BreakWhy, ", "), rps(a.BreakOffered))
+		fmt.Fprintf(&b, "%s failed the SLO from the start (%s, at %s)", a.Name, strings.Join(a.BreakWhy, "; "), rps(a.BreakOffered))
 	} else {
 		fmt.Fprintf(&b, "%s broke %s at %s (capacity %s)", a.Name, when, rps(a.BreakOffered), a.bandText())
 	}

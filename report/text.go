@@ -60,7 +60,7 @@ func (a *Analysis) Facts() [][2]string {
 	}
 	add("requests", req)
 	if a.Broke {
-		add("break", fmt.Sprintf("at %s, %s offered: %s", fmtSec(a.BreakAt), rps(a.BreakOffered), strings.Join(a.BreakWhy, ", ")))
+		add("break", fmt.Sprintf("at %s, %s offered: %s", fmtSec(a.BreakAt), rps(a.BreakOffered), strings.Join(a.BreakWhy, "; ")))
 		add("capacity", a.bandText()+fmt.Sprintf(" (highest rate held: %s)", rps(a.Capacity)))
 		switch {
 		case a.RecoveredAt >= 0 && a.FellBelowAt >= 0 && a.RecoveredAt < a.FellBelowAt:
