@@ -10,7 +10,7 @@ import (
 // lock waits for an exclusive flock on path. The kernel drops it when the
 // process exits, however it exits.
 func lock(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o666)
 	if err != nil {
 		return nil, err
 	}
