@@ -55,7 +55,7 @@ func TestReportCommand(t *testing.T) {
 	if code := run([]string{"report", dir}, nil, &out, &errb); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	if !strings.Contains(out.String(), "broke at the start of the storm at 100 req/s") {
+	if !strings.Contains(out.String(), `broke at the start of the "storm" phase at 100 req/s`) {
 		t.Errorf("verdict:\n%s", out.String())
 	}
 	for _, f := range []string{report.OverviewPNG, report.OverviewSVG, report.LatencyVsLoadPNG, report.EndpointsPNG, report.HTMLFile, report.MarkdownFile, report.SummaryFile} {
