@@ -54,12 +54,18 @@ func perSecondMisses(t *testing.T, c *scenarios.Curve, got map[int]int) []string
 // run's goroutines off the CPU for tens of milliseconds. A run that missed
 // the curve and measured (in its own lag figures) that its sends were late
 // by more than 10 ms gets one more try; a miss without such lag, or two
-// misses, fail. attempt returns the misses and the run's max lag.
+// misses, fail. attempt returns the misses and the run's max lag. Under
+// the race detector misses are logged, not failed (go test ./... checks
+// them without it).
 func onSchedule(t *testing.T, attempt func() ([]string, time.Duration)) {
 	t.Helper()
 	for try := 1; ; try++ {
 		miss, lag := attempt()
 		if len(miss) == 0 {
+			return
+		}
+		if raceEnabled {
+			t.Logf("race detector on: schedule not checked (sends missed the curve with a max send lag of %s: %s)", lag, strings.Join(miss, "; "))
 			return
 		}
 		if try == 1 && lag > 10*time.Millisecond {
@@ -567,7 +573,10 @@ func TestRunOpenModel(t *testing.T) {
 			late++
 		}
 	}
-	if late > 0 {
+	switch {
+	case late > 0 && raceEnabled:
+		t.Logf("race detector on: %d sends in the last second more than 20 ms late (not checked)", late)
+	case late > 0:
 		t.Errorf("%d sends in the last second more than 20 ms late: the pool did not grow with the target", late)
 	}
 	t.Logf("peak connections %d, lag %+v", sum.PeakConns, sum.Lag)
