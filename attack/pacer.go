@@ -11,9 +11,9 @@ import (
 
 // CurvePacer paces an attack along a curve: this shard's hit h is global
 // request g = h·Shards + Shard, due at N⁻¹(g) seconds after the start. The
-// number of requests due by any instant t is ⌊N(t)⌋+1 over all shards, so
-// what is sent never strays more than one request from the curve, however
-// low or high the rate.
+// number of requests due by any instant t is ⌊N(t)⌋+1 over all shards (at
+// most the curve's Requests, ⌈N(end)⌉), so what is sent never strays more
+// than one request from the curve, however low or high the rate.
 type CurvePacer struct {
 	Curve  *scenarios.Curve
 	Shard  int // this shard's index, 0 ≤ Shard < Shards
@@ -30,7 +30,11 @@ func (p *CurvePacer) shards() uint64 { return uint64(max(p.Shards, 1)) }
 // Due is the time, from t = 0 of the curve, at which this shard's hit h is
 // due; ok is false past the end of the curve.
 func (p *CurvePacer) Due(h uint64) (due time.Duration, ok bool) {
-	t := p.Curve.Inv(float64(h*p.shards() + uint64(p.Shard)))
+	g := h*p.shards() + uint64(p.Shard)
+	if g >= p.Curve.Requests() {
+		return 0, false
+	}
+	t := p.Curve.Inv(float64(g))
 	if math.IsInf(t, 0) || math.IsNaN(t) {
 		return 0, false
 	}

@@ -193,3 +193,38 @@ func TestStoppablePacerStopsInQuietStretch(t *testing.T) {
 		}
 	})
 }
+
+// TestCurvePacerSendsTheIntegral checks that a curve whose integral is a
+// whole number sends exactly that many requests (100/s for 1m is 6,000, as
+// vegeta sends), and a fractional one its ceiling, the first at t = 0.
+func TestCurvePacerSendsTheIntegral(t *testing.T) {
+	for _, tc := range []struct {
+		curve string
+		want  uint64
+	}{
+		{"hold 100/s for 1m", 6000},
+		{"hold 35000/s for 10s", 350000},
+		{"ramp 0/s to 10/s over 1m", 300},
+		{"hold 300/d for 1h", 13}, // 12.5 due: requests 0..12
+	} {
+		c := curve(t, tc.curve)
+		p := &CurvePacer{Curve: c}
+		if got := p.Hits(); got != tc.want {
+			t.Errorf("%s: Hits() = %d, want %d", tc.curve, got, tc.want)
+		}
+		if _, stop := p.Pace(c.Duration()+time.Hour, tc.want); !stop {
+			t.Errorf("%s: Pace does not stop after %d hits", tc.curve, tc.want)
+		}
+		if d, ok := p.Due(tc.want - 1); !ok || d > c.Duration() {
+			t.Errorf("%s: last hit %d due at %v, %v; want within the curve", tc.curve, tc.want-1, d, ok)
+		}
+		// Shards together send the same number.
+		var sum uint64
+		for i := range 4 {
+			sum += (&CurvePacer{Curve: c, Shard: i, Shards: 4}).Hits()
+		}
+		if sum != tc.want {
+			t.Errorf("%s: 4 shards send %d, want %d", tc.curve, sum, tc.want)
+		}
+	}
+}

@@ -300,8 +300,8 @@ func TestRunFaults(t *testing.T) {
 			t.Run(strings.ReplaceAll(tc.kind, " ", "_"), func(t *testing.T) {
 				t.Parallel()
 				sum, _, rs := run(t, Options{Engine: engine, Scenario: scenario(t, "hold 40/s for 1s"), Target: tc.target(), Timeout: 300 * time.Millisecond})
-				if uint64(len(rs)) != sum.Sent || sum.Sent != 41 {
-					t.Fatalf("sent %d, kept %d, want 41", sum.Sent, len(rs))
+				if uint64(len(rs)) != sum.Sent || sum.Sent != 40 {
+					t.Fatalf("sent %d, kept %d, want 40", sum.Sent, len(rs))
 				}
 				if sum.Errors[tc.kind] != sum.Results || len(sum.Errors) != 1 {
 					t.Errorf("errors by kind %v, want all %d %q (first error: %q)", sum.Errors, sum.Results, tc.kind, rs[0].Error)
@@ -475,7 +475,7 @@ func TestRunProgress(t *testing.T) {
 		var out bytes.Buffer
 		run(t, Options{Scenario: scenario(t, "ramp: ramp 10/s to 100/s over 2s"), Target: u, Progress: &out, Live: live})
 		s := out.String()
-		if !strings.HasPrefix(s, "sending 111 requests over 2s, peak 100/s, to "+u.String()) {
+		if !strings.HasPrefix(s, "sending 110 requests over 2s, peak 100/s, to "+u.String()) {
 			t.Errorf("live=%v: plan line: %q", live, firstLine(s))
 		}
 		if !strings.Contains(s, "] ramp") || !strings.Contains(s, "offered ") || live != strings.Contains(s, "\r\x1b[K") {
@@ -497,8 +497,8 @@ func TestRunResultsKept(t *testing.T) {
 		check   func(t *testing.T, rs []vegeta.Result, info *scenarios.RunInfo, sum *Summary)
 	}{
 		{"sample=10", 0, func(t *testing.T, rs []vegeta.Result, info *scenarios.RunInfo, sum *Summary) {
-			if len(rs) != 21 || info.ResultsKept != "1 in 10 (seq a multiple of 10)" {
-				t.Errorf("kept %d of 201 (want 21), kept %q", len(rs), info.ResultsKept)
+			if len(rs) != 20 || info.ResultsKept != "1 in 10 (seq a multiple of 10)" {
+				t.Errorf("kept %d of 200 (want 20), kept %q", len(rs), info.ResultsKept)
 			}
 			for _, r := range rs {
 				if r.Seq%10 != 0 {
@@ -508,15 +508,15 @@ func TestRunResultsKept(t *testing.T) {
 		}},
 		{"", 3000, func(t *testing.T, rs []vegeta.Result, info *scenarios.RunInfo, sum *Summary) {
 			if len(rs) < 10 || len(rs) > 100 || !strings.HasPrefix(info.ResultsKept, "all up to the budget of 3000 bytes, then 1 in 100") {
-				t.Errorf("kept %d of 201, kept %q", len(rs), info.ResultsKept)
+				t.Errorf("kept %d of 200, kept %q", len(rs), info.ResultsKept)
 			}
 			if !strings.Contains(strings.Join(sum.Warnings, "\n"), "reached its budget") {
 				t.Errorf("no budget warning: %q", sum.Warnings)
 			}
 		}},
 		{"all", 3000, func(t *testing.T, rs []vegeta.Result, info *scenarios.RunInfo, sum *Summary) {
-			if len(rs) != 201 || info.ResultsKept != "all" {
-				t.Errorf("kept %d of 201, kept %q", len(rs), info.ResultsKept)
+			if len(rs) != 200 || info.ResultsKept != "all" {
+				t.Errorf("kept %d of 200, kept %q", len(rs), info.ResultsKept)
 			}
 		}},
 	}
@@ -529,7 +529,7 @@ func TestRunResultsKept(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if sunk != 201 || sum.Results != 201 {
+			if sunk != 200 || sum.Results != 200 {
 				t.Fatalf("sink saw %d, summary %d: want every result", sunk, sum.Results)
 			}
 			info, err := scenarios.ReadRunInfo(o.Out)

@@ -98,7 +98,7 @@ func Simulate(ctx context.Context, p *Plan, curve *scenarios.Curve, mix []scenar
 	}
 	picker := scenarios.NewMix(mix)
 	arr := newArrivals(curve)
-	total := curve.Total()
+	total, requests := curve.Total(), curve.Requests()
 	var r vegeta.Result
 	r.Attack = o.Attack
 	start := o.Start
@@ -114,12 +114,15 @@ func Simulate(ctx context.Context, p *Plan, curve *scenarios.Curve, mix []scenar
 		var x float64
 		if o.Poisson {
 			gamma += rng.ExpFloat64()
-			x = gamma * float64(n)
+			if x = gamma * float64(n); x > total {
+				break
+			}
 		} else {
-			x = float64(i*uint64(n) + uint64(o.Shard))
-		}
-		if x > total {
-			break
+			g := i*uint64(n) + uint64(o.Shard)
+			if g >= requests {
+				break
+			}
+			x = float64(g)
 		}
 		ts := arr.at(x)
 		t := int64(math.Round(ts * 1e9))

@@ -88,8 +88,20 @@ func (c *Curve) Duration() time.Duration { return secs(c.Seconds()) }
 func (c *Curve) Total() float64 { return c.cum[len(c.cum)-1] }
 
 // Requests is the number of requests a run of the curve sends: request i is
-// due at N⁻¹(i), for every integer i in [0, Total].
-func (c *Curve) Requests() uint64 { return uint64(math.Floor(c.Total())) + 1 }
+// due at N⁻¹(i), for every integer i in [0, Total), so that a curve of
+// 100/s for 1m sends 6,000 (as vegeta does), the first at t = 0. Total is a
+// sum of floating-point integrals: a total within a part in 10¹² of an
+// integer counts as that integer.
+func (c *Curve) Requests() uint64 {
+	total := c.Total()
+	if total <= 0 {
+		return 0
+	}
+	if r := math.Round(total); math.Abs(total-r) <= 1e-12*max(1, total) {
+		return uint64(r)
+	}
+	return uint64(math.Ceil(total))
+}
 
 // seg returns the index of the segment holding time t.
 func (c *Curve) seg(t float64) int {

@@ -258,7 +258,7 @@ func TestCompareTarget(t *testing.T) {
 	}
 	c := checkAgainstRuns(t, out, map[string]float64{"mine": 12.5})
 	e := c.Entries[0]
-	if n.Load() != 201 || e["slo_held"] != true || e["monthly_cost"] != 12.5 || c.Best == nil || *c.Best != "mine" {
+	if n.Load() != 200 || e["slo_held"] != true || e["monthly_cost"] != 12.5 || c.Best == nil || *c.Best != "mine" {
 		t.Errorf("%d requests; entry %v; best %v", n.Load(), e, c.Best)
 	}
 	if want := 12.5 / (e["capacity_rps"].(float64) / 1000); math.Abs(e["cost_per_1k_rps"].(float64)-want) > 0.01 {
