@@ -35,6 +35,9 @@ func (it item) problem(off int, msg string, args ...any) *Problem {
 //	step R1 to R2 by P% every D   (or "by +R": a staircase of holds)
 //	replay FILE [scale F]         (CSV of time,rate points)
 //
+// open resolves replay FILE names (see DirOpener); a FILE starting with
+// BuiltinPrefix names a built-in curve, e.g. builtin:curves/hn-2023-tomhummel-hourly.csv.
+//
 // Any segment may start with a phase name and a colon: "climb: exp ...".
 // name is used in error messages (e.g. "--curve").
 func ParseCurve(name, spec string, open Opener) (*Curve, error) {
@@ -58,10 +61,15 @@ func parseItems(items []item, open Opener) (*Curve, Problems) {
 		phases []Phase
 		ps     Problems
 	)
-	if len(items) == 0 || (len(items) == 1 && items[0].text == "") {
+	blank := true
+	for _, it := range items {
+		blank = blank && it.text == ""
+	}
+	if blank { // no items, or only commas and spaces
 		f := item{file: "curve"}
-		if len(items) == 1 {
+		if len(items) > 0 {
 			f = items[0]
+			f.field = ""
 		}
 		return nil, Problems{f.problem(0, "curve is empty: give at least one segment, e.g. \"hold 10/s for 1m\"")}
 	}
@@ -112,11 +120,26 @@ func fields(s string) []token {
 	return out
 }
 
+// phaseColon finds the colon after a phase name ("climb: exp ..."), passing
+// over the one in a built-in replay file's name ("replay builtin:curves/x.csv").
+func phaseColon(text string) int {
+	for i := 0; i < len(text); i++ {
+		if text[i] != ':' {
+			continue
+		}
+		if strings.HasSuffix(text[:i+1], BuiltinPrefix) && i+1 < len(text) && !strings.ContainsRune(" \t\n", rune(text[i+1])) {
+			continue
+		}
+		return i
+	}
+	return -1
+}
+
 // parseItem parses one segment's text into primitive segments.
 func parseItem(it item, phase int, open Opener) ([]Segment, Phase, Problems) {
 	toks := fields(it.text)
 	ph := Phase{Source: it.text}
-	if i := strings.IndexByte(it.text, ':'); i > 0 {
+	if i := phaseColon(it.text); i > 0 {
 		// "phase name: segment"
 		ph.Name = strings.TrimSpace(it.text[:i])
 		toks = toks[:0]
@@ -371,7 +394,10 @@ func parseTime(s string) (v float64, abs bool, err error) {
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
 		return f, false, nil
 	}
-	if d, err := ParseDuration(s); err == nil {
+	if d, err := ParseDuration(strings.TrimPrefix(s, "-")); err == nil {
+		if strings.HasPrefix(s, "-") {
+			return -d.Seconds(), false, nil // an offset before the origin
+		}
 		return d.Seconds(), false, nil
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04"} {

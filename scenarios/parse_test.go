@@ -242,3 +242,141 @@ func FuzzParseCurve(f *testing.F) {
 		}
 	})
 }
+
+func TestCurveOfOnlyCommasIsEmpty(t *testing.T) {
+	for _, spec := range []string{"", " , ,", ",", "  "} {
+		_, err := ParseCurve("--curve", spec, nil)
+		if err == nil || !strings.Contains(err.Error(), "curve is empty") {
+			t.Errorf("ParseCurve(%q): %v, want \"curve is empty\"", spec, err)
+		}
+	}
+}
+
+func TestReplayCSVHeaderOnlyWhenNeitherFieldIsAValue(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"0:00,600/m\n1m,300/m\n2m,10/s\n", `x.csv:1:1: time: time "0:00"`},
+		{"0:00,10\n60,20\n120,30\n", `x.csv:1:1: time: time "0:00"`},
+		{"t0,-5/s\n60,20\n120,30\n", `x.csv:1:1: time: time "t0"`},
+	} {
+		_, err := ReadPoints("x.csv", strings.NewReader(tc.in))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: got %v, want %q", tc.in, err, tc.want)
+		}
+	}
+	for _, in := range []string{"time,rate\n0,1\n60,2\n", "minute,req/s\n0,1\n60,2\n", "when,requests per second\n0,1/s\n1m,2/s\n"} {
+		if pts, err := ReadPoints("x.csv", strings.NewReader(in)); err != nil || len(pts) != 2 {
+			t.Errorf("%q: header not skipped: %v %v", in, pts, err)
+		}
+	}
+}
+
+func TestDuplicateKeysReportedWithEveryOtherProblem(t *testing.T) {
+	src := "name: a\nname: b\ncurve: hold 1/s for 1m\nendpoints:\n  - path: /x\n    weight: 2\n    weight: 3\n    colour: red\nslo: {p99: 1s, p99: 2s}\n"
+	_, err := Parse("dup.yaml", []byte(src), nil)
+	if err == nil {
+		t.Fatal("duplicate keys accepted")
+	}
+	for _, want := range []string{
+		"dup.yaml:2:1: name: duplicate key, first at 1:1",
+		"dup.yaml:7:5: endpoints[0].weight: duplicate key, first at 6:5",
+		"dup.yaml:8:5: endpoints[0].colour: unknown field",
+		"dup.yaml:9:16: slo.p99: duplicate key, first at 9:7",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestShownBuiltinsLoadFromAnyDirectory(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range BuiltinNames() {
+		src, err := BuiltinSource(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := dir + "/" + name + ".yaml"
+		if err := os.WriteFile(file, src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Load(file)
+		if err != nil {
+			t.Errorf("%s as shown does not load: %v", name, err)
+			continue
+		}
+		want, _ := Builtin(name)
+		if got.Curve.Total() != want.Curve.Total() || got.Curve.String() != want.Curve.String() {
+			t.Errorf("%s: shown curve %s differs from the built-in %s", name, got.Curve, want.Curve)
+		}
+	}
+	if _, err := ParseCurve("--curve", "replay builtin:curves/nosuch.csv", DirOpener(dir)); err == nil || !strings.Contains(err.Error(), "built-in curves: builtin:curves/") {
+		t.Errorf("missing built-in curve: %v", err)
+	}
+	if _, err := ParseCurve("--curve", "replay builtin:../builtin.go", DirOpener(dir)); err == nil {
+		t.Error("builtin: reached outside the built-in curves")
+	}
+}
+
+func TestInlineReplayOpensRelativeToTheOpenersDirectory(t *testing.T) {
+	c, err := ParseCurve("--curve", "replay small.csv scale 2, hold 1/s for 1m", DirOpener("../testdata/curves"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp := c.Spans(); len(sp) != 2 || sp[0].Kind != "replay" {
+		t.Fatalf("spans %+v", sp)
+	}
+	if c, err := ParseCurve("--curve", "replay builtin:curves/hn-2023-tomhummel-hourly.csv", nil); err == nil || c != nil {
+		t.Fatal("replay without an opener accepted")
+	}
+	c, err = ParseCurve("--curve", "replay builtin:curves/hn-2023-tomhummel-hourly.csv", DirOpener("."))
+	if err != nil || c.Spans()[0].Name != "replay" {
+		t.Fatalf("unnamed built-in replay: %v", err)
+	}
+}
+
+func TestDuplicateDefaultEndpointNameHasPosition(t *testing.T) {
+	src := "curve: hold 1/s for 1m\nendpoints:\n  - {path: /y}\n  - {path: /y}\n"
+	_, err := Parse("e.yaml", []byte(src), nil)
+	if err == nil || !strings.Contains(err.Error(), `e.yaml:4:6: endpoints[1].name: endpoint name "/y" used twice, first at 3:6`) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestScenarioWithByteOrderMark(t *testing.T) {
+	s, err := Parse("bom.yaml", []byte("\ufeffname: bom\ncurve: hold 1/s for 1m\n"), nil)
+	if err != nil || s.Name != "bom" {
+		t.Fatalf("BOM rejected: %v", err)
+	}
+}
+
+func TestNegativeDurationsRejectedWithPosition(t *testing.T) {
+	for _, in := range []string{"-5s", "1d-23h", "-1d", "1h-30m"} {
+		if d, err := ParseDuration(in); err == nil {
+			t.Errorf("ParseDuration(%q) = %v, accepted", in, d)
+		}
+	}
+	src := "curve: hold 1/s for 1m\nslo: {grace: -5s}\nabort: [\"p99 > -1s for 30s\", \"errors > 5% for -5s\"]\n"
+	_, err := Parse("n.yaml", []byte(src), nil)
+	for _, want := range []string{"n.yaml:2:14: slo.grace: duration \"-5s\" is negative", "n.yaml:3:10: abort[0]:", "n.yaml:3:31: abort[1]:"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if _, err := ParseCurve("--curve", "hold 10/s for 1d-23h", nil); err == nil || !strings.Contains(err.Error(), "--curve:1:15: segment 1: duration \"1d-23h\" is negative") {
+		t.Errorf("inline negative duration: %v", err)
+	}
+	if _, err := ParseSLO("grace=-5s", DefaultSLO); err == nil {
+		t.Error("--slo grace=-5s accepted")
+	}
+	// A CSV offset before the origin is still a time.
+	if pts, err := ReadPoints("x.csv", strings.NewReader("-1m,1\n0,2\n")); err != nil || pts[1].T != 60 {
+		t.Errorf("negative CSV offset: %v %v", pts, err)
+	}
+}
+
+func TestWeightLimitIsStated(t *testing.T) {
+	_, err := Parse("w.yaml", []byte("curve: hold 1/s for 1m\nendpoints: [{path: /, weight: 1e10}]\n"), nil)
+	if err == nil || !strings.Contains(err.Error(), "weight: must be > 0 and at most 1000000000") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -99,11 +99,15 @@ func trimFloat(v float64) string {
 	return strings.TrimSuffix(s, ".")
 }
 
-// ParseDuration is time.ParseDuration plus a day unit: "2h", "90s", "1d12h", "1.5d".
+// ParseDuration is time.ParseDuration plus a day unit: "2h", "90s", "1d12h",
+// "1.5d". Durations are never negative: "-5s" and "1d-23h" are errors.
 func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, fmt.Errorf("empty duration")
+	}
+	if strings.Contains(s, "-") {
+		return 0, fmt.Errorf("duration %q is negative or has a negative part: durations must be >= 0", s)
 	}
 	var days float64
 	if i := strings.IndexByte(s, 'd'); i >= 0 {

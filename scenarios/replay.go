@@ -13,6 +13,7 @@ import (
 const maxProblems = 50
 
 // ReadPoints reads a replay CSV: rows of time,rate. A header row is allowed
+// (a first row whose time is not a time and whose rate is not a rate either)
 // and lines starting with # are comments. time is seconds from any origin, a
 // duration (90s, 1h30m) or an RFC 3339 timestamp; rate is requests per
 // second or carries a unit (20/m). Times must increase strictly. The
@@ -52,10 +53,8 @@ func ReadPoints(name string, r io.Reader) ([]Point, error) {
 		t, abs, terr := parseTime(tcell)
 		if first {
 			first = false
-			if terr != nil {
-				if _, err := strconv.ParseFloat(rcell, 64); err != nil {
-					continue // a header row
-				}
+			if terr != nil && !looksLikeRate(rcell) {
+				continue // a header row: neither field is a value
 			}
 		}
 		if terr != nil {
@@ -121,4 +120,14 @@ func ReadPoints(name string, r io.Reader) ([]Point, error) {
 		return nil, Problems{{File: name, Line: line, Field: "time", Msg: "replay spans more than a year"}}
 	}
 	return pts, nil
+}
+
+// looksLikeRate tells a rate cell (a number, bare or with a unit such as
+// 600/m, even a bad one such as -5/s) from a column name such as "rate" or
+// "req/s".
+func looksLikeRate(s string) bool {
+	num, _, _ := strings.Cut(s, "/")
+	num = strings.ReplaceAll(strings.ReplaceAll(strings.TrimSpace(num), "_", ""), ",", "")
+	_, err := strconv.ParseFloat(num, 64)
+	return err == nil
 }

@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -192,6 +191,9 @@ type Scenario struct {
 	Abort     []AbortRule `json:"abort"`
 }
 
+// maxWeight is the largest endpoint weight; anything above it is a typo.
+const maxWeight = 1e9
+
 // DefaultEndpoints is the mix when none is given: a single GET /.
 func DefaultEndpoints() []Endpoint {
 	return []Endpoint{{Name: "home", Method: "GET", URL: "/", Weight: 1, Class: Page}}
@@ -209,13 +211,7 @@ func Load(nameOrFile string) (*Scenario, error) {
 		}
 		return nil, &Problem{File: nameOrFile, Msg: err.Error()}
 	}
-	dir := filepath.Dir(nameOrFile)
-	return Parse(nameOrFile, data, func(name string) (io.ReadCloser, error) {
-		if !filepath.IsAbs(name) {
-			name = filepath.Join(dir, name)
-		}
-		return os.Open(name)
-	})
+	return Parse(nameOrFile, data, DirOpener(filepath.Dir(nameOrFile)))
 }
 
 // Parse reads a scenario from YAML. Every problem found is reported, each
@@ -341,7 +337,7 @@ func decodeEndpoints(d *Decoder, n *Node) []Endpoint {
 		d.Add(n, "endpoints", "list is empty (leave it out for a single GET /)")
 	}
 	var out []Endpoint
-	names := map[string]bool{}
+	names := map[string]*Node{} // where each name was first given
 	for i, v := range n.Vals {
 		path := fmt.Sprintf("endpoints[%d]", i)
 		o := d.Object(v, path)
@@ -373,8 +369,8 @@ func decodeEndpoints(d *Decoder, n *Node) []Endpoint {
 			d.Add(v, path, "needs a path (or url)")
 		}
 		if w, ok := o.Float("weight", false); ok {
-			if !(w > 0) || w > 1e9 {
-				d.Add(o.Get("weight"), Field(path, "weight"), "must be > 0, found %g", w)
+			if !(w > 0) || w > maxWeight {
+				d.Add(o.Get("weight"), Field(path, "weight"), "must be > 0 and at most %s (weights are relative), found %g", trimFloat(maxWeight), w)
 			}
 			e.Weight = w
 		}
@@ -404,13 +400,16 @@ func decodeEndpoints(d *Decoder, n *Node) []Endpoint {
 			ho.Close()
 		}
 		e.Body, _ = o.String("body")
+		at, how := o.Get("name"), ""
 		if e.Name == "" {
-			e.Name = e.URL
+			// Unnamed: the path is the name, and the endpoint is where it is given.
+			e.Name, at, how = e.URL, v, " (unnamed endpoints are named by their path: give each a name)"
 		}
-		if names[e.Name] {
-			d.Add(o.Get("name"), Field(path, "name"), "endpoint name %q used twice", e.Name)
+		if f, ok := names[e.Name]; ok {
+			d.Add(at, Field(path, "name"), "endpoint name %q used twice, first at %d:%d%s", e.Name, f.Line, f.Col, how)
+		} else {
+			names[e.Name] = at
 		}
-		names[e.Name] = true
 		o.Close()
 		out = append(out, e)
 	}

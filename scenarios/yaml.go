@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -36,9 +37,12 @@ const (
 )
 
 // ParseYAML parses one YAML document. Syntax errors come back as a Problem
-// with line and column.
+// with line and column. A leading UTF-8 byte-order mark is dropped. Keys
+// given twice in a map are kept, so that Object.Close reports them with
+// every other problem.
 func ParseYAML(file string, data []byte) (*Node, error) {
-	f, err := parser.ParseBytes(data, 0)
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	f, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
 	if err != nil {
 		p := &Problem{File: file, Msg: strings.TrimSpace(firstLine(yaml.FormatError(err, false, false)))}
 		var se *yaml.SyntaxError
@@ -193,15 +197,16 @@ func (o *Object) Close() {
 	if o.n == nil {
 		return
 	}
-	seen := map[string]bool{}
+	first := map[string]*Node{}
 	for _, k := range o.n.Keys {
-		switch {
+		switch f := first[k.Scalar]; {
+		case f != nil:
+			o.d.Add(k, Field(o.path, k.Scalar), "duplicate key, first at %d:%d", f.Line, f.Col)
+			continue
 		case !o.known[k.Scalar]:
 			o.d.Add(k, Field(o.path, k.Scalar), "unknown field (known: %s)", strings.Join(sortedKeys(o.known), ", "))
-		case seen[k.Scalar]:
-			o.d.Add(k, Field(o.path, k.Scalar), "field given twice")
 		}
-		seen[k.Scalar] = true
+		first[k.Scalar] = k
 	}
 }
 

@@ -33,7 +33,13 @@ Examples:
   flashcrowd curve --scenario press-spike --png press-spike.png
   flashcrowd curve --scenario press-spike --compress 60 --json
   flashcrowd curve --curve 'hold 300/d for 2h, exp 300/d to 2000/s over 20m, decay 2000/s half-life 30m for 3h'
-  flashcrowd curve --scenario my-launch.yaml --peak 500/s --svg launch.svg`,
+  flashcrowd curve --scenario my-launch.yaml --peak 500/s --svg launch.svg
+  flashcrowd curve --curve 'replay traffic.csv scale 10'       # a CSV of time,rate rows, relative to here
+  flashcrowd curve --curve 'replay builtin:curves/hn-2023-tomhummel-hourly.csv' --peak 500/s
+
+In a scenario file, "replay FILE" is relative to the file; in --curve, to the
+current directory. "replay builtin:curves/NAME.csv" reads a curve built into
+flashcrowd (see flashcrowd scenarios -h).`,
 		flags: func(fs *pflag.FlagSet) any {
 			o := &curveOpts{}
 			o.sf.add(fs, "press-spike")

@@ -128,3 +128,57 @@ func TestUsage(t *testing.T) {
 		t.Fatalf("--rate/--duration: %d %s", code, out)
 	}
 }
+
+func TestScenarioFlagsGivenAsZeroOrEmptyExit2(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--peak", "0/s"}, "--peak must be > 0"},
+		{[]string{"--max-rate", "0/s"}, "--max-rate must be > 0"},
+		{[]string{"--curve", ""}, "--curve is empty"},
+		{[]string{"--curve", " , ,"}, "--curve is empty"},
+		{[]string{"--rate", "0/s", "--duration", "1m"}, "--rate must be > 0"},
+		{[]string{"--rate", "0/s"}, "--rate must be > 0"},
+	} {
+		code, out, errs := runCLI(t, append([]string{"curve", "--json"}, tc.args...)...)
+		if code != exitUsage || out != "" || !strings.Contains(errs, tc.want) {
+			t.Errorf("curve %q: exit %d, stdout %d bytes, stderr %q; want exit 2 and %q", tc.args, code, len(out), errs, tc.want)
+		}
+	}
+}
+
+func TestCurveInlineReplayRelativeToCurrentDirectory(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "traffic.csv"), []byte("time,rate\n0,10\n60,20\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	code, out, errs := runCLI(t, "curve", "--curve", "replay traffic.csv scale 2", "--json")
+	if code != 0 || !strings.Contains(out, `"total_requests": 1800`) {
+		t.Fatalf("exit %d: %s%s", code, out, errs)
+	}
+}
+
+func TestScenariosShowLoadsAsIsFromAnyDirectory(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, name := range scenarios.BuiltinNames() {
+		code, yaml, errs := runCLI(t, "scenarios", "--show", name)
+		if code != 0 {
+			t.Fatalf("--show %s: exit %d: %s", name, code, errs)
+		}
+		if err := os.WriteFile("my.yaml", []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, got, errs := runCLI(t, "curve", "--scenario", "my.yaml", "--json")
+		_, want, _ := runCLI(t, "curve", "--scenario", name, "--json")
+		if code != 0 {
+			t.Errorf("%s as shown: exit %d: %s", name, code, errs)
+			continue
+		}
+		var g, w curveJSON
+		if json.Unmarshal([]byte(got), &g) != nil || json.Unmarshal([]byte(want), &w) != nil || g.TotalRequests != w.TotalRequests || g.Curve != w.Curve {
+			t.Errorf("%s as shown differs from the built-in", name)
+		}
+	}
+}

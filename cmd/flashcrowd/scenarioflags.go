@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -23,7 +24,7 @@ type scenarioFlags struct {
 
 func (f *scenarioFlags) add(fs *pflag.FlagSet, defaultScenario string) {
 	fs.StringVar(&f.scenario, "scenario", defaultScenario, "built-in scenario `NAME` or scenario FILE (see flashcrowd scenarios)")
-	fs.StringVar(&f.curve, "curve", "", "inline `CURVE`, e.g. 'hold 300/d for 2h, exp 1/s to 2000/s over 20m' (endpoints from --scenario if given, else GET /)")
+	fs.StringVar(&f.curve, "curve", "", "inline `CURVE`, e.g. 'hold 300/d for 2h, exp 1/s to 2000/s over 20m' or 'replay FILE.csv' (FILE relative to the current directory, or builtin:curves/NAME.csv); endpoints from --scenario if given, else GET /")
 	fs.Var(&f.rate, "rate", "constant `RATE` (e.g. 500/s), with --duration: short for --curve 'hold RATE for DURATION'")
 	fs.StringVar(&f.duration, "duration", "", "`DURATION` of a --rate run (e.g. 2m)")
 	fs.Float64Var(&f.compress, "compress", 0, "replay the curve `K` times faster, keeping its rates (overrides the scenario's compress)")
@@ -37,6 +38,20 @@ func (f *scenarioFlags) addMaxRate(fs *pflag.FlagSet) {
 // load resolves the flags to a scenario whose Curve is the one to run
 // (compressed, scaled and capped); Compress records the factor used.
 func (f *scenarioFlags) load(fs *pflag.FlagSet) (*scenarios.Scenario, error) {
+	// A flag given as 0 or "" is a mistake, not a request for the default:
+	// check before the default scenario is picked.
+	if fs.Changed("curve") && strings.Trim(f.curve, ", \t\n") == "" {
+		return nil, usagef("--curve is empty: give at least one segment, e.g. --curve 'hold 10/s for 1m'")
+	}
+	if fs.Changed("rate") && !(f.rate > 0) {
+		return nil, usagef("--rate must be > 0, found %s", f.rate)
+	}
+	if fs.Changed("peak") && !(f.peak > 0) {
+		return nil, usagef("--peak must be > 0, found %s", f.peak)
+	}
+	if fs.Changed("max-rate") && !(f.maxRate > 0) {
+		return nil, usagef("--max-rate must be > 0, found %s", f.maxRate)
+	}
 	var s *scenarios.Scenario
 	if f.scenario != "" && (fs.Changed("scenario") || (f.curve == "" && f.rate == 0)) {
 		var err error
@@ -58,7 +73,8 @@ func (f *scenarioFlags) load(fs *pflag.FlagSet) (*scenarios.Scenario, error) {
 		f.curve = fmt.Sprintf("hold %s for %s", f.rate, d)
 	}
 	if f.curve != "" {
-		c, err := scenarios.ParseCurve("--curve", f.curve, nil)
+		// Replay files in an inline curve are relative to the current directory.
+		c, err := scenarios.ParseCurve("--curve", f.curve, scenarios.DirOpener("."))
 		if err != nil {
 			return nil, err
 		}

@@ -22,7 +22,13 @@ func init() {
 
 Examples:
   flashcrowd scenarios
-  flashcrowd scenarios --show press-spike > my-spike.yaml   # a starting point for your own`,
+  flashcrowd scenarios --show press-spike > my-spike.yaml   # a starting point for your own
+  flashcrowd scenarios --show hn-2023 > my.yaml && flashcrowd curve --scenario my.yaml
+
+The replay built-ins read their measured curve with
+"replay builtin:curves/NAME.csv": the builtin: prefix resolves from the
+curves built into flashcrowd, so --show's YAML loads as-is from any
+directory. Other replay files are relative to the scenario file.`,
 		flags: func(fs *pflag.FlagSet) any {
 			o := &scenariosOpts{}
 			fs.StringVar(&o.show, "show", "", "print the YAML of built-in `NAME`")
