@@ -385,26 +385,6 @@ func loadCompareEntry(dir, name string, slo *scenarios.SLO, warn io.Writer) (rep
 	return en, nil
 }
 
-// describe prints the scenario as sent: "press-spike (compressed 1400×, peak
-// scaled to 2500/s)".
-func (o *compareOpts) describe(s *scenarios.Scenario) string {
-	desc := s.Name
-	var how []string
-	if s.Compress != 1 {
-		how = append(how, fmt.Sprintf("compressed %g×", s.Compress))
-	}
-	if o.sf.peak > 0 {
-		how = append(how, "peak scaled to "+o.sf.peak.String())
-	}
-	if o.sf.maxRate > 0 {
-		how = append(how, "capped at "+o.sf.maxRate.String())
-	}
-	if len(how) > 0 {
-		desc += " (" + strings.Join(how, ", ") + ")"
-	}
-	return desc
-}
-
 // runAll sends the scenario to each job in turn, each into out/NAME with
 // its live report, as flashcrowd run does. It stops after the run a Ctrl-C
 // interrupted.
@@ -436,7 +416,7 @@ func (o *compareOpts) runAll(e *env, fs *pflag.FlagSet, s *scenarios.Scenario, j
 			ns = append(ns, j.name)
 		}
 		fmt.Fprintf(e.stderr, "flashcrowd compare: %s, %s requests over %s (peak %s/s) against %s in turn\n",
-			o.describe(s), fmtCount(s.Curve.Total()), fmtDur(s.Curve.Seconds()), fmtCap(s.Curve.Peak()), strings.Join(ns, ", "))
+			o.sf.describe(s), fmtCount(s.Curve.Total()), fmtDur(s.Curve.Seconds()), fmtCap(s.Curve.Peak()), strings.Join(ns, ", "))
 	}
 	for _, j := range jobs {
 		if e.ctx.Err() != nil {
@@ -497,7 +477,7 @@ func (o *compareOpts) runOne(e *env, s *scenarios.Scenario, ao attack.Options, n
 	if !o.quiet {
 		ao.Progress = e.stderr
 		ao.Live = isTerminal(e.stderr)
-		fmt.Fprintf(e.stderr, "flashcrowd compare: %s: %s against %s → %s\n", name, o.describe(s), about, ao.Out)
+		fmt.Fprintf(e.stderr, "flashcrowd compare: %s: %s against %s → %s\n", name, o.sf.describe(s), about, ao.Out)
 	}
 	sum, err := attack.Run(e.ctx, e.hard, ao, rep.add)
 	if err != nil {
@@ -559,7 +539,7 @@ func (o *compareOpts) simulateAll(e *env, fs *pflag.FlagSet, s *scenarios.Scenar
 		fs.VisitAll(func(f *pflag.Flag) { info.Options[f.Name] = flagValue(f) })
 		if !o.quiet {
 			fmt.Fprintf(e.stderr, "flashcrowd compare: %s: simulating %s, %s requests (peak %s/s), against the %s plan ($%g/month, holds about %s/s of this mix)\n",
-				j.name, o.describe(s), fmtCount(s.Curve.Total()), fmtCap(s.Curve.Peak()), j.plan.Name, j.plan.MonthlyCost, fmtCap(j.plan.Capacity(s.Endpoints)))
+				j.name, o.sf.describe(s), fmtCount(s.Curve.Total()), fmtCap(s.Curve.Peak()), j.plan.Name, j.plan.MonthlyCost, fmtCap(j.plan.Capacity(s.Endpoints)))
 		}
 		sim := simulation{Plan: j.plan, Info: info, Width: width, ClientTimeout: o.af.timeout}
 		t0 := time.Now()

@@ -339,20 +339,7 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		ao.Progress = e.stderr
 		ao.Live = isTerminal(e.stderr)
 	}
-	desc := s.Name
-	var how []string
-	if s.Compress != 1 {
-		how = append(how, fmt.Sprintf("compressed %g×", s.Compress))
-	}
-	if o.sf.peak > 0 {
-		how = append(how, "peak scaled to "+o.sf.peak.String())
-	}
-	if o.sf.maxRate > 0 {
-		how = append(how, "capped at "+o.sf.maxRate.String())
-	}
-	if len(how) > 0 {
-		desc += " (" + strings.Join(how, ", ") + ")"
-	}
+	desc := o.sf.describe(s)
 	if !o.quiet {
 		fmt.Fprintf(e.stderr, "flashcrowd run: %s %s\n", desc, about)
 		if real {

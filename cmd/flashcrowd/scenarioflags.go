@@ -118,3 +118,22 @@ func (f *scenarioFlags) load(fs *pflag.FlagSet) (*scenarios.Scenario, error) {
 func fmtDur(sec float64) string {
 	return scenarios.FormatDuration(time.Duration(sec * float64(time.Second)))
 }
+
+// describe names the scenario as sent: "press-spike (compressed 1400×, peak
+// scaled to 2500/s)".
+func (f *scenarioFlags) describe(s *scenarios.Scenario) string {
+	var how []string
+	if s.Compress != 1 {
+		how = append(how, fmt.Sprintf("compressed %g×", s.Compress))
+	}
+	if f.peak > 0 {
+		how = append(how, "peak scaled to "+f.peak.String())
+	}
+	if f.maxRate > 0 {
+		how = append(how, "capped at "+f.maxRate.String())
+	}
+	if len(how) == 0 {
+		return s.Name
+	}
+	return s.Name + " (" + strings.Join(how, ", ") + ")"
+}
