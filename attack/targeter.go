@@ -72,7 +72,9 @@ func NewMixTargeter(base *url.URL, eps []scenarios.Endpoint, header http.Header,
 }
 
 // EndpointURL joins an endpoint's path to the target base URL; a full URL
-// is returned unchanged.
+// is returned unchanged. The path "/" (the default mix's single GET /) is
+// the target itself, so --target http://h/search?q=x sends exactly that;
+// other paths are joined to the target's path, its query dropped.
 func EndpointURL(base *url.URL, path string) (string, error) {
 	if strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://") {
 		if _, err := url.Parse(path); err != nil {
@@ -83,7 +85,12 @@ func EndpointURL(base *url.URL, path string) (string, error) {
 	if base == nil {
 		return "", fmt.Errorf("path %q needs a target URL", path)
 	}
-	u := strings.TrimRight(base.String(), "/") + path
+	if path == "/" && (strings.Trim(base.Path, "/") != "" || base.RawQuery != "") {
+		return base.String(), nil
+	}
+	b := *base
+	b.RawQuery, b.ForceQuery, b.Fragment = "", false, ""
+	u := strings.TrimRight(b.String(), "/") + path
 	if _, err := url.ParseRequestURI(u); err != nil {
 		return "", err
 	}

@@ -221,3 +221,26 @@ func TestConfirm(t *testing.T) {
 		t.Errorf("confirmed hosts refused: %v", err)
 	}
 }
+
+// TestEndpointURL: paths join the target's path; "/" is the target itself
+// (the default mix against --target http://h/ok sends GET /ok, not /ok/).
+func TestEndpointURL(t *testing.T) {
+	for _, tc := range []struct{ base, path, want string }{
+		{"http://127.0.0.1:8080", "/", "http://127.0.0.1:8080/"},
+		{"http://127.0.0.1:8080/", "/", "http://127.0.0.1:8080/"},
+		{"http://127.0.0.1:8080/ok", "/", "http://127.0.0.1:8080/ok"},
+		{"http://127.0.0.1:8080/search?q=x", "/", "http://127.0.0.1:8080/search?q=x"},
+		{"http://127.0.0.1:8080/?q=x", "/", "http://127.0.0.1:8080/?q=x"},
+		{"http://127.0.0.1:8080/shop/", "/p/jacket", "http://127.0.0.1:8080/shop/p/jacket"},
+		{"http://127.0.0.1:8080/shop?utm=1", "/p/jacket?size=m", "http://127.0.0.1:8080/shop/p/jacket?size=m"},
+		{"http://127.0.0.1:8080/shop", "http://[::1]:9/x", "http://[::1]:9/x"},
+	} {
+		base, err := url.Parse(tc.base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := EndpointURL(base, tc.path); err != nil || got != tc.want {
+			t.Errorf("EndpointURL(%q, %q) = %q, %v; want %q", tc.base, tc.path, got, err, tc.want)
+		}
+	}
+}
