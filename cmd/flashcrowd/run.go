@@ -272,9 +272,20 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		return err
 	}
 
-	// The target: a URL, or the simulated host in this process.
+	// The target: a URL, none when every endpoint is a full URL (a vegeta
+	// targets file), or the simulated host in this process.
+	eps := s.Endpoints
+	if len(eps) == 0 {
+		eps = scenarios.DefaultEndpoints()
+	}
 	var about string
-	if o.target != "" {
+	if o.target == "" && !fs.Changed("plan") && allFullURLs(eps) {
+		hosts, err := targetHosts(nil, eps)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		about = "against " + strings.Join(hosts, ", ")
+	} else if o.target != "" {
 		if fs.Changed("plan") {
 			return usagef("--plan is for the simulated host: give --target or --plan, not both")
 		}
@@ -302,10 +313,6 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		ao.Info.Plan, ao.Info.PlanCost = plan.Name, plan.MonthlyCost
 		about = fmt.Sprintf("against the simulated host (plan %s, $%g/month, holds about %s/s of this mix) on %s",
 			plan.Name, plan.MonthlyCost, fmtCap(plan.Capacity(s.Endpoints)), ao.Target)
-	}
-	eps := s.Endpoints
-	if len(eps) == 0 {
-		eps = scenarios.DefaultEndpoints()
 	}
 	hosts, err := targetHosts(ao.Target, eps)
 	if err != nil {
@@ -363,7 +370,11 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		}
 		fmt.Fprintf(e.stderr, "flashcrowd run: %v\n", err)
 	}
-	fmt.Fprintf(e.stdout, "%s: %s → %s\n", desc, ao.Target, filepath.Join(ao.Out, attack.ResultsFile))
+	to := strings.Join(hosts, ", ")
+	if ao.Target != nil {
+		to = ao.Target.String()
+	}
+	fmt.Fprintf(e.stdout, "%s: %s → %s\n", desc, to, filepath.Join(ao.Out, attack.ResultsFile))
 	if err := sum.WriteText(e.stdout); err != nil {
 		return err
 	}
@@ -392,6 +403,17 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 // exitInterrupted is the exit status of a run stopped by Ctrl-C or SIGTERM
 // (128 + SIGINT), its results kept.
 const exitInterrupted = 130
+
+// allFullURLs tells whether every endpoint names its own host (as a vegeta
+// targets file does), so that no base URL is needed.
+func allFullURLs(eps []scenarios.Endpoint) bool {
+	for _, e := range eps {
+		if !strings.HasPrefix(e.URL, "http://") && !strings.HasPrefix(e.URL, "https://") {
+			return false
+		}
+	}
+	return true
+}
 
 // targetHosts lists the hosts the endpoints resolve to under base.
 func targetHosts(base *url.URL, eps []scenarios.Endpoint) ([]string, error) {

@@ -79,7 +79,7 @@ func TestRunDefaultTarget(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
-	if !strings.Contains(errs, "against the simulated host (plan vps") || !strings.Contains(errs, "sending 401 requests over 2s, peak 200/s") {
+	if !strings.Contains(errs, "against the simulated host (plan vps") || !strings.Contains(errs, "sending 400 requests over 2s, peak 200/s") {
 		t.Errorf("stderr does not say what it is about to do:\n%s", errs)
 	}
 	info, err := scenarios.ReadRunInfo(dir)
@@ -97,7 +97,7 @@ func TestRunDefaultTarget(t *testing.T) {
 			ok++
 		}
 	}
-	if len(rs) != 401 || ok != 401 || !strings.Contains(out, "planned           401") {
+	if len(rs) != 400 || ok != 400 || !strings.Contains(out, "planned           400") {
 		t.Errorf("%d results, %d ok; stdout:\n%s", len(rs), ok, out)
 	}
 }
@@ -117,11 +117,20 @@ func TestRunTargetsFile(t *testing.T) {
 	for _, r := range decodeAll(t, filepath.Join(dir, "results.gob")) {
 		byURL[r.Method+" "+r.URL]++
 	}
-	if byURL["GET "+s.URL+"/a"] != 26 || byURL["POST "+s.URL+"/b"] != 25 || n.Load() != 51 {
+	if byURL["GET "+s.URL+"/a"] != 25 || byURL["POST "+s.URL+"/b"] != 25 || n.Load() != 50 {
 		t.Errorf("sent %v, server saw %d", byURL, n.Load())
 	}
 	if errs != "" {
 		t.Errorf("--quiet printed %q", errs)
+	}
+	// Full URLs need no --target: no simulated host is started, and the
+	// report does not name a plan the requests never reached.
+	info, err := scenarios.ReadRunInfo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Plan != "" || info.Target != "127.0.0.1" || strings.Contains(out, "shared plan") {
+		t.Errorf("run.json plan %q target %q; stdout:\n%s", info.Plan, info.Target, out)
 	}
 }
 
