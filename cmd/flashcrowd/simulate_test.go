@@ -207,7 +207,7 @@ func TestSimulateExits(t *testing.T) {
 		}
 		n++
 	}
-	if n != 501 {
-		t.Errorf("results.gob holds %d results, want 501", n)
+	if n != 500 {
+		t.Errorf("results.gob holds %d results, want 500", n)
 	}
 }
