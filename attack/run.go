@@ -301,6 +301,8 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	}
 	ticker := time.NewTicker(250 * time.Millisecond)
 	defer ticker.Stop()
+	// The send rate of the first progress line counts from the start.
+	sentHist = append(sentHist, sentSample{start, 0})
 
 	handle := func(r *vegeta.Result) {
 		if tr != nil {
