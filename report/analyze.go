@@ -34,11 +34,14 @@ type Judged struct {
 	LagP90      time.Duration `json:"lag_p90_ns"`
 	LagMax      time.Duration `json:"lag_max_ns"`
 	State       string        `json:"state"`
-	Why         []string      `json:"why,omitempty"` // what broke the SLO
+	Why         []string      `json:"why,omitempty"` // what broke the SLO: the whole's reasons, then each endpoint's
 	GenBehind   bool          `json:"generator_behind,omitempty"`
 	GenErrors   uint64        `json:"generator_errors,omitempty"`
+	Covered     float64       `json:"covered_s"`         // seconds of the window requests were sent in: the rates are over this
+	Partial     bool          `json:"partial,omitempty"` // sent in under half the window (the edge of a plain file's traffic)
 	hostFailed  uint64
 	hostDivisor uint64
+	own         int // how many of Why are the whole's; the rest name an endpoint
 }
 
 // Span is a stretch of broken windows: it starts with a run of violating
@@ -105,7 +108,7 @@ type Analysis struct {
 	BreakInPhase float64 // seconds into BreakPhase
 	BreakWhy     []string
 
-	Capacity   float64 // highest offered rate that held before the break (or in the whole run)
+	Capacity   float64 // highest offered rate that held, in a whole window, before the break (or in the whole run)
 	CapacityLo float64
 	CapacityHi float64 // +Inf when the SLO held
 
@@ -131,6 +134,10 @@ type Analysis struct {
 	GenBehindAt    float64 // first window where the generator fell behind, -1 if never
 	GenBehindUntil float64
 	GenBlamed      bool // the generator fell behind at or before the break: the verdict blames it
+
+	// JudgedSecs is how long the windows judged (not idle, not only the
+	// generator's fault) sent requests for.
+	JudgedSecs float64
 
 	Phases   []PhaseRow
 	Warnings []string
@@ -198,9 +205,11 @@ func (a *Analysis) judgeWindows() {
 		s := &w.Total
 		j := &a.Windows[i]
 		j.Start = ws.StartSec(i)
-		j.Offered = w.Offered / width
-		j.Sent = float64(s.Requests) / width
-		j.Achieved = float64(s.DoneOK) / width
+		// Rates are over the part of the window requests were sent in.
+		j.Covered, j.Partial = ws.Covered(i), ws.Partial(i)
+		j.Offered = ws.rateOf(i, offeredOf)
+		j.Sent = ws.rateOf(i, sentOf)
+		j.Achieved = ws.rateOf(i, achievedOf)
 		j.Requests, j.Failed, j.ErrorRatio = s.Requests, s.Failed(), s.ErrorRatio()
 		j.P50, j.P90, j.P99, j.Max = s.Latency.Quantile(.5), s.Latency.Quantile(.9), s.Latency.Quantile(.99), s.Latency.Quantile(1)
 		j.LagP90, j.LagMax = w.Lag.Quantile(.9), w.Lag.Quantile(1)
@@ -223,11 +232,13 @@ func (a *Analysis) judgeWindows() {
 		}
 		if j.hostDivisor > 0 {
 			if er := float64(j.hostFailed) / float64(j.hostDivisor); er > slo.MaxErrorRatio {
-				j.Why = append(j.Why, fmt.Sprintf("errors %s > %s", pct(er), pct(slo.MaxErrorRatio)))
+				v, lim := cmpPct(er, slo.MaxErrorRatio)
+				j.Why = append(j.Why, fmt.Sprintf("errors %s > %s", v, lim))
 			}
 		}
 		if slo.P99 > 0 && j.P99 > slo.P99 && s.Requests > 0 {
-			j.Why = append(j.Why, fmt.Sprintf("p99 %s > %s", fmtLatency(j.P99), fmtLatency(slo.P99)))
+			v, lim := cmpLatency(j.P99, slo.P99)
+			j.Why = append(j.Why, fmt.Sprintf("p99 %s > %s", v, lim))
 		}
 		throughputShort := false
 		if slo.MinThroughput > 0 && w.Offered >= 1 && !cut {
@@ -240,62 +251,75 @@ func (a *Analysis) judgeWindows() {
 			j.State = Behind
 			j.Why = append(j.Why, fmt.Sprintf("sent %s of the offered rate", pct(float64(s.Requests)/w.Offered)))
 		case throughputShort:
-			j.Why = append(j.Why, fmt.Sprintf("achieved %s < %s of offered", pct(float64(s.DoneOK)/w.Offered), pct(slo.MinThroughput)))
+			v, lim := cmpPct(float64(s.DoneOK)/w.Offered, slo.MinThroughput)
+			j.Why = append(j.Why, fmt.Sprintf("achieved %s < %s of offered", v, lim))
 			j.State = Violated
 		case len(j.Why) > 0:
 			j.State = Violated
 		default:
 			j.State = Held
 		}
+		j.own = len(j.Why)
 	}
 }
 
 // spans finds the broken stretches: a run of violated windows longer than
 // grace starts one; holding for longer than grace ends it. Idle and
-// generator-only windows neither start nor end a stretch.
+// generator-only windows neither start nor end a stretch, nor does a
+// window that held in only a sliver of its width (Windows.Partial); a
+// violated sliver counts for the part it covers. A run of violated windows
+// that reaches the end of the data before the SLO ever held in a whole
+// window is a stretch however short: the SLO never held.
 func spans(ws *Windows, js []Judged, grace time.Duration, state func(i int) string) []Span {
-	width := ws.Width.Seconds()
 	g := grace.Seconds()
 	var out []Span
 	broken := false
+	held := false               // the SLO held in a whole window before the current violated run
 	runStart, runLen := -1, 0.0 // current run of violated (or, when broken, held) windows
 	for i := range js {
 		st := state(i)
 		if st == Idle || st == Behind {
 			continue
 		}
+		partial := ws.Partial(i)
 		if !broken {
-			if st == Violated {
+			switch {
+			case st == Violated:
 				if runStart < 0 {
 					runStart, runLen = i, 0
 				}
-				runLen += width
+				runLen += ws.Covered(i)
 				if runLen > g+1e-9 {
 					broken = true
 					out = append(out, Span{Start: js[runStart].Start, End: -1, StartIndex: runStart, EndIndex: len(js)})
 					runStart = -1
 				}
-			} else {
-				runStart = -1
+			case !partial:
+				runStart, held = -1, true
 			}
 			continue
 		}
-		if st == Held {
+		switch {
+		case st == Held && !partial:
 			if runStart < 0 {
 				runStart, runLen = i, 0
 			}
-			runLen += width
+			runLen += ws.Covered(i)
 			if runLen > g+1e-9 || i == len(js)-1 {
 				broken = false
 				out[len(out)-1].End, out[len(out)-1].EndIndex = js[runStart].Start, runStart
 				runStart = -1
 			}
-		} else {
+		case st == Violated:
 			runStart = -1
 		}
 	}
-	// A stretch that was holding at the very end of the run has recovered.
-	if broken && runStart >= 0 {
+	switch {
+	case !broken && runStart >= 0 && !held:
+		// Cut short by the end of the data, but the SLO never held.
+		out = append(out, Span{Start: js[runStart].Start, End: -1, StartIndex: runStart, EndIndex: len(js)})
+	case broken && runStart >= 0:
+		// A stretch that was holding at the very end of the run has recovered.
 		out[len(out)-1].End, out[len(out)-1].EndIndex = js[runStart].Start, runStart
 	}
 	return out
@@ -304,11 +328,23 @@ func spans(ws *Windows, js []Judged, grace time.Duration, state func(i int) stri
 func (a *Analysis) totals() {
 	ws := a.W
 	a.Total = ws.Sum(-1)
+	// Peak rates come from whole windows: a sliver's rate is an estimate
+	// from a few requests.
+	whole := false
+	for _, j := range a.Windows {
+		whole = whole || !j.Partial && j.State != Idle
+	}
+	counts := func(j Judged) bool { return !j.Partial || !whole }
 	var offered float64
 	for i, j := range a.Windows {
 		offered += ws.W[i].Offered
-		a.PeakOffered = max(a.PeakOffered, j.Offered)
-		a.PeakAchieved = max(a.PeakAchieved, j.Achieved)
+		if j.State != Idle && j.State != Behind {
+			a.JudgedSecs += j.Covered
+		}
+		if counts(j) {
+			a.PeakOffered = max(a.PeakOffered, j.Offered)
+			a.PeakAchieved = max(a.PeakAchieved, j.Achieved)
+		}
 		if j.State != Idle && j.P99 > a.PeakP99 {
 			a.PeakP99, a.PeakP99At = j.P99, j.Start
 		}
@@ -322,7 +358,7 @@ func (a *Analysis) totals() {
 	}
 	var peak Stats
 	for i, j := range a.Windows {
-		if j.Offered >= 0.9*a.PeakOffered && a.PeakOffered > 0 {
+		if counts(j) && j.Offered >= 0.9*a.PeakOffered && a.PeakOffered > 0 {
 			peak.Requests += ws.W[i].Total.Requests
 			peak.OK += ws.W[i].Total.OK
 		}
@@ -350,7 +386,7 @@ func (a *Analysis) findBreak() {
 		}
 	}
 	for i := 0; i < end; i++ {
-		if js[i].State == Held {
+		if js[i].State == Held && !js[i].Partial {
 			a.Capacity = max(a.Capacity, js[i].Offered)
 		}
 	}
@@ -375,7 +411,7 @@ func (a *Analysis) findBreak() {
 	bound := a.servedBound(first)
 	lastGood := 0.0
 	for i := sp.StartIndex - 1; i >= 0; i-- {
-		if js[i].State == Held {
+		if js[i].State == Held && !js[i].Partial {
 			lastGood = js[i].Offered
 			break
 		}
@@ -400,8 +436,26 @@ func (a *Analysis) findRecovery() {
 	if capacity == 0 {
 		capacity = a.BreakOffered
 	}
-	for i := sp.StartIndex; i < len(js); i++ {
-		if js[i].Offered < capacity {
+	// A sliver's rate does not say traffic fell, and for plain vegeta
+	// files the windows after the last send are the end of the data, not
+	// a fall in the rate.
+	end := len(js)
+	if a.W.Info == nil {
+		for end > 0 && js[end-1].Requests == 0 {
+			end--
+		}
+	}
+	below := func(i int) bool { return js[i].Offered < capacity }
+	if a.W.Info == nil {
+		// A plain file's offered rate is what was sent: a window's count
+		// jitters by a request or two about a constant rate.
+		below = func(i int) bool {
+			secs := a.W.Secs(i)
+			return js[i].Offered*secs < capacity*secs-throughputSlack
+		}
+	}
+	for i := sp.StartIndex; i < end; i++ {
+		if below(i) && (!js[i].Partial || js[i].Requests == 0) {
 			a.FellBelowAt = js[i].Start
 			break
 		}
@@ -425,11 +479,12 @@ func (a *Analysis) servedBound(idx []int) float64 {
 	if len(idx) == 0 {
 		return math.Inf(1)
 	}
-	secs := a.W.Width.Seconds() * float64(len(idx))
+	secs := 0.0
 	var total Stats
 	eps := make([]Stats, len(a.W.Endpoints))
 	for _, i := range idx {
 		w := &a.W.W[i]
+		secs += a.W.Secs(i)
 		total.Requests += w.Total.Requests
 		total.DoneOK += w.Total.DoneOK
 		for k := range w.Endpoints {
@@ -590,13 +645,15 @@ func (a *Analysis) judgeSeries(e Endpoint, share float64, get func(*Window) *Sta
 		if host > 0 {
 			if er := float64(st.Failed()-st.Errors[Generator]) / float64(host); er > a.SLO.MaxErrorRatio {
 				states[i] = Violated
-				why[i] = append(why[i], fmt.Sprintf("errors %s", pct(er)))
+				v, _ := cmpPct(er, a.SLO.MaxErrorRatio)
+				why[i] = append(why[i], "errors "+v)
 				severity[i] = max(severity[i], er/max(a.SLO.MaxErrorRatio, 1e-3))
 			}
 		}
 		if p := st.Latency.Quantile(.99); a.SLO.P99 > 0 && p > a.SLO.P99 {
 			states[i] = Violated
-			why[i] = append(why[i], fmt.Sprintf("p99 %s", fmtLatency(p)))
+			v, _ := cmpLatency(p, a.SLO.P99)
+			why[i] = append(why[i], "p99 "+v)
 			severity[i] = max(severity[i], float64(p)/float64(a.SLO.P99))
 		}
 		offered := float64(st.Requests)
@@ -606,7 +663,8 @@ func (a *Analysis) judgeSeries(e Endpoint, share float64, get func(*Window) *Sta
 		if a.SLO.MinThroughput > 0 && offered >= 1 && a.Windows[i].State != Behind && !a.Windows[i].GenBehind &&
 			float64(st.DoneOK) < a.SLO.MinThroughput*offered-throughputSlack {
 			states[i] = Violated
-			why[i] = append(why[i], fmt.Sprintf("achieved %s of offered", pct(float64(st.DoneOK)/offered)))
+			v, _ := cmpPct(float64(st.DoneOK)/offered, a.SLO.MinThroughput)
+			why[i] = append(why[i], "achieved "+v+" of offered")
 			severity[i] = max(severity[i], (1-float64(st.DoneOK)/offered)/max(1-a.SLO.MinThroughput, 1e-3))
 		}
 	}
@@ -661,6 +719,7 @@ func (a *Analysis) phases() {
 	for pi, p := range ps {
 		row := PhaseRow{Name: p.name, Kind: p.kind, Start: p.start, Seconds: p.seconds, State: Idle}
 		var st Stats
+		whole := false
 		endT := p.start + p.seconds
 		if pi == len(ps)-1 {
 			endT = math.Inf(1) // the tail after the curve ends belongs to the last phase
@@ -671,8 +730,14 @@ func (a *Analysis) phases() {
 				continue
 			}
 			st.Merge(&ws.W[i].Total)
-			row.PeakRPS = max(row.PeakRPS, j.Offered)
-			row.Achieved = max(row.Achieved, j.Achieved)
+			// Peaks from whole windows; slivers only when there are none.
+			if !j.Partial && !whole {
+				whole, row.PeakRPS, row.Achieved = true, 0, 0
+			}
+			if !j.Partial || !whole {
+				row.PeakRPS = max(row.PeakRPS, j.Offered)
+				row.Achieved = max(row.Achieved, j.Achieved)
+			}
 			switch {
 			case a.inSpan(i):
 				row.State = "broke"
@@ -721,6 +786,9 @@ func (a *Analysis) warnings() {
 	if a.Total.Requests == 0 {
 		a.Warnings = append(a.Warnings, "no results to report")
 	}
+	if n := a.shortRun(); n != "" {
+		a.Warnings = append(a.Warnings, n+": a break needs a longer failing stretch than that, unless the SLO never held")
+	}
 	if ws.Info != nil && ws.Info.Shards > 1 && len(ws.Shards) < ws.Info.Shards {
 		a.Warnings = append(a.Warnings, fmt.Sprintf("only %d of %d shards' results were given: figures cover those shards", len(ws.Shards), ws.Info.Shards))
 	}
@@ -743,17 +811,18 @@ func (a *Analysis) verdict() string {
 		fmt.Fprintf(&b, "The generator fell behind its schedule %s into the run (sends lagged up to %s%s), so this run cannot say where %s breaks",
 			fmtSec(a.GenBehindAt), fmtLatency(a.MaxLag), a.unsentNote(), strings.ToLower(a.Name[:1])+a.Name[1:])
 		if a.Broke {
-			fmt.Fprintf(&b, "; the SLO failed from %s at %s offered (%s)", fmtSec(a.BreakAt), rps(a.BreakOffered), strings.Join(a.BreakWhy, "; "))
+			fmt.Fprintf(&b, "; the SLO failed from %s at %s offered (%s)", fmtSec(a.BreakAt), rps(a.BreakOffered), a.briefWhy())
 		} else {
 			held := 0.0
 			for _, j := range a.Windows {
-				if j.State == Held && j.Start < a.GenBehindAt {
+				if j.State == Held && !j.Partial && j.Start < a.GenBehindAt {
 					held = max(held, j.Offered)
 				}
 			}
 			fmt.Fprintf(&b, "; until then it held the SLO at up to %s", rps(held))
 		}
 		b.WriteString(": rerun with more workers or shards.")
+		b.WriteString(a.shortNote())
 		return b.String()
 	}
 	if !a.Broke {
@@ -761,12 +830,22 @@ func (a *Analysis) verdict() string {
 		if a.MaxErrorRatio > 0 {
 			fmt.Fprintf(&b, ", errors ≤ %s", pct(a.MaxErrorRatio))
 		}
+		if a.violated() {
+			fmt.Fprintf(&b, " (no failing stretch outlasted the %s grace)", fmtSec(a.SLO.Grace.Seconds()))
+		}
+		if a.First != nil {
+			// An endpoint can fail on its own while the whole holds: too
+			// small a share to count, or failing across windows where the
+			// rest held.
+			fmt.Fprintf(&b, "; but %s failed its own SLO from %s", a.First.Name, fmtSec(a.First.BrokeAt))
+		}
 		b.WriteString(".")
+		b.WriteString(a.shortNote())
 		return b.String()
 	}
 	when := a.breakWhen()
 	if a.Capacity == 0 {
-		fmt.Fprintf(&b, "%s failed the SLO from the start (%s, at %s)", a.Name, strings.Join(a.BreakWhy, "; "), rps(a.BreakOffered))
+		fmt.Fprintf(&b, "%s failed the SLO from the start, at %s (%s)", a.Name, rps(a.BreakOffered), a.briefWhy())
 	} else {
 		fmt.Fprintf(&b, "%s broke %s at %s (capacity %s)", a.Name, when, rps(a.BreakOffered), a.bandText())
 	}
@@ -775,12 +854,14 @@ func (a *Analysis) verdict() string {
 	}
 	fmt.Fprintf(&b, "; p99 peaked at %s; %s of requests failed at the peak", fmtLatency(a.PeakP99), pct(a.PeakErrorRatio))
 	switch {
-	case a.RecoveredAt >= 0 && a.FellBelowAt >= 0 && a.RecoveredAt < a.FellBelowAt:
-		fmt.Fprintf(&b, "; it recovered at %s, while traffic was still above capacity", fmtSec(a.RecoveredAt))
+	case a.RecoveredAt >= 0 && (a.FellBelowAt < 0 || a.RecoveredAt < a.FellBelowAt):
+		fmt.Fprintf(&b, "; it recovered at %s, while traffic was still at or above capacity", fmtSec(a.RecoveredAt))
 	case a.Recovery >= 0 && a.Recovery < a.W.Width.Seconds():
 		b.WriteString("; it recovered as soon as traffic fell below capacity")
 	case a.Recovery >= 0:
 		fmt.Fprintf(&b, "; it recovered %s after traffic fell below capacity", fmtSec(a.Recovery))
+	case a.FellBelowAt < 0 && a.W.Info == nil:
+		b.WriteString("; the results end with the SLO still broken")
 	case a.FellBelowAt < 0:
 		b.WriteString("; traffic never fell back below capacity")
 	default:
@@ -790,7 +871,69 @@ func (a *Analysis) verdict() string {
 	if a.GenBehindAt >= 0 {
 		fmt.Fprintf(&b, " The generator fell behind later, from %s: figures after that understate the load.", fmtSec(a.GenBehindAt))
 	}
+	b.WriteString(a.shortNote())
 	return b.String()
+}
+
+// violated reports whether any window broke the SLO.
+func (a *Analysis) violated() bool {
+	for _, j := range a.Windows {
+		if j.State == Violated {
+			return true
+		}
+	}
+	return false
+}
+
+// shortRun is the note on a run shorter than the grace period: its
+// failing windows cannot outlast the grace, so it breaks only when the SLO
+// never held.
+func (a *Analysis) shortRun() string {
+	if a.Total.Requests == 0 || a.JudgedSecs >= a.SLO.Grace.Seconds() {
+		return ""
+	}
+	return fmt.Sprintf("only %s of traffic was judged, less than the %s grace period", fmtSec(a.JudgedSecs), fmtSec(a.SLO.Grace.Seconds()))
+}
+
+func (a *Analysis) shortNote() string {
+	if n := a.shortRun(); n != "" {
+		return " Note: " + n + "."
+	}
+	return ""
+}
+
+// briefWhy is what broke the SLO at the break, short enough for the
+// verdict: the whole's reasons, the first failing endpoint's (or the first
+// listed), and how many more endpoints failed then. The break fact and
+// the tables have the full list.
+func (a *Analysis) briefWhy() string {
+	if !a.Broke {
+		return ""
+	}
+	j := a.Windows[a.Spans[0].StartIndex]
+	own, eps := j.Why[:min(j.own, len(j.Why))], j.Why[min(j.own, len(j.Why)):]
+	parts := []string{}
+	if len(own) > 0 {
+		parts = append(parts, strings.Join(own, ", "))
+	}
+	if len(eps) > 0 {
+		k := 0
+		if a.First != nil {
+			for i, e := range eps {
+				if strings.HasPrefix(e, a.First.Name+": ") {
+					k = i
+					break
+				}
+			}
+		}
+		parts = append(parts, eps[k])
+		if n := len(eps) - 1; n == 1 {
+			parts = append(parts, "and 1 more endpoint")
+		} else if n > 1 {
+			parts = append(parts, fmt.Sprintf("and %d more endpoints", n))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // bandText prints the capacity band: "1,120–1,180 req/s".

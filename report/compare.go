@@ -649,10 +649,9 @@ func (c *Comparison) RatePlot() (*plot.Plot, error) {
 	var all [][]float64
 	for k, e := range c.Entries {
 		d := e.A.plotData()
-		w := d.ws.Width.Seconds()
 		for i := range d.ws.W {
 			ss[k].x = append(ss[k].x, d.x[i]*d.div)
-			ss[k].offered = append(ss[k].offered, d.ws.W[i].Offered/w)
+			ss[k].offered = append(ss[k].offered, d.ws.rateOf(i, offeredOf))
 		}
 		ss[k].achieved = smoothedAchieved(d.ws)
 		span = max(span, d.x1*d.div)
@@ -700,26 +699,28 @@ func (c *Comparison) RatePlot() (*plot.Plot, error) {
 // stretch anyway.
 func smoothedAchieved(ws *Windows) []float64 {
 	const minCount, maxSpan = 10, 3
-	w := ws.Width.Seconds()
 	out := make([]float64, len(ws.W))
 	for i := range ws.W {
 		offered, done := ws.W[i].Offered, float64(ws.W[i].Total.DoneOK)
+		secs := ws.Secs(i)
 		lo, hi := i, i
 		for offered < minCount && (i-lo < maxSpan && lo > 0 || hi-i < maxSpan && hi < len(ws.W)-1) {
 			if i-lo < maxSpan && lo > 0 {
 				lo--
 				offered += ws.W[lo].Offered
 				done += float64(ws.W[lo].Total.DoneOK)
+				secs += ws.Secs(lo)
 			}
 			if hi-i < maxSpan && hi < len(ws.W)-1 {
 				hi++
 				offered += ws.W[hi].Offered
 				done += float64(ws.W[hi].Total.DoneOK)
+				secs += ws.Secs(hi)
 			}
 		}
 		out[i] = math.NaN()
 		if offered >= minCount {
-			out[i] = done / (float64(hi-lo+1) * w)
+			out[i] = done / secs
 		}
 	}
 	return out

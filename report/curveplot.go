@@ -1,9 +1,11 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"image/color"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -206,12 +208,27 @@ func CurvePlot(c *scenarios.Curve, title string) (*plot.Plot, error) {
 	return p, nil
 }
 
-// SavePlot writes p to path; the extension (.png, .svg, .pdf) picks the format.
+// SavePlot writes p to path in the format its extension names (.png,
+// .svg or .pdf; gonum/plot's .eps, .jpg, .tif and .tex too). An extension
+// it cannot write is a *scenarios.Problem naming path (bad input: exit 2),
+// found before the file is touched; otherwise the plot is drawn first and
+// written through a temporary file renamed into place, so path is never
+// left half-written or emptied.
 func SavePlot(p *plot.Plot, w, h vg.Length, path string) error {
-	if err := p.Save(w, h, path); err != nil {
+	ext := filepath.Ext(path)
+	c, err := p.WriterTo(w, h, strings.ToLower(strings.TrimPrefix(ext, ".")))
+	if err != nil {
+		what := "no extension"
+		if ext != "" {
+			what = "extension " + strconv.Quote(ext)
+		}
+		return &scenarios.Problem{File: path, Msg: "cannot write a plot with " + what + ": give a file ending in .png, .svg or .pdf"}
+	}
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	return nil
+	return writeFileAtomic(path, buf.Bytes())
 }
 
 var _ plot.Ticker = RateTicks{}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -69,6 +70,12 @@ type Folder struct {
 	wallNsec int64
 	// sp, once Spill is called, holds the windows moved to disk.
 	sp *spill
+	// For plain files, when requests were sent (offsets from the time
+	// base, ns): the first and last send added here and their number,
+	// and the stretches of the folders and windows merged in.
+	sendLo, sendHi int64
+	sends          uint64
+	sending        []Interval
 }
 
 // stage holds the latencies of the newest window in dense counters by
@@ -448,6 +455,15 @@ func (f *Folder) Add(r *vegeta.Result) {
 	f.own = true
 	ep := f.endpoint(r.Method, r.URL)
 	off := f.offset(r.Timestamp)
+	if f.plain {
+		if f.sends == 0 || off < f.sendLo {
+			f.sendLo = off
+		}
+		if f.sends == 0 || off > f.sendHi {
+			f.sendHi = off
+		}
+		f.sends++
+	}
 	w := f.window(f.slot(off))
 	if w == nil {
 		f.dropped++
@@ -559,7 +575,39 @@ func (f *Folder) Merge(g *Folder) error {
 	f.dropped += g.dropped
 	f.sources = append(f.sources, g.sources...)
 	f.warns = append(f.warns, g.warns...)
+	f.sending = append(f.sending, g.sendingSpans()...)
 	return nil
+}
+
+// sendingSpans are the stretches in which the requests of a plain file
+// were sent, as offsets from the Unix epoch: those merged in, and one from
+// the first to the last send added here widened by half the mean gap
+// between sends each side (each request stands for the gap around it), or
+// by half a window for a lone request.
+func (f *Folder) sendingSpans() []Interval {
+	out := append([]Interval(nil), f.sending...)
+	if f.sends > 0 {
+		half := int64(f.width) / 2
+		if f.sends > 1 {
+			half = (f.sendHi - f.sendLo) / int64(f.sends-1) / 2
+		}
+		out = append(out, Interval{From: time.Duration(f.sendLo - half), To: time.Duration(f.sendHi + half)})
+	}
+	return out
+}
+
+// unionOf sorts ivs and joins the ones that overlap.
+func unionOf(ivs []Interval) []Interval {
+	slices.SortFunc(ivs, func(a, b Interval) int { return cmp.Compare(a.From, b.From) })
+	var out []Interval
+	for _, iv := range ivs {
+		if n := len(out); n > 0 && iv.From <= out[n-1].To {
+			out[n-1].To = max(out[n-1].To, iv.To)
+			continue
+		}
+		out = append(out, iv)
+	}
+	return out
 }
 
 // adopt returns f's series index for endpoint e of another folder.
@@ -604,6 +652,11 @@ func (f *Folder) Windows() *Windows {
 		ws.Origin = time.Unix(0, 0).Add(time.Duration(base) * f.width)
 		for i := range ws.W {
 			ws.W[i].Index -= base
+		}
+		ws.Sending = unionOf(f.sendingSpans())
+		for i := range ws.Sending {
+			ws.Sending[i].From -= time.Duration(base) * f.width
+			ws.Sending[i].To -= time.Duration(base) * f.width
 		}
 	}
 	ws.fillOffered()

@@ -98,3 +98,41 @@ func fmtSec(s float64) string {
 
 // ms is a duration in milliseconds, for JSON.
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
+
+// cmpLatency prints a latency and the limit it is compared with, adding
+// digits until they differ, so that "p99 1.001 s > 1 s" never reads
+// "p99 1 s > 1 s".
+func cmpLatency(v, limit time.Duration) (string, string) {
+	a, b := fmtLatency(v), fmtLatency(limit)
+	if a != b || v == limit {
+		return a, b
+	}
+	unit, name := float64(time.Millisecond), " ms"
+	if limit >= time.Second || v >= time.Second {
+		unit, name = float64(time.Second), " s"
+	}
+	for prec := 1; prec <= 9 && a == b; prec++ {
+		a = trimDecimals(strconv.FormatFloat(float64(v)/unit, 'f', prec, 64)) + name
+		b = trimDecimals(strconv.FormatFloat(float64(limit)/unit, 'f', prec, 64)) + name
+	}
+	return a, b
+}
+
+// cmpPct prints a ratio and the limit it is compared with as percentages
+// that differ when the ratios do: "errors 1.04% > 1%".
+func cmpPct(x, limit float64) (string, string) {
+	a, b := pct(x), pct(limit)
+	for prec := 1; prec <= 9 && a == b && x != limit; prec++ {
+		a = trimDecimals(strconv.FormatFloat(x*100, 'f', prec, 64)) + "%"
+		b = trimDecimals(strconv.FormatFloat(limit*100, 'f', prec, 64)) + "%"
+	}
+	return a, b
+}
+
+// trimDecimals drops trailing zeros after a decimal point: "1.500" → "1.5", "1.000" → "1".
+func trimDecimals(s string) string {
+	if !strings.Contains(s, ".") {
+		return s
+	}
+	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+}

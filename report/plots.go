@@ -10,6 +10,7 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -98,7 +99,9 @@ func (a *Analysis) plotData() *plotData {
 	}
 	d.div, d.unit = TimeUnit(span)
 	for i := range ws.W {
-		d.x = append(d.x, (ws.StartSec(i)+ws.Width.Seconds()/2)/d.div)
+		// A window covered only in part is drawn at the middle of what it
+		// covers.
+		d.x = append(d.x, ws.coveredMid(i)/d.div)
 	}
 	if len(ws.W) > 0 {
 		d.x0, d.x1 = ws.StartSec(0)/d.div, span/d.div
@@ -156,37 +159,145 @@ func line(p *plot.Plot, xs, ys []float64, c color.Color, width vg.Length, dashes
 	return nil
 }
 
-// vline draws a vertical marker at x across [y0, y1] with a label at the
-// top.
-func vline(p *plot.Plot, x, y0, y1 float64, c color.Color, dashes []vg.Length, label string) error {
-	return vlineAt(p, x, y0, y1, c, dashes, label, false)
+// vline draws a vertical marker at x across [y0, y1], with its label (if
+// m is not nil) at the top.
+func vline(p *plot.Plot, m *marks, x, y0, y1 float64, c color.Color, dashes []vg.Length, label string) error {
+	return vlineAt(p, m, x, y0, y1, c, dashes, label, false)
 }
 
 // vlineAt is vline with the label at the top or the bottom.
-func vlineAt(p *plot.Plot, x, y0, y1 float64, c color.Color, dashes []vg.Length, label string, bottom bool) error {
+func vlineAt(p *plot.Plot, m *marks, x, y0, y1 float64, c color.Color, dashes []vg.Length, label string, bottom bool) error {
 	l, err := plotter.NewLine(plotter.XYs{{X: x, Y: y0}, {X: x, Y: y1}})
 	if err != nil {
 		return err
 	}
 	l.Color, l.Width, l.Dashes = c, vg.Points(1.2), dashes
 	p.Add(l)
-	if label != "" {
-		y, align := y1, draw.YTop
-		if bottom {
-			y, align = y0, draw.YBottom
-		}
-		lb, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: x, Y: y}}, Labels: []string{" " + label}})
-		if err != nil {
-			return err
-		}
-		for i := range lb.TextStyle {
-			lb.TextStyle[i].Color = c
-			lb.TextStyle[i].Font.Size = vg.Points(8)
-			lb.TextStyle[i].YAlign = align
-		}
-		p.Add(lb)
+	if label != "" && m != nil {
+		m.labels = append(m.labels, markLabel{x: x, text: label, color: c, bottom: bottom})
 	}
 	return nil
+}
+
+// marks draws a panel's legend, on a pale box, and its marker labels
+// ("break 40/s", "recovered"), laid out so that none covers another: each
+// label goes at the top (or bottom) of its line, on the line's right or,
+// near the right edge, its left, and moves down (or up) until it clears
+// the legend and the labels placed before it. finish adds it to a panel
+// last, over the lines, and takes the panel's legend over (gonum/plot
+// places its own legend on a canvas padded differently from the data's).
+type marks struct {
+	labels []markLabel
+	legend plot.Legend
+}
+
+// finish adds m (a new one if nil) to p, after every other plotter.
+func finish(p *plot.Plot, m *marks) {
+	if m == nil {
+		m = &marks{}
+	}
+	m.legend = p.Legend
+	p.Legend = plot.NewLegend()
+	p.Add(m)
+}
+
+type markLabel struct {
+	x      float64 // in data units
+	text   string
+	color  color.Color
+	bottom bool
+}
+
+// labelGap is the space around labels and the legend.
+const labelGap = vg.Length(2.5)
+
+// placedLabel is a label where layout put it.
+type placedLabel struct {
+	at   vg.Point // bottom left
+	size vg.Point
+	sty  text.Style
+	text string
+}
+
+func (l placedLabel) box() vg.Rectangle { return vg.Rectangle{Min: l.at, Max: l.at.Add(l.size)} }
+
+// place lays out the legend and labels on the data canvas c.
+func (m *marks) place(c draw.Canvas, xnorm func(float64) float64) (leg vg.Rectangle, hasLegend bool, labels []placedLabel) {
+	var taken []vg.Rectangle
+	leg, hasLegend = legendRect(c, &m.legend)
+	if hasLegend {
+		taken = append(taken, vg.Rectangle{Min: leg.Min.Sub(vg.Point{X: labelGap, Y: labelGap}), Max: leg.Max.Add(vg.Point{X: labelGap, Y: labelGap})})
+	}
+	for _, l := range m.labels {
+		sty := m.legend.TextStyle
+		sty.Color, sty.Font.Size = l.color, vg.Points(8)
+		sty.XAlign, sty.YAlign = draw.XLeft, draw.YBottom
+		pl := placedLabel{size: sty.Rectangle(l.text).Size(), sty: sty, text: l.text}
+		lx := c.X(xnorm(l.x))
+		pl.at.X = lx + labelGap
+		if pl.at.X+pl.size.X > c.Max.X {
+			pl.at.X = lx - labelGap - pl.size.X
+		}
+		pl.at.Y = c.Max.Y - labelGap - pl.size.Y
+		if l.bottom {
+			pl.at.Y = c.Min.Y + labelGap
+		}
+		for moved := true; moved; {
+			moved = false
+			for _, t := range taken {
+				if b := pl.box(); b.Min.X < t.Max.X && t.Min.X < b.Max.X && b.Min.Y < t.Max.Y && t.Min.Y < b.Max.Y {
+					if l.bottom {
+						pl.at.Y = t.Max.Y + labelGap
+					} else {
+						pl.at.Y = t.Min.Y - labelGap - pl.size.Y
+					}
+					moved = true
+				}
+			}
+			if pl.at.Y < c.Min.Y || pl.at.Y+pl.size.Y > c.Max.Y {
+				break // no room left: draw it where it got to
+			}
+		}
+		labels = append(labels, pl)
+		taken = append(taken, pl.box())
+	}
+	return leg, hasLegend, labels
+}
+
+// Plot implements plot.Plotter.
+func (m *marks) Plot(c draw.Canvas, p *plot.Plot) {
+	leg, hasLegend, labels := m.place(c, p.X.Norm)
+	if hasLegend {
+		g := labelGap
+		c.FillPolygon(color.NRGBA{R: 255, G: 255, B: 255, A: 215}, []vg.Point{
+			{X: leg.Min.X - g, Y: leg.Min.Y - g}, {X: leg.Max.X + g, Y: leg.Min.Y - g},
+			{X: leg.Max.X + g, Y: leg.Max.Y}, {X: leg.Min.X - g, Y: leg.Max.Y},
+		})
+		m.legend.Draw(c)
+	}
+	for _, l := range labels {
+		c.FillText(l.sty, l.at, l.text)
+	}
+}
+
+// legendRect is where l.Draw(c) draws legend l (top or bottom, left or
+// right); false if it has no entries.
+func legendRect(c draw.Canvas, l *plot.Legend) (vg.Rectangle, bool) {
+	r := l.Rectangle(c)
+	w, h := r.Max.X-r.Min.X, r.Max.Y-r.Min.Y
+	if w <= 0 || h <= 0 {
+		return vg.Rectangle{}, false
+	}
+	descent := l.TextStyle.FontExtents().Descent
+	x0 := c.Min.X + l.XOffs
+	if !l.Left {
+		x0 = c.Max.X - w + l.XOffs
+	}
+	y1 := c.Max.Y + l.YOffs
+	if !l.Top {
+		y1 = c.Min.Y + h + descent + l.YOffs
+	}
+	return vg.Rectangle{Min: vg.Point{X: x0, Y: y1 - h - descent}, Max: vg.Point{X: x0 + w, Y: y1}}, true
 }
 
 // box shades x in [x0, x1] across [y0, y1].
@@ -205,10 +316,11 @@ func box(p *plot.Plot, x0, x1, y0, y1 float64, c color.Color) error {
 }
 
 // markers shades the broken stretches and marks the break, the fall below
-// capacity and the recovery on a panel whose Y range is [y0, y1].
-func (a *Analysis) markers(p *plot.Plot, d *plotData, y0, y1 float64, labels bool) error {
+// capacity and the recovery on a panel whose Y range is [y0, y1], with
+// labels laid out by m (none if m is nil).
+func (a *Analysis) markers(p *plot.Plot, m *marks, d *plotData, y0, y1 float64) error {
 	lab := func(s string) string {
-		if labels {
+		if m != nil {
 			return s
 		}
 		return ""
@@ -228,13 +340,8 @@ func (a *Analysis) markers(p *plot.Plot, d *plotData, y0, y1 float64, labels boo
 		if err := box(p, x0, x1, y0, y1, colGen); err != nil {
 			return err
 		}
-		if !labelled && labels {
-			lb, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: x0, Y: y0}}, Labels: []string{" generator behind"}})
-			if err != nil {
-				return err
-			}
-			lb.TextStyle[0].Color, lb.TextStyle[0].Font.Size = colGenText, vg.Points(8)
-			p.Add(lb)
+		if !labelled && m != nil {
+			m.labels = append(m.labels, markLabel{x: x0, text: "generator behind", color: colGenText, bottom: true})
 			labelled = true
 		}
 		i = j
@@ -249,16 +356,16 @@ func (a *Analysis) markers(p *plot.Plot, d *plotData, y0, y1 float64, labels boo
 		}
 	}
 	if a.Broke {
-		if err := vline(p, a.BreakAt/d.div, y0, y1, colBreak, nil, lab("break "+rate(a.BreakOffered)+"/s")); err != nil {
+		if err := vline(p, m, a.BreakAt/d.div, y0, y1, colBreak, nil, lab("break "+rate(a.BreakOffered)+"/s")); err != nil {
 			return err
 		}
 		if a.FellBelowAt >= 0 && (a.RecoveredAt < 0 || a.FellBelowAt < a.RecoveredAt) {
-			if err := vlineAt(p, a.FellBelowAt/d.div, y0, y1, colBelow, []vg.Length{vg.Points(3), vg.Points(3)}, lab("below capacity"), true); err != nil {
+			if err := vlineAt(p, m, a.FellBelowAt/d.div, y0, y1, colBelow, []vg.Length{vg.Points(3), vg.Points(3)}, lab("below capacity"), true); err != nil {
 				return err
 			}
 		}
 		if a.RecoveredAt >= 0 {
-			if err := vline(p, a.RecoveredAt/d.div, y0, y1, colRecover, []vg.Length{vg.Points(6), vg.Points(3)}, lab("recovered")); err != nil {
+			if err := vline(p, m, a.RecoveredAt/d.div, y0, y1, colRecover, []vg.Length{vg.Points(6), vg.Points(3)}, lab("recovered")); err != nil {
 				return err
 			}
 		}
@@ -309,6 +416,9 @@ func newPanel(title, ylabel string) *plot.Plot {
 	p.Title.TextStyle.Font.Size = vg.Points(11)
 	p.Y.Label.Text = ylabel
 	p.Legend.Top, p.Legend.Left = true, true
+	// Inset from the frame, so that the first entry clears the top grid
+	// line.
+	p.Legend.XOffs, p.Legend.YOffs = vg.Points(4), -vg.Points(4)
 	p.Legend.TextStyle.Font.Size = vg.Points(9)
 	p.Legend.ThumbnailWidth = vg.Points(14)
 	p.Add(plotter.NewGrid())
@@ -343,13 +453,12 @@ func logRange(vals ...[]float64) (lo, hi float64) {
 func (a *Analysis) OverviewPanels() ([]*plot.Plot, error) {
 	d := a.plotData()
 	ws := d.ws
-	w := ws.Width.Seconds()
 	n := len(ws.W)
 	offered, achieved, sent := make([]float64, n), make([]float64, n), make([]float64, n)
 	lat := [4][]float64{make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)}
 	for i := range ws.W {
 		s := &ws.W[i].Total
-		offered[i], achieved[i], sent[i] = ws.W[i].Offered/w, float64(s.DoneOK)/w, float64(s.Requests)/w
+		offered[i], achieved[i], sent[i] = ws.rateOf(i, offeredOf), ws.rateOf(i, achievedOf), ws.rateOf(i, sentOf)
 		for k, q := range []float64{.5, .9, .99, 1} {
 			lat[k][i] = math.NaN()
 			if s.Requests > 0 {
@@ -370,7 +479,8 @@ func (a *Analysis) OverviewPanels() ([]*plot.Plot, error) {
 	}
 	pr.Y.Scale, pr.Y.Tick.Marker = plot.LogScale{}, RateTicks{}
 	pr.Y.Min, pr.Y.Max = lo, hi
-	if err := a.markers(pr, d, lo, hi, true); err != nil {
+	mr := &marks{}
+	if err := a.markers(pr, mr, d, lo, hi); err != nil {
 		return nil, err
 	}
 	if ws.Info != nil {
@@ -390,7 +500,7 @@ func (a *Analysis) OverviewPanels() ([]*plot.Plot, error) {
 	lo, hi = logRange(lat[0], lat[3], []float64{float64(a.SLO.P99) / 1e6})
 	pl.Y.Scale, pl.Y.Tick.Marker = plot.LogScale{}, LatencyTicks{}
 	pl.Y.Min, pl.Y.Max = lo, hi
-	if err := a.markers(pl, d, lo, hi, false); err != nil {
+	if err := a.markers(pl, nil, d, lo, hi); err != nil {
 		return nil, err
 	}
 	for k, name := range []string{"p50", "p90", "p99", "max"} {
@@ -443,7 +553,7 @@ func (a *Analysis) OverviewPanels() ([]*plot.Plot, error) {
 		}
 		lo := append([]float64(nil), cum...)
 		for i := range ws.W {
-			cum[i] += float64(eb.count(&ws.W[i].Total)) / w
+			cum[i] += ws.rateOf(i, func(w *Window) float64 { return float64(eb.count(&w.Total)) })
 			top = max(top, cum[i])
 		}
 		bands = append(bands, band{eb, lo, append([]float64(nil), cum...)})
@@ -452,7 +562,7 @@ func (a *Analysis) OverviewPanels() ([]*plot.Plot, error) {
 		top = 1
 	}
 	pe.Y.Min, pe.Y.Max = 0, top*1.1
-	if err := a.markers(pe, d, 0, top*1.1, false); err != nil {
+	if err := a.markers(pe, nil, d, 0, top*1.1); err != nil {
 		return nil, err
 	}
 	for _, b := range bands {
@@ -481,6 +591,9 @@ func (a *Analysis) OverviewPanels() ([]*plot.Plot, error) {
 		pe.Add(lb)
 	}
 
+	finish(pr, mr)
+	finish(pl, nil)
+	finish(pe, nil)
 	panels := []*plot.Plot{pr, pl, pe}
 	for i, p := range panels {
 		p.X.Min, p.X.Max = d.x0, d.x1
@@ -526,16 +639,17 @@ func (a *Analysis) LatencyVsLoadPlot() (*plot.Plot, error) {
 		xmax = 1
 	}
 	xmax *= 1.05
+	m := &marks{}
 	if a.Broke {
 		xmax = max(xmax, a.CapacityHi*1.05)
 		if err := box(p, a.CapacityLo, max(a.CapacityHi, a.CapacityLo+xmax/400), lo, hi, colBand); err != nil {
 			return nil, err
 		}
-		if err := vline(p, a.CapacityHi, lo, hi, colBreak, []vg.Length{vg.Points(3), vg.Points(3)}, "capacity "+a.bandText()); err != nil {
+		if err := vline(p, m, a.CapacityHi, lo, hi, colBreak, []vg.Length{vg.Points(3), vg.Points(3)}, "capacity "+a.bandText()); err != nil {
 			return nil, err
 		}
 	} else if a.Capacity > 0 {
-		if err := vline(p, a.Capacity, lo, hi, colRecover, []vg.Length{vg.Points(3), vg.Points(3)}, "held up to "+rps(a.Capacity)); err != nil {
+		if err := vline(p, m, a.Capacity, lo, hi, colRecover, []vg.Length{vg.Points(3), vg.Points(3)}, "held up to "+rps(a.Capacity)); err != nil {
 			return nil, err
 		}
 	}
@@ -560,6 +674,7 @@ func (a *Analysis) LatencyVsLoadPlot() (*plot.Plot, error) {
 		p.Add(s)
 		p.Legend.Add([]string{"p50", "p99"}[k], s)
 	}
+	finish(p, m)
 	return p, nil
 }
 
@@ -572,7 +687,8 @@ func (a *Analysis) EndpointsPlot() (*plot.Plot, error) {
 	p.X.Min, p.X.Max = d.x0, d.x1
 	p.X.Tick.Marker = TimeTicks{}
 	p.Y.Min, p.Y.Max = 0, 105
-	if err := a.markers(p, d, 0, 105, true); err != nil {
+	m := &marks{}
+	if err := a.markers(p, m, d, 0, 105); err != nil {
 		return nil, err
 	}
 	if a.SLO.MaxErrorRatio > 0 {
@@ -612,6 +728,7 @@ func (a *Analysis) EndpointsPlot() (*plot.Plot, error) {
 		}
 		k++
 	}
+	finish(p, m)
 	return p, nil
 }
 

@@ -279,6 +279,17 @@ func (f *Folder) AddWindows(ws *Windows) error {
 		}
 		f.shards[s] = true
 	}
+	if f.plain {
+		// Saved plain windows say when requests were sent; older ones did
+		// not, and count as sending throughout.
+		sending := ws.Sending
+		if sending == nil && len(ws.W) > 0 {
+			sending = []Interval{{From: time.Duration(ws.W[0].Index) * ws.Width, To: time.Duration(ws.W[len(ws.W)-1].Index+1) * ws.Width}}
+		}
+		for _, s := range sending {
+			f.sending = append(f.sending, Interval{From: shift + s.From, To: shift + s.To})
+		}
+	}
 	f.results += ws.Results
 	f.dropped += ws.Dropped
 	f.sources = append(f.sources, ws.Sources...)

@@ -65,8 +65,12 @@ func (a *Analysis) Facts() [][2]string {
 		switch {
 		case a.RecoveredAt >= 0 && a.FellBelowAt >= 0 && a.RecoveredAt < a.FellBelowAt:
 			add("recovery", fmt.Sprintf("at %s, while traffic was still above capacity (it fell below at %s)", fmtSec(a.RecoveredAt), fmtSec(a.FellBelowAt)))
+		case a.RecoveredAt >= 0 && a.FellBelowAt < 0:
+			add("recovery", fmt.Sprintf("at %s, while traffic was still at or above capacity (it never fell below)", fmtSec(a.RecoveredAt)))
 		case a.Recovery >= 0:
 			add("recovery", fmt.Sprintf("%s after traffic fell below capacity (at %s; SLO held again from %s)", fmtSec(a.Recovery), fmtSec(a.FellBelowAt), fmtSec(a.RecoveredAt)))
+		case a.FellBelowAt < 0 && ws.Info == nil:
+			add("recovery", "none: the results end with the SLO still broken")
 		case a.FellBelowAt < 0:
 			add("recovery", "none: traffic never fell back below capacity")
 		default:
@@ -75,15 +79,27 @@ func (a *Analysis) Facts() [][2]string {
 		if len(a.Spans) > 1 {
 			add("breaks", fmt.Sprintf("the SLO broke %d times", len(a.Spans)))
 		}
-	} else {
+	} else if a.Total.Requests > 0 {
 		add("capacity", a.bandText()+" (the SLO held at every rate offered)")
+	} else {
+		add("capacity", "not measured: no requests")
+	}
+	if n := a.shortRun(); n != "" {
+		add("judged", n)
 	}
 	if a.First != nil {
 		f := fmt.Sprintf("%s (%s) at %s, %s offered", a.First.Name, a.First.Class, fmtSec(a.First.BrokeAt), rps(a.First.BrokeOffered))
 		if a.FirstCls != nil && a.FirstCls.Name != string(a.First.Class) {
 			f += fmt.Sprintf("; class %s first", a.FirstCls.Name)
 		}
-		add("first to fail", f)
+		if a.Broke {
+			add("first to fail", f)
+		} else {
+			add("failed own SLO", f+"; the whole held")
+		}
+	}
+	if a.Total.Requests == 0 {
+		return out
 	}
 	add("peak", fmt.Sprintf("%s offered, %s achieved; p99 %s at %s; %s of requests failed at the peak (worst window %s)",
 		rps(a.PeakOffered), rps(a.PeakAchieved), fmtLatency(a.PeakP99), fmtSec(a.PeakP99At), pct(a.PeakErrorRatio), pct(a.MaxErrorRatio)))
@@ -240,6 +256,7 @@ type Summary struct {
 	Verdict              string            `json:"verdict"`
 	SLOHeld              bool              `json:"slo_held"`
 	SLO                  SummarySLO        `json:"slo"`
+	JudgedS              float64           `json:"judged_s"` // how long the judged windows sent requests for; below slo.grace_s a break needs the SLO never to hold
 	Scenario             string            `json:"scenario,omitempty"`
 	Target               string            `json:"target,omitempty"`
 	Plan                 string            `json:"plan,omitempty"`
@@ -329,8 +346,8 @@ func (a *Analysis) Summary() Summary {
 	ws := a.W
 	s := Summary{
 		Verdict: a.Verdict, SLOHeld: a.SLOHeld(),
-		SLO:      SummarySLO{P99Ms: ms(a.SLO.P99), MaxErrorRatio: a.SLO.MaxErrorRatio, MinThroughput: a.SLO.MinThroughput, GraceS: a.SLO.Grace.Seconds()},
-		WindowS:  ws.Width.Seconds(),
+		SLO:     SummarySLO{P99Ms: ms(a.SLO.P99), MaxErrorRatio: a.SLO.MaxErrorRatio, MinThroughput: a.SLO.MinThroughput, GraceS: a.SLO.Grace.Seconds()},
+		WindowS: ws.Width.Seconds(), JudgedS: r3(a.JudgedSecs),
 		Requests: a.Total.Requests, Failed: a.Total.Failed(), Unsent: uint64(a.Unsent),
 		CapacityRPS: r1(a.Capacity), Breaks: len(a.Spans),
 		PeakOfferedRPS: r1(a.PeakOffered), PeakAchievedRPS: r1(a.PeakAchieved),
@@ -347,7 +364,9 @@ func (a *Analysis) Summary() Summary {
 		s.DurationS = r3(a.Windows[len(a.Windows)-1].Start + ws.Width.Seconds() - a.Windows[0].Start)
 	}
 	lo := r1(a.CapacityLo)
-	s.CapacityBand[0] = &lo
+	if a.Total.Requests > 0 {
+		s.CapacityBand[0] = &lo
+	}
 	if !math.IsInf(a.CapacityHi, 1) {
 		hi := r1(a.CapacityHi)
 		s.CapacityBand[1] = &hi

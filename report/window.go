@@ -192,6 +192,89 @@ type Windows struct {
 	Dropped   uint64             `json:"dropped,omitempty"` // results with a timestamp too far from the others to window
 	Sources   []string           `json:"sources,omitempty"`
 	Warnings  []string           `json:"warnings,omitempty"`
+	// Sending is when requests were being sent, for plain vegeta files:
+	// their windows are aligned to the clock, not to the first request,
+	// so the first and last windows of each file's traffic cover only
+	// part of their width. Nil (a run, whose windows follow its curve)
+	// means the whole of every window.
+	Sending []Interval `json:"sending,omitempty"`
+}
+
+// Interval is a stretch of time, as offsets from Windows.Origin.
+type Interval struct {
+	From time.Duration `json:"from"`
+	To   time.Duration `json:"to"`
+}
+
+// Covered is how much of window i (a position in W), in seconds, requests
+// were being sent in: its width, but for the windows at the edges of a
+// plain vegeta file's traffic.
+func (ws *Windows) Covered(i int) float64 {
+	if ws.Sending == nil {
+		return ws.Width.Seconds()
+	}
+	lo := ws.Start(i)
+	hi := lo + ws.Width
+	var c time.Duration
+	for _, s := range ws.Sending {
+		c += max(0, min(hi, s.To)-max(lo, s.From))
+	}
+	return c.Seconds()
+}
+
+// Secs is the time window i's rates are counted over: the part of it
+// requests were sent in, or its width when none were.
+func (ws *Windows) Secs(i int) float64 {
+	if c := ws.Covered(i); c > 0 {
+		return c
+	}
+	return ws.Width.Seconds()
+}
+
+// Partial reports whether requests were sent for less than half of
+// window i: a sliver at the edge of the traffic, too little to set the
+// capacity, end a broken stretch or mark a fall in the rate.
+func (ws *Windows) Partial(i int) bool { return ws.Covered(i) < ws.Width.Seconds()/2 }
+
+// rateOf is count per second in window i, over the part of it requests
+// were sent in. An edge window covered only in part is pooled with a
+// neighbour covered at least half: a rate from a few requests in a
+// fraction of a window jumps about, and responses to the last requests
+// complete after they were sent.
+func (ws *Windows) rateOf(i int, count func(w *Window) float64) float64 {
+	n, secs := count(&ws.W[i]), ws.Secs(i)
+	if ws.W[i].Total.Requests > 0 && ws.Covered(i) < ws.Width.Seconds()*(1-1e-6) {
+		for _, j := range []int{i - 1, i + 1} {
+			if j >= 0 && j < len(ws.W) && ws.W[j].Total.Requests > 0 && !ws.Partial(j) {
+				return (n + count(&ws.W[j])) / (secs + ws.Secs(j))
+			}
+		}
+	}
+	return n / secs
+}
+
+func offeredOf(w *Window) float64  { return w.Offered }
+func sentOf(w *Window) float64     { return float64(w.Total.Requests) }
+func achievedOf(w *Window) float64 { return float64(w.Total.DoneOK) }
+
+// coveredMid is the middle of the part of window i requests were sent in,
+// in seconds from Origin: where its rates are plotted.
+func (ws *Windows) coveredMid(i int) float64 {
+	lo := ws.Start(i)
+	hi := lo + ws.Width
+	if ws.Sending == nil {
+		return (lo + hi).Seconds() / 2
+	}
+	a, b := hi, lo
+	for _, s := range ws.Sending {
+		if s.To > lo && s.From < hi {
+			a, b = min(a, max(lo, s.From)), max(b, min(hi, s.To))
+		}
+	}
+	if b <= a {
+		return (lo + hi).Seconds() / 2
+	}
+	return (a + b).Seconds() / 2
 }
 
 // Start is the offset of window i (a position in W) from Origin.

@@ -36,7 +36,7 @@ func ErrorKind(code uint16, err string) string {
 	if code != 0 {
 		return "http " + strconv.Itoa(int(code))
 	}
-	e := strings.ToLower(err)
+	e := strings.ToLower(stripRequest(err))
 	has := func(subs ...string) bool {
 		for _, s := range subs {
 			if strings.Contains(e, s) {
@@ -52,6 +52,8 @@ func ErrorKind(code uint16, err string) string {
 		return ErrNoPorts
 	case has("connection refused"):
 		return ErrRefused
+	case has("no such host"): // before the rest: the host name is in the text
+		return ErrDNS
 	case has("timeout", "deadline exceeded"):
 		return ErrTimeout
 	case has("connection reset", "broken pipe"):
@@ -62,7 +64,7 @@ func ErrorKind(code uint16, err string) string {
 		return ErrTruncated
 	case strings.HasSuffix(e, ": eof") || e == "eof" || has("server closed", "connection closed", "use of closed network connection"):
 		return ErrClosed
-	case has("no such host", "lookup "):
+	case has("lookup "):
 		return ErrDNS
 	case has("tls:", "x509:", "certificate"):
 		return ErrTLS
@@ -70,4 +72,30 @@ func ErrorKind(code uint16, err string) string {
 		return ErrRedirects
 	}
 	return ErrOther
+}
+
+// stripRequest drops the request net/http puts before a client error
+// (url.Error's `Get "http://host/path": ` prefix), so that the kind is read
+// from the error alone: a path such as /session-timeout or /certificates
+// must not make a reset a timeout or a TLS failure.
+func stripRequest(err string) string {
+	// The operation is the method, as url.Error prints it ("Get", "Post").
+	i := strings.IndexByte(err, ' ')
+	if i <= 0 || i+1 >= len(err) || err[i+1] != '"' {
+		return err
+	}
+	for _, c := range err[:i] {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return err
+		}
+	}
+	q, qerr := strconv.QuotedPrefix(err[i+1:])
+	if qerr != nil {
+		return err
+	}
+	rest, ok := strings.CutPrefix(err[i+1+len(q):], ": ")
+	if !ok {
+		return err
+	}
+	return rest
 }
