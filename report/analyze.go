@@ -826,7 +826,16 @@ func (a *Analysis) verdict() string {
 		return b.String()
 	}
 	if !a.Broke {
-		fmt.Fprintf(&b, "%s held the SLO through the whole curve: peak %s, p99 ≤ %s", a.Name, rps(a.PeakOffered), fmtLatency(a.PeakP99))
+		through := "through the whole curve"
+		if info := a.W.Info; info != nil && info.Stopped != "" {
+			// An interrupted or aborted run did not see the rest of it.
+			through = "until the run stopped early (" + info.Stopped + ")"
+			if !info.End.IsZero() && info.Scenario != nil {
+				through = fmt.Sprintf("until the run stopped early (%s) %s into the %s curve",
+					info.Stopped, fmtSec(info.End.Sub(info.Start).Seconds()), fmtSec(info.Scenario.Curve.Seconds()))
+			}
+		}
+		fmt.Fprintf(&b, "%s held the SLO %s: peak %s, p99 ≤ %s", a.Name, through, rps(a.PeakOffered), fmtLatency(a.PeakP99))
 		if a.MaxErrorRatio > 0 {
 			fmt.Fprintf(&b, ", errors ≤ %s", pct(a.MaxErrorRatio))
 		}

@@ -236,3 +236,22 @@ func TestDeadHost(t *testing.T) {
 		t.Errorf("refused %d of %d", got, a.Total.Requests)
 	}
 }
+
+// A run stopped early (Ctrl-C, an abort) that held says it held until it
+// stopped, not "through the whole curve".
+func TestHeldUntilStopped(t *testing.T) {
+	info := testScenario(t, spikeCurve)
+	info.Stopped = "interrupted"
+	info.End = info.Start.Add(90 * time.Second)
+	f := NewFolder(info, time.Second)
+	ampleHost().simulate(info, 1, func(r *vegeta.Result) {
+		if r.Timestamp.Before(info.End) {
+			f.Add(r)
+		}
+	})
+	a := Analyze(f.Windows(), info.Scenario.SLO)
+	if a.Broke || strings.Contains(a.Verdict, "whole curve") ||
+		!strings.Contains(a.Verdict, "held the SLO until the run stopped early (interrupted) 1 m 30 s into the ") {
+		t.Errorf("verdict: %s", a.Verdict)
+	}
+}
