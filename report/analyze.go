@@ -869,7 +869,7 @@ func (a *Analysis) verdict() string {
 		b.WriteString("; it recovered as soon as traffic fell below capacity")
 	case a.Recovery >= 0:
 		fmt.Fprintf(&b, "; it recovered %s after traffic fell below capacity", fmtSec(a.Recovery))
-	case a.FellBelowAt < 0 && a.W.Info == nil:
+	case a.FellBelowAt < 0 && (a.W.Info == nil || a.Capacity == 0):
 		b.WriteString("; the results end with the SLO still broken")
 	case a.FellBelowAt < 0:
 		b.WriteString("; traffic never fell back below capacity")
@@ -951,6 +951,9 @@ func (a *Analysis) bandText() string {
 		return "at least " + rps(a.CapacityLo)
 	}
 	lo, hi := math.Round(a.CapacityLo), math.Round(a.CapacityHi)
+	if a.CapacityLo == 0 {
+		return "below " + rps(a.CapacityHi) // no rate offered held
+	}
 	if lo == hi {
 		return rps(a.CapacityLo)
 	}

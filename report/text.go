@@ -61,7 +61,11 @@ func (a *Analysis) Facts() [][2]string {
 	add("requests", req)
 	if a.Broke {
 		add("break", fmt.Sprintf("at %s, %s offered: %s", fmtSec(a.BreakAt), rps(a.BreakOffered), strings.Join(a.BreakWhy, "; ")))
-		add("capacity", a.bandText()+fmt.Sprintf(" (highest rate held: %s)", rps(a.Capacity)))
+		held := fmt.Sprintf(" (highest rate held: %s)", rps(a.Capacity))
+		if a.Capacity == 0 {
+			held = " (no rate offered held)"
+		}
+		add("capacity", a.bandText()+held)
 		switch {
 		case a.RecoveredAt >= 0 && a.FellBelowAt >= 0 && a.RecoveredAt < a.FellBelowAt:
 			add("recovery", fmt.Sprintf("at %s, while traffic was still above capacity (it fell below at %s)", fmtSec(a.RecoveredAt), fmtSec(a.FellBelowAt)))
@@ -69,7 +73,7 @@ func (a *Analysis) Facts() [][2]string {
 			add("recovery", fmt.Sprintf("at %s, while traffic was still at or above capacity (it never fell below)", fmtSec(a.RecoveredAt)))
 		case a.Recovery >= 0:
 			add("recovery", fmt.Sprintf("%s after traffic fell below capacity (at %s; SLO held again from %s)", fmtSec(a.Recovery), fmtSec(a.FellBelowAt), fmtSec(a.RecoveredAt)))
-		case a.FellBelowAt < 0 && ws.Info == nil:
+		case a.FellBelowAt < 0 && (ws.Info == nil || a.Capacity == 0):
 			add("recovery", "none: the results end with the SLO still broken")
 		case a.FellBelowAt < 0:
 			add("recovery", "none: traffic never fell back below capacity")
