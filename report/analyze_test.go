@@ -255,3 +255,80 @@ func TestHeldUntilStopped(t *testing.T) {
 		t.Errorf("verdict: %s", a.Verdict)
 	}
 }
+
+// fold folds results made by gen (index, due time) for info's curve into
+// windows of width and analyses them.
+func foldGen(t *testing.T, info *scenarios.RunInfo, width time.Duration, gen func(i uint64, at time.Duration, r *vegeta.Result) bool) *Analysis {
+	t.Helper()
+	f := NewFolder(info, width)
+	c := info.Scenario.Curve
+	mix := scenarios.NewMix(info.Scenario.Endpoints)
+	var r vegeta.Result
+	for i := uint64(0); i < c.Requests(); i++ {
+		e := info.Scenario.Endpoints[mix.Next()]
+		at := time.Duration(c.Inv(float64(i)) * 1e9)
+		r = vegeta.Result{Seq: i, Code: 200, Method: e.Method, URL: "http://127.0.0.1:8080" + e.URL, Latency: 10 * time.Millisecond}
+		if !gen(i, at, &r) {
+			continue
+		}
+		r.Timestamp = info.Start.Add(at)
+		f.Add(&r)
+	}
+	return Analyze(f.Windows(), info.Scenario.SLO)
+}
+
+// In a window of a few requests the p99 is its slowest request: one slow
+// request there is forgiven, two are not.
+func TestP99OfSparseWindows(t *testing.T) {
+	for _, slow := range []int{1, 2} {
+		info := testScenario(t, "hold 24/s for 30s")
+		a := foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+			if int(i%24) < slow {
+				r.Latency = 3 * time.Second
+			}
+			return true
+		})
+		if broke := slow > 1; a.Broke != broke {
+			t.Errorf("%d slow request(s) of 24 in every window: broke %v, want %v: %s", slow, a.Broke, broke, a.Verdict)
+		}
+	}
+}
+
+// A run that fails from its second second to its end (5 s, the grace 5 s)
+// broke: the failing stretch was cut short by the end, not recovered.
+func TestShortRunFailingToTheEnd(t *testing.T) {
+	info := testScenario(t, "hold 200/s for 5s")
+	a := foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		if at >= time.Second && i%2 == 0 {
+			r.Code, r.Error = 503, "503 Service Unavailable"
+		}
+		return true
+	})
+	if !a.Broke || a.BreakAt != 1 {
+		t.Errorf("failing from 1 s to the end of a 5 s run: broke %v at %v: %s", a.Broke, a.BreakAt, a.Verdict)
+	}
+	// The same failure in the last 2 s of a 60 s run is within the grace.
+	info = testScenario(t, "hold 200/s for 60s")
+	a = foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		if at >= 58*time.Second && i%2 == 0 {
+			r.Code, r.Error = 503, "503 Service Unavailable"
+		}
+		return true
+	})
+	if a.Broke {
+		t.Errorf("failing in the last 2 s of 60 s, grace 5 s: %s", a.Verdict)
+	}
+}
+
+// A simulation's windows are judged against what arrived: a Poisson window
+// with no arrivals is not a throughput failure.
+func TestSimulatedPoissonWindows(t *testing.T) {
+	info := testScenario(t, "hold 0.3/s for 10m")
+	info.Simulated = true
+	a := foldGen(t, info, 10*time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		return at < 100*time.Second || at > 130*time.Second // an empty stretch, as Poisson arrivals leave
+	})
+	if a.Broke {
+		t.Errorf("a simulated run with an empty window broke: %s", a.Verdict)
+	}
+}
