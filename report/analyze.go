@@ -638,9 +638,13 @@ func (a *Analysis) shareOf(in func(Endpoint) bool) float64 {
 // judgedP99 is the latency a window's p99 limit is held to: its p99 when
 // it has 100 requests or more; with fewer, a p99 is its slowest request,
 // so one slow request is forgiven and the second slowest is judged (a
-// window of 24 requests, one a 2 s checkout, is not a host that broke).
+// window of 24 requests, one a 2 s checkout, is not a host that broke),
+// and a lone request is judged by the error limit alone.
 func judgedP99(s *Stats) time.Duration {
-	if n := s.Latency.N; n > 1 && n < 100 {
+	switch n := s.Latency.N; {
+	case n <= 1:
+		return 0
+	case n < 100:
 		return s.Latency.Quantile(float64(n-1) / float64(n))
 	}
 	return s.Latency.Quantile(.99)

@@ -332,3 +332,16 @@ func TestSimulatedPoissonWindows(t *testing.T) {
 		t.Errorf("a simulated run with an empty window broke: %s", a.Verdict)
 	}
 }
+
+// A lone request in a window is no p99: a slow one there is judged by the
+// error limit (a timeout is an error), not as the window's p99.
+func TestLoneSlowRequests(t *testing.T) {
+	info := testScenario(t, "hold 0.5/s for 2m")
+	a := foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		r.Latency = 2 * time.Second
+		return true
+	})
+	if a.Broke {
+		t.Errorf("one 2 s request every 2 s: %s", a.Verdict)
+	}
+}
