@@ -505,18 +505,24 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 }
 
 // LatencyVsLoadPlot draws every entry's windows, p99 against the offered
-// rate, on one chart, with the SLO.
+// rate, on one chart, with the SLO. The rate axis is log when the peak is
+// far above the lowest knee (loadAxis).
 func (c *Comparison) LatencyVsLoadPlot() (*plot.Plot, error) {
-	p := newPanel("Latency vs load: p99 of each window, by "+c.Noun, "p99 latency (log)")
-	p.X.Label.Text = "offered rate (req/s)"
-	p.X.Tick.Marker = TimeTicks{} // round linear steps
-	var all []float64
-	xmax := 0.0
-	pts := make([]plotter.XYs, len(c.Entries))
+	p := newPanel(c.simulated()+"Latency vs load: p99 of each window, by "+c.Noun, "p99 latency (log)")
+	var xs, ys []float64
+	n := make([]int, len(c.Entries)) // each entry's count of xs
 	var slo time.Duration
+	knee := math.Inf(1)
 	for k, e := range c.Entries {
 		a := e.A
 		slo = max(slo, a.SLO.P99)
+		kn := a.Capacity
+		if a.Broke {
+			kn = a.CapacityHi
+		}
+		if kn > 0 {
+			knee = min(knee, kn)
+		}
 		for i, j := range a.Windows {
 			if j.Requests == 0 || a.W.W[i].Offered <= 0 {
 				continue
@@ -525,31 +531,34 @@ func (c *Comparison) LatencyVsLoadPlot() (*plot.Plot, error) {
 			if a.W.Info == nil {
 				x = j.Sent
 			}
-			y := max(float64(j.P99)/1e6, 0.001)
-			xmax = max(xmax, x)
-			pts[k] = append(pts[k], plotter.XY{X: x, Y: y})
-			all = append(all, y)
+			xs = append(xs, x)
+			ys = append(ys, float64(j.P99)/1e6)
+			n[k]++
 		}
 	}
-	lo, hi := logRange(all, []float64{float64(slo) / 1e6})
-	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, LatencyTicks{}
+	lo, hi := latencyRange(ys, []float64{float64(slo) / 1e6})
+	floored := false
+	ys = onFloor(ys, lo, &floored)
+	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, floorTicks(LatencyTicks{}, floored)
 	p.Y.Min, p.Y.Max = lo, hi
-	if xmax == 0 {
-		xmax = 1
-	}
-	xmax *= 1.05
-	p.X.Min, p.X.Max = 0, xmax
+	xs, ax := loadAxis(p, xs, knee, 0)
 	if slo > 0 {
 		y := float64(slo) / 1e6
-		if err := line(p, []float64{0, xmax}, []float64{y, y}, colSLO, vg.Points(1), []vg.Length{vg.Points(5), vg.Points(3)}, "SLO p99 "+fmtLatency(slo)); err != nil {
+		if err := line(p, []float64{ax.min, ax.max}, []float64{y, y}, colSLO, vg.Points(1), []vg.Length{vg.Points(5), vg.Points(3)}, "SLO p99 "+fmtLatency(slo)); err != nil {
 			return nil, err
 		}
 	}
+	from := 0
 	for k := range c.Entries {
-		if len(pts[k]) == 0 {
+		if n[k] == 0 {
 			continue
 		}
-		s, err := plotter.NewScatter(pts[k])
+		pts := make(plotter.XYs, n[k])
+		for i := range pts {
+			pts[i] = plotter.XY{X: xs[from+i], Y: ys[from+i]}
+		}
+		from += n[k]
+		s, err := plotter.NewScatter(pts)
 		if err != nil {
 			return nil, err
 		}
@@ -559,14 +568,54 @@ func (c *Comparison) LatencyVsLoadPlot() (*plot.Plot, error) {
 		p.Add(s)
 		p.Legend.Add(c.Rows[k].Name, s)
 	}
+	finish(p, nil)
 	return p, nil
+}
+
+// simulated prefixes the plot titles of a comparison of simulated runs
+// (naming them when only some were), as a simulated run's own plots are.
+func (c *Comparison) simulated() string {
+	sim := c.simulatedNames()
+	switch {
+	case len(sim) == 0:
+		return ""
+	case len(sim) == len(c.Entries):
+		return "SIMULATED: "
+	}
+	return "PARTLY SIMULATED (" + strings.Join(sim, ", ") + "): "
+}
+
+// simulatedNames is the names of the entries that were simulated.
+func (c *Comparison) simulatedNames() []string {
+	var sim []string
+	for i, e := range c.Entries {
+		if info := e.A.W.Info; info != nil && info.Simulated {
+			sim = append(sim, c.Rows[i].Name)
+		}
+	}
+	return sim
+}
+
+// title heads compare.html and compare.md: the scenario, and "simulated"
+// when the entries (or which of them) were predictions by the simulator.
+func (c *Comparison) title() string {
+	title := "flashcrowd compare: " + c.Scenario
+	sim := c.simulatedNames()
+	switch {
+	case len(sim) == 0:
+	case len(sim) == len(c.Entries):
+		title += " (simulated: no request was sent)"
+	default:
+		title += " (simulated: " + strings.Join(sim, ", ") + ")"
+	}
+	return title
 }
 
 // CapacityPlot draws each entry's capacity as a bar (the highest rate that
 // held), its band as a whisker, and the peak as a line. A bar that held
 // through the curve is a lower bound, marked "≥".
 func (c *Comparison) CapacityPlot() (*plot.Plot, error) {
-	p := newPanel("Capacity by "+c.Noun+" (bar: highest rate held; whisker: capacity band)", "req/s")
+	p := newPanel(c.simulated()+"Capacity by "+c.Noun+" (bar: highest rate held; whisker: capacity band)", "req/s")
 	top := c.Peak
 	for _, e := range c.Entries {
 		if !math.IsInf(e.A.CapacityHi, 1) {
@@ -636,13 +685,14 @@ func (c *Comparison) CapacityPlot() (*plot.Plot, error) {
 	p.NominalX(names...)
 	p.X.Min, p.X.Max = -0.5, float64(n)-0.5
 	p.Legend.Top, p.Legend.Left = true, false
+	finish(p, nil)
 	return p, nil
 }
 
 // RatePlot overlays each entry's achieved rate over time on the offered
 // rate (the first entry's), log scale.
 func (c *Comparison) RatePlot() (*plot.Plot, error) {
-	p := newPanel("Achieved rate over time, by "+c.Noun+" (log)", "req/s")
+	p := newPanel(c.simulated()+"Achieved rate over time, by "+c.Noun+" (log)", "req/s")
 	type series struct{ x, offered, achieved []float64 }
 	ss := make([]series, len(c.Entries))
 	span := 0.0
@@ -688,6 +738,7 @@ func (c *Comparison) RatePlot() (*plot.Plot, error) {
 			return nil, err
 		}
 	}
+	finish(p, nil)
 	return p, nil
 }
 
@@ -771,7 +822,7 @@ func (c *Comparison) Render() (*CompareRendered, error) {
 // dir, where the file is written.
 func (c *Comparison) WriteMarkdown(w io.Writer, dir string) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "## flashcrowd compare: %s\n\n**%s**\n\n", mdEscape(c.Scenario), mdEscape(c.Verdict))
+	fmt.Fprintf(&b, "## %s\n\n**%s**\n\n", mdEscape(c.title()), mdEscape(c.Verdict))
 	fmt.Fprintf(&b, "Peak offered: %s.\n\n", rps(c.Peak))
 	h, rows := c.TableRows()
 	mdTable(&b, h, rows)
@@ -814,7 +865,7 @@ func (c *Comparison) WriteHTML(w io.Writer, r *CompareRendered, dir string) erro
 		state = "held"
 	}
 	data := map[string]any{
-		"Title":    "flashcrowd compare: " + c.Scenario,
+		"Title":    c.title(),
 		"Verdict":  c.Verdict,
 		"State":    state,
 		"Peak":     rps(c.Peak),

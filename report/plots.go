@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"sort"
 	"strings"
 	"time"
 
@@ -180,12 +181,15 @@ func vlineAt(p *plot.Plot, m *marks, x, y0, y1 float64, c color.Color, dashes []
 }
 
 // marks draws a panel's legend, on a pale box, and its marker labels
-// ("break 40/s", "recovered"), laid out so that none covers another: each
-// label goes at the top (or bottom) of its line, on the line's right or,
-// near the right edge, its left, and moves down (or up) until it clears
-// the legend and the labels placed before it. finish adds it to a panel
-// last, over the lines, and takes the panel's legend over (gonum/plot
-// places its own legend on a canvas padded differently from the data's).
+// ("break 40/s", "recovered"), each on a pale box of its own, laid out so
+// that none covers the legend or another label: each label goes at the top
+// (or bottom) of its line, on the line's right or, near the right edge, its
+// left. Where that spot is taken it moves down (or up) past what is in the
+// way, then tries the line's other side, then spots further along; only
+// when no spot is free does it take the one it overlaps least. finish adds
+// it to a panel last, over the lines, and takes the panel's legend over
+// (gonum/plot places its own legend on a canvas padded differently from
+// the data's).
 type marks struct {
 	labels []markLabel
 	legend plot.Legend
@@ -221,6 +225,83 @@ type placedLabel struct {
 
 func (l placedLabel) box() vg.Rectangle { return vg.Rectangle{Min: l.at, Max: l.at.Add(l.size)} }
 
+// overlap is the area two rectangles share (0 if they only touch).
+func overlap(a, b vg.Rectangle) vg.Length {
+	w := min(a.Max.X, b.Max.X) - max(a.Min.X, b.Min.X)
+	h := min(a.Max.Y, b.Max.Y) - max(a.Min.Y, b.Min.Y)
+	if w <= 0 || h <= 0 {
+		return 0
+	}
+	return w * h
+}
+
+// spot is where a label of the given size goes on c, clear of taken: the
+// first free one of, in order, the columns xs (its line's near side, then
+// its far side) at the height y0 or just past one of taken (downwards from
+// the top, or upwards from the bottom), then the same heights just right
+// or left of one of taken. If none is free, the candidate covering least.
+func spot(c draw.Canvas, taken []vg.Rectangle, size vg.Point, xs []vg.Length, y0 vg.Length, up bool) vg.Point {
+	// Heights: the start, then past each obstacle, nearest first.
+	ys := []vg.Length{y0}
+	for _, t := range taken {
+		if up {
+			if y := t.Max.Y + labelGap; y > y0 {
+				ys = append(ys, y)
+			}
+		} else if y := t.Min.Y - labelGap - size.Y; y < y0 {
+			ys = append(ys, y)
+		}
+	}
+	sort.Slice(ys, func(i, j int) bool { return abs(ys[i]-y0) < abs(ys[j]-y0) })
+	// Columns: the line's sides, then beside each obstacle, nearest first.
+	var more []vg.Length
+	for _, t := range taken {
+		more = append(more, t.Max.X+labelGap, t.Min.X-labelGap-size.X)
+	}
+	sort.Slice(more, func(i, j int) bool { return abs(more[i]-xs[0]) < abs(more[j]-xs[0]) })
+	xs = append(xs[:len(xs):len(xs)], more...)
+
+	inside := func(at vg.Point) bool {
+		return at.X >= c.Min.X && at.X+size.X <= c.Max.X && at.Y >= c.Min.Y && at.Y+size.Y <= c.Max.Y
+	}
+	cover := func(at vg.Point) vg.Length {
+		b := vg.Rectangle{Min: at, Max: at.Add(size)}
+		var sum vg.Length
+		for _, t := range taken {
+			sum += overlap(b, t)
+		}
+		return sum
+	}
+	var best vg.Point
+	bestCover := vg.Length(math.Inf(1))
+	for i, x := range xs {
+		for _, y := range ys {
+			at := vg.Point{X: x, Y: y}
+			if !inside(at) {
+				continue
+			}
+			cv := cover(at)
+			if cv == 0 {
+				return at
+			}
+			if i < 2 && cv < bestCover { // fall back only beside the line
+				best, bestCover = at, cv
+			}
+		}
+	}
+	if math.IsInf(float64(bestCover), 1) { // no room at all: the first choice, pulled inside
+		best = vg.Point{X: max(c.Min.X, min(xs[0], c.Max.X-size.X)), Y: max(c.Min.Y, min(y0, c.Max.Y-size.Y))}
+	}
+	return best
+}
+
+func abs(x vg.Length) vg.Length {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
 // place lays out the legend and labels on the data canvas c.
 func (m *marks) place(c draw.Canvas, xnorm func(float64) float64) (leg vg.Rectangle, hasLegend bool, labels []placedLabel) {
 	var taken []vg.Rectangle
@@ -234,30 +315,15 @@ func (m *marks) place(c draw.Canvas, xnorm func(float64) float64) (leg vg.Rectan
 		sty.XAlign, sty.YAlign = draw.XLeft, draw.YBottom
 		pl := placedLabel{size: sty.Rectangle(l.text).Size(), sty: sty, text: l.text}
 		lx := c.X(xnorm(l.x))
-		pl.at.X = lx + labelGap
-		if pl.at.X+pl.size.X > c.Max.X {
-			pl.at.X = lx - labelGap - pl.size.X
+		xs := []vg.Length{lx + labelGap, lx - labelGap - pl.size.X}
+		if xs[0]+pl.size.X > c.Max.X {
+			xs[0], xs[1] = xs[1], xs[0]
 		}
-		pl.at.Y = c.Max.Y - labelGap - pl.size.Y
+		y0 := c.Max.Y - labelGap - pl.size.Y
 		if l.bottom {
-			pl.at.Y = c.Min.Y + labelGap
+			y0 = c.Min.Y + labelGap
 		}
-		for moved := true; moved; {
-			moved = false
-			for _, t := range taken {
-				if b := pl.box(); b.Min.X < t.Max.X && t.Min.X < b.Max.X && b.Min.Y < t.Max.Y && t.Min.Y < b.Max.Y {
-					if l.bottom {
-						pl.at.Y = t.Max.Y + labelGap
-					} else {
-						pl.at.Y = t.Min.Y - labelGap - pl.size.Y
-					}
-					moved = true
-				}
-			}
-			if pl.at.Y < c.Min.Y || pl.at.Y+pl.size.Y > c.Max.Y {
-				break // no room left: draw it where it got to
-			}
-		}
+		pl.at = spot(c, taken, pl.size, xs, y0, l.bottom)
 		labels = append(labels, pl)
 		taken = append(taken, pl.box())
 	}
@@ -267,15 +333,23 @@ func (m *marks) place(c draw.Canvas, xnorm func(float64) float64) (leg vg.Rectan
 // Plot implements plot.Plotter.
 func (m *marks) Plot(c draw.Canvas, p *plot.Plot) {
 	leg, hasLegend, labels := m.place(c, p.X.Norm)
+	pale := color.NRGBA{R: 255, G: 255, B: 255, A: 215}
 	if hasLegend {
 		g := labelGap
-		c.FillPolygon(color.NRGBA{R: 255, G: 255, B: 255, A: 215}, []vg.Point{
+		c.FillPolygon(pale, []vg.Point{
 			{X: leg.Min.X - g, Y: leg.Min.Y - g}, {X: leg.Max.X + g, Y: leg.Min.Y - g},
 			{X: leg.Max.X + g, Y: leg.Max.Y}, {X: leg.Min.X - g, Y: leg.Max.Y},
 		})
 		m.legend.Draw(c)
 	}
 	for _, l := range labels {
+		// A pale box, inside the gap, so that the lines under a label do
+		// not garble it.
+		b, g := l.box(), labelGap/2
+		c.FillPolygon(pale, []vg.Point{
+			{X: b.Min.X - g, Y: b.Min.Y - g}, {X: b.Max.X + g, Y: b.Min.Y - g},
+			{X: b.Max.X + g, Y: b.Max.Y + g}, {X: b.Min.X - g, Y: b.Max.Y + g},
+		})
 		c.FillText(l.sty, l.at, l.text)
 	}
 }
@@ -445,6 +519,49 @@ func logRange(vals ...[]float64) (lo, hi float64) {
 	return lo, hi
 }
 
+// latencyRange is logRange for latencies (ms): zeros (a 503 answered at
+// once) are left out, so that they do not drag the axis down to 1 µs, and
+// the floor is at most six decades under the top.
+func latencyRange(vals ...[]float64) (lo, hi float64) {
+	lo, hi = logRange(vals...)
+	return max(lo, hi/1e6), hi
+}
+
+// onFloor is vs with each value under lo (a zero latency, a rate below
+// the axis) raised to lo, for a log axis; NaN (no data) stays NaN. It sets
+// *floored if it raised any.
+func onFloor(vs []float64, lo float64, floored *bool) []float64 {
+	out := make([]float64, len(vs))
+	for i, v := range vs {
+		out[i] = v
+		if v < lo {
+			out[i], *floored = lo, true
+		}
+	}
+	return out
+}
+
+// floorTicks is t, with the bottom tick's label prefixed "≤" when values
+// under the axis are drawn on it (floored).
+func floorTicks(t plot.Ticker, floored bool) plot.Ticker {
+	if !floored {
+		return t
+	}
+	return floorTicker{t}
+}
+
+type floorTicker struct{ plot.Ticker }
+
+func (f floorTicker) Ticks(min, max float64) []plot.Tick {
+	t := f.Ticker.Ticks(min, max)
+	for i := range t {
+		if t[i].Label != "" && math.Abs(t[i].Value-min) <= min*1e-9 {
+			t[i].Label = "≤ " + t[i].Label
+		}
+	}
+	return t
+}
+
 // OverviewPanels returns the overview's three panels on one time axis:
 // offered against achieved rate, latency percentiles with the SLO, and
 // errors by kind; the broken stretches, break and recovery are marked on
@@ -462,7 +579,7 @@ func (a *Analysis) OverviewPanels() ([]*plot.Plot, error) {
 		for k, q := range []float64{.5, .9, .99, 1} {
 			lat[k][i] = math.NaN()
 			if s.Requests > 0 {
-				lat[k][i] = max(float64(s.Latency.Quantile(q))/1e6, 0.001)
+				lat[k][i] = float64(s.Latency.Quantile(q)) / 1e6
 			}
 		}
 	}
@@ -497,8 +614,12 @@ func (a *Analysis) OverviewPanels() ([]*plot.Plot, error) {
 
 	// Latency, log scale, with the SLO.
 	pl := newPanel("Latency (log)", "latency")
-	lo, hi = logRange(lat[0], lat[3], []float64{float64(a.SLO.P99) / 1e6})
-	pl.Y.Scale, pl.Y.Tick.Marker = plot.LogScale{}, LatencyTicks{}
+	lo, hi = latencyRange(lat[0], lat[3], []float64{float64(a.SLO.P99) / 1e6})
+	floored := false
+	for k := range lat {
+		lat[k] = onFloor(lat[k], lo, &floored)
+	}
+	pl.Y.Scale, pl.Y.Tick.Marker = plot.LogScale{}, floorTicks(LatencyTicks{}, floored)
 	pl.Y.Min, pl.Y.Max = lo, hi
 	if err := a.markers(pl, nil, d, lo, hi); err != nil {
 		return nil, err
@@ -609,15 +730,12 @@ func (a *Analysis) OverviewPanels() ([]*plot.Plot, error) {
 }
 
 // LatencyVsLoadPlot draws p50 and p99 of each window against its offered
-// rate (the knee), with the capacity band shaded and the SLO drawn.
+// rate (the knee), with the capacity band shaded and the SLO drawn. The
+// rate axis is log when the top rate is far above the knee (loadAxis).
 func (a *Analysis) LatencyVsLoadPlot() (*plot.Plot, error) {
 	ws := a.W
 	p := newPanel(a.simulated()+"Latency vs load: each dot is one window", "latency (log)")
-	p.X.Label.Text = "offered rate (req/s)"
-	p.X.Tick.Marker = TimeTicks{} // round linear steps
-	var p50, p99 plotter.XYs
-	var all []float64
-	xmax := 0.0
+	var xs, y50, y99 []float64
 	for i, j := range a.Windows {
 		if j.Requests == 0 || ws.W[i].Offered <= 0 {
 			continue
@@ -626,23 +744,23 @@ func (a *Analysis) LatencyVsLoadPlot() (*plot.Plot, error) {
 		if ws.Info == nil {
 			x = j.Sent
 		}
-		xmax = max(xmax, x)
-		y50, y99 := max(float64(j.P50)/1e6, 0.001), max(float64(j.P99)/1e6, 0.001)
-		p50 = append(p50, plotter.XY{X: x, Y: y50})
-		p99 = append(p99, plotter.XY{X: x, Y: y99})
-		all = append(all, y50, y99)
+		xs = append(xs, x)
+		y50 = append(y50, float64(j.P50)/1e6)
+		y99 = append(y99, float64(j.P99)/1e6)
 	}
-	lo, hi := logRange(all, []float64{float64(a.SLO.P99) / 1e6})
-	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, LatencyTicks{}
+	lo, hi := latencyRange(y50, y99, []float64{float64(a.SLO.P99) / 1e6})
+	floored := false
+	y50, y99 = onFloor(y50, lo, &floored), onFloor(y99, lo, &floored)
+	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, floorTicks(LatencyTicks{}, floored)
 	p.Y.Min, p.Y.Max = lo, hi
-	if xmax == 0 {
-		xmax = 1
+	knee, top := a.Capacity, a.Capacity
+	if a.Broke {
+		knee, top = a.CapacityHi, a.CapacityHi
 	}
-	xmax *= 1.05
+	xs, ax := loadAxis(p, xs, knee, top)
 	m := &marks{}
 	if a.Broke {
-		xmax = max(xmax, a.CapacityHi*1.05)
-		if err := box(p, a.CapacityLo, max(a.CapacityHi, a.CapacityLo+xmax/400), lo, hi, colBand); err != nil {
+		if err := box(p, max(a.CapacityLo, ax.min), ax.minWidth(max(a.CapacityLo, ax.min), a.CapacityHi), lo, hi, colBand); err != nil {
 			return nil, err
 		}
 		if err := vline(p, m, a.CapacityHi, lo, hi, colBreak, []vg.Length{vg.Points(3), vg.Points(3)}, "capacity "+a.bandText()); err != nil {
@@ -653,16 +771,19 @@ func (a *Analysis) LatencyVsLoadPlot() (*plot.Plot, error) {
 			return nil, err
 		}
 	}
-	p.X.Min, p.X.Max = 0, xmax
 	if a.SLO.P99 > 0 {
 		y := float64(a.SLO.P99) / 1e6
-		if err := line(p, []float64{0, xmax}, []float64{y, y}, colSLO, vg.Points(1), []vg.Length{vg.Points(5), vg.Points(3)}, "SLO p99 "+fmtLatency(a.SLO.P99)); err != nil {
+		if err := line(p, []float64{ax.min, ax.max}, []float64{y, y}, colSLO, vg.Points(1), []vg.Length{vg.Points(5), vg.Points(3)}, "SLO p99 "+fmtLatency(a.SLO.P99)); err != nil {
 			return nil, err
 		}
 	}
-	for k, pts := range []plotter.XYs{p50, p99} {
-		if len(pts) == 0 {
+	for k, ys := range [][]float64{y50, y99} {
+		if len(ys) == 0 {
 			continue
+		}
+		pts := make(plotter.XYs, len(ys))
+		for i := range ys {
+			pts[i] = plotter.XY{X: xs[i], Y: ys[i]}
 		}
 		s, err := plotter.NewScatter(pts)
 		if err != nil {
@@ -676,6 +797,59 @@ func (a *Analysis) LatencyVsLoadPlot() (*plot.Plot, error) {
 	}
 	finish(p, m)
 	return p, nil
+}
+
+// loadRange is an offered-rate axis as loadAxis set it.
+type loadRange struct {
+	min, max float64
+	log      bool
+}
+
+// minWidth is x1, or more if [x0, x1] would be too thin to see: a
+// four-hundredth of the axis.
+func (r loadRange) minWidth(x0, x1 float64) float64 {
+	if r.log {
+		return max(x1, x0*math.Pow(r.max/r.min, 1.0/400))
+	}
+	return max(x1, x0+(r.max-r.min)/400)
+}
+
+// loadAxis sets p's X axis for the offered rates xs (req/s) and returns
+// xs placed on it. The axis is linear from 0 unless the top rate is more
+// than ten times the knee (the lowest capacity marked, or the lowest rate
+// when none is), where a linear axis would squash the knee against its
+// left edge; then it is log with RateTicks, from two decades below the
+// knee (or the lowest rate, if higher), and rates below that are drawn on
+// the floor, labelled "≤". top is the highest rate marked (a capacity), so
+// that it shows too.
+func loadAxis(p *plot.Plot, xs []float64, knee, top float64) ([]float64, loadRange) {
+	xmin, xmax := math.Inf(1), 0.0
+	for _, x := range xs {
+		if x > 0 && !math.IsInf(x, 0) {
+			xmin, xmax = min(xmin, x), max(xmax, x)
+		}
+	}
+	if top > 0 && !math.IsInf(top, 0) {
+		xmax = max(xmax, top)
+	}
+	ref := knee
+	if !(ref > 0) || math.IsInf(ref, 0) {
+		ref = xmin
+	}
+	if xmax == 0 || math.IsInf(ref, 0) || xmax <= 10*ref {
+		r := loadRange{min: 0, max: max(xmax, 1) * 1.05}
+		p.X.Min, p.X.Max = r.min, r.max
+		p.X.Tick.Marker = TimeTicks{} // round linear steps
+		p.X.Label.Text = "offered rate (req/s)"
+		return xs, r
+	}
+	r := loadRange{min: math.Pow(10, math.Floor(math.Log10(max(xmin, ref/100)))), max: xmax * 1.15, log: true}
+	floored := false
+	xs = onFloor(xs, r.min, &floored)
+	p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, floorTicks(RateTicks{}, floored)
+	p.X.Min, p.X.Max = r.min, r.max
+	p.X.Label.Text = "offered rate (req/s, log)"
+	return xs, r
 }
 
 // EndpointsPlot draws each endpoint's error ratio over time.
