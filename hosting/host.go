@@ -23,9 +23,12 @@ import (
 // assets, /api/* is the api; /healthz answers ok and /_stats the Stats as
 // JSON, outside the model.
 //
-// A Host has no goroutine of its own (autoscaling acts as requests arrive,
-// and ordered workers arrive on a timer), so Handler's hosts need no Close;
-// Close fails the requests still queued and cancels workers on order.
+// A Host has no goroutine of its own: autoscaling acts as requests arrive,
+// ordered workers arrive on a timer, and a pool above its minimum with no
+// request arriving is checked on a timer until it is back at its minimum
+// (so an idle host scales down, and then its timers stop). Handler's hosts
+// need no Close; Close fails the requests still queued and cancels workers
+// on order and checks.
 type Host struct {
 	plan    *Plan
 	epoch   time.Time
@@ -41,6 +44,7 @@ type Host struct {
 	linkFree time.Duration // since epoch: when the link has sent everything reserved
 
 	served   atomic.Uint64
+	dripped  atomic.Uint64 // of served: bodies dripped by the drip fault
 	bytesOut atomic.Uint64
 	inflight atomic.Int64
 	rejected [numReasons]atomic.Uint64
@@ -64,11 +68,12 @@ const (
 	reasonGone           // client went away while queued
 	faultReset           // fault: reset mid-body
 	faultGarbage         // fault: non-HTTP bytes
-	faultDrip            // fault: slow body
 	numReasons
 )
 
-var reasonNames = [numReasons]string{"queue_full_503", "host_timeout_504", "refused", "reset", "client_gone", "fault_reset", "fault_garbage", "fault_drip"}
+// (A dripped body is no rejection: it is a full 200, counted in Stats'
+// Served and Dripped.)
+var reasonNames = [numReasons]string{"queue_full_503", "host_timeout_504", "refused", "reset", "client_gone", "fault_reset", "fault_garbage"}
 
 // Bodies of the host's error responses (the simulator counts the same bytes).
 const (
@@ -150,6 +155,10 @@ func (h *Host) Close() {
 				o.t.Stop()
 			}
 			p.orders = nil
+			if p.idle != nil {
+				p.idle.Stop()
+			}
+			p.idleWanted = false
 			p.mu.Unlock()
 		}
 	})
@@ -210,9 +219,11 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.garbage(w)
 		return
 	case u < f.Reset+f.Garbage+f.Drip:
-		h.rejected[faultDrip].Add(1)
 		h.sleep(svc)
-		h.drip(w, r, lc)
+		if h.drip(w, r, lc) {
+			h.dripped.Add(1)
+			h.served.Add(1)
+		}
 		return
 	}
 	// The body's time on the link is reserved when service starts: the
@@ -355,8 +366,9 @@ func (h *Host) garbage(w http.ResponseWriter) {
 	conn.Close()
 }
 
-// drip sends the body at the plan's drip rate, in 20 slices a second.
-func (h *Host) drip(w http.ResponseWriter, r *http.Request, lc *liveClass) {
+// drip sends the body at the plan's drip rate, in 20 slices a second, and
+// reports whether all of it went out.
+func (h *Host) drip(w http.ResponseWriter, r *http.Request, lc *liveClass) bool {
 	hd := w.Header()
 	hd["Content-Type"] = []string{lc.ct}
 	hd["Content-Length"] = []string{strconv.FormatInt(lc.spec.Size, 10)}
@@ -370,20 +382,21 @@ func (h *Host) drip(w http.ResponseWriter, r *http.Request, lc *liveClass) {
 			select {
 			case <-t.C:
 			case <-r.Context().Done():
-				return
+				return false
 			case <-h.done:
-				return
+				return false
 			}
 		}
 		n, err := w.Write(h.body[off:min(off+chunk, lc.spec.Size)])
 		h.bytesOut.Add(uint64(n))
 		if err != nil {
-			return
+			return false
 		}
 		if fl != nil {
 			fl.Flush()
 		}
 	}
+	return true
 }
 
 // Stats is a snapshot of a host, as /_stats serves it.
@@ -392,11 +405,14 @@ type Stats struct {
 	Uptime   float64 `json:"uptime_s"`
 	InFlight int64   `json:"in_flight"` // holding a worker
 	Queued   int     `json:"queued"`    // waiting for one
-	Served   uint64  `json:"served"`    // answered 200 in full
-	BytesOut uint64  `json:"bytes_out"`
+	Served   uint64  `json:"served"`    // answered 200 in full (dripped bodies included)
+	// Dripped counts the responses of Served whose body the drip fault
+	// sent slowly, at the plan's drip_rate: full 200s, only late.
+	Dripped  uint64 `json:"fault_drip"`
+	BytesOut uint64 `json:"bytes_out"`
 	// Rejected counts requests not served, by reason: queue_full_503,
-	// host_timeout_504, refused, reset, client_gone; and faults injected:
-	// fault_reset, fault_garbage, fault_drip.
+	// host_timeout_504, refused, reset, client_gone; and the faults that
+	// break a response: fault_reset, fault_garbage.
 	Rejected map[string]uint64 `json:"rejected"`
 	Workers  int               `json:"workers"` // in all pools, now
 	Pools    []PoolStats       `json:"pools"`
@@ -415,7 +431,7 @@ type PoolStats struct {
 // Stats returns a snapshot of the host's counters.
 func (h *Host) Stats() Stats {
 	s := Stats{Plan: h.plan.Name, Uptime: h.now().Seconds(), InFlight: h.inflight.Load(), Served: h.served.Load(),
-		BytesOut: h.bytesOut.Load(), Rejected: map[string]uint64{}}
+		Dripped: h.dripped.Load(), BytesOut: h.bytesOut.Load(), Rejected: map[string]uint64{}}
 	for i := range h.rejected {
 		s.Rejected[reasonNames[i]] = h.rejected[i].Load()
 	}
@@ -454,6 +470,8 @@ type livePool struct {
 	head, tail *waiter
 	nextTick   time.Duration
 	orders     []*liveOrder
+	idle       *time.Timer // makes the check no arrival made (see idleCheck)
+	idleWanted bool        // the last check left workers above the minimum or on order
 }
 
 type waiter struct {
@@ -551,8 +569,9 @@ func (p *livePool) release() {
 }
 
 // autoscale applies the plan's rule at most once per Every, at the first
-// arrival after each check is due (the simulator does the same); p.mu is
-// held.
+// arrival after each check is due, or, while the pool is above its minimum
+// or has workers on order, one Every after it was due if no request came
+// (idleCheck); the simulator does the same. p.mu is held.
 func (p *livePool) autoscale(now time.Duration) {
 	a := p.spec.Autoscale
 	if now < p.nextTick {
@@ -569,6 +588,38 @@ func (p *livePool) autoscale(now time.Duration) {
 	case d < 0:
 		p.workers += d
 	}
+	p.idleWanted = p.workers > a.Min || p.pending > 0
+	if p.idleWanted {
+		at := p.nextTick + a.Every - now
+		if p.idle == nil {
+			p.idle = time.AfterFunc(at, p.idleCheck)
+		} else {
+			p.idle.Reset(at)
+		}
+	}
+}
+
+// idleCheck makes the check that is an Every overdue because no request
+// has arrived since it was due: without it an idle host would keep its
+// scaled-out workers for ever. An arrival's check in the meantime moves
+// the deadline on.
+func (p *livePool) idleCheck() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.h.done:
+		return
+	default:
+	}
+	if !p.idleWanted {
+		return
+	}
+	now := p.h.now()
+	if due := p.nextTick + p.spec.Autoscale.Every; now < due {
+		p.idle.Reset(due - now)
+		return
+	}
+	p.autoscale(now)
 }
 
 // liveOrder is workers ordered by autoscaling, arriving when t fires.

@@ -78,8 +78,8 @@ func LoadPlan(nameOrFile string) (*Plan, error) {
 //	name: my-vps
 //	description: what it stands for
 //	monthly_cost: 40
-//	bandwidth: 125MB            # bytes per second out, shared by all responses ("unlimited" or leave out)
-//	host_timeout: 30s           # a request queued longer gets 504
+//	bandwidth: 125MB            # bytes per second out, shared by all responses (> 0; "unlimited" or leave out)
+//	host_timeout: 30s           # a request queued longer gets 504 (> 0; leave out for none)
 //	when_full: 503              # 503 | refuse | reset
 //	workers: 16                 # the main pool: every class no other pool claims
 //	queue: 128
@@ -120,8 +120,9 @@ func ParsePlan(file string, data []byte) (*Plan, error) {
 	}
 	p.Bandwidth = decodeBandwidth(d, o.Get("bandwidth"))
 	if v, ok := o.Duration("host_timeout"); ok {
-		if v < 0 {
-			d.Add(o.Get("host_timeout"), "host_timeout", "must be >= 0")
+		// 0 would read as "time out at once" but mean "never": say so.
+		if v <= 0 {
+			d.Add(o.Get("host_timeout"), "host_timeout", "must be > 0; leave it out for no host timeout")
 		}
 		p.HostTimeout = v
 	}
@@ -214,13 +215,19 @@ func decodeBandwidth(d *scenarios.Decoder, n *scenarios.Node) int64 {
 		return 0
 	}
 	s := strings.TrimSpace(n.Scalar)
-	if s == "unlimited" || s == "0" {
+	if s == "unlimited" {
 		return 0
 	}
 	s = strings.TrimSuffix(strings.TrimSuffix(s, "/s"), "ps")
 	v, err := scenarios.ParseBytes(s)
 	if err != nil {
 		d.Add(n, "bandwidth", "%v (bytes per second, or unlimited)", err)
+		return 0
+	}
+	// 0 (or less than a byte) would read as "no bandwidth" but mean
+	// "unlimited": say so.
+	if v <= 0 {
+		d.Add(n, "bandwidth", "must be > 0; leave it out for unlimited")
 		return 0
 	}
 	return v
@@ -353,13 +360,17 @@ func decodeFaults(d *scenarios.Decoder, n *scenarios.Node) Faults {
 		return v
 	}
 	f.Reset, f.Garbage, f.Drip = frac("reset"), frac("garbage"), frac("drip")
-	if v, ok := o.Bytes("drip_rate"); ok {
-		f.DripRate = v
+	rate, hasRate := o.Bytes("drip_rate")
+	if hasRate {
+		f.DripRate = rate
+		if rate <= 0 {
+			d.Add(o.Get("drip_rate"), "faults.drip_rate", "must be > 0 (bytes per second of a dripped body, e.g. 2KB)")
+		}
 	}
 	if f.Reset+f.Garbage+f.Drip > 1+1e-12 {
 		d.Add(n, "faults", "fractions add up to more than 100%%")
 	}
-	if f.Drip > 0 && f.DripRate <= 0 {
+	if dn := o.Get("drip_rate"); f.Drip > 0 && (dn == nil || dn.Kind == scenarios.NullNode) {
 		d.Add(n, "faults.drip_rate", "missing: bytes per second of a dripped body, e.g. 2KB")
 	}
 	o.Close()

@@ -244,3 +244,51 @@ func FuzzParsePlan(f *testing.F) {
 		}
 	})
 }
+
+// A zero that would silently mean something else is an error with its
+// position (bandwidth 0 meant unlimited, host_timeout 0 never, drip_rate 0
+// was called missing), and a duplicate key is reported with every other
+// problem of the file, each at file:line:column.
+func TestLoadPlanZerosAndDuplicates(t *testing.T) {
+	const yaml = `name: dup
+workers: 4
+queue: 10
+queue: 20
+bandwidth: 0B
+host_timeout: 0s
+monthly_cost: -1
+classes:
+  page: {service: 10ms, size: 1KB}
+  page: {service: 20ms}
+faults: {drip: 10%, drip_rate: 0}
+`
+	_, err := ParsePlan("dup.yaml", []byte(yaml))
+	if !scenarios.IsInvalid(err) {
+		t.Fatalf("err %v, want problems", err)
+	}
+	want := []string{
+		"dup.yaml:4:1: queue: duplicate key, first at 3:1",
+		"dup.yaml:5:12: bandwidth: must be > 0; leave it out for unlimited",
+		"dup.yaml:6:15: host_timeout: must be > 0; leave it out for no host timeout",
+		"dup.yaml:7:15: monthly_cost: must be >= 0, found -1",
+		"dup.yaml:10:3: classes.page: duplicate key, first at 9:3",
+		"dup.yaml:11:32: faults.drip_rate: must be > 0 (bytes per second of a dripped body, e.g. 2KB)",
+	}
+	if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, want) {
+		t.Errorf("problems:\n%s\nwant:\n%s", err, strings.Join(want, "\n"))
+	}
+	for _, c := range []struct{ yaml, want string }{
+		{"workers: 2\nbandwidth: 0\nclasses: {page: {service: 1ms}}\n", "plan.yaml:2:12: bandwidth: must be > 0"},
+		{"workers: 2\nbandwidth: 0.4B\nclasses: {page: {service: 1ms}}\n", "plan.yaml:2:12: bandwidth: must be > 0"},
+		{"workers: 2\nclasses: {page: {service: 1ms}}\nfaults: {drip: 1%, drip_rate: 0KB}\n", "faults.drip_rate: must be > 0"},
+	} {
+		if _, err := ParsePlan("plan.yaml", []byte(c.yaml)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("ParsePlan(%q) = %v, want %q", c.yaml, err, c.want)
+		}
+	}
+	// Leaving them out (or writing unlimited) is what means unlimited / none.
+	p, err := ParsePlan("plan.yaml", []byte("workers: 2\nbandwidth: unlimited\nclasses: {page: {service: 1ms}}\n"))
+	if err != nil || p.Bandwidth != 0 || p.HostTimeout != 0 {
+		t.Errorf("bandwidth: unlimited: %v, %+v", err, p)
+	}
+}

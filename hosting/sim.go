@@ -22,9 +22,10 @@ type SimOptions struct {
 	ClientTimeout time.Duration // a request not answered in this time fails as the client's timeout; 0 = never
 	// Shard i of Shards simulates requests i, i+n, i+2n, … (Seq counts this
 	// shard's requests, as a sharded attack does) against 1/n of the host:
-	// each pool's workers and queue split as evenly as whole numbers allow
-	// (at least 1 worker), and 1/n of the bandwidth. Shards run in parallel
-	// and their results merge like a sharded real run's.
+	// each pool's workers, queue and autoscale sizes split as evenly as
+	// whole numbers allow, and 1/n of the bandwidth. Shards run in parallel
+	// and their results merge like a sharded real run's. Shards may not
+	// exceed the plan's MaxShards.
 	Shard, Shards int
 	Target        string // base URL joined to endpoint paths; default "http://127.0.0.1"
 	Attack        string // Result.Attack
@@ -55,8 +56,10 @@ type SimStats struct {
 // that would wait longer than the host timeout gets 504 at the timeout; a
 // worker is held for the service time and until the body has crossed the
 // link, whose backlog grows by size/bandwidth at each arrival served;
-// autoscaling checks at the first arrival after each check is due, and
-// ordered workers join Lag later and take the queue from there.
+// autoscaling checks at the first arrival after each check is due (or, for
+// a pool above its minimum that no request reaches, an Every later, as the
+// live host's timer does), and ordered workers join Lag later and take the
+// queue from there.
 //
 // Results look like a real run's: Seq is the request index (this shard's),
 // Timestamp Start + the scheduled send time, Latency from then to the last
@@ -82,6 +85,9 @@ func Simulate(ctx context.Context, p *Plan, curve *scenarios.Curve, mix []scenar
 	}
 	if curve == nil {
 		return st, fmt.Errorf("simulate: no curve")
+	}
+	if m, limit := p.MaxShards(); n > m {
+		return st, fmt.Errorf("simulate: %d shards is more than plan %s allows (%d: %s)", n, p.Name, m, limit)
 	}
 	if len(mix) == 0 {
 		mix = scenarios.DefaultEndpoints()
@@ -319,11 +325,11 @@ func newSim(p *Plan, n, k int) *sim {
 	s := &sim{}
 	for i := range p.Pools {
 		pl := p.Pools[i]
-		sp := &simPool{qcap: share(pl.Queue, n, k, 0)}
-		w := share(pl.Workers, n, k, 1)
+		sp := &simPool{qcap: share(pl.Queue, n, k)}
+		w := share(pl.Workers, n, k)
 		if a := pl.Autoscale; a != nil {
 			sa := *a
-			sa.Min, sa.Max, sa.Step = w, max(share(a.Max, n, k, 1), w), share(a.Step, n, k, 1)
+			sa.Min, sa.Max, sa.Step = w, share(a.Max, n, k), share(a.Step, n, k)
 			sp.as = &sa
 			s.autoscaled = true
 		}
@@ -334,13 +340,56 @@ func newSim(p *Plan, n, k int) *sim {
 	return s
 }
 
-// share is shard k's part of v split n ways in whole numbers, at least lo.
-func share(v, n, k, lo int) int {
+// share is shard k's part of v split n ways in whole numbers: the n parts
+// add up to v. (Simulate keeps n <= MaxShards, so no part of a worker
+// count, autoscale step or non-zero queue is 0.)
+func share(v, n, k int) int {
 	s := v / n
 	if k < v%n {
 		s++
 	}
-	return max(s, lo)
+	return s
+}
+
+// MaxShards is the most shards Simulate may split p into, and what sets
+// that limit ("pool static: 2 workers"). A shard simulates its part of
+// every pool, so it needs at least one of each pool's workers (at the
+// autoscale minimum), one of its autoscale step and, if the pool has a
+// queue, one queue place: past that a shard would get a worker, a step or
+// a queue the plan does not have (or lose the queue it has), and the
+// shard count would change the answer. Sizes larger than the shard count
+// split in whole numbers whose sum is the plan's, so up to MaxShards the
+// model keeps the plan's workers, queues and bandwidth (each shard's pools
+// are smaller, pooling a little less; the capacity found agrees within a
+// window's step, as TestSimulateCapacityShardFree checks).
+func (p *Plan) MaxShards() (int, string) {
+	m, limit := math.MaxInt, ""
+	lower := func(v int, what string, pl *Pool) {
+		if v < m {
+			m, limit = v, fmt.Sprintf("pool %s: %s", pl.Name, what)
+		}
+	}
+	for i := range p.Pools {
+		pl := &p.Pools[i]
+		lower(pl.Workers, plural(pl.Workers, "worker"), pl)
+		if a := pl.Autoscale; a != nil {
+			lower(a.Step, fmt.Sprintf("autoscale step %d", a.Step), pl)
+		}
+		if pl.Queue > 0 {
+			lower(pl.Queue, plural(pl.Queue, "queue place"), pl)
+		}
+	}
+	if m < 1 { // not a valid plan; Simulate reports its own error
+		return 1, limit
+	}
+	return m, limit
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 func (s *sim) workers() int {
@@ -364,6 +413,7 @@ type simPool struct {
 	orders     []order
 	pending    int
 	checkedYet bool
+	idleWanted bool // the last check left workers above the minimum or on order
 }
 
 type order struct {
@@ -377,7 +427,10 @@ func (p *simPool) queued() int { return p.n }
 
 // advance brings the pool to time t: queued requests that started (or
 // timed out) leave the queue, ordered workers arrive, and autoscaling
-// checks if one is due.
+// checks if one is due. Checks no arrival made come first: as on the live
+// host, a pool above its minimum (or with workers on order) that no
+// request reached for an Every after a check was due is checked then, at
+// that instant, again and again until it is back at its minimum.
 //
 // Workers ordered at t0 join the free-time heap at once, free from
 // t0 + Lag: a request arriving after the order that finds every present
@@ -388,6 +441,24 @@ func (p *simPool) queued() int { return p.n }
 // order, so the queue's length, the 503s and the total wait agree.) Until
 // the order arrives those slots count as pending, not as busy workers.
 func (p *simPool) advance(t int64) {
+	if p.idleWanted {
+		every := int64(p.as.Every)
+		for p.idleWanted && p.nextTick+every <= t {
+			at := p.nextTick + every
+			p.settle(at)
+			p.check(at)
+		}
+	}
+	p.settle(t)
+	if p.as == nil || t < p.nextTick && p.checkedYet {
+		return
+	}
+	p.checkedYet = true
+	p.check(t)
+}
+
+// settle brings the queue and the orders to time t.
+func (p *simPool) settle(t int64) {
 	for p.n > 0 && p.ring[p.head] <= t {
 		p.head++
 		if p.head == len(p.ring) {
@@ -395,17 +466,14 @@ func (p *simPool) advance(t int64) {
 		}
 		p.n--
 	}
-	if p.as == nil {
-		return
-	}
 	for len(p.orders) > 0 && p.orders[0].at <= t {
 		p.pending -= p.orders[0].n
 		p.orders = p.orders[1:]
 	}
-	if t < p.nextTick && p.checkedYet {
-		return
-	}
-	p.checkedYet = true
+}
+
+// check applies the autoscaling rule at time t.
+func (p *simPool) check(t int64) {
 	p.nextTick = t + int64(p.as.Every)
 	busy := 0
 	for _, f := range p.free {
@@ -429,6 +497,7 @@ func (p *simPool) advance(t int64) {
 			heapPop(&p.free)
 		}
 	}
+	p.idleWanted = len(p.free)-p.pending > p.as.Min || p.pending > 0
 }
 
 // enqueue adds a queued request leaving the queue at leave. The ring stays

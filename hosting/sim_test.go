@@ -261,8 +261,14 @@ func TestSimulateMixShardsAndSeed(t *testing.T) {
 	if st.Rejected == 0 || st.OK == 0 {
 		t.Errorf("ramp to 2000/s against shared should break it: %+v", st)
 	}
+	// Shards stripe the requests (the shared plan allows 2 shards: vps,
+	// whose smallest pool has 4 workers, is split 3 ways).
+	vps, err := LoadPlan("vps")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for k := range 3 {
-		part, _ := simulate(t, p, curve, mix, SimOptions{Seed: 1, Shard: k, Shards: 3, Target: "http://127.0.0.1:8080"})
+		part, _ := simulate(t, vps, curve, mix, SimOptions{Seed: 1, Shard: k, Shards: 3, Target: "http://127.0.0.1:8080"})
 		for j, r := range part {
 			g := j*3 + k
 			if r.URL != rs[g].URL || r.Timestamp != rs[g].Timestamp || r.Seq != uint64(j) {
@@ -280,6 +286,50 @@ func TestSimulateMixShardsAndSeed(t *testing.T) {
 	}
 	if a, b, c := digest(5), digest(5), digest(6); a != b || a == c {
 		t.Errorf("seeded runs: same seed %x %x, other seed %x; want equal, then different", a, b, c)
+	}
+}
+
+// A shard needs one of each pool's workers, autoscale step and (if the
+// pool has a queue) queue places: MaxShards says how many the plan allows,
+// and Simulate refuses more rather than give shards workers the plan does
+// not have (which made shared's 2 static workers 8 at 8 shards).
+func TestMaxShards(t *testing.T) {
+	for _, c := range []struct {
+		plan  string
+		want  int
+		limit string
+	}{
+		{"shared", 2, "pool static: 2 workers"},
+		{"vps", 4, "pool static: 4 workers"},
+		{"cloud", 4, "pool static: 4 workers"}, // min 4, step 4
+		{"cdn", 24, "pool main: 24 workers"},   // the edge has no queue: no limit from it
+	} {
+		p, err := LoadPlan(c.plan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, limit := p.MaxShards(); n != c.want || limit != c.limit {
+			t.Errorf("%s: MaxShards %d (%s), want %d (%s)", c.plan, n, limit, c.want, c.limit)
+		}
+	}
+	p := testPlan(t, 8, time.Millisecond, 3, 10)
+	if n, limit := p.MaxShards(); n != 3 || limit != "pool main: 3 queue places" {
+		t.Errorf("queue 3: MaxShards %d (%s), want 3", n, limit)
+	}
+	p.Pools[0].Autoscale = &Autoscale{Min: 8, Max: 16, Step: 2, Target: 0.7, Every: time.Second}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if n, limit := p.MaxShards(); n != 2 || limit != "pool main: autoscale step 2" {
+		t.Errorf("step 2: MaxShards %d (%s), want 2", n, limit)
+	}
+	shared, err := LoadPlan("shared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Simulate(context.Background(), shared, curveOf(t, "hold 10/s for 1s"), nil, SimOptions{Shard: 0, Shards: 3}, func(*vegeta.Result) {})
+	if err == nil || !strings.Contains(err.Error(), "3 shards is more than plan shared allows (2: pool static: 2 workers)") {
+		t.Errorf("3 shards of shared: %v, want refused", err)
 	}
 }
 
@@ -469,4 +519,83 @@ func TestSimulateAutoscaleMatchesLiveHost(t *testing.T) {
 		t.Errorf("total latency: simulated %v, live %v", sumSim, sumLive)
 	}
 	t.Logf("%d of %d served; total latency %v", ok, n, sumSim)
+}
+
+// An autoscaled pool that no request reaches scales down on a timer: an
+// idle host no longer keeps its scaled-out workers for ever. The live host
+// shows its minimum again during a quiet spell, and the simulator makes
+// the same checks at the same instants: the same status for every request
+// of a curve with a quiet gap, and the same total latency.
+func TestAutoscaleIdleScaleDown(t *testing.T) {
+	p := testPlan(t, 2, 20*time.Millisecond+time.Microsecond, 8, 100)
+	p.Pools[0].Autoscale = &Autoscale{Min: 2, Max: 8, Step: 2, Lag: 100*time.Millisecond + 300*time.Microsecond, Target: 0.7, Every: 50 * time.Millisecond}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	curve := curveOf(t, "hold 400/s for 1s, hold 0/s for 2s, hold 400/s for 500ms")
+	n := curve.Requests()
+	sim, simLat := make([]uint16, n), make([]time.Duration, n)
+	if _, err := Simulate(context.Background(), p, curve, nil, SimOptions{}, func(r *vegeta.Result) {
+		sim[r.Seq], simLat[r.Seq] = r.Code, r.Latency
+	}); err != nil {
+		t.Fatal(err)
+	}
+	live, liveLat := make([]uint16, n), make([]time.Duration, n)
+	var busyWorkers, quietWorkers, quietPending int
+	synctest.Test(t, func(t *testing.T) {
+		h := NewHost(p)
+		defer h.Close()
+		t0 := time.Now()
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			time.Sleep(990 * time.Millisecond)
+			busyWorkers = h.Stats().Workers
+			time.Sleep(2 * time.Second) // 2.99 s: the end of the quiet spell
+			st := h.Stats()
+			quietWorkers, quietPending = st.Workers, st.Pools[0].Pending
+		})
+		for i := range live {
+			due := time.Duration(math.Round(curve.Inv(float64(i)) * 1e9))
+			time.Sleep(due - time.Since(t0))
+			wg.Go(func() {
+				s := time.Now()
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, httptest.NewRequest("GET", "/p/x", nil))
+				live[i], liveLat[i] = uint16(w.Code), time.Since(s)
+			})
+		}
+		wg.Wait()
+		// Once back at its minimum the pool arms no timer: nothing is
+		// left running for an unclosed host.
+		time.Sleep(time.Second)
+		pl := h.pools[0]
+		pl.mu.Lock()
+		wanted := pl.idleWanted
+		pl.mu.Unlock()
+		if wanted {
+			t.Errorf("idle at the minimum, the pool still wants its check timer")
+		}
+	})
+	if busyWorkers <= 2 || quietWorkers != 2 || quietPending != 0 {
+		t.Errorf("workers: %d at the end of the burst (want > 2), %d (%d on order) after 2 s of quiet (want the minimum 2, none)", busyWorkers, quietWorkers, quietPending)
+	}
+	diff, ok := 0, 0
+	var sumSim, sumLive time.Duration
+	for i := range sim {
+		if sim[i] != live[i] {
+			diff++
+		}
+		if sim[i] == 200 {
+			ok++
+		}
+		sumSim += simLat[i]
+		sumLive += liveLat[i]
+	}
+	if diff != 0 || ok == int(n) {
+		t.Errorf("%d of %d requests differ between simulation and live host (%d served)", diff, n, ok)
+	}
+	if d := sumSim - sumLive; d < -time.Microsecond || d > time.Microsecond {
+		t.Errorf("total latency: simulated %v, live %v", sumSim, sumLive)
+	}
+	t.Logf("%d of %d served; total latency %v; workers %d busy, %d quiet", ok, n, sumSim, busyWorkers, quietWorkers)
 }

@@ -115,7 +115,7 @@ Examples:
 			fs.StringVar(&o.out, "out", "", "comparison `DIR`; each run goes to DIR/NAME (default runs/DATE-TIME-compare-SCENARIO)")
 			fs.BoolVar(&o.simulate, "simulate", false, "simulate the plans (no network) instead of running them against their simulated hosts")
 			fs.Int64Var(&o.seed, "seed", defaultSimSeed, "with --simulate: random `SEED`, the same for every plan")
-			fs.IntVar(&o.shards, "shards", runtime.NumCPU(), "with --simulate: simulate in `N` parallel shards")
+			fs.IntVar(&o.shards, "shards", defaultSimShards, "with --simulate: simulate in `N` parallel shards (the same for every machine; lowered to what each plan allows)")
 			o.af.add(fs)
 			fs.StringVar(&o.slo, "slo", "", "judge every entry by this `SLO` (p99=800ms,errors=1%,...) over its scenario's; exit 3 if none holds it")
 			fs.StringVar(&o.window, "window", "", "window `WIDTH` of new runs (default 1s, 250ms for the bare command's compressed curve; longer for curves over an hour)")

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
 	"net"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/pflag"
 
@@ -27,7 +31,12 @@ func init() {
 		usage: `flashcrowd serve [--plan NAME|FILE] [--listen 127.0.0.1:PORT]
 
 Paths: / and /p/* are pages, /img/* assets, /api/* the api; /healthz, and
-/_stats for the host's counters as JSON. Ctrl-C stops it.
+/_stats for the host's counters as JSON.
+
+Ctrl-C (or SIGTERM) stops it, with exit status 0: it stops accepting
+connections, answers every queued request 503 (or resets it, under
+when_full: refuse|reset), and gives requests in service up to 2 s to
+finish. A second Ctrl-C stops it at once.
 
 Examples:
   flashcrowd serve                                   # the shared plan on 127.0.0.1:8080
@@ -68,20 +77,65 @@ func runServe(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	if err != nil {
 		return usagef("--listen %q: want HOST:PORT such as 127.0.0.1:8080", o.listen)
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		fmt.Fprintf(e.stderr, "flashcrowd serve: warning: %s is not a loopback address; the simulated host is reachable from outside this machine\n", host)
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return usagef("--listen %q: port %q: want 0 to 65535 (0 picks a free one)", o.listen, port)
+	}
+	if w := listenWarning(host, port); w != "" {
+		fmt.Fprintf(e.stderr, "flashcrowd serve: warning: %s\n", w)
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", o.listen, err)
 	}
+	ctx, stop := serveSignals(e, p)
+	defer stop()
 	fmt.Fprintf(e.stderr, "flashcrowd serve: plan %s (%s) on http://%s\n", p.Name, p.Description, ln.Addr())
 	fmt.Fprintf(e.stderr, "  capacity: %s req/s of pages alone; stats at http://%s/_stats; Ctrl-C stops\n", fmtCap(p.Capacity(nil)), ln.Addr())
-	if err := hosting.Serve(e.ctx, ln, p); err != nil {
+	if err := hosting.Serve(ctx, ln, p); err != nil {
 		return fmt.Errorf("serving plan %s: %w", p.Name, err)
 	}
 	fmt.Fprintln(e.stderr, "flashcrowd serve: stopped")
 	return nil
+}
+
+// listenWarning is what to warn about listening on host:port, or "".
+func listenWarning(host, port string) string {
+	switch ip := net.ParseIP(host); {
+	case host == "" || ip != nil && ip.IsUnspecified():
+		return fmt.Sprintf("--listen %s listens on every interface; the simulated host is reachable from outside this machine (127.0.0.1:%s keeps it on loopback)", net.JoinHostPort(host, port), port)
+	case host != "localhost" && (ip == nil || !ip.IsLoopback()):
+		return fmt.Sprintf("%s is not a loopback address; the simulated host is reachable from outside this machine", host)
+	}
+	return ""
+}
+
+// serveSignals takes SIGINT and SIGTERM over from main's handler while
+// serve serves: main's announces what run does with a signal ("keeping
+// every result"), and serve keeps no results. The first signal cancels the
+// returned context, saying what stopping does; a second one gets the
+// default action (the process ends at once). stop hands the signals back.
+func serveSignals(e *env, p *hosting.Plan) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(e.ctx)
+	sigs := make(chan os.Signal, 1)
+	signal.Reset(os.Interrupt, syscall.SIGTERM) // main's channel no longer hears them
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	queued := "queued requests get 503"
+	if p.WhenFull != hosting.Full503 {
+		queued = "queued requests are reset (when_full: " + string(p.WhenFull) + ")"
+	}
+	go func() {
+		select {
+		case <-sigs:
+			signal.Reset(os.Interrupt, syscall.SIGTERM)
+			fmt.Fprintf(e.stderr, "\nflashcrowd serve: stopping: no new connections, %s, requests in service have 2 s to finish (Ctrl-C again to stop at once)\n", queued)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		cancel()
+	}
 }
 
 func fmtCap(c float64) string {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -67,7 +68,9 @@ func TestServeSignal(t *testing.T) {
 	} else {
 		resp.Body.Close()
 	}
+	drained := make(chan struct{})
 	go func() { // drain stderr so the child never blocks on it
+		defer close(drained)
 		for sc.Scan() {
 			lines = append(lines, sc.Text())
 		}
@@ -75,18 +78,50 @@ func TestServeSignal(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("after SIGINT: %v, want exit 0", err)
-		}
+	case <-drained: // the child closed stderr: it has exited
 	case <-time.After(10 * time.Second):
 		t.Fatal("still running 10s after SIGINT")
 	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("after SIGINT: %v, want exit 0", err)
+	}
 	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
 		t.Errorf("still answering after it stopped")
+	}
+	// It says what serve does on a signal, not what run does.
+	all := strings.Join(lines, "\n")
+	if !strings.Contains(all, "flashcrowd serve: stopping: no new connections, queued requests get 503") || strings.Contains(all, "keeping every result") {
+		t.Errorf("stderr after SIGINT:\n%s", all)
+	}
+}
+
+// --listen: a port out of range is bad usage (exit 2); listening on every
+// interface (no host, 0.0.0.0, ::) or off loopback is warned about, naming
+// the address.
+func TestServeListen(t *testing.T) {
+	for _, l := range []string{"127.0.0.1:99999", "127.0.0.1:-1", "127.0.0.1:nope", ":99999"} {
+		var out, errb bytes.Buffer
+		if code := run([]string{"serve", "--listen", l}, nil, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "want 0 to 65535") {
+			t.Errorf("--listen %s: exit %d, stderr %q; want 2", l, code, errb.String())
+		}
+	}
+	for _, c := range []struct{ host, port, want string }{
+		{"", "18911", "--listen :18911 listens on every interface; the simulated host is reachable from outside this machine (127.0.0.1:18911 keeps it on loopback)"},
+		{"0.0.0.0", "80", "--listen 0.0.0.0:80 listens on every interface"},
+		{"::", "80", "--listen [::]:80 listens on every interface"},
+		{"10.1.2.3", "80", "10.1.2.3 is not a loopback address"},
+		{"127.0.0.1", "80", ""},
+		{"::1", "80", ""},
+		{"localhost", "80", ""},
+	} {
+		if got := listenWarning(c.host, c.port); c.want == "" && got != "" || !strings.Contains(got, c.want) {
+			t.Errorf("listenWarning(%q, %q) = %q, want %q", c.host, c.port, got, c.want)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"serve", "-h"}, nil, &out, &errb); code != exitOK || !strings.Contains(out.String(), "exit status 0") || !strings.Contains(out.String(), "queued request 503") {
+		t.Errorf("serve -h does not say what Ctrl-C does:\n%s", out.String())
 	}
 }
 
@@ -97,6 +132,21 @@ func TestServeBadPlan(t *testing.T) {
 		t.Errorf("exit %d, want 2", code)
 	}
 	for _, want := range []string{"bad.yaml:2:15: monthly_cost:", "bad.yaml:15:1: extra: unknown field"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errb.String())
+		}
+	}
+	// Every problem at once, each at its position: a duplicate key among
+	// others, and zeros that would silently mean something else.
+	f := filepath.Join(t.TempDir(), "dup.yaml")
+	if err := os.WriteFile(f, []byte("workers: 4\nqueue: 10\nqueue: 20\nbandwidth: 0\nclasses:\n  page: {service: 10ms}\nfaults: {drip: 1%, drip_rate: 0}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	errb.Reset()
+	if code := run([]string{"serve", "--plan", f}, nil, &out, &errb); code != exitUsage {
+		t.Errorf("duplicate key: exit %d, want 2", code)
+	}
+	for _, want := range []string{"dup.yaml:3:1: queue: duplicate key, first at 2:1", "dup.yaml:4:12: bandwidth: must be > 0; leave it out for unlimited", "dup.yaml:7:31: faults.drip_rate: must be > 0"} {
 		if !strings.Contains(errb.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errb.String())
 		}

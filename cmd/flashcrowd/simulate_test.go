@@ -211,3 +211,84 @@ func TestSimulateExits(t *testing.T) {
 		t.Errorf("results.gob holds %d results, want 500", n)
 	}
 }
+
+// The shard count is a speed setting, not part of the answer: for every
+// built-in plan, the capacity a simulation reports with --shards 2 (the
+// default) and 8 (more than any built-in but cdn allows, so lowered) is
+// that of --shards 1 within 20%, and the rate achieved at the peak within
+// 3%. Before shard counts were capped, shared's 2 static workers became
+// one a shard, 8 at --shards 8: capacity +43%, achieved 2,848 req/s
+// against the plan's 754.
+//
+// Why 20%: press-spike compressed 60× rises about 9.4% a 1 s window where
+// these plans break, so the capacity found moves in steps of that size;
+// each shard draws its own service times, so another shard count is
+// another draw, and seeds 1–6 at one shard already spread vps's and cdn's
+// capacity over two steps (vps 2,083–2,491, cdn 3,899–4,664 req/s). The
+// achieved peak, which is the plan's throughput and not where a p99 first
+// crosses the SLO, is far steadier: the spread seen is under 1%.
+func TestSimulateCapacityShardFree(t *testing.T) {
+	if testing.Short() {
+		t.Skip("12 simulations of 9 M requests each")
+	}
+	for _, plan := range []string{"shared", "vps", "cloud", "cdn"} {
+		var base report.Summary
+		for _, n := range []string{"1", "2", "8"} {
+			d := filepath.Join(t.TempDir(), plan+"-"+n)
+			code, _, errs := runSim(t, []string{"simulate", "--plan", plan, "--compress", "60", "--shards", n, "--out", d, "-q"})
+			if code != exitOK {
+				t.Fatalf("%s --shards %s: exit %d: %s", plan, n, code, errs)
+			}
+			s, _ := readSummary(t, d)
+			info, err := scenarios.ReadRunInfo(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s --shards %s (%d used): capacity %.0f, achieved at the peak %.0f", plan, n, info.Shards, s.CapacityRPS, s.PeakAchievedRPS)
+			if n == "1" {
+				base = s
+				continue
+			}
+			if math.Abs(s.CapacityRPS-base.CapacityRPS) > 0.20*base.CapacityRPS {
+				t.Errorf("%s: capacity %.0f req/s with --shards %s, %.0f with 1", plan, s.CapacityRPS, n, base.CapacityRPS)
+			}
+			if math.Abs(s.PeakAchievedRPS-base.PeakAchievedRPS) > 0.03*base.PeakAchievedRPS {
+				t.Errorf("%s: %.0f req/s achieved at the peak with --shards %s, %.0f with 1", plan, s.PeakAchievedRPS, n, base.PeakAchievedRPS)
+			}
+		}
+	}
+}
+
+// More shards than the plan allows are lowered, with a note, and run.json
+// records the count used: --shards 8 of shared is --shards 2.
+func TestSimulateShardsLowered(t *testing.T) {
+	var sums [][]byte
+	for _, n := range []string{"8", "2"} {
+		d := filepath.Join(t.TempDir(), n)
+		code, _, errs := runSim(t, simArgs(d, "--shards", n))
+		if code != exitOK {
+			t.Fatalf("--shards %s: exit %d: %s", n, code, errs)
+		}
+		lowered := strings.Contains(errs, "--shards 8 lowered to 2: the shared plan allows at most 2 (pool static: 2 workers)")
+		if lowered != (n == "8") {
+			t.Errorf("--shards %s: stderr %q", n, errs)
+		}
+		info, err := scenarios.ReadRunInfo(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Shards != 2 || info.Options["shards"] != "2" {
+			t.Errorf("--shards %s: run.json shards %d, option %q; want 2", n, info.Shards, info.Options["shards"])
+		}
+		_, b := readSummary(t, d)
+		sums = append(sums, b)
+	}
+	if !bytes.Equal(sums[0], sums[1]) {
+		t.Errorf("--shards 8 (lowered to 2) and --shards 2 gave different summary.json")
+	}
+	// The default is a constant the plan allows, whatever the machine.
+	var out, errb bytes.Buffer
+	if code := run([]string{"simulate", "-h"}, nil, &out, &errb); code != exitOK || !strings.Contains(out.String(), "(default 2)") {
+		t.Errorf("simulate -h: exit %d, want --shards (default 2):\n%s", code, out.String())
+	}
+}
