@@ -541,6 +541,9 @@ func (o *compareOpts) simulateAll(e *env, fs *pflag.FlagSet, s *scenarios.Scenar
 			fmt.Fprintf(e.stderr, "flashcrowd compare: %s: simulating %s, %s requests (peak %s/s), against the %s plan ($%g/month, holds about %s/s of this mix)\n",
 				j.name, o.sf.describe(s), fmtCount(s.Curve.Total()), fmtCap(s.Curve.Peak()), j.plan.Name, j.plan.MonthlyCost, fmtCap(j.plan.Capacity(s.Endpoints)))
 		}
+		if m, limit := j.plan.MaxShards(); fs.Changed("shards") && o.shards > m {
+			fmt.Fprintf(e.stderr, "flashcrowd compare: %s: --shards %d lowered to %d: the %s plan allows at most %d (%s)\n", j.name, o.shards, m, j.plan.Name, m, limit)
+		}
 		sim := simulation{Plan: j.plan, Info: info, Width: width, ClientTimeout: o.af.timeout}
 		t0 := time.Now()
 		ws, st, err := sim.run(e.ctx)

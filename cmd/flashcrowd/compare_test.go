@@ -186,9 +186,13 @@ func jsonOf(v any) string { b, _ := json.Marshal(v); return string(b) }
 func TestCompareSimulate(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "sim")
 	code, stdout, stderr := runCLI(t, "compare", "--simulate", "--compress", "600", "--peak", "3000/s",
-		"--plan", "cloud", "--plan", "shared", "--out", out, "--quiet")
+		"--plan", "cloud", "--plan", "shared", "--shards", "3", "--out", out, "--quiet")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	// shared allows 2 shards (its static pool has 2 workers), cloud 4.
+	if !strings.Contains(stderr, "shared: --shards 3 lowered to 2") || strings.Contains(stderr, "cloud: --shards") {
+		t.Errorf("stderr should say shared's shards were lowered, and only shared's:\n%s", stderr)
 	}
 	c := checkAgainstRuns(t, out, nil)
 	if len(c.Entries) != 2 || c.Entries[0]["name"] != "cloud" || c.Entries[1]["name"] != "shared" {
