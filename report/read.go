@@ -311,11 +311,19 @@ func Open(args []string, width time.Duration, warn io.Writer) (*Windows, error) 
 		files []string
 	}
 	var srcs []source
+	var seen []os.FileInfo
 	for _, a := range args {
 		st, err := os.Stat(a)
 		if err != nil {
 			return nil, &scenarios.Problem{File: a, Msg: "no such run directory or results file"}
 		}
+		// The same run or file twice would count its results twice.
+		for k, o := range seen {
+			if os.SameFile(o, st) {
+				return nil, &scenarios.Problem{File: a, Msg: fmt.Sprintf("given twice (as %s too): its results would count twice", args[k])}
+			}
+		}
+		seen = append(seen, st)
 		if !st.IsDir() {
 			var info *scenarios.RunInfo
 			if ri, err := scenarios.ReadRunInfo(filepath.Dir(a)); err == nil && ri.Results == filepath.Base(a) {

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -283,4 +284,23 @@ func diffLines(a, b string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// The same file (or run) given twice is refused: merged, its results would
+// count twice.
+func TestOpenSameFileTwice(t *testing.T) {
+	_, rs := simResults(t, "hold 20/s for 2s")
+	dir := t.TempDir()
+	p := filepath.Join(dir, "results.gob")
+	writeResults(t, p, Gob, rs)
+	other := filepath.Join(dir, "other.gob")
+	writeResults(t, other, Gob, rs)
+	if _, err := Open([]string{p, other}, 0, io.Discard); err != nil {
+		t.Fatalf("two files: %v", err)
+	}
+	_, err := Open([]string{p, filepath.Join(dir, ".", "results.gob")}, 0, io.Discard)
+	var pr *scenarios.Problem
+	if !errors.As(err, &pr) || !strings.Contains(err.Error(), "given twice") {
+		t.Errorf("the same file twice: %v, want a problem saying it was given twice", err)
+	}
 }

@@ -302,8 +302,12 @@ func runCompare(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		return err
 	}
 	if !o.quiet {
-		fmt.Fprintf(e.stderr, "wrote %s (and compare.md, compare.json, the plots; each run's own report in %s)\n",
-			filepath.Join(out, report.CompareHTMLFile), filepath.Join(out, "NAME"))
+		where := ""
+		if len(done) > 0 {
+			where = fmt.Sprintf("; each new run's own report in %s", filepath.Join(out, "NAME"))
+		}
+		fmt.Fprintf(e.stderr, "wrote %s (and compare.md, compare.json, the plots%s)\n",
+			filepath.Join(out, report.CompareHTMLFile), where)
 	}
 	switch {
 	case interrupted:
