@@ -341,8 +341,8 @@ func TestSimulateErrorStrings(t *testing.T) {
 		mode FullMode
 		re   string
 	}{
-		{FullRefuse, `^Post "http://127\.0\.0\.1:9/api/buy": dial tcp 127\.0\.0\.1:9: connect: connection refused$`},
-		{FullReset, `^Post "http://127\.0\.0\.1:9/api/buy": read tcp 127\.0\.0\.1:\d+->127\.0\.0\.1:9: read: connection reset by peer$`},
+		{FullRefuse, "^" + regexp.QuoteMeta(`Post "http://127.0.0.1:9/api/buy": `) + `dial tcp 127\.0\.0\.1:9: connect: connection refused$`},
+		{FullReset, "^" + regexp.QuoteMeta(`Post "http://127.0.0.1:9/api/buy": `) + `read tcp 127\.0\.0\.1:\d+->127\.0\.0\.1:9: read: connection reset by peer$`},
 		{Full503, `^503 Service Unavailable$`},
 	} {
 		p.WhenFull = c.mode

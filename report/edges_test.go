@@ -290,10 +290,10 @@ func TestEmptyReport(t *testing.T) {
 // A reset on a path that says "timeout" is a reset.
 func TestClassifyErrorIgnoresURL(t *testing.T) {
 	for s, want := range map[string]ErrorKind{
-		`Get "http://h/session-timeout": read tcp 127.0.0.1:5->127.0.0.1:8: read: connection reset by peer`: Reset,
-		`Get "http://h/deadline": dial tcp 127.0.0.1:8: connect: connection refused`:                        Refused,
-		`Get "http://h/certificate?redirect=1": EOF`:                                                        Reset,
-		`Get "http://h/ok": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`:     Timeout,
+		`Get "http://127.0.0.1:8/session-timeout": read tcp 127.0.0.1:5->127.0.0.1:8: read: connection reset by peer`: Reset,
+		`Get "http://127.0.0.1:8/deadline": dial tcp 127.0.0.1:8: connect: connection refused`:                        Refused,
+		`Get "http://127.0.0.1:8/certificate?redirect=1": EOF`:                                                        Reset,
+		`Get "http://127.0.0.1:8/ok": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`:     Timeout,
 	} {
 		if got := ClassifyError(s); got != want {
 			t.Errorf("ClassifyError(%q) = %s, want %s", s, got, want)
