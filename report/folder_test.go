@@ -79,7 +79,7 @@ func TestClassifyError(t *testing.T) {
 		"write tcp: broken pipe":                                                      Reset,
 		"read: connection reset by peer":                                              Reset,
 		"EOF":                                                                         Reset,
-		`Get "http://x/": EOF`:                                                        Reset,
+		`Get "http://127.0.0.1:8/": EOF`:                                              Reset,
 		"http: server closed idle connection":                                         Reset,
 		"x509: certificate signed by unknown authority":                               TLS,
 		"remote error: tls: handshake failure":                                        TLS,
