@@ -576,7 +576,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 	q := func(x Quantiles) string {
 		return fmt.Sprintf("p50 %s  p90 %s  p99 %s  max %s", fmtLatency(x.P50), fmtLatency(x.P90), fmtLatency(x.P99), fmtLatency(x.Max))
 	}
-	row("latency", q(s.Latency))
+	row("latency (ok)", q(s.Latency))
 	row("send lag", q(s.Lag))
 	row("bytes in/out", fmt.Sprintf("%s / %s", fmtCount(s.BytesIn), fmtCount(s.BytesOut)))
 	row("peak in flight", fmtCount(s.PeakInFlight))

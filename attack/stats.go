@@ -68,15 +68,17 @@ func (s *stats) add(r *vegeta.Result, lag time.Duration) {
 	b := s.slot(sec)
 	b.n++
 	s.n++
-	b.lat.add(r.Latency)
 	b.lag.add(lag)
-	s.lat.add(r.Latency)
 	s.lag.add(lag)
 	s.bytesIn += r.BytesIn
 	s.bytesOut += r.BytesOut
 	if k := scenarios.ErrorKind(r.Code, r.Error); k != "" {
 		s.errors[k]++
 	} else {
+		// Latency is of successful requests, as the report's: a 503 in
+		// 0 ms is not a fast answer.
+		b.lat.add(r.Latency)
+		s.lat.add(r.Latency)
 		b.ok++
 		s.ok++
 	}

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -18,28 +19,47 @@ const (
 	Behind   = "generator" // short of the offered rate only because the generator did not send it
 )
 
+// Verdict kinds (Analysis.Kind).
+const (
+	KindHeld        = "held"        // the SLO held over the whole curve
+	KindBroke       = "broke"       // the host broke the SLO
+	KindIncomplete  = "incomplete"  // the run did not cover its curve (stopped, cut, generator behind): it cannot hold
+	KindUnreachable = "unreachable" // nothing answered at the target
+)
+
+// Gates that decide a break (Analysis.Gate).
+const (
+	GateStretch = "stretch" // a failing stretch outlasted the grace
+	GateShare   = "share"   // more of all requests failed than the SLO allows
+)
+
 // Judged is one window's verdict and the figures behind it.
 type Judged struct {
-	Start       float64       `json:"t_s"` // seconds from t = 0
-	Offered     float64       `json:"offered_rps"`
-	Sent        float64       `json:"sent_rps"`
-	Achieved    float64       `json:"achieved_rps"` // successful responses completed, per second
-	Requests    uint64        `json:"requests"`
-	Failed      uint64        `json:"failed"`
-	ErrorRatio  float64       `json:"error_ratio"`
-	P50         time.Duration `json:"p50_ns"`
-	P90         time.Duration `json:"p90_ns"`
-	P99         time.Duration `json:"p99_ns"`
-	Max         time.Duration `json:"max_ns"`
-	LagP90      time.Duration `json:"lag_p90_ns"`
-	LagMax      time.Duration `json:"lag_max_ns"`
-	State       string        `json:"state"`
-	Why         []string      `json:"why,omitempty"` // what broke the SLO: the whole's reasons, then each endpoint's
-	GenBehind   bool          `json:"generator_behind,omitempty"`
-	GenErrors   uint64        `json:"generator_errors,omitempty"`
-	Covered     float64       `json:"covered_s"`         // seconds of the window requests were sent in: the rates are over this
-	Partial     bool          `json:"partial,omitempty"` // sent in under half the window (the edge of a plain file's traffic)
+	Start      float64       `json:"t_s"` // seconds from t = 0
+	Offered    float64       `json:"offered_rps"`
+	Sent       float64       `json:"sent_rps"`
+	Achieved   float64       `json:"achieved_rps"` // successful responses completed, per second
+	Requests   uint64        `json:"requests"`
+	Failed     uint64        `json:"failed"`
+	ErrorRatio float64       `json:"error_ratio"`
+	P50        time.Duration `json:"p50_ns"`
+	P90        time.Duration `json:"p90_ns"`
+	P99        time.Duration `json:"p99_ns"`
+	Max        time.Duration `json:"max_ns"`
+	LagP90     time.Duration `json:"lag_p90_ns"`
+	LagMax     time.Duration `json:"lag_max_ns"`
+	State      string        `json:"state"`
+	Why        []string      `json:"why,omitempty"` // what broke the SLO: the whole's reasons, then each endpoint's
+	GenBehind  bool          `json:"generator_behind,omitempty"`
+	GenErrors  uint64        `json:"generator_errors,omitempty"`
+	Covered    float64       `json:"covered_s"`         // seconds of the window requests were sent in: the rates are over this
+	Partial    bool          `json:"partial,omitempty"` // sent in under half the window (the edge of a plain file's traffic)
+	// Down: nearly every request in the window found nothing answering
+	// (connection refused, or a name that did not resolve).
+	Down        bool `json:"down,omitempty"`
 	hostFailed  uint64
+	expected    float64 // successful completions the throughput limit is held to
+	cut         bool    // the run stopped or the results end in or before this window
 	hostDivisor uint64
 	own         int // how many of Why are the whole's; the rest name an endpoint
 }
@@ -89,6 +109,7 @@ type PhaseRow struct {
 	ErrorRatio float64
 	P50, P99   time.Duration
 	State      string // held, broke, generator, idle
+	Began      bool   // the break began in this phase
 }
 
 // Analysis is a judged run.
@@ -97,6 +118,34 @@ type Analysis struct {
 	SLO scenarios.SLO
 	// Name is what broke or held: "The shared plan", "The target".
 	Name string
+
+	// Kind is the verdict's kind: Held, Broke, Incomplete or Unreachable.
+	// Only Held passes the SLO.
+	Kind string
+	// Grace is the grace period the windows were judged with, in the
+	// run's time: the SLO's grace is in the story's time, so a run
+	// compressed K× judges with Grace/K, but never less than one window.
+	Grace time.Duration
+	// Gate says what decided a break: GateStretch (a failing stretch
+	// outlasted the grace) or GateShare (the failing stretches were all
+	// shorter than the grace, but more of all requests failed than the
+	// SLO allows).
+	Gate string
+	// HostFailed is the share of all requests that failed at the host
+	// (the generator's own failures left out), over the whole run.
+	HostFailed float64
+	// Incomplete says why the run does not cover its whole curve ("" when
+	// it does): interrupted, aborted, results cut short, or a generator
+	// that fell behind.
+	Incomplete string
+	// DownAt is when the target stopped answering (nearly every request
+	// refused or unresolved from then on), -1 if it did not; DownWhat is
+	// how ("connection refused").
+	DownAt   float64
+	DownWhat string
+	// CutAt is where the results end early (a cut file, a killed run),
+	// in seconds from t = 0; -1 if they do not.
+	CutAt float64
 
 	Windows []Judged
 	Spans   []Span // broken stretches; the first is the break
@@ -139,6 +188,10 @@ type Analysis struct {
 	// generator's fault) sent requests for.
 	JudgedSecs float64
 
+	// Unsuccessful requests' latency, apart from the successes' (which all
+	// the other latency figures are).
+	FailedP50, FailedP99 time.Duration
+
 	Phases   []PhaseRow
 	Warnings []string
 	Verdict  string
@@ -164,20 +217,158 @@ const (
 // Analyze judges every window against slo and finds the break point,
 // capacity, recovery, first failing endpoint and the rest of the verdict.
 func Analyze(ws *Windows, slo scenarios.SLO) *Analysis {
-	a := &Analysis{W: ws, SLO: slo, BreakAt: -1, FellBelowAt: -1, RecoveredAt: -1, Recovery: -1, GenBehindAt: -1, GenBehindUntil: -1}
+	a := &Analysis{W: ws, SLO: slo, BreakAt: -1, FellBelowAt: -1, RecoveredAt: -1, Recovery: -1, GenBehindAt: -1, GenBehindUntil: -1,
+		DownAt: -1, CutAt: -1}
 	a.Name = subject(ws.Info)
+	a.Grace = RunGrace(slo, ws.Info, ws.Width)
+	if ws.CutAt > 0 {
+		a.CutAt = ws.CutAt.Seconds()
+	}
 	a.judgeWindows()
 	a.series()
 	a.mergeEndpoints()
-	a.Spans = spans(ws, a.Windows, slo.Grace, func(i int) string { return a.Windows[i].State })
+	a.Spans = spans(ws, a.Windows, a.Grace, func(i int) string { return a.Windows[i].State })
+	if len(a.Spans) > 0 {
+		a.Gate = GateStretch
+	}
 	a.totals()
+	a.shareGate()
 	a.findBreak()
 	a.findRecovery()
 	a.generator()
+	a.down()
 	a.phases()
+	a.complete()
 	a.warnings()
 	a.Verdict = a.verdict()
 	return a
+}
+
+// RunGrace is the grace period windows are judged with, in the run's
+// time. An SLO's grace is the story's time (a scenario says "forgive a
+// 10 s blip" of the day it describes): a run compressed K× plays that
+// story K× faster, so its grace is Grace/K. It is never less than one
+// window, the finest stretch a run judges: a lone window past the SLO is
+// forgiven, two in a row are a break (the share gate still catches a
+// lone window that failed more requests than the SLO allows over the
+// whole run). An SLO stated in run time (SLO.RunGrace) is used as given.
+func RunGrace(slo scenarios.SLO, info *scenarios.RunInfo, width time.Duration) time.Duration {
+	g := slo.Grace
+	if slo.RunGrace || info == nil || info.Scenario == nil {
+		return g
+	}
+	k := info.Scenario.Compress
+	if k <= 0 || k == 1 {
+		return g
+	}
+	g = time.Duration(float64(g) / k)
+	if g < width && slo.Grace >= width {
+		g = width
+	}
+	return g
+}
+
+// shareGate is the second gate on a run whose failing stretches were all
+// shorter than the grace: when more of all the requests failed at the host
+// than the SLO's error limit, the SLO did not hold, however short the
+// stretches. The break is then the first window past the SLO.
+func (a *Analysis) shareGate() {
+	var failed, n uint64
+	for _, j := range a.Windows {
+		if j.State == Idle {
+			continue
+		}
+		failed += j.hostFailed
+		n += j.hostDivisor
+	}
+	if n > 0 {
+		a.HostFailed = float64(failed) / float64(n)
+	}
+	if len(a.Spans) > 0 || n == 0 || a.HostFailed <= a.SLO.MaxErrorRatio {
+		return
+	}
+	a.Gate = GateShare
+	a.Spans = spans(a.W, a.Windows, 0, func(i int) string { return a.Windows[i].State })
+	if len(a.Spans) > 0 {
+		return
+	}
+	// No window was past the SLO on its own (failures spread thin over
+	// windows each just within it): the first with failures starts it.
+	for i, j := range a.Windows {
+		if j.hostFailed > 0 {
+			a.Windows[i].State = Violated
+			a.Windows[i].Why = append(a.Windows[i].Why, "errors "+pct(j.ErrorRatio))
+			a.Windows[i].own = len(a.Windows[i].Why)
+			a.Spans = []Span{{Start: j.Start, End: -1, StartIndex: i, EndIndex: len(a.Windows)}}
+			return
+		}
+	}
+}
+
+// down finds where the target stopped answering: the first window from
+// which nearly every request was refused or its name did not resolve,
+// through the end of the results.
+func (a *Analysis) down() {
+	last := -1
+	for i := len(a.Windows) - 1; i >= 0; i-- {
+		j := a.Windows[i]
+		if j.State == Idle || j.Requests == 0 {
+			continue
+		}
+		if !j.Down {
+			break
+		}
+		last = i
+	}
+	if last < 0 {
+		return
+	}
+	a.DownAt = a.Windows[last].Start
+	var refused, dns uint64
+	for i := last; i < len(a.W.W); i++ {
+		refused += a.W.W[i].Total.Errors[Refused]
+		dns += a.W.W[i].Total.Errors[DNS]
+	}
+	a.DownWhat = "connection refused"
+	if dns > refused {
+		a.DownWhat = "the name did not resolve"
+	}
+}
+
+// complete decides the verdict's kind. A run that did not cover its whole
+// curve cannot hold; one whose target stopped answering did not break at
+// a capacity.
+func (a *Analysis) complete() {
+	info := a.W.Info
+	switch {
+	case a.Total.Requests == 0:
+		a.Incomplete = "there are no results"
+	case info != nil && info.Stopped != "":
+		a.Incomplete = "the run stopped early (" + info.Stopped + ")"
+		if !info.End.IsZero() && info.Scenario != nil {
+			a.Incomplete = fmt.Sprintf("the run stopped early (%s) %s into the %s curve",
+				info.Stopped, fmtSec(info.End.Sub(info.Start).Seconds()), fmtSec(info.Scenario.Curve.Seconds()))
+		}
+	case a.CutAt >= 0:
+		a.Incomplete = fmt.Sprintf("the results end at %s", fmtSec(a.CutAt))
+		if info != nil && info.Scenario != nil {
+			a.Incomplete += fmt.Sprintf(" of the %s curve (cut short)", fmtSec(info.Scenario.Curve.Seconds()))
+		}
+	case a.GenBlamed:
+		a.Incomplete = "the generator fell behind its schedule"
+	}
+	switch {
+	case a.DownAt >= 0 && (!a.Broke || a.DownAt <= a.BreakAt):
+		a.Kind = KindUnreachable
+	case a.Total.Requests == 0 || a.GenBlamed:
+		a.Kind = KindIncomplete
+	case a.Broke:
+		a.Kind = KindBroke
+	case a.Incomplete != "":
+		a.Kind = KindIncomplete
+	default:
+		a.Kind = KindHeld
+	}
 }
 
 func subject(info *scenarios.RunInfo) string {
@@ -199,6 +390,10 @@ func (a *Analysis) judgeWindows() {
 	if ws.Info != nil && ws.Info.Stopped != "" && !ws.Info.End.IsZero() {
 		stoppedAt = ws.Info.End.Sub(ws.Info.Start).Seconds()
 	}
+	if a.CutAt >= 0 {
+		// Past the end of cut results, nothing is known: not a shortfall.
+		stoppedAt = min(stoppedAt, a.CutAt)
+	}
 	a.Windows = make([]Judged, len(ws.W))
 	for i := range ws.W {
 		w := &ws.W[i]
@@ -217,7 +412,9 @@ func (a *Analysis) judgeWindows() {
 		// Failures of the generator (out of ports or files) are not the
 		// host's: leave them out of its error ratio.
 		j.hostFailed, j.hostDivisor = j.Failed-j.GenErrors, j.Requests-j.GenErrors
+		j.Down = j.hostDivisor > 0 && float64(s.Errors[Refused]+s.Errors[DNS]) >= 0.9*float64(j.hostDivisor)
 		cut := j.Start+width > stoppedAt // the run was stopped in or before this window
+		j.cut = cut
 		// A simulation has no generator to fall behind: a window short of
 		// its offered count there is Poisson arrivals' chance.
 		short := ws.Info != nil && !ws.Info.Simulated && !cut && w.Offered >= 1 && float64(s.Requests) < (1-genShortfall)*w.Offered-throughputSlack
@@ -247,8 +444,12 @@ func (a *Analysis) judgeWindows() {
 			// arrivals stray from the curve's expectation by chance).
 			offered = float64(s.Requests)
 		}
+		j.expected = offered
+		if ws.Info != nil && !ws.Info.Simulated {
+			j.expected = offered * a.lagged(i, a.healthyLatency(i))
+		}
 		if slo.MinThroughput > 0 && offered >= 1 && !cut {
-			if float64(s.DoneOK) < slo.MinThroughput*offered-throughputSlack {
+			if float64(s.DoneOK) < slo.MinThroughput*j.expected-throughputSlack {
 				throughputShort = true
 			}
 		}
@@ -257,7 +458,7 @@ func (a *Analysis) judgeWindows() {
 			j.State = Behind
 			j.Why = append(j.Why, fmt.Sprintf("sent %s of the offered rate", pct(float64(s.Requests)/w.Offered)))
 		case throughputShort:
-			v, lim := cmpPct(float64(s.DoneOK)/offered, slo.MinThroughput)
+			v, lim := cmpPct(float64(s.DoneOK)/j.expected, slo.MinThroughput)
 			j.Why = append(j.Why, fmt.Sprintf("achieved %s < %s of offered", v, lim))
 			j.State = Violated
 		case len(j.Why) > 0:
@@ -267,6 +468,47 @@ func (a *Analysis) judgeWindows() {
 		}
 		j.own = len(j.Why)
 	}
+}
+
+// lagged is the share of window i's offered requests that a host
+// answering each in d would complete within the window: the curve's count
+// over the window moved back by d, over its count. Responses complete d
+// after their send, so in the first window of a run, or while the rate
+// climbs, a host that keeps up completes fewer than were offered in the
+// same window; at a steady rate the two are equal. It is 1 without a curve.
+func (a *Analysis) lagged(i int, d time.Duration) float64 {
+	info := a.W.Info
+	if info == nil || info.Scenario == nil || d <= 0 {
+		return 1
+	}
+	c := info.Scenario.Curve
+	t0 := a.W.StartSec(i)
+	t1 := t0 + a.W.Width.Seconds()
+	n := c.N(t1) - c.N(t0)
+	if n <= 0 {
+		return 1
+	}
+	l := d.Seconds()
+	return min(1, (c.N(max(t1-l, 0))-c.N(max(t0-l, 0)))/n)
+}
+
+// healthyLatency is the latency window i's completions are expected to
+// lag its sends by: the mean latency of the successes of the window before
+// it (before a host saturates, its latency is low; once it saturates, its
+// queueing latency is the symptom, not an excuse), or of window i itself
+// when it is the first with successes. It is capped at the SLO's p99.
+func (a *Analysis) healthyLatency(i int) time.Duration {
+	d := time.Duration(0)
+	switch {
+	case i > 0 && a.W.W[i-1].Total.Latency.N > 0:
+		d = a.W.W[i-1].Total.Latency.Mean()
+	case a.W.W[i].Total.Latency.N > 0:
+		d = a.W.W[i].Total.Latency.Mean()
+	}
+	if a.SLO.P99 > 0 {
+		d = min(d, a.SLO.P99)
+	}
+	return d
 }
 
 // spans finds the broken stretches: a run of violated windows longer than
@@ -347,7 +589,7 @@ func (a *Analysis) totals() {
 	counts := func(j Judged) bool { return !j.Partial || !whole }
 	var offered float64
 	for i, j := range a.Windows {
-		offered += ws.W[i].Offered
+		offered += a.dueBefore(i, a.CutAt) // due while the results last
 		if j.State != Idle && j.State != Behind {
 			a.JudgedSecs += j.Covered
 		}
@@ -374,6 +616,7 @@ func (a *Analysis) totals() {
 		}
 	}
 	a.PeakErrorRatio = peak.ErrorRatio()
+	a.FailedP50, a.FailedP99 = a.Total.FailLatency.Quantile(.5), a.Total.FailLatency.Quantile(.99)
 }
 
 func (a *Analysis) findBreak() {
@@ -384,13 +627,16 @@ func (a *Analysis) findBreak() {
 		a.Broke = true
 		end = sp.StartIndex
 		a.BreakAt = sp.Start
-		a.BreakOffered = js[sp.StartIndex].Offered
+		a.BreakOffered = a.peakIn(sp.StartIndex)
 		a.BreakWhy = js[sp.StartIndex].Why
 		if info := a.W.Info; info != nil {
-			a.BreakPhase = info.Scenario.Curve.PhaseAt(a.BreakAt)
+			// The phase whose traffic the breaking window holds: a window
+			// that starts at the end of a quiet phase and holds the first
+			// second of the spike broke in the spike.
+			a.BreakPhase = info.Scenario.Curve.PhaseAt(a.arrivalMid(sp.StartIndex))
 			for _, p := range info.Scenario.Curve.Spans() {
-				if p.Name == a.BreakPhase && a.BreakAt >= p.Start-1e-9 {
-					a.BreakInPhase = a.BreakAt - p.Start
+				if p.Name == a.BreakPhase && a.arrivalMid(sp.StartIndex) >= p.Start-1e-9 {
+					a.BreakInPhase = max(0, a.BreakAt-p.Start)
 				}
 			}
 		}
@@ -427,11 +673,108 @@ func (a *Analysis) findBreak() {
 		}
 	}
 	lo := max(0, min(lastGood, bound))
+	if lastGood < bound && a.servedWithinP99(first) {
+		// The curve leapt past the capacity between two windows (a
+		// compressed spike climbs hundreds of requests a second each
+		// second): the last good rate says little, but the host served
+		// the mix at the bound within the SLO's latency while saturated.
+		lo = bound
+	}
 	a.CapacityLo = min(lo, a.BreakOffered)
 	a.CapacityHi = max(a.BreakOffered, a.Capacity)
 	if a.Capacity == 0 {
 		a.CapacityLo = 0
 	}
+}
+
+// dueBefore is how many of window i's offered requests were due before
+// t seconds (all of them when t < 0).
+func (a *Analysis) dueBefore(i int, t float64) float64 {
+	w := &a.W.W[i]
+	t0 := a.W.StartSec(i)
+	t1 := t0 + a.W.Width.Seconds()
+	switch {
+	case t < 0 || t >= t1:
+		return w.Offered
+	case t <= t0:
+		return 0
+	}
+	info := a.W.Info
+	if info == nil || info.Scenario == nil {
+		return w.Offered * (t - t0) / (t1 - t0)
+	}
+	c := info.Scenario.Curve
+	n := c.N(t1) - c.N(t0)
+	if n <= 0 {
+		return 0
+	}
+	return w.Offered * (c.N(t) - c.N(t0)) / n
+}
+
+// peakIn is the highest offered rate within window i: the curve's
+// highest instantaneous rate in it (for the shards present), or the
+// window's rate without a curve. A window in which a compressed spike
+// climbs from 20 to 1,200 req/s averages 380 req/s; a host that broke
+// in it broke at some rate up to 1,200 req/s, not at 380.
+func (a *Analysis) peakIn(i int) float64 {
+	avg := a.Windows[i].Offered
+	info := a.W.Info
+	if info == nil || info.Scenario == nil || a.Windows[i].Partial {
+		return avg
+	}
+	c := info.Scenario.Curve
+	t0 := a.W.StartSec(i)
+	w := a.W.Width.Seconds()
+	n := c.N(t0+w) - c.N(t0)
+	if n <= 0 {
+		return avg
+	}
+	frac := a.W.W[i].Offered / n // the shards present
+	peak := 0.0
+	const steps = 64
+	for k := 0; k <= steps; k++ {
+		t := t0 + w*float64(k)/steps
+		if k == steps {
+			t = math.Nextafter(t0+w, t0)
+		}
+		peak = max(peak, c.Rate(t)*frac)
+	}
+	return max(avg, peak)
+}
+
+// servedWithinP99 reports whether the successful requests of windows idx
+// met the SLO's p99 (or there is no p99 limit).
+func (a *Analysis) servedWithinP99(idx []int) bool {
+	if len(idx) == 0 {
+		return false
+	}
+	var h Hist
+	for _, i := range idx {
+		h.Merge(&a.W.W[i].Total.Latency)
+	}
+	return h.N > 0 && (a.SLO.P99 <= 0 || h.Quantile(.99) <= a.SLO.P99)
+}
+
+// arrivalMid is the time by which half of window i's offered requests
+// were due: where its traffic sits on the curve. It is the window's middle
+// without a curve, or when nothing was due in it.
+func (a *Analysis) arrivalMid(i int) float64 {
+	t0 := a.W.StartSec(i)
+	t1 := t0 + a.W.Width.Seconds()
+	info := a.W.Info
+	if info == nil || info.Scenario == nil {
+		return (t0 + t1) / 2
+	}
+	c := info.Scenario.Curve
+	n0, n1 := c.N(t0), c.N(t1)
+	if n1-n0 < 1e-9 {
+		return (t0 + t1) / 2
+	}
+	t := c.Inv((n0 + n1) / 2)
+	if math.IsNaN(t) || math.IsInf(t, 0) {
+		return (t0 + t1) / 2
+	}
+	return min(max(t, t0), t1)
 }
 
 func (a *Analysis) findRecovery() {
@@ -442,7 +785,7 @@ func (a *Analysis) findRecovery() {
 	js := a.Windows
 	// "Below capacity" is below the highest rate that held (the band's
 	// bottom is a conservative bound, not the capacity).
-	capacity := a.Capacity
+	capacity := max(a.Capacity, a.CapacityLo)
 	if capacity == 0 {
 		capacity = a.BreakOffered
 	}
@@ -683,9 +1026,9 @@ func (a *Analysis) judgeSeries(e Endpoint, share float64, get func(*Window) *Sta
 		}
 		offered := float64(st.Requests)
 		if share > 0 && (ws.Info == nil || !ws.Info.Simulated) {
-			offered = share * ws.W[i].Offered
+			offered = share * ws.W[i].Offered * a.lagged(i, a.healthyLatency(i))
 		}
-		if a.SLO.MinThroughput > 0 && offered >= 1 && a.Windows[i].State != Behind && !a.Windows[i].GenBehind &&
+		if a.SLO.MinThroughput > 0 && offered >= 1 && a.Windows[i].State != Behind && !a.Windows[i].GenBehind && !a.Windows[i].cut &&
 			float64(st.DoneOK) < a.SLO.MinThroughput*offered-throughputSlack {
 			states[i] = Violated
 			v, _ := cmpPct(float64(st.DoneOK)/offered, a.SLO.MinThroughput)
@@ -694,10 +1037,10 @@ func (a *Analysis) judgeSeries(e Endpoint, share float64, get func(*Window) *Sta
 		}
 	}
 	s.states, s.why = states, why
-	sp := spans(ws, a.Windows, a.SLO.Grace, func(i int) string { return states[i] })
+	sp := spans(ws, a.Windows, a.Grace, func(i int) string { return states[i] })
 	if len(sp) > 0 {
 		s.BrokeAt = sp[0].Start
-		s.BrokeOffered = a.Windows[sp[0].StartIndex].Offered
+		s.BrokeOffered = a.peakIn(sp[0].StartIndex)
 		s.Why = why[sp[0].StartIndex]
 		s.severity = severity[sp[0].StartIndex]
 	}
@@ -751,8 +1094,14 @@ func (a *Analysis) phases() {
 		}
 		for i, j := range a.Windows {
 			mid := j.Start + width/2
+			if ws.Info != nil {
+				mid = a.arrivalMid(i) // with the phase its traffic belongs to
+			}
 			if mid < p.start || mid >= endT {
 				continue
+			}
+			if a.Broke && i == a.Spans[0].StartIndex {
+				row.Began = true
 			}
 			st.Merge(&ws.W[i].Total)
 			// Peaks from whole windows; slivers only when there are none.
@@ -832,40 +1181,47 @@ func (a *Analysis) verdict() string {
 		return a.Name + " was not tested: there are no results."
 	}
 	var b strings.Builder
+	lower := strings.ToLower(a.Name[:1]) + a.Name[1:]
+	if a.Kind == KindUnreachable {
+		if a.heldBefore(a.DownAt) == 0 {
+			fmt.Fprintf(&b, "Nothing answered at %s (%s) from the start of the run: is the server running? This is not a capacity result: no request got an answer", a.targetName(), a.DownWhat)
+			if a.DownAt > a.firstSent() {
+				fmt.Fprintf(&b, " from %s on", fmtSec(a.DownAt))
+			}
+			b.WriteString(".")
+		} else {
+			fmt.Fprintf(&b, "%s held the SLO at up to %s, then stopped answering at %s (%s for nearly every request from then on): did the server go down? This is not a capacity break.",
+				a.Name, rps(a.heldBefore(a.DownAt)), fmtSec(a.DownAt), a.DownWhat)
+		}
+		b.WriteString(a.shortNote())
+		return b.String()
+	}
 	if a.GenBlamed {
 		fmt.Fprintf(&b, "The generator fell behind its schedule %s into the run (sends lagged up to %s%s), so this run cannot say where %s breaks",
-			fmtSec(a.GenBehindAt), fmtLatency(a.MaxLag), a.unsentNote(), strings.ToLower(a.Name[:1])+a.Name[1:])
+			fmtSec(a.GenBehindAt), fmtLatency(a.MaxLag), a.unsentNote(), lower)
 		if a.Broke {
 			fmt.Fprintf(&b, "; the SLO failed from %s at %s offered (%s)", fmtSec(a.BreakAt), rps(a.BreakOffered), a.briefWhy())
 		} else {
-			held := 0.0
-			for _, j := range a.Windows {
-				if j.State == Held && !j.Partial && j.Start < a.GenBehindAt {
-					held = max(held, j.Offered)
-				}
-			}
-			fmt.Fprintf(&b, "; until then it held the SLO at up to %s", rps(held))
+			fmt.Fprintf(&b, "; until then it held the SLO at up to %s", rps(a.heldBefore(a.GenBehindAt)))
 		}
 		b.WriteString(": rerun with more workers or shards.")
 		b.WriteString(a.shortNote())
 		return b.String()
 	}
 	if !a.Broke {
-		through := "through the whole curve"
-		if info := a.W.Info; info != nil && info.Stopped != "" {
-			// An interrupted or aborted run did not see the rest of it.
-			through = "until the run stopped early (" + info.Stopped + ")"
-			if !info.End.IsZero() && info.Scenario != nil {
-				through = fmt.Sprintf("until the run stopped early (%s) %s into the %s curve",
-					info.Stopped, fmtSec(info.End.Sub(info.Start).Seconds()), fmtSec(info.Scenario.Curve.Seconds()))
-			}
+		if a.Kind == KindIncomplete {
+			// A run that did not see its whole curve cannot say the host
+			// holds it.
+			fmt.Fprintf(&b, "Incomplete: %s, so it does not show that %s holds the curve; until then it held the SLO at up to %s, p99 ≤ %s",
+				a.Incomplete, lower, rps(a.PeakOffered), fmtLatency(a.PeakP99))
+		} else {
+			fmt.Fprintf(&b, "%s held the SLO through the whole curve: peak %s, p99 ≤ %s", a.Name, rps(a.PeakOffered), fmtLatency(a.PeakP99))
 		}
-		fmt.Fprintf(&b, "%s held the SLO %s: peak %s, p99 ≤ %s", a.Name, through, rps(a.PeakOffered), fmtLatency(a.PeakP99))
 		if a.MaxErrorRatio > 0 {
-			fmt.Fprintf(&b, ", errors ≤ %s", pct(a.MaxErrorRatio))
+			fmt.Fprintf(&b, ", %s of requests failed (worst window %s)", pct(a.HostFailed), pct(a.MaxErrorRatio))
 		}
 		if a.violated() {
-			fmt.Fprintf(&b, " (no failing stretch outlasted the %s grace)", fmtSec(a.SLO.Grace.Seconds()))
+			fmt.Fprintf(&b, " (no failing stretch outlasted the %s)", a.graceText())
 		}
 		if a.First != nil {
 			// An endpoint can fail on its own while the whole holds: too
@@ -883,17 +1239,25 @@ func (a *Analysis) verdict() string {
 	} else {
 		fmt.Fprintf(&b, "%s broke %s at %s (capacity %s)", a.Name, when, rps(a.BreakOffered), a.bandText())
 	}
+	if a.Gate == GateShare {
+		fmt.Fprintf(&b, ": %s of all requests failed, above the SLO's %s, though no failing stretch outlasted the %s",
+			pct(a.HostFailed), pct(a.SLO.MaxErrorRatio), a.graceText())
+	}
 	if a.First != nil {
 		fmt.Fprintf(&b, "; %s failed first", a.First.Name)
 	}
 	fmt.Fprintf(&b, "; p99 peaked at %s; %s of requests failed at the peak", fmtLatency(a.PeakP99), pct(a.PeakErrorRatio))
 	switch {
+	case a.DownAt >= 0:
+		fmt.Fprintf(&b, "; from %s nothing answered (%s): the server went down", fmtSec(a.DownAt), a.DownWhat)
 	case a.RecoveredAt >= 0 && (a.FellBelowAt < 0 || a.RecoveredAt < a.FellBelowAt):
 		fmt.Fprintf(&b, "; it recovered at %s, while traffic was still at or above capacity", fmtSec(a.RecoveredAt))
 	case a.Recovery >= 0 && a.Recovery < a.W.Width.Seconds():
 		b.WriteString("; it recovered as soon as traffic fell below capacity")
 	case a.Recovery >= 0:
 		fmt.Fprintf(&b, "; it recovered %s after traffic fell below capacity", fmtSec(a.Recovery))
+	case a.Incomplete != "":
+		fmt.Fprintf(&b, "; %s before it recovered", a.Incomplete)
 	case a.FellBelowAt < 0 && (a.W.Info == nil || a.Capacity == 0):
 		b.WriteString("; the results end with the SLO still broken")
 	case a.FellBelowAt < 0:
@@ -907,6 +1271,53 @@ func (a *Analysis) verdict() string {
 	}
 	b.WriteString(a.shortNote())
 	return b.String()
+}
+
+// heldBefore is the highest offered rate that held in a whole window
+// starting before t.
+func (a *Analysis) heldBefore(t float64) float64 {
+	held := 0.0
+	for _, j := range a.Windows {
+		if j.State == Held && !j.Partial && j.Start < t {
+			held = max(held, j.Offered)
+		}
+	}
+	return held
+}
+
+// firstSent is the start of the first window requests were sent in.
+func (a *Analysis) firstSent() float64 {
+	for _, j := range a.Windows {
+		if j.Requests > 0 {
+			return j.Start
+		}
+	}
+	return 0
+}
+
+// targetName is the host requests went to: "127.0.0.1:8080".
+func (a *Analysis) targetName() string {
+	if info := a.W.Info; info != nil && info.Target != "" {
+		if u, err := url.Parse(info.Target); err == nil && u.Host != "" {
+			return u.Host
+		}
+		return info.Target
+	}
+	return "the target"
+}
+
+// graceText names the grace the windows were judged with: "10 s grace",
+// or under compression "10 s grace (1 s of this 2,000× run)".
+func (a *Analysis) graceText() string {
+	g := fmtSec(a.SLO.Grace.Seconds()) + " grace"
+	if a.Grace != a.SLO.Grace {
+		k := 1.0
+		if info := a.W.Info; info != nil && info.Scenario != nil {
+			k = info.Scenario.Compress
+		}
+		g += fmt.Sprintf(" (%s of this %s× run)", fmtSec(a.Grace.Seconds()), num(k))
+	}
+	return g
 }
 
 // violated reports whether any window broke the SLO.
@@ -923,10 +1334,10 @@ func (a *Analysis) violated() bool {
 // failing windows cannot outlast the grace, so it breaks only when the SLO
 // never held.
 func (a *Analysis) shortRun() string {
-	if a.Total.Requests == 0 || a.JudgedSecs >= a.SLO.Grace.Seconds() {
+	if a.Total.Requests == 0 || a.JudgedSecs >= a.Grace.Seconds() {
 		return ""
 	}
-	return fmt.Sprintf("only %s of traffic was judged, less than the %s grace period", fmtSec(a.JudgedSecs), fmtSec(a.SLO.Grace.Seconds()))
+	return fmt.Sprintf("only %s of traffic was judged, less than the %s period", fmtSec(a.JudgedSecs), a.graceText())
 }
 
 func (a *Analysis) shortNote() string {
@@ -985,8 +1396,9 @@ func (a *Analysis) bandText() string {
 	return num(lo) + "–" + rps(hi)
 }
 
-// SLOHeld reports whether the SLO held over the whole run.
-func (a *Analysis) SLOHeld() bool { return !a.Broke && a.Total.Requests > 0 }
+// SLOHeld reports whether the SLO held over the whole curve: only a
+// complete run that did not break holds.
+func (a *Analysis) SLOHeld() bool { return a.Kind == KindHeld }
 
 // Judgement of a window by time, for plots: index of the window starting at
 // or before t.

@@ -113,8 +113,11 @@ func Compare(entries []CompareEntry) *Comparison {
 	for i, e := range entries {
 		a := e.A
 		r := CompareRow{Name: e.Name, Color: CompareColor(i), Summary: a.Summary(), Cost: e.Cost, CostPer1k: math.NaN()}
-		r.Untested = a.Total.Requests == 0 || a.GenBlamed
-		r.Held = a.SLOHeld() && !r.Untested
+		// A run that did not cover its whole curve (stopped, cut short,
+		// a generator that fell behind) is not ranked: it cannot hold, and
+		// where it did not break, it cannot say where it would.
+		r.Untested = a.Kind == KindIncomplete
+		r.Held = a.SLOHeld()
 		r.Lost = a.Total.Failed() + uint64(a.Unsent)
 		r.PeakP99 = a.peakP99()
 		if r.Held {
@@ -143,13 +146,13 @@ func Compare(entries []CompareEntry) *Comparison {
 			seen[name] = true
 			names = append(names, name)
 		}
-		if a.Total.Requests == 0 {
+		switch {
+		case a.Total.Requests == 0:
 			c.Warnings = append(c.Warnings, e.Name+": no results")
-		} else if a.GenBlamed {
+		case a.GenBlamed:
 			c.Warnings = append(c.Warnings, fmt.Sprintf("%s: the generator fell behind its schedule %s into the run, before any break: this run cannot say where %s breaks", e.Name, fmtSec(a.GenBehindAt), e.Name))
-		}
-		if info != nil && info.Stopped != "" {
-			c.Warnings = append(c.Warnings, fmt.Sprintf("%s: the run stopped early (%s)", e.Name, info.Stopped))
+		case a.Incomplete != "":
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s: %s", e.Name, a.Incomplete))
 		}
 	}
 	c.Scenario = strings.Join(names, ", ")
@@ -211,6 +214,36 @@ func (c *Comparison) verdict() string {
 	}
 	noun := c.Noun
 	var b strings.Builder
+	// Plans that did not run their whole curve are named first: they are
+	// not ranked, and one of them might have been the answer.
+	var incomplete []int
+	for i, r := range c.Rows {
+		if r.Untested {
+			incomplete = append(incomplete, i)
+		}
+	}
+	if len(incomplete) > 0 {
+		if len(incomplete) == 1 {
+			i := incomplete[0]
+			fmt.Fprintf(&b, "Incomplete: %s did not run its whole curve (%s), so it is not ranked", c.Rows[i].Name, c.Entries[i].A.Incomplete)
+		} else {
+			fmt.Fprintf(&b, "Incomplete: %s did not run their whole curve, so they are not ranked", joinNames(c.names(incomplete)))
+		}
+		if len(incomplete) == len(c.Rows) {
+			b.WriteString(": nothing can be concluded.")
+			return b.String()
+		}
+		b.WriteString("; of the rest, ")
+	}
+	// lead starts the answer: a sentence of its own, or the rest of the
+	// incomplete one.
+	lead := func(sentence, clause string) {
+		if len(incomplete) > 0 {
+			b.WriteString(clause)
+		} else {
+			b.WriteString(sentence)
+		}
+	}
 	switch {
 	case len(heldCost) > 0:
 		best := heldCost[0]
@@ -222,11 +255,12 @@ func (c *Comparison) verdict() string {
 		}
 		c.Best = best
 		a := c.Entries[best].A
-		fmt.Fprintf(&b, "The cheapest %s that held the SLO through the whole curve is %s (%s/month, capacity ≥ %s", noun, c.Rows[best].Name, money(c.Rows[best].Cost), rps(a.Capacity))
+		lead(fmt.Sprintf("The cheapest %s that held the SLO through the whole curve is", noun), fmt.Sprintf("the cheapest %s that held the SLO through the whole curve is", noun))
+		fmt.Fprintf(&b, " %s (%s/month, capacity ≥ %s", c.Rows[best].Name, money(c.Rows[best].Cost), rps(a.Capacity))
 		if a.Capacity >= 0.99*a.PeakOffered {
 			b.WriteString(", the peak offered")
 		} else {
-			fmt.Fprintf(&b, "; above it, up to the peak of %s, it missed the SLO for less than the %s grace", rps(a.PeakOffered), fmtSec(a.SLO.Grace.Seconds()))
+			fmt.Fprintf(&b, "; above it, up to the peak of %s, it missed the SLO for less than the %s", rps(a.PeakOffered), a.graceText())
 		}
 		b.WriteString(").")
 	case len(held) > 0:
@@ -240,10 +274,17 @@ func (c *Comparison) verdict() string {
 		}
 		c.Top = top
 		a := c.Entries[top].A
-		if len(c.Rows) == 1 {
+		switch {
+		case len(c.Rows) == 1:
 			fmt.Fprintf(&b, "%s did not hold the SLO: ", c.Rows[top].Name)
-		} else {
-			fmt.Fprintf(&b, "No %s held the SLO: the best, %s, ", noun, c.Rows[top].Name)
+		case len(broke) == 1:
+			lead(fmt.Sprintf("No %s held the SLO: %s ", noun, c.Rows[top].Name), fmt.Sprintf("none held the SLO: %s ", c.Rows[top].Name))
+		default:
+			lead(fmt.Sprintf("No %s held the SLO: the best, %s, ", noun, c.Rows[top].Name), fmt.Sprintf("none held the SLO: the best, %s, ", c.Rows[top].Name))
+		}
+		if a.Kind == KindUnreachable {
+			fmt.Fprintf(&b, "did not answer (%s at %s); the peak is %s.", a.DownWhat, a.targetName(), rps(c.Peak))
+			break
 		}
 		if a.Capacity <= 0 {
 			fmt.Fprintf(&b, "failed from the start (at %s); the peak is %s.", rps(a.BreakOffered), rps(c.Peak))
@@ -262,6 +303,10 @@ func (c *Comparison) verdict() string {
 			continue
 		}
 		a := c.Entries[i].A
+		if a.Kind == KindUnreachable {
+			fmt.Fprintf(&b, " Nothing answered at %s for %s (%s).", a.targetName(), c.Rows[i].Name, a.DownWhat)
+			continue
+		}
 		if a.Capacity <= 0 {
 			fmt.Fprintf(&b, " %s failed the SLO from the start.", c.Rows[i].Name)
 			continue
@@ -281,15 +326,6 @@ func (c *Comparison) verdict() string {
 		}
 		verb := "held too"
 		fmt.Fprintf(&b, " %s %s.", joinNames(parts), verb)
-	}
-	var untested []string
-	for i, r := range c.Rows {
-		if r.Untested {
-			untested = append(untested, c.Rows[i].Name)
-		}
-	}
-	if len(untested) > 0 {
-		fmt.Fprintf(&b, " No verdict on %s (see the warnings).", joinNames(untested))
 	}
 	return b.String()
 }
@@ -345,7 +381,9 @@ func (c *Comparison) TableRows() (head []string, rows [][]string) {
 		slo := "broke"
 		switch {
 		case r.Untested:
-			slo = "can't tell"
+			slo = "incomplete"
+		case a.Kind == KindUnreachable:
+			slo = "no answer"
 		case r.Held:
 			slo = "held"
 		}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
 	"github.com/flashcrowd/flashcrowd/internal/golden"
 	"github.com/flashcrowd/flashcrowd/scenarios"
 )
@@ -142,8 +144,8 @@ func TestCompareUnknownCostAndGenerator(t *testing.T) {
 	if c.Best != -1 || !c.Rows[0].Held || !c.Rows[1].Untested || c.Rows[1].Held {
 		t.Fatalf("best %d; mine held %v; laggy untested %v", c.Best, c.Rows[0].Held, c.Rows[1].Untested)
 	}
-	if !strings.HasPrefix(c.Verdict, "mine held the SLO through the whole curve, at a cost not known") ||
-		!strings.Contains(c.Verdict, "No verdict on laggy") {
+	// The plan that did not run its whole curve is named in the headline.
+	if !strings.HasPrefix(c.Verdict, "Incomplete: laggy did not run its whole curve (the generator fell behind its schedule), so it is not ranked; of the rest, mine held the SLO through the whole curve, at a cost not known") {
 		t.Errorf("verdict: %s", c.Verdict)
 	}
 	if len(c.Warnings) == 0 || !strings.Contains(c.Warnings[0], "laggy: the generator fell behind") {
@@ -154,8 +156,41 @@ func TestCompareUnknownCostAndGenerator(t *testing.T) {
 		t.Errorf("unknown cost printed as %v, %v", *js.Entries[0].MonthlyCost, js.Entries[0].CostPer1kRPS)
 	}
 	_, rows := c.TableRows()
-	if rows[0][10] != "?" || rows[1][1] != "can't tell" {
+	if rows[0][10] != "?" || rows[1][1] != "incomplete" {
 		t.Errorf("rows: %q %q", rows[0], rows[1])
+	}
+}
+
+// A comparison in which the cheaper plan was interrupted names no winner
+// among plans it might have beaten: the interrupted plan held as far as it
+// ran, the complete one broke, and the headline says the comparison is
+// incomplete.
+func TestCompareInterrupted(t *testing.T) {
+	stopped := func(name string, h *simHost, cost float64) CompareEntry {
+		info := testScenario(t, spikeCurve)
+		info.Plan, info.PlanCost = name, cost
+		info.Stopped, info.End = "interrupted", info.Start.Add(30*time.Second)
+		f := NewFolder(info, time.Second)
+		h.simulate(info, 1, func(r *vegeta.Result) {
+			if r.Timestamp.Before(info.End) {
+				f.Add(r)
+			}
+		})
+		return CompareEntry{Name: name, A: Analyze(f.Windows(), info.Scenario.SLO), Cost: cost}
+	}
+	c := Compare([]CompareEntry{
+		compareEntry(t, "shared", starvedHost(), 5),
+		stopped("vps", ampleHost(), 40),
+	})
+	if c.Best != -1 || c.Rows[1].Held || !c.Rows[1].Untested {
+		t.Fatalf("best %d, vps held %v untested %v: %s", c.Best, c.Rows[1].Held, c.Rows[1].Untested, c.Verdict)
+	}
+	if !strings.HasPrefix(c.Verdict, "Incomplete: vps did not run its whole curve (the run stopped early (interrupted) 30 s into the 2 m 40 s curve), so it is not ranked; of the rest, none held the SLO: shared ") ||
+		strings.Contains(c.Verdict, "cheapest") {
+		t.Errorf("verdict: %s", c.Verdict)
+	}
+	if js := c.JSON(); js.Entries[1].SLOHeld || !js.Entries[1].Untested {
+		t.Errorf("compare.json: vps slo_held %v, untested %v", js.Entries[1].SLOHeld, js.Entries[1].Untested)
 	}
 }
 

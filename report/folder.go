@@ -76,6 +76,29 @@ type Folder struct {
 	sendLo, sendHi int64
 	sends          uint64
 	sending        []Interval
+	// lastOff is the latest send offset added (ns from origin); cutAt,
+	// once the results are known to end before the run did, is where they
+	// end (0: not cut).
+	lastOff int64
+	cutAt   time.Duration
+}
+
+// markCut records that the results added end before the run did: a file
+// cut short, or a run that never wrote its end. Windows from just past the
+// last result on are not judged.
+func (f *Folder) markCut() {
+	at := time.Duration(f.lastOff) + 1
+	if f.cutAt == 0 || at < f.cutAt {
+		f.cutAt = at
+	}
+}
+
+// mergeCut keeps the earliest cut of two folds: past it, some shard's
+// results are missing.
+func (f *Folder) mergeCut(at time.Duration) {
+	if at > 0 && (f.cutAt == 0 || at < f.cutAt) {
+		f.cutAt = at
+	}
 }
 
 // stage holds the latencies of the newest window in dense counters by
@@ -455,6 +478,9 @@ func (f *Folder) Add(r *vegeta.Result) {
 	f.own = true
 	ep := f.endpoint(r.Method, r.URL)
 	off := f.offset(r.Timestamp)
+	if f.results == 1 || off > f.lastOff {
+		f.lastOff = off
+	}
 	if f.plain {
 		if f.sends == 0 || off < f.sendLo {
 			f.sendLo = off
@@ -482,18 +508,30 @@ func (f *Folder) Add(r *vegeta.Result) {
 			lag, hasLag = r.Timestamp.Sub(f.info.Start.Add(due)), true
 		}
 	}
-	if f.staging(w.Index) {
-		f.record(&w.Total.Latency, 0, r.Latency)
-		f.record(&s.Latency, 2+ep, r.Latency)
+	ok := r.Code >= 200 && r.Code < 400
+	switch {
+	case f.staging(w.Index):
+		if ok {
+			f.record(&w.Total.Latency, 0, r.Latency)
+			f.record(&s.Latency, 2+ep, r.Latency)
+		}
 		if hasLag {
 			f.record(&w.Lag, 1, lag)
 		}
-	} else {
-		w.Total.Latency.Record(r.Latency)
-		s.Latency.Record(r.Latency)
+	default:
+		if ok {
+			w.Total.Latency.Record(r.Latency)
+			s.Latency.Record(r.Latency)
+		}
 		if hasLag {
 			w.Lag.Record(lag)
 		}
+	}
+	if !ok {
+		// Failures are fewer than successes but for an overloaded host;
+		// their histograms take them directly.
+		w.Total.FailLatency.Record(r.Latency)
+		s.FailLatency.Record(r.Latency)
 	}
 	// w may move when the slice grows: finish with it first. The send
 	// time plus the latency is the time the response completed.
@@ -504,7 +542,7 @@ func (f *Folder) Add(r *vegeta.Result) {
 	d.Total.Done++
 	ds := d.ep(ep)
 	ds.Done++
-	if r.Code >= 200 && r.Code < 400 {
+	if ok {
 		d.Total.DoneOK++
 		ds.DoneOK++
 	}
@@ -573,6 +611,7 @@ func (f *Folder) Merge(g *Folder) error {
 	}
 	f.results += g.results
 	f.dropped += g.dropped
+	f.mergeCut(g.cutAt)
 	f.sources = append(f.sources, g.sources...)
 	f.warns = append(f.warns, g.warns...)
 	f.sending = append(f.sending, g.sendingSpans()...)
@@ -658,6 +697,9 @@ func (f *Folder) Windows() *Windows {
 			ws.Sending[i].From -= time.Duration(base) * f.width
 			ws.Sending[i].To -= time.Duration(base) * f.width
 		}
+	}
+	if f.info != nil {
+		ws.CutAt = f.cutAt
 	}
 	ws.fillOffered()
 	return ws

@@ -83,7 +83,7 @@ func TestClassifyError(t *testing.T) {
 		"http: server closed idle connection":                                         Reset,
 		"x509: certificate signed by unknown authority":                               TLS,
 		"remote error: tls: handshake failure":                                        TLS,
-		"dial tcp: lookup nohost: no such host":                                       OtherError,
+		"dial tcp: lookup nohost: no such host":                                       DNS,
 		"socket: too many open files":                                                 Generator,
 		"":                                                                            OtherError,
 	} {

@@ -40,6 +40,7 @@ var (
 	colGen      = color.NRGBA{R: 255, G: 190, B: 40, A: 55}
 	colGenText  = color.RGBA{R: 170, G: 110, B: 0, A: 255}
 	colSLO      = color.RGBA{R: 200, G: 30, B: 30, A: 255}
+	colFailed   = color.RGBA{R: 120, G: 60, B: 130, A: 255} // failed requests' latency (dotted)
 	latColors   = []color.Color{
 		color.RGBA{R: 31, G: 119, B: 180, A: 255},  // p50
 		color.RGBA{R: 44, G: 160, B: 44, A: 255},   // p90
@@ -73,6 +74,7 @@ var errorBands = []errorBand{
 	{"reset", color.RGBA{R: 23, G: 190, B: 207, A: 255}, func(s *Stats) uint64 { return s.Errors[Reset] }},
 	{"tls", color.RGBA{R: 188, G: 189, B: 34, A: 255}, func(s *Stats) uint64 { return s.Errors[TLS] }},
 	{"generator", color.RGBA{R: 60, G: 60, B: 60, A: 255}, func(s *Stats) uint64 { return s.Errors[Generator] }},
+	{"dns", color.RGBA{R: 188, G: 143, B: 143, A: 255}, func(s *Stats) uint64 { return s.Errors[DNS] }},
 	{"other", color.RGBA{R: 127, G: 127, B: 127, A: 255}, func(s *Stats) uint64 { return s.Errors[OtherError] }},
 }
 
@@ -573,14 +575,20 @@ func (a *Analysis) OverviewPanels() ([]*plot.Plot, error) {
 	n := len(ws.W)
 	offered, achieved, sent := make([]float64, n), make([]float64, n), make([]float64, n)
 	lat := [4][]float64{make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)}
+	failed := make([]float64, n) // p99 of the failed requests, apart
+	anyFailed := false
 	for i := range ws.W {
 		s := &ws.W[i].Total
 		offered[i], achieved[i], sent[i] = ws.rateOf(i, offeredOf), ws.rateOf(i, achievedOf), ws.rateOf(i, sentOf)
 		for k, q := range []float64{.5, .9, .99, 1} {
 			lat[k][i] = math.NaN()
-			if s.Requests > 0 {
+			if s.Latency.N > 0 {
 				lat[k][i] = float64(s.Latency.Quantile(q)) / 1e6
 			}
+		}
+		failed[i] = math.NaN()
+		if s.FailLatency.N > 0 {
+			failed[i], anyFailed = float64(s.FailLatency.Quantile(.99))/1e6, true
 		}
 	}
 
@@ -613,12 +621,13 @@ func (a *Analysis) OverviewPanels() ([]*plot.Plot, error) {
 	}
 
 	// Latency, log scale, with the SLO.
-	pl := newPanel("Latency (log)", "latency")
-	lo, hi = latencyRange(lat[0], lat[3], []float64{float64(a.SLO.P99) / 1e6})
+	pl := newPanel("Latency of successful requests (log)", "latency")
+	lo, hi = latencyRange(lat[0], lat[3], []float64{float64(a.SLO.P99) / 1e6}, failed)
 	floored := false
 	for k := range lat {
 		lat[k] = onFloor(lat[k], lo, &floored)
 	}
+	failed = onFloor(failed, lo, &floored)
 	pl.Y.Scale, pl.Y.Tick.Marker = plot.LogScale{}, floorTicks(LatencyTicks{}, floored)
 	pl.Y.Min, pl.Y.Max = lo, hi
 	if err := a.markers(pl, nil, d, lo, hi); err != nil {
@@ -631,6 +640,13 @@ func (a *Analysis) OverviewPanels() ([]*plot.Plot, error) {
 			width, dash = vg.Points(0.8), []vg.Length{vg.Points(1), vg.Points(2)}
 		}
 		if err := line(pl, d.x, lat[k], latColors[k], width, dash, name); err != nil {
+			return nil, err
+		}
+	}
+	if anyFailed {
+		// Failed requests' latency, dotted: a 503 in 0 ms is not a fast
+		// answer, so it is kept out of the percentiles above.
+		if err := line(pl, d.x, failed, colFailed, vg.Points(1), []vg.Length{vg.Points(1), vg.Points(1.5)}, "p99 of failed requests"); err != nil {
 			return nil, err
 		}
 	}
@@ -734,11 +750,11 @@ func (a *Analysis) OverviewPanels() ([]*plot.Plot, error) {
 // rate axis is log when the top rate is far above the knee (loadAxis).
 func (a *Analysis) LatencyVsLoadPlot() (*plot.Plot, error) {
 	ws := a.W
-	p := newPanel(a.simulated()+"Latency vs load: each dot is one window", "latency (log)")
+	p := newPanel(a.simulated()+"Latency of successful requests vs load: each dot is one window", "latency (log)")
 	var xs, y50, y99 []float64
 	for i, j := range a.Windows {
-		if j.Requests == 0 || ws.W[i].Offered <= 0 {
-			continue
+		if ws.W[i].Total.Latency.N == 0 || ws.W[i].Offered <= 0 {
+			continue // no successes: no latency to show
 		}
 		x := j.Offered
 		if ws.Info == nil {

@@ -49,9 +49,10 @@ func TestLatencyVsLoadLogAxis(t *testing.T) {
 	}
 }
 
-// 503s answered in 0 ms do not drag the latency axes down to 1 µs: the
-// floor comes from the non-zero latencies, the zeros are drawn on it and
-// it is labelled "≤".
+// 503s answered in 0 ms are not in the latency percentiles (those are of
+// successful requests), and on the overview's dotted failed-latency line
+// they do not drag the axis down to 1 µs: the floor comes from the
+// non-zero latencies, the zeros are drawn on it and it is labelled "≤".
 func TestZeroLatencyFloor(t *testing.T) {
 	rs := attack(t0, 40, 640, mix, func(i int) (uint16, time.Duration, string) {
 		if i >= 200 && i < 440 && i%3 != 0 {
@@ -73,8 +74,15 @@ func TestZeroLatencyFloor(t *testing.T) {
 			t.Errorf("%s: floor %g ms, want 10 ms (a decade under the 20 ms answers)", name, p.Y.Min)
 		}
 		ticks := p.Y.Tick.Marker.Ticks(p.Y.Min, p.Y.Max)
-		if len(ticks) == 0 || !strings.HasPrefix(ticks[0].Label, "≤ ") {
-			t.Errorf("%s: the floor tick %v is not marked as holding lower values", name, ticks)
+		// Only the overview draws the failed requests (at 0 ms, on the floor).
+		if floored := len(ticks) > 0 && strings.HasPrefix(ticks[0].Label, "≤ "); floored != (name == "overview latency") {
+			t.Errorf("%s: the floor tick %v marked as holding lower values: %v", name, ticks, floored)
+		}
+	}
+	// Every window's p50 and p99 are the successes' 20 ms.
+	for _, j := range a.Windows {
+		if j.Requests > 0 && (j.P50 < 19*time.Millisecond || j.P99 > 21*time.Millisecond) {
+			t.Errorf("window at %v s: p50 %v, p99 %v: failed requests counted in the latency", j.Start, j.P50, j.P99)
 		}
 	}
 	if _, err := Render([]*plot.Plot{lv}, PlotSize[0], PlotSize[1], "png"); err != nil {

@@ -128,6 +128,7 @@ func readFile(path string, f *Folder, warn io.Writer) error {
 					Msg: fmt.Sprintf("not a vegeta results file (gob, json or csv): %v", err)}
 			}
 			if cut {
+				f.markCut()
 				msg := fmt.Sprintf("%s is cut short after %d results (%v): reporting those", path, n-1, err)
 				f.Warn("%s", msg)
 				fmt.Fprintf(warn, "warning: %s\n", msg)
@@ -141,6 +142,15 @@ func readFile(path string, f *Folder, warn io.Writer) error {
 				Msg: "missing: not a vegeta results file?"}
 		}
 		f.Add(&r)
+	}
+	if f.info != nil && f.info.End.IsZero() && f.results > 0 && f.cutAt == 0 {
+		// run.json is written again with the end time when a run ends,
+		// however it ends: without one, the run was killed and its
+		// results stop wherever that happened.
+		f.markCut()
+		msg := fmt.Sprintf("%s has no end time: the run did not finish (killed?), so its results end early; reporting up to the last one", filepath.Join(filepath.Dir(path), scenarios.RunInfoFile))
+		f.Warn("%s", msg)
+		fmt.Fprintf(warn, "warning: %s\n", msg)
 	}
 	if format == JSON {
 		if st, err := fh.Stat(); err == nil && st.Size() > 0 {
@@ -292,6 +302,9 @@ func (f *Folder) AddWindows(ws *Windows) error {
 	}
 	f.results += ws.Results
 	f.dropped += ws.Dropped
+	if !f.plain {
+		f.mergeCut(ws.CutAt)
+	}
 	f.sources = append(f.sources, ws.Sources...)
 	f.warns = append(f.warns, ws.Warnings...)
 	return nil

@@ -147,6 +147,8 @@ func testScenario(t testing.TB, curve string) *scenarios.RunInfo {
 			}},
 		Shard: 0, Shards: 1,
 		Start: time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC),
+		// A finished run writes its end; one without was killed.
+		End: time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC).Add(c.Duration()),
 	}
 }
 

@@ -25,8 +25,27 @@ func sloText(s scenarios.SLO) string {
 	if s.MinThroughput > 0 {
 		parts = append(parts, "throughput ≥ "+pct(s.MinThroughput)+" of offered")
 	}
-	parts = append(parts, "grace "+fmtSec(s.Grace.Seconds()))
+	g := "grace " + fmtSec(s.Grace.Seconds())
+	if s.RunGrace {
+		g += " of run time"
+	}
+	parts = append(parts, g)
 	return strings.Join(parts, ", ")
+}
+
+// graceFact says how the grace was applied under compression: "10 s of
+// the story = 5 ms at 2,000×; judged as one window (1 s)".
+func (a *Analysis) graceFact() string {
+	if a.Grace == a.SLO.Grace || a.W.Info == nil || a.W.Info.Scenario == nil {
+		return ""
+	}
+	k := a.W.Info.Scenario.Compress
+	scaled := time.Duration(float64(a.SLO.Grace) / k)
+	f := fmt.Sprintf("%s of the story = %s of this run at %s×", fmtSec(a.SLO.Grace.Seconds()), fmtLatency(scaled), num(k))
+	if a.Grace != scaled {
+		f += fmt.Sprintf(", judged as one window (%s): two failing windows in a row break", fmtSec(a.Grace.Seconds()))
+	}
+	return f + "; over the run, failed requests may not exceed the error limit"
 }
 
 // Facts are the key figures as label/value lines, shared by the text,
@@ -54,13 +73,31 @@ func (a *Analysis) Facts() [][2]string {
 		add("input", strings.Join(ws.Sources, ", "))
 	}
 	add("SLO", sloText(a.SLO)+fmt.Sprintf("; windows of %s", fmtSec(ws.Width.Seconds())))
+	if g := a.graceFact(); g != "" {
+		add("grace", g)
+	}
 	req := fmt.Sprintf("%s sent, %s failed (%s)", num(float64(a.Total.Requests)), num(float64(a.Total.Failed())), pct(a.Total.ErrorRatio()))
 	if a.Unsent >= 1 {
 		req += fmt.Sprintf(", %s due but never sent", num(a.Unsent))
 	}
 	add("requests", req)
+	switch a.Kind {
+	case KindIncomplete:
+		if a.GenBlamed {
+			add("incomplete", a.Incomplete+", so the host was not sent its whole curve: this run cannot show that it holds")
+		} else {
+			add("incomplete", a.Incomplete+": a run that did not cover its whole curve cannot show that the SLO holds")
+		}
+	case KindUnreachable:
+		add("unreachable", fmt.Sprintf("from %s nothing answered at %s (%s)", fmtSec(a.DownAt), a.targetName(), a.DownWhat))
+	}
 	if a.Broke {
-		add("break", fmt.Sprintf("at %s, %s offered: %s", fmtSec(a.BreakAt), rps(a.BreakOffered), strings.Join(a.BreakWhy, "; ")))
+		why := strings.Join(a.BreakWhy, "; ")
+		if a.Gate == GateShare {
+			why += fmt.Sprintf(" (decided by the share of failed requests: %s of all requests, above the %s limit; no failing stretch outlasted the %s)",
+				pct(a.HostFailed), pct(a.SLO.MaxErrorRatio), a.graceText())
+		}
+		add("break", fmt.Sprintf("at %s, %s offered: %s", fmtSec(a.BreakAt), rps(a.BreakOffered), why))
 		held := fmt.Sprintf(" (highest rate held: %s)", rps(a.Capacity))
 		if a.Capacity == 0 {
 			held = " (no rate offered held)"
@@ -107,6 +144,10 @@ func (a *Analysis) Facts() [][2]string {
 	}
 	add("peak", fmt.Sprintf("%s offered, %s achieved; p99 %s at %s; %s of requests failed at the peak (worst window %s)",
 		rps(a.PeakOffered), rps(a.PeakAchieved), fmtLatency(a.PeakP99), fmtSec(a.PeakP99At), pct(a.PeakErrorRatio), pct(a.MaxErrorRatio)))
+	if f := a.Total.Failed(); f > 0 && a.Total.FailLatency.N > 0 {
+		add("failed latency", fmt.Sprintf("p50 %s, p99 %s over %s failed requests (every other latency here is of successful requests)",
+			fmtLatency(a.FailedP50), fmtLatency(a.FailedP99), num(float64(f))))
+	}
 	if ws.Info != nil && !ws.Info.Simulated {
 		add("send lag", "up to "+fmtLatency(a.MaxLag))
 	}
@@ -181,6 +222,9 @@ func (a *Analysis) PhaseRows() (head []string, rows [][]string) {
 			state = "generator behind"
 		case Idle:
 			state = "-"
+		}
+		if p.Began && len(a.Phases) > 1 {
+			state = "broke (began here)"
 		}
 		rows = append(rows, []string{p.Name, fmtSec(p.Start), fmtSec(p.Seconds), rps(p.PeakRPS), rps(p.Achieved),
 			num(float64(p.Requests)), pct(p.ErrorRatio), latOrDash(p.P50, p.Requests), latOrDash(p.P99, p.Requests), state})
@@ -259,6 +303,13 @@ func table(w io.Writer, head []string, rows [][]string, right []bool) error {
 type Summary struct {
 	Verdict              string            `json:"verdict"`
 	SLOHeld              bool              `json:"slo_held"`
+	Kind                 string            `json:"verdict_kind"`         // held, broke, incomplete, unreachable
+	Gate                 string            `json:"break_gate,omitempty"` // what decided the break: "stretch" (a failing stretch outlasted the grace) or "share" (failed requests over the run above the limit)
+	Incomplete           string            `json:"incomplete,omitempty"` // why the run does not cover its curve
+	HostFailedRatio      float64           `json:"host_failed_ratio"`    // failed requests at the host over the whole run (the generator's own left out)
+	DownAtS              *float64          `json:"target_down_at_s"`     // when the target stopped answering, null if it did not
+	CutAtS               *float64          `json:"results_cut_at_s"`     // where the results end early (a cut file, a killed run), null if they do not
+	FailedLatency        SummaryLatency    `json:"failed_latency"`       // latency of failed requests; every other latency is of successful requests
 	SLO                  SummarySLO        `json:"slo"`
 	JudgedS              float64           `json:"judged_s"` // how long the judged windows sent requests for; below slo.grace_s a break needs the SLO never to hold
 	Scenario             string            `json:"scenario,omitempty"`
@@ -303,7 +354,16 @@ type SummarySLO struct {
 	P99Ms         float64 `json:"p99_ms"`
 	MaxErrorRatio float64 `json:"max_error_ratio"`
 	MinThroughput float64 `json:"min_throughput"`
-	GraceS        float64 `json:"grace_s"`
+	GraceS        float64 `json:"grace_s"` // as the SLO states it (story time unless grace_in_run_time)
+	GraceRunTime  bool    `json:"grace_in_run_time,omitempty"`
+	JudgedGraceS  float64 `json:"judged_grace_s"` // the grace the windows were judged with, in run time (grace_s / compress, at least one window)
+}
+
+// SummaryLatency is a latency distribution in summary.json.
+type SummaryLatency struct {
+	N     uint64  `json:"n"`
+	P50Ms float64 `json:"p50_ms"`
+	P99Ms float64 `json:"p99_ms"`
 }
 
 // SummarySeries is an endpoint's or class's line in summary.json.
@@ -332,6 +392,7 @@ type SummaryPhase struct {
 	P50Ms        float64 `json:"p50_ms"`
 	P99Ms        float64 `json:"p99_ms"`
 	State        string  `json:"state"`
+	BreakBegan   bool    `json:"break_began,omitempty"` // the break began in this phase
 }
 
 func r3(x float64) float64 { return math.Round(x*1000) / 1000 }
@@ -349,8 +410,11 @@ func opt(x float64, ok bool) *float64 {
 func (a *Analysis) Summary() Summary {
 	ws := a.W
 	s := Summary{
-		Verdict: a.Verdict, SLOHeld: a.SLOHeld(),
-		SLO:     SummarySLO{P99Ms: ms(a.SLO.P99), MaxErrorRatio: a.SLO.MaxErrorRatio, MinThroughput: a.SLO.MinThroughput, GraceS: a.SLO.Grace.Seconds()},
+		Verdict: a.Verdict, SLOHeld: a.SLOHeld(), Kind: a.Kind, Gate: a.Gate, Incomplete: a.Incomplete,
+		HostFailedRatio: r3(a.HostFailed), DownAtS: opt(a.DownAt, a.DownAt >= 0), CutAtS: opt(a.CutAt, a.CutAt >= 0),
+		FailedLatency: SummaryLatency{N: a.Total.FailLatency.N, P50Ms: ms(a.FailedP50), P99Ms: ms(a.FailedP99)},
+		SLO: SummarySLO{P99Ms: ms(a.SLO.P99), MaxErrorRatio: a.SLO.MaxErrorRatio, MinThroughput: a.SLO.MinThroughput,
+			GraceS: a.SLO.Grace.Seconds(), GraceRunTime: a.SLO.RunGrace, JudgedGraceS: r3(a.Grace.Seconds())},
 		WindowS: ws.Width.Seconds(), JudgedS: r3(a.JudgedSecs),
 		Requests: a.Total.Requests, Failed: a.Total.Failed(), Unsent: uint64(a.Unsent),
 		CapacityRPS: r1(a.Capacity), Breaks: len(a.Spans),
@@ -402,7 +466,7 @@ func (a *Analysis) Summary() Summary {
 	s.Phases = []SummaryPhase{}
 	for _, p := range a.Phases {
 		s.Phases = append(s.Phases, SummaryPhase{Name: p.Name, StartS: r3(p.Start), DurationS: r3(p.Seconds), PeakOffered: r1(p.PeakRPS),
-			PeakAchieved: r1(p.Achieved), Requests: p.Requests, Failed: p.Failed, P50Ms: ms(p.P50), P99Ms: ms(p.P99), State: p.State})
+			PeakAchieved: r1(p.Achieved), Requests: p.Requests, Failed: p.Failed, P50Ms: ms(p.P50), P99Ms: ms(p.P99), State: p.State, BreakBegan: p.Began})
 	}
 	return s
 }

@@ -21,11 +21,12 @@ const (
 	Reset                       // reset, broken pipe, closed or cut short by the server
 	TLS                         // handshake or certificate
 	Generator                   // the generator ran out of file descriptors or ports: not the host's fault
-	OtherError                  // anything else (garbage, DNS, redirects, ...)
+	OtherError                  // anything else (garbage, redirects, ...)
+	DNS                         // the host name did not resolve (last: saved windows keep their indexes)
 	numErrorKinds
 )
 
-var errorKindNames = [numErrorKinds]string{"timeout", "refused", "reset", "tls", "generator", "other"}
+var errorKindNames = [numErrorKinds]string{"timeout", "refused", "reset", "tls", "generator", "other", "dns"}
 
 func (k ErrorKind) String() string { return errorKindNames[k] }
 
@@ -43,6 +44,8 @@ func ClassifyError(s string) ErrorKind {
 		return TLS
 	case scenarios.ErrFDLimit, scenarios.ErrNoPorts:
 		return Generator
+	case scenarios.ErrDNS:
+		return DNS
 	}
 	return OtherError
 }
@@ -68,6 +71,11 @@ func (c errorCache) kind(s string) ErrorKind {
 // Stats are one series' counts in one window. Requests are counted in the
 // window they were sent in; Done and DoneOK in the window they completed in
 // (send time + latency), which is what the achieved rate measures.
+//
+// Latency holds the latencies of successful requests (2xx and 3xx) only, as
+// k6's expected_response:true does: a 503 answered in 0 ms is not a fast
+// page, and counting it would pull an overloaded host's percentiles down.
+// FailLatency holds the failed requests' latencies, apart.
 type Stats struct {
 	Requests uint64                `json:"n,omitempty"`
 	OK       uint64                `json:"ok,omitempty"` // 2xx and 3xx (vegeta's success)
@@ -80,7 +88,9 @@ type Stats struct {
 	BytesOut uint64                `json:"bout,omitempty"`
 	Done     uint64                `json:"done,omitempty"`
 	DoneOK   uint64                `json:"done_ok,omitempty"`
-	Latency  Hist                  `json:"lat"`
+	Latency  Hist                  `json:"lat"` // successful requests
+	// FailLatency is the failed requests' latencies (errors and 4xx/5xx).
+	FailLatency Hist `json:"flat"`
 }
 
 // Failed is the number of requests that did not succeed.
@@ -140,6 +150,7 @@ func (s *Stats) Merge(o *Stats) {
 	s.Done += o.Done
 	s.DoneOK += o.DoneOK
 	s.Latency.Merge(&o.Latency)
+	s.FailLatency.Merge(&o.FailLatency)
 }
 
 // Window is one fixed stretch of time. Its start is Windows.Origin +
@@ -192,6 +203,12 @@ type Windows struct {
 	Dropped   uint64             `json:"dropped,omitempty"` // results with a timestamp too far from the others to window
 	Sources   []string           `json:"sources,omitempty"`
 	Warnings  []string           `json:"warnings,omitempty"`
+	// CutAt is set when the results end before the run did: a results
+	// file cut short (a damaged last record) or a run that never wrote its
+	// end (killed): the offset from Origin just past the last result read.
+	// Windows from there on are not judged, and the requests due there are
+	// not the generator's shortfall.
+	CutAt time.Duration `json:"cut_at,omitempty"`
 	// Sending is when requests were being sent, for plain vegeta files:
 	// their windows are aligned to the clock, not to the first request,
 	// so the first and last windows of each file's traffic cover only

@@ -180,12 +180,13 @@ func (a *Analysis) WriteHTML(w io.Writer, r *Rendered) error {
 	ph, prows := a.PhaseRows()
 	eh, erows := a.EndpointRows()
 	title := a.title()
-	state := "held"
-	if a.Broke {
+	// Green only for a run that held its whole curve.
+	state := "generator" // amber: incomplete
+	switch a.Kind {
+	case KindHeld:
+		state = "held"
+	case KindBroke, KindUnreachable:
 		state = "broke"
-	}
-	if a.GenBlamed {
-		state = "generator"
 	}
 	data := map[string]any{
 		"Title":     title,

@@ -62,7 +62,10 @@ type SLO struct {
 	P99           time.Duration `json:"p99"`             // max p99 latency
 	MaxErrorRatio float64       `json:"max_error_ratio"` // failed/total
 	MinThroughput float64       `json:"min_throughput"`  // min achieved/offered
-	Grace         time.Duration `json:"grace"`           // violations shorter than this are forgiven
+	Grace         time.Duration `json:"grace"`           // violations shorter than this are forgiven (story time)
+	// RunGrace says Grace is in the run's time, not the story's: under
+	// --compress K a story grace is judged as Grace/K of the run.
+	RunGrace bool `json:"run_grace,omitempty"`
 }
 
 // DefaultSLO is used when a scenario gives none: p99 under 1 s, under 1%
@@ -71,8 +74,12 @@ var DefaultSLO = SLO{P99: time.Second, MaxErrorRatio: 0.01, MinThroughput: 0.95,
 
 // String prints the SLO in the --slo syntax.
 func (s SLO) String() string {
-	return fmt.Sprintf("p99=%s,errors=%s%%,throughput=%s%%,grace=%s", FormatDuration(s.P99),
-		trimFloat(s.MaxErrorRatio*100), trimFloat(s.MinThroughput*100), FormatDuration(s.Grace))
+	grace := "grace"
+	if s.RunGrace {
+		grace = "run-grace"
+	}
+	return fmt.Sprintf("p99=%s,errors=%s%%,throughput=%s%%,%s=%s", FormatDuration(s.P99),
+		trimFloat(s.MaxErrorRatio*100), trimFloat(s.MinThroughput*100), grace, FormatDuration(s.Grace))
 }
 
 // ParseSLO reads "p99=800ms,errors=1%,throughput=95%,grace=10s" over base:
@@ -98,8 +105,12 @@ func ParseSLO(s string, base SLO) (SLO, error) {
 			out.MinThroughput, err = parseRatio(v)
 		case "grace":
 			out.Grace, err = ParseDuration(v)
+			out.RunGrace = false
+		case "run-grace", "run_grace":
+			out.Grace, err = ParseDuration(v)
+			out.RunGrace = true
 		default:
-			return base, fmt.Errorf("slo: unknown key %q (want p99, errors, throughput, grace)", k)
+			return base, fmt.Errorf("slo: unknown key %q (want p99, errors, throughput, grace, run-grace)", k)
 		}
 		if err != nil {
 			return base, fmt.Errorf("slo %s: %w", k, err)
@@ -450,6 +461,12 @@ func decodeSLO(d *Decoder, n *Node) SLO {
 	}
 	if v, ok := o.Duration("grace"); ok {
 		s.Grace = v
+	}
+	if v, ok := o.Duration("run_grace"); ok {
+		if o.Get("grace") != nil {
+			d.Add(o.Get("run_grace"), "slo.run_grace", "give grace (story time) or run_grace (run time), not both")
+		}
+		s.Grace, s.RunGrace = v, true
 	}
 	o.Close()
 	return s

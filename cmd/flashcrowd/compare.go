@@ -94,8 +94,9 @@ a plan.
 A --target that is not loopback needs --confirm HOST. Its cost is unknown
 unless given with --cost NAME=DOLLARS.
 
-Exit status: 0 compared, 1 runtime error, 2 bad usage or input, 3 with --slo
-when no entry held it, 130 interrupted (the runs done so far are compared).
+Exit status: 0 a plan held the SLO over the whole curve, 1 runtime error, 2
+bad usage or input, 3 no plan held the SLO in force (--slo, or else the
+scenario's own), 130 interrupted (the runs done so far are compared).
 
 Examples:
   flashcrowd compare                                          # 4 built-in plans, ~3 min
@@ -312,8 +313,12 @@ func runCompare(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	switch {
 	case interrupted:
 		return exitError{code: exitInterrupted, msg: "interrupted: the runs done so far are compared"}
-	case slo != nil && c.Best < 0 && !anyHeld(c):
-		return exitError{code: exitSLO, msg: "no entry held the SLO"}
+	case !anyHeld(c):
+		src := "the scenario's SLO"
+		if slo != nil {
+			src = "the --slo SLO"
+		}
+		return exitError{code: exitSLO, msg: fmt.Sprintf("no %s held %s through the whole curve (exit 3)", c.Noun, src)}
 	}
 	return nil
 }

@@ -196,7 +196,8 @@ Commands:
 	}
 	fmt.Fprint(w, `
 Run "flashcrowd <command> -h" for a command's flags and examples.
-Exit codes: 0 ok, 1 runtime error, 2 bad usage or input, 3 SLO failed or run
-aborted, 130 interrupted (results kept).
+Exit codes: 0 ok (the SLO held), 1 runtime error, 2 bad usage or input, 3 the
+SLO in force failed (--slo, or the scenario's own), 130 interrupted (results
+kept).
 `)
 }

@@ -33,7 +33,9 @@ table, and writes overview.png/.svg, latency-vs-load.png, endpoints.png,
 report.html, report.md and summary.json into the run directory (for files: the
 first file's directory), or --out.
 
-Exit status 3 when an SLO given with --slo fails, so CI can gate on it.
+Exit status 3 when the SLO in force (--slo, or else the scenario's own) did
+not hold over the whole curve (a break, a run that stopped early or was cut
+short, a target that did not answer), so CI can gate on it.
 
 Examples:
   flashcrowd report runs/2026-03-14-press-spike
@@ -97,23 +99,33 @@ func runReport(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "wrote %s (and the plots, report.md, summary.json)\n", filepath.Join(out, report.HTMLFile))
-	if o.slo != "" {
-		return sloExit(a)
-	}
-	return nil
+	return sloExit(a, o.slo != "")
 }
 
-// sloExit is the exit status of a command judged by an SLO given with
-// --slo: nil when it held, exit 3 saying where it failed otherwise.
-func sloExit(a *report.Analysis) error {
+// sloExit is the exit status of a judged run: nil when the SLO in force
+// held over the whole curve, exit 3 otherwise (a break, a run that did not
+// cover its curve, a target that did not answer), as k6 fails a run whose
+// thresholds fail. The SLO in force is --slo's when given (flag), the
+// scenario's otherwise; the message, printed last, says which and why.
+func sloExit(a *report.Analysis, flag bool) error {
 	if a.SLOHeld() {
 		return nil
 	}
-	why := "the SLO failed"
-	if a.Broke {
-		why = fmt.Sprintf("the SLO failed %s into the run, at %s offered", scenarios.FormatDuration(time.Duration(a.BreakAt*float64(time.Second))), report.FormatRate(a.BreakOffered))
-	} else if a.Total.Requests == 0 {
-		why = "no results to judge"
+	src := "the scenario's SLO"
+	if flag {
+		src = "the --slo SLO"
 	}
-	return exitError{code: exitSLO, msg: why}
+	var why string
+	switch a.Kind {
+	case report.KindBroke:
+		why = fmt.Sprintf("%s failed %s into the run, at %s offered", src, scenarios.FormatDuration(time.Duration(a.BreakAt*float64(time.Second))), report.FormatRate(a.BreakOffered))
+		if a.Gate == report.GateShare {
+			why += fmt.Sprintf(" (%.3g%% of all requests failed)", 100*a.HostFailed)
+		}
+	case report.KindUnreachable:
+		why = fmt.Sprintf("%s failed: the target did not answer (%s)", src, a.DownWhat)
+	default:
+		why = fmt.Sprintf("%s was not shown to hold: %s", src, a.Incomplete)
+	}
+	return exitError{code: exitSLO, msg: why + " (exit 3)"}
 }

@@ -26,6 +26,7 @@ func writeRun(t *testing.T) string {
 	}
 	info := &scenarios.RunInfo{Tool: "flashcrowd", Target: "http://127.0.0.1:1", Shards: 1, Results: "results.gob",
 		Start:    time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		End:      time.Date(2026, 1, 2, 3, 4, 35, 0, time.UTC),
 		Scenario: &scenarios.Scenario{Name: "cli-test", Curve: c, Compress: 1, SLO: scenarios.DefaultSLO, Endpoints: scenarios.DefaultEndpoints()}}
 	if err := scenarios.WriteRunInfo(dir, info); err != nil {
 		t.Fatal(err)
@@ -52,8 +53,13 @@ func writeRun(t *testing.T) string {
 func TestReportCommand(t *testing.T) {
 	dir := writeRun(t)
 	var out, errb bytes.Buffer
-	if code := run([]string{"report", dir}, nil, &out, &errb); code != exitOK {
-		t.Fatalf("exit %d: %s", code, errb.String())
+	// The scenario's own SLO fails (a third of the storm's requests): exit
+	// 3, the reason on the last line.
+	if code := run([]string{"report", dir}, nil, &out, &errb); code != exitSLO {
+		t.Fatalf("exit %d, want 3: %s", code, errb.String())
+	}
+	if lines := strings.Split(strings.TrimSpace(errb.String()), "\n"); !strings.HasPrefix(lines[len(lines)-1], "flashcrowd report: the scenario's SLO failed 10s into the run, at 100/s offered") {
+		t.Errorf("last line: %q", lines[len(lines)-1])
 	}
 	if !strings.Contains(out.String(), `broke at the start of the "storm" phase at 100 req/s`) {
 		t.Errorf("verdict:\n%s", out.String())
@@ -99,7 +105,7 @@ func TestReportCommand(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(dir, "results.gob"))
 	os.WriteFile(plain, b, 0o644)
 	out.Reset()
-	if code := run([]string{"report", plain, "--window", "2s"}, nil, &out, &errb); code != exitOK || !strings.Contains(out.String(), "The target broke") {
+	if code := run([]string{"report", plain, "--window", "2s"}, nil, &out, &errb); code != exitSLO || !strings.Contains(out.String(), "The target broke") {
 		t.Errorf("plain file: exit %d\n%s%s", code, out.String(), errb.String())
 	}
 }

@@ -199,8 +199,10 @@ its peak at 1,200/s against it: about 2.5 minutes, and the host breaks.
 A target that is not loopback needs --confirm HOST naming its host; the run
 prints what it will send and waits 5 s before starting.
 
-Exit status: 0 ran, 1 runtime error, 2 bad usage or input, 3 stopped by an
-abort rule, 130 interrupted (results kept).
+Exit status: 0 the SLO held over the whole curve, 1 runtime error, 2 bad
+usage or input, 3 the SLO in force (--slo, or else the scenario's own) did
+not hold (a break, an abort, a target that did not answer, a generator that
+fell behind), 130 interrupted (results kept, report written).
 
 Examples:
   flashcrowd run                                            # the main job, ~2.5 min
@@ -224,7 +226,7 @@ Examples:
 			fs.StringSliceVar(&o.confirm, "confirm", nil, "allow sending to `HOST`, which is not loopback (repeat or comma-separate for several)")
 			o.af.add(fs)
 			fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
-			fs.StringVar(&o.slo, "slo", "", "judge the report by this `SLO` (p99=800ms,errors=1%,...) over the scenario's; exit 3 if it fails")
+			fs.StringVar(&o.slo, "slo", "", "judge the report by this `SLO` (p99=800ms,errors=1%,...) over the scenario's; exit 3 if it fails (as when the scenario's fails)")
 			fs.StringVar(&o.window, "window", "", "report window `WIDTH` (default 1s; longer for curves over an hour)")
 			return o
 		},

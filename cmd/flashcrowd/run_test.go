@@ -201,7 +201,14 @@ func TestRunChild(t *testing.T) {
 // until it is sending.
 func startRun(t *testing.T, args ...string) (*exec.Cmd, *syncBuf, <-chan error) {
 	t.Helper()
-	a, _ := json.Marshal(append([]string{"run"}, args...))
+	return startChildCmd(t, "sending ", append([]string{"run"}, args...)...)
+}
+
+// startChildCmd starts `flashcrowd args...` as a child process and waits
+// until a line of its stderr contains marker.
+func startChildCmd(t *testing.T, marker string, args ...string) (*exec.Cmd, *syncBuf, <-chan error) {
+	t.Helper()
+	a, _ := json.Marshal(args)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestRunChild$")
 	cmd.Env = append(os.Environ(), "FLASHCROWD_RUN_ARGS="+string(a))
 	stderr := &syncBuf{}
@@ -217,7 +224,7 @@ func startRun(t *testing.T, args ...string) (*exec.Cmd, *syncBuf, <-chan error) 
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
 			stderr.WriteString(sc.Text() + "\n")
-			if strings.HasPrefix(sc.Text(), "sending ") {
+			if strings.Contains(sc.Text(), marker) {
 				once.Do(func() { close(sending) })
 			}
 		}
@@ -227,9 +234,9 @@ func startRun(t *testing.T, args ...string) (*exec.Cmd, *syncBuf, <-chan error) 
 	select {
 	case <-sending:
 	case err := <-done:
-		t.Fatalf("flashcrowd run exited early: %v\n%s", err, stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("flashcrowd run did not start sending\n%s", stderr.String())
+		t.Fatalf("flashcrowd %s exited early: %v\n%s", args[0], err, stderr.String())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("flashcrowd %s: no line with %q\n%s", args[0], marker, stderr.String())
 	}
 	return cmd, stderr, done
 }

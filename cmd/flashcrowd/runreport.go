@@ -17,7 +17,7 @@ import (
 type liveReport struct {
 	width  time.Duration
 	slo    scenarios.SLO
-	gate   bool // an SLO was given on the command line: exit 3 if it fails
+	gate   bool // an SLO was given on the command line (the scenario's is the bar otherwise)
 	folder *report.Folder
 }
 
@@ -78,8 +78,5 @@ func (r *liveReport) finish(e *env, dir string) (slo, err error) {
 		return nil, err
 	}
 	fmt.Fprintf(e.stdout, "report: %s (plots, report.md, summary.json beside it)\n", filepath.Join(dir, report.HTMLFile))
-	if r.gate {
-		return sloExit(a), nil
-	}
-	return nil, nil
+	return sloExit(a, r.gate), nil
 }

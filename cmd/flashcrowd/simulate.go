@@ -71,7 +71,8 @@ add workers the plan does not have.
 It writes DIR/run.json, DIR/windows.json.gz (so "flashcrowd report DIR" can
 re-judge it with another SLO) and the report files, and prints the report.
 
-Exit status 3 when an SLO given with --slo fails, so CI can gate on it.
+Exit status 3 when the SLO in force (--slo, or else the scenario's own) did
+not hold over the whole curve, so CI can gate on it.
 
 Examples:
   flashcrowd simulate                                   # press-spike, full scale, against shared
@@ -253,10 +254,7 @@ func runSimulate(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	if info.Stopped != "" {
 		return exitError{code: exitInterrupted, msg: fmt.Sprintf("interrupted: the report covers the first %s of the curve", fmtDur(st.Seconds))}
 	}
-	if o.slo != "" {
-		return sloExit(a)
-	}
-	return nil
+	return sloExit(a, o.slo != "")
 }
 
 // simulation is one simulated run: a plan under info's scenario, folded

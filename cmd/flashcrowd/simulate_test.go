@@ -48,8 +48,8 @@ func TestSimulateRepeatable(t *testing.T) {
 	var sums [][]byte
 	for _, d := range dirs {
 		code, out, errs := runSim(t, simArgs(d))
-		if code != exitOK {
-			t.Fatalf("exit %d: %s", code, errs)
+		if code != exitSLO { // the shared plan breaks: the scenario's SLO fails
+			t.Fatalf("exit %d, want 3: %s", code, errs)
 		}
 		if !strings.Contains(out, "The simulated shared plan broke") || !strings.Contains(out, "no request was sent") {
 			t.Errorf("report text does not read as a simulation:\n%s", out)
@@ -87,7 +87,7 @@ func TestSimulateRepeatable(t *testing.T) {
 
 	// flashcrowd report re-judges the saved windows, still simulated.
 	var out, errb bytes.Buffer
-	if code := run([]string{"report", dirs[0], "--out", t.TempDir()}, nil, &out, &errb); code != exitOK {
+	if code := run([]string{"report", dirs[0], "--out", t.TempDir()}, nil, &out, &errb); code != exitSLO { // shared breaks
 		t.Fatalf("report: exit %d: %s", code, errb.String())
 	}
 	if !strings.Contains(out.String(), "The simulated shared plan") {
@@ -114,8 +114,8 @@ func TestSimulatePoisson(t *testing.T) {
 		dir  string
 		args []string
 	}{{de, nil}, {dp, []string{"--arrivals", "poisson"}}} {
-		if code, _, errs := runSim(t, simArgs(c.dir, c.args...)); code != exitOK {
-			t.Fatalf("exit %d: %s", code, errs)
+		if code, _, errs := runSim(t, simArgs(c.dir, c.args...)); code != exitSLO {
+			t.Fatalf("exit %d, want 3 (shared breaks): %s", code, errs)
 		}
 	}
 	e, eb := readSummary(t, de)
@@ -178,7 +178,7 @@ func TestSimulateExits(t *testing.T) {
 
 	d := filepath.Join(t.TempDir(), "slo")
 	code, _, errs := runSim(t, simArgs(d, "--slo", "errors=1%"))
-	if code != exitSLO || !strings.Contains(errs, "the SLO failed") {
+	if code != exitSLO || !strings.Contains(errs, "the --slo SLO failed") {
 		t.Errorf("failed --slo: exit %d, %q; want 3", code, errs)
 	}
 	if _, err := os.Stat(filepath.Join(d, report.SummaryFile)); err != nil {
@@ -236,10 +236,10 @@ func TestSimulateCapacityShardFree(t *testing.T) {
 		for _, n := range []string{"1", "2", "8"} {
 			d := filepath.Join(t.TempDir(), plan+"-"+n)
 			code, _, errs := runSim(t, []string{"simulate", "--plan", plan, "--compress", "60", "--shards", n, "--out", d, "-q"})
-			if code != exitOK {
-				t.Fatalf("%s --shards %s: exit %d: %s", plan, n, code, errs)
-			}
 			s, _ := readSummary(t, d)
+			if want := map[bool]int{true: exitOK, false: exitSLO}[s.SLOHeld]; code != want {
+				t.Fatalf("%s --shards %s: exit %d with slo_held %v: %s", plan, n, code, s.SLOHeld, errs)
+			}
 			info, err := scenarios.ReadRunInfo(d)
 			if err != nil {
 				t.Fatal(err)
@@ -266,8 +266,8 @@ func TestSimulateShardsLowered(t *testing.T) {
 	for _, n := range []string{"8", "2"} {
 		d := filepath.Join(t.TempDir(), n)
 		code, _, errs := runSim(t, simArgs(d, "--shards", n))
-		if code != exitOK {
-			t.Fatalf("--shards %s: exit %d: %s", n, code, errs)
+		if code != exitSLO {
+			t.Fatalf("--shards %s: exit %d, want 3 (shared breaks): %s", n, code, errs)
 		}
 		lowered := strings.Contains(errs, "--shards 8 lowered to 2: the shared plan allows at most 2 (pool static: 2 workers)")
 		if lowered != (n == "8") {
