@@ -798,7 +798,10 @@ func (a *Analysis) findRecovery() {
 			end--
 		}
 	}
-	below := func(i int) bool { return js[i].Offered < capacity }
+	// Below for the whole window: the rate in a window the curve climbs
+	// through (a compressed spike's first second) is below capacity on
+	// average only.
+	below := func(i int) bool { return a.peakIn(i) < capacity }
 	if a.W.Info == nil {
 		// A plain file's offered rate is what was sent: a window's count
 		// jitters by a request or two about a constant rate.
@@ -1109,7 +1112,7 @@ func (a *Analysis) phases() {
 				whole, row.PeakRPS, row.Achieved = true, 0, 0
 			}
 			if !j.Partial || !whole {
-				row.PeakRPS = max(row.PeakRPS, j.Offered)
+				row.PeakRPS = max(row.PeakRPS, a.peakIn(i))
 				row.Achieved = max(row.Achieved, j.Achieved)
 			}
 			switch {

@@ -99,7 +99,10 @@ func (a *Analysis) Facts() [][2]string {
 		}
 		add("break", fmt.Sprintf("at %s, %s offered: %s", fmtSec(a.BreakAt), rps(a.BreakOffered), why))
 		held := fmt.Sprintf(" (highest rate held: %s)", rps(a.Capacity))
-		if a.Capacity == 0 {
+		switch {
+		case a.CapacityLo > a.Capacity:
+			held = fmt.Sprintf(" (the host served %s of the mix within the SLO's latency while saturated; the highest window rate that held was %s)", rps(a.CapacityLo), rps(a.Capacity))
+		case a.Capacity == 0:
 			held = " (no rate offered held)"
 		}
 		add("capacity", a.bandText()+held)
