@@ -157,7 +157,11 @@ type Analysis struct {
 	BreakInPhase float64 // seconds into BreakPhase
 	BreakWhy     []string
 
-	Capacity   float64 // highest offered rate that held, in a whole window, before the break (or in the whole run)
+	Capacity float64 // highest offered rate that held, in a whole window, before the break (or in the whole run)
+	// Served is the mean rate of the mix the host served in the saturated
+	// windows of the break, 0 when too few were saturated to say; when
+	// known, the band is drawn around it.
+	Served     float64
 	CapacityLo float64
 	CapacityHi float64 // +Inf when the SLO held
 
@@ -685,6 +689,205 @@ func (a *Analysis) findBreak() {
 	if a.Capacity == 0 {
 		a.CapacityLo = 0
 	}
+	a.sharpen()
+}
+
+// Margins of the band around the rate a saturated host served: it cannot
+// serve faster than its capacity, so the rate served understates it (a
+// worker's time between requests), more than counting noise overstates it.
+const (
+	servedBelow = 0.05 // the band's bottom: 5% under the served rate (or two standard errors, if more)
+	servedAbove = 0.10 // its top: 10% over it
+)
+
+// sharpen narrows the band around the rate of the mix the host served in
+// the saturated windows of the break: every broken window offered more
+// than that rate throughout. A saturated host serves its capacity whatever
+// is offered, so the mean over many such windows (for each endpoint, its
+// successes ÷ its share of the mix; the lowest: the one whose pool limits
+// the mix) pins the capacity far closer than the last good and first bad
+// offered rates of a curve that climbs hundreds of requests a second each
+// second. The band is left as it is when fewer than three windows were
+// saturated, or when the host scaled up during the break (the first
+// windows, before it scaled, are used when there are enough of them).
+func (a *Analysis) sharpen() {
+	if !a.Broke || a.W.Info == nil {
+		return
+	}
+	sp := a.Spans[0]
+	var idx []int
+	var est []float64
+	for i := sp.StartIndex; i < sp.EndIndex && i < len(a.Windows); i++ {
+		j := a.Windows[i]
+		if j.State != Violated || j.Partial || j.GenBehind || j.cut || j.Down {
+			continue
+		}
+		r, _ := a.servedRate([]int{i})
+		idx, est = append(idx, i), append(est, r)
+	}
+	if len(est) < 3 {
+		return
+	}
+	// Saturated: offered more than the served rate for the whole window.
+	m := median(est)
+	var sat []int
+	var satEst []float64
+	for k, i := range idx {
+		if a.minRateIn(i) >= 1.05*m {
+			sat, satEst = append(sat, i), append(satEst, est[k])
+		}
+	}
+	if len(sat) < 3 {
+		return
+	}
+	// A host that scaled up serves more later in the break: judge the
+	// capacity it broke at from the windows before it scaled.
+	third := max(len(sat)/3, 1)
+	early, late := median(satEst[:third]), median(satEst[len(sat)-third:])
+	if late > 1.25*early {
+		if third < 3 {
+			return
+		}
+		sat, satEst = sat[:third], satEst[:third]
+	}
+	mean, limit := a.servedRate(sat)
+	// The standard error from the windows' spread, of the limiting class.
+	per := make([]float64, len(sat))
+	for k, i := range sat {
+		per[k] = a.classRate(i, limit)
+	}
+	_, sd := meanSD(per)
+	se := sd / math.Sqrt(float64(len(sat)))
+	lo := mean - max(2*se, servedBelow*mean)
+	hi := mean + max(2*se, servedAbove*mean)
+	if hi < a.CapacityLo || lo > a.CapacityHi {
+		return // the served rate disagrees with the offered rates: keep the wide band
+	}
+	a.Served = mean
+	a.CapacityLo = max(a.CapacityLo, lo)
+	a.CapacityHi = min(a.CapacityHi, hi)
+	if a.Capacity > 0 {
+		a.CapacityLo = min(a.CapacityLo, max(a.Capacity, lo))
+	}
+}
+
+// servedRate is the rate of the whole mix the host served over windows
+// idx, pooled: for each class of endpoints with at least 5% of the
+// requests, its successes completed in the windows over its share of the
+// requests sent; the lowest of these and the whole mix's (the class whose
+// pool limits the mix). Classes, not endpoints: the minimum of many noisy
+// small counts would understate it. limit is the class that set it ("" for
+// the whole mix).
+func (a *Analysis) servedRate(idx []int) (rate float64, limit scenarios.Class) {
+	var secs float64
+	var total Stats
+	done := map[scenarios.Class]float64{}
+	reqs := map[scenarios.Class]float64{}
+	for _, i := range idx {
+		w := &a.W.W[i]
+		secs += a.W.Secs(i)
+		total.Requests += w.Total.Requests
+		total.DoneOK += w.Total.DoneOK
+		for k := range w.Endpoints {
+			if k < len(a.W.Endpoints) {
+				c := a.W.Endpoints[k].Class
+				done[c] += float64(w.Endpoints[k].DoneOK)
+				reqs[c] += float64(w.Endpoints[k].Requests)
+			}
+		}
+	}
+	if secs <= 0 {
+		return 0, ""
+	}
+	rate = float64(total.DoneOK) / secs
+	if total.Requests == 0 {
+		return rate, ""
+	}
+	for _, c := range scenarios.Classes {
+		if share := reqs[c] / float64(total.Requests); share >= 0.05 {
+			if r := done[c] / share / secs; r < rate {
+				rate, limit = r, c
+			}
+		}
+	}
+	return rate, limit
+}
+
+// classRate is window i's served rate of the mix by class c alone (its
+// successes over its share of the requests), or of the whole mix for "".
+func (a *Analysis) classRate(i int, c scenarios.Class) float64 {
+	w := &a.W.W[i]
+	secs := a.W.Secs(i)
+	if c == "" || w.Total.Requests == 0 {
+		return float64(w.Total.DoneOK) / secs
+	}
+	var done, reqs float64
+	for k := range w.Endpoints {
+		if k < len(a.W.Endpoints) && a.W.Endpoints[k].Class == c {
+			done += float64(w.Endpoints[k].DoneOK)
+			reqs += float64(w.Endpoints[k].Requests)
+		}
+	}
+	if reqs == 0 {
+		return float64(w.Total.DoneOK) / secs
+	}
+	return done / (reqs / float64(w.Total.Requests)) / secs
+}
+
+// minRateIn is the lowest offered rate within window i: the curve's
+// lowest instantaneous rate in it (for the shards present), or the
+// window's rate without a curve.
+func (a *Analysis) minRateIn(i int) float64 {
+	avg := a.Windows[i].Offered
+	info := a.W.Info
+	if info == nil || info.Scenario == nil {
+		return avg
+	}
+	c := info.Scenario.Curve
+	t0 := a.W.StartSec(i)
+	w := a.W.Width.Seconds()
+	n := c.N(t0+w) - c.N(t0)
+	if n <= 0 {
+		return avg
+	}
+	frac := a.W.W[i].Offered / n
+	low := math.Inf(1)
+	const steps = 64
+	for k := 0; k <= steps; k++ {
+		t := t0 + w*float64(k)/steps
+		if k == steps {
+			t = math.Nextafter(t0+w, t0)
+		}
+		low = min(low, c.Rate(t)*frac)
+	}
+	return min(avg, low)
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func meanSD(xs []float64) (mean, sd float64) {
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	for _, x := range xs {
+		sd += (x - mean) * (x - mean)
+	}
+	if len(xs) > 1 {
+		sd = math.Sqrt(sd / float64(len(xs)-1))
+	}
+	return mean, sd
 }
 
 // dueBefore is how many of window i's offered requests were due before

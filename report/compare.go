@@ -413,15 +413,15 @@ func (c *Comparison) TableRows() (head []string, rows [][]string) {
 			per = "≤ " + per
 		}
 		if a.Capacity <= 0 && !math.IsNaN(r.Cost) && !r.Untested {
-			per = "∞"
+			per = "- (no rate held)"
 		}
 		peakP99 := "-"
 		if a.PeakOffered > 0 {
 			peakP99 = fmtLatency(r.PeakP99)
 		}
 		survived := pct(r.Survived)
-		if r.SurvivedLo < r.Survived {
-			survived = pct(r.SurvivedLo) + "–" + survived // the capacity band, as a share of the peak
+		if lo := pct(r.SurvivedLo); r.SurvivedLo < r.Survived && lo != survived {
+			survived = lo + "–" + survived // the capacity band, as a share of the peak
 		}
 		rows = append(rows, []string{r.Name, slo, r.capText(a), brk, survived, peakP99, pct(a.PeakErrorRatio),
 			num(float64(r.Lost)), rec, first, money(r.Cost), per})

@@ -127,3 +127,52 @@ func index(s, sub string) int {
 	}
 	return -1
 }
+
+// The band is sharp where it matters: press-spike, compressed 100× to
+// 2,000× as rehearsals run it, with its peak at 1.6 times each fixed-size
+// built-in plan's capacity (shared's is the main job's 1,200/s), gives a
+// band that holds the plan's true capacity for the mix and is at most 20%
+// wide. The widths are logged (go test -v -run TestBandWidth ./report)
+// for docs/verdict.md.
+func TestBandWidthBuiltinPlans(t *testing.T) {
+	sc, err := scenarios.Builtin("press-spike")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"shared", "vps", "cdn"} {
+		plan, err := hosting.LoadPlan(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		truth := plan.Capacity(sc.Endpoints)
+		for _, k := range []float64{100, 400, 2000} {
+			cv, err := sc.Curve.Compress(k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cv, err = cv.ScalePeak(1.6 * truth); err != nil {
+				t.Fatal(err)
+			}
+			s := *sc
+			s.Curve, s.Compress = cv, k
+			info := &scenarios.RunInfo{Scenario: &s, Plan: name, Shards: 1, Start: t0, Simulated: true}
+			f := NewFolder(info, time.Second)
+			if _, err := hosting.Simulate(context.Background(), plan, cv, s.Endpoints,
+				hosting.SimOptions{Start: t0, Seed: 1, ClientTimeout: 10 * time.Second, Target: "http://127.0.0.1:8080"},
+				func(r *vegeta.Result) { f.Add(r) }); err != nil {
+				t.Fatal(err)
+			}
+			a := Analyze(f.Windows(), s.SLO)
+			width := (a.CapacityHi - a.CapacityLo) / truth
+			t.Logf("%s, %g×: capacity %.0f req/s; band %.0f–%.0f (%.0f%% wide), served %.0f", name, k, truth, a.CapacityLo, a.CapacityHi, 100*width, a.Served)
+			switch {
+			case !a.Broke:
+				t.Errorf("%s at %g×, 1.6× its capacity: held: %s", name, k, a.Verdict)
+			case a.CapacityLo > truth || a.CapacityHi < truth:
+				t.Errorf("%s at %g×: band %.0f–%.0f misses the capacity %.0f: %s", name, k, a.CapacityLo, a.CapacityHi, truth, a.Verdict)
+			case width > 0.20:
+				t.Errorf("%s at %g×: band %.0f–%.0f is %.0f%% of the capacity %.0f wide (want ≤ 20%%)", name, k, a.CapacityLo, a.CapacityHi, 100*width, truth)
+			}
+		}
+	}
+}

@@ -100,6 +100,11 @@ func (a *Analysis) Facts() [][2]string {
 		add("break", fmt.Sprintf("at %s, %s offered: %s", fmtSec(a.BreakAt), rps(a.BreakOffered), why))
 		held := fmt.Sprintf(" (highest rate held: %s)", rps(a.Capacity))
 		switch {
+		case a.Served > 0:
+			held = fmt.Sprintf(" (around the %s of the mix it served while saturated; highest rate held: %s)", rps(a.Served), rps(a.Capacity))
+			if a.Capacity == 0 {
+				held = fmt.Sprintf(" (around the %s of the mix it served while saturated; no rate offered held)", rps(a.Served))
+			}
 		case a.CapacityLo > a.Capacity:
 			held = fmt.Sprintf(" (the host served %s of the mix within the SLO's latency while saturated; the highest window rate that held was %s)", rps(a.CapacityLo), rps(a.Capacity))
 		case a.Capacity == 0:
