@@ -165,6 +165,17 @@ type Analysis struct {
 	CapacityLo float64
 	CapacityHi float64 // +Inf when the SLO held
 
+	// A host that scaled up during the break (autoscaling) served far more
+	// later than at its start: ScaledTo is the rate it reached (served
+	// while saturated, or held), ScaleSecs the time from the break to the
+	// SLO holding again while the offered rate was still above the band (-1
+	// if it never did), LostScaling the requests that failed or were never
+	// answered in the break. Scaled is false (and the rest zero) otherwise.
+	Scaled      bool
+	ScaledTo    float64
+	ScaleSecs   float64
+	LostScaling uint64
+
 	FellBelowAt float64 // when the offered rate first fell back under Capacity after the break, -1 if never
 	RecoveredAt float64 // start of the first stretch that held again, -1 if never
 	Recovery    float64 // RecoveredAt − FellBelowAt (≥ 0), -1 if unknown
@@ -239,6 +250,7 @@ func Analyze(ws *Windows, slo scenarios.SLO) *Analysis {
 	a.shareGate()
 	a.findBreak()
 	a.findRecovery()
+	a.scaling()
 	a.generator()
 	a.down()
 	a.phases()
@@ -690,6 +702,55 @@ func (a *Analysis) findBreak() {
 		a.CapacityLo = 0
 	}
 	a.sharpen()
+}
+
+// scaledBy is how much more than the band's top a host must serve after
+// its break to count as having scaled up.
+const scaledBy = 1.5
+
+// scaling finds whether the host scaled up during its first break: the
+// rate it served while saturated, or held in a whole window, after the
+// break began, well above the capacity band.
+func (a *Analysis) scaling() {
+	if !a.Broke || a.W.Info == nil {
+		return
+	}
+	sp := a.Spans[0]
+	var reached []float64
+	for i := sp.StartIndex; i < len(a.Windows); i++ {
+		j := a.Windows[i]
+		if j.Partial || j.GenBehind || j.cut || j.Requests == 0 {
+			continue
+		}
+		switch j.State {
+		case Held:
+			reached = append(reached, j.Offered)
+		case Violated:
+			if a.minRateIn(i) > a.CapacityHi {
+				r, _ := a.servedRate([]int{i})
+				reached = append(reached, r)
+			}
+		}
+	}
+	if len(reached) < 3 {
+		return
+	}
+	sort.Float64s(reached)
+	top := reached[len(reached)-3] // the third highest: one window's count is noisy
+	if top < scaledBy*a.CapacityHi {
+		return
+	}
+	a.Scaled, a.ScaledTo, a.ScaleSecs = true, top, -1
+	if sp.End >= 0 && sp.EndIndex < len(a.Windows) && a.Windows[sp.EndIndex].Offered > a.CapacityHi {
+		a.ScaleSecs = sp.End - sp.Start
+	}
+	for i := sp.StartIndex; i < sp.EndIndex && i < len(a.Windows); i++ {
+		j := a.Windows[i]
+		a.LostScaling += j.hostFailed
+		if !j.cut && !j.GenBehind {
+			a.LostScaling += uint64(max(0, math.Round(a.W.W[i].Offered-float64(j.Requests))))
+		}
+	}
 }
 
 // Margins of the band around the rate a saturated host served: it cannot
@@ -1451,6 +1512,13 @@ func (a *Analysis) verdict() string {
 	}
 	if a.First != nil {
 		fmt.Fprintf(&b, "; %s failed first", a.First.Name)
+	}
+	if a.Scaled {
+		fmt.Fprintf(&b, "; it scaled up to about %s", rps(a.ScaledTo))
+		if a.ScaleSecs >= 0 {
+			fmt.Fprintf(&b, ", holding the SLO again %s after the break", fmtSec(a.ScaleSecs))
+		}
+		fmt.Fprintf(&b, ", and lost %s requests while scaling", num(float64(a.LostScaling)))
 	}
 	fmt.Fprintf(&b, "; p99 peaked at %s; %s of requests failed at the peak", fmtLatency(a.PeakP99), pct(a.PeakErrorRatio))
 	switch {

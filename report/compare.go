@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -83,6 +84,9 @@ type Comparison struct {
 	// MoreLo and MoreHi bound the capacity Top lacks, as a ratio of its
 	// capacity: the peak over its band's top and bottom, less one.
 	MoreLo, MoreHi float64
+	// ByLost: no entry held, and Top is the one that lost the fewest
+	// requests (ties: the cheaper).
+	ByLost bool
 	Verdict        string
 	Warnings       []string
 }
@@ -266,12 +270,16 @@ func (c *Comparison) verdict() string {
 	case len(held) > 0:
 		fmt.Fprintf(&b, "%s held the SLO through the whole curve, at a cost not known (give --cost NAME=DOLLARS to rank them).", joinNames(c.names(held)))
 	case len(broke) > 0:
-		top := broke[0]
-		for _, i := range broke[1:] {
-			if c.Entries[i].A.Capacity > c.Entries[top].A.Capacity {
-				top = i
+		// None held: what the curve needed is to lose as little as
+		// possible. Rank by the requests lost, then by cost.
+		sort.SliceStable(broke, func(x, y int) bool {
+			rx, ry := &c.Rows[broke[x]], &c.Rows[broke[y]]
+			if rx.Lost != ry.Lost {
+				return rx.Lost < ry.Lost
 			}
-		}
+			return !math.IsNaN(rx.Cost) && (math.IsNaN(ry.Cost) || rx.Cost < ry.Cost)
+		})
+		top := broke[0]
 		c.Top = top
 		a := c.Entries[top].A
 		switch {
@@ -280,19 +288,27 @@ func (c *Comparison) verdict() string {
 		case len(broke) == 1:
 			lead(fmt.Sprintf("No %s held the SLO: %s ", noun, c.Rows[top].Name), fmt.Sprintf("none held the SLO: %s ", c.Rows[top].Name))
 		default:
-			lead(fmt.Sprintf("No %s held the SLO: the best, %s, ", noun, c.Rows[top].Name), fmt.Sprintf("none held the SLO: the best, %s, ", c.Rows[top].Name))
+			lead(fmt.Sprintf("No %s held the SLO; %s lost the fewest: %s%s; it ", noun, c.Rows[top].Name, c.lostText(top), c.costText(top)),
+				fmt.Sprintf("none held the SLO; %s lost the fewest: %s%s; it ", c.Rows[top].Name, c.lostText(top), c.costText(top)))
+			c.ByLost = true
 		}
 		if a.Kind == KindUnreachable {
 			fmt.Fprintf(&b, "did not answer (%s at %s); the peak is %s.", a.DownWhat, a.targetName(), rps(c.Peak))
 			break
 		}
-		if a.Capacity <= 0 {
+		if a.Capacity <= 0 && a.CapacityLo <= 0 && !a.Scaled {
 			fmt.Fprintf(&b, "failed from the start (at %s); the peak is %s.", rps(a.BreakOffered), rps(c.Peak))
 			break
 		}
-		fmt.Fprintf(&b, "broke at %s (capacity %s); the peak is %s: ", rps(a.BreakOffered), a.bandText(), rps(c.Peak))
-		c.MoreLo = c.Peak/max(a.CapacityHi, a.Capacity) - 1
-		c.MoreHi = c.Peak/a.Capacity - 1
+		fmt.Fprintf(&b, "broke at %s (capacity %s)", rps(a.BreakOffered), a.bandText())
+		hi, lo := a.CapacityHi, max(a.CapacityLo, a.Capacity)
+		if a.Scaled {
+			fmt.Fprintf(&b, " and scaled up to about %s", rps(a.ScaledTo))
+			hi, lo = max(hi, a.ScaledTo), max(lo, a.ScaledTo)
+		}
+		fmt.Fprintf(&b, "; the peak is %s: ", rps(c.Peak))
+		c.MoreLo = c.Peak/hi - 1
+		c.MoreHi = c.Peak/lo - 1
 		fmt.Fprintf(&b, "%s is needed.", moreText(c.MoreLo, c.MoreHi))
 	default:
 		b.WriteString("Nothing can be concluded: no run could say where its host breaks.")
@@ -311,7 +327,17 @@ func (c *Comparison) verdict() string {
 			fmt.Fprintf(&b, " %s failed the SLO from the start.", c.Rows[i].Name)
 			continue
 		}
-		fmt.Fprintf(&b, " %s broke %s at %s (capacity %s).", c.Rows[i].Name, a.breakWhen(), rps(a.BreakOffered), a.bandText())
+		fmt.Fprintf(&b, " %s broke %s at %s (capacity %s)", c.Rows[i].Name, a.breakWhen(), rps(a.BreakOffered), a.bandText())
+		if a.Scaled {
+			fmt.Fprintf(&b, ", scaled up to about %s", rps(a.ScaledTo))
+			if a.ScaleSecs >= 0 {
+				fmt.Fprintf(&b, " in %s", fmtSec(a.ScaleSecs))
+			}
+		}
+		if len(held) == 0 {
+			fmt.Fprintf(&b, " and lost %s%s", c.lostText(i), c.costText(i))
+		}
+		b.WriteString(".")
 	}
 	var others []int
 	for _, i := range held {
@@ -328,6 +354,26 @@ func (c *Comparison) verdict() string {
 		fmt.Fprintf(&b, " %s %s.", joinNames(parts), verb)
 	}
 	return b.String()
+}
+
+// lostText is row i's requests lost, with their share of those due:
+// "780,922 requests (8.6%".
+func (c *Comparison) lostText(i int) string {
+	a := c.Entries[i].A
+	due := float64(a.Total.Requests) + a.Unsent
+	if due <= 0 {
+		return num(float64(c.Rows[i].Lost)) + " requests ("
+	}
+	return fmt.Sprintf("%s requests (%s", num(float64(c.Rows[i].Lost)), pct(float64(c.Rows[i].Lost)/due))
+}
+
+// costText ends lostText: ", at $60/month)", or ")" when the cost is
+// unknown.
+func (c *Comparison) costText(i int) string {
+	if math.IsNaN(c.Rows[i].Cost) {
+		return ")"
+	}
+	return ", at " + money(c.Rows[i].Cost) + "/month)"
 }
 
 // moreText says how much more capacity is needed, from the band's two
@@ -375,7 +421,7 @@ func joinNames(ns []string) string {
 
 // TableRows are the comparison table's header and rows as text.
 func (c *Comparison) TableRows() (head []string, rows [][]string) {
-	head = []string{c.Noun, "SLO", "capacity", "break", "survives", "p99 at peak", "errors at peak", "lost", "recovery", "first to fail", "$/month", "$/month per 1k req/s"}
+	head = []string{c.Noun, "SLO", "capacity", "scaled to", "break", "survives", "p99 at peak", "errors at peak", "lost", "recovery", "first to fail", "$/month", "$/month per 1k req/s"}
 	for i, r := range c.Rows {
 		a := c.Entries[i].A
 		slo := "broke"
@@ -423,7 +469,14 @@ func (c *Comparison) TableRows() (head []string, rows [][]string) {
 		if lo := pct(r.SurvivedLo); r.SurvivedLo < r.Survived && lo != survived {
 			survived = lo + "–" + survived // the capacity band, as a share of the peak
 		}
-		rows = append(rows, []string{r.Name, slo, r.capText(a), brk, survived, peakP99, pct(a.PeakErrorRatio),
+		scaled := "-"
+		if a.Scaled {
+			scaled = "≈ " + rps(a.ScaledTo)
+			if a.ScaleSecs >= 0 {
+				scaled += " in " + fmtSec(a.ScaleSecs)
+			}
+		}
+		rows = append(rows, []string{r.Name, slo, r.capText(a), scaled, brk, survived, peakP99, pct(a.PeakErrorRatio),
 			num(float64(r.Lost)), rec, first, money(r.Cost), per})
 	}
 	return head, rows
@@ -437,7 +490,7 @@ func (c *Comparison) WriteText(w io.Writer) error {
 	head, rows := c.TableRows()
 	right := make([]bool, len(head))
 	for i := range right {
-		right[i] = i >= 4 && i != 8 && i != 9
+		right[i] = i >= 5 && i != 9 && i != 10 // numbers right, text left
 	}
 	if err := table(bw, head, rows, right); err != nil {
 		return err
@@ -456,9 +509,10 @@ type CompareJSON struct {
 	PeakOfferedRPS float64 `json:"peak_offered_rps"`
 	// Best is the cheapest entry that held the SLO; null if none did.
 	Best *string `json:"best"`
-	// Top is, when none held, the entry that held the highest rate; and
-	// MoreCapacity the capacity it lacks, [low, high] as a ratio of its own
-	// (0.1: 10% more).
+	// Top is, when none held, the entry that lost the fewest requests
+	// (ties: the cheaper); and MoreCapacity the capacity it lacks, [low,
+	// high] as a ratio of its own, after scaling if it scaled (0.1: 10%
+	// more).
 	Top          *string            `json:"top"`
 	MoreCapacity *[2]float64        `json:"more_capacity"`
 	Entries      []CompareEntryJSON `json:"entries"`
@@ -492,6 +546,10 @@ type CompareEntryJSON struct {
 	Unsent               uint64      `json:"unsent"`
 	RequestsLost         uint64      `json:"requests_lost"`
 	RecoveryS            *float64    `json:"recovery_s"`
+	Scaled               bool        `json:"scaled"`
+	ScaledToRPS          *float64    `json:"capacity_after_scaling_rps"`
+	ScaleS               *float64    `json:"scale_time_s"`
+	LostWhileScaling     *uint64     `json:"lost_while_scaling"`
 	FirstFailingEndpoint *string     `json:"first_failing_endpoint"`
 	MonthlyCost          *float64    `json:"monthly_cost"`
 	CostPer1kRPS         *float64    `json:"cost_per_1k_rps"`
@@ -525,6 +583,7 @@ func (c *Comparison) JSON() CompareJSON {
 			BreakAtS: s.BreakAtS, BreakOfferedRPS: s.BreakOfferedRPS, BreakPhase: s.BreakPhase, PeakOfferedRPS: s.PeakOfferedRPS,
 			SurvivedFraction: r3(r.Survived), SurvivedFractionLow: r3(r.SurvivedLo), PeakWindowP99Ms: ms(r.PeakP99), PeakP99Ms: s.PeakP99Ms, PeakErrorRatio: s.PeakErrorRatio,
 			Requests: s.Requests, Failed: s.Failed, Unsent: s.Unsent, RequestsLost: r.Lost, RecoveryS: s.RecoveryS,
+			Scaled: s.Scaled, ScaledToRPS: s.ScaledToRPS, ScaleS: s.ScaleS, LostWhileScaling: s.LostWhileScaling,
 			FirstFailingEndpoint: s.FirstFailingEndpoint, MonthlyCost: optNum(r.Cost), CostPer1kRPS: optNum(r.CostPer1k)}
 		if info := c.Entries[i].A.W.Info; info != nil {
 			e.Simulated = info.Simulated
@@ -653,42 +712,86 @@ func (c *Comparison) title() string {
 // held), its band as a whisker, and the peak as a line. A bar that held
 // through the curve is a lower bound, marked "≥".
 func (c *Comparison) CapacityPlot() (*plot.Plot, error) {
-	p := newPanel(c.simulated()+"Capacity by "+c.Noun+" (bar: highest rate held; whisker: capacity band)", "req/s")
-	top := c.Peak
-	for _, e := range c.Entries {
-		if !math.IsInf(e.A.CapacityHi, 1) {
-			top = max(top, e.A.CapacityHi)
+	// The bar is the capacity: the rate it served while saturated when
+	// known, else the highest rate held; a lighter bar above it, the rate
+	// a plan that scaled up reached.
+	capOf := func(a *Analysis) float64 {
+		if a.Served > 0 {
+			return a.Served
 		}
-		top = max(top, e.A.Capacity)
+		return a.Capacity
+	}
+	top, bottom := c.Peak, math.Inf(1)
+	anyScaled := false
+	for _, e := range c.Entries {
+		a := e.A
+		if !math.IsInf(a.CapacityHi, 1) {
+			top = max(top, a.CapacityHi)
+		}
+		top = max(top, capOf(a), a.ScaledTo)
+		for _, v := range []float64{capOf(a), a.CapacityLo} {
+			if v > 0 {
+				bottom = min(bottom, v)
+			}
+		}
+		anyScaled = anyScaled || a.Scaled
 	}
 	if top <= 0 {
 		top = 1
 	}
-	ymax := top * 1.18
-	p.Y.Min, p.Y.Max = 0, ymax
-	p.Y.Tick.Marker = TimeTicks{}
+	title := c.simulated() + "Capacity by " + c.Noun + " (bar: capacity; whisker: band"
+	if anyScaled {
+		title += "; light bar: reached after scaling"
+	}
+	// Plans a hundred times apart: a log axis keeps the small ones visible.
+	logY := !math.IsInf(bottom, 1) && top/bottom > 10
+	if logY {
+		title += "; log scale"
+	}
+	p := newPanel(title+")", "req/s")
+	ymin, ymax := 0.0, top*1.18
+	if logY {
+		ymin = math.Pow(10, math.Floor(math.Log10(bottom/2)))
+		ymax = top * 2.2
+		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, RateTicks{}
+	} else {
+		p.Y.Tick.Marker = TimeTicks{}
+	}
+	p.Y.Min, p.Y.Max = ymin, ymax
+	above := func(y float64) float64 { // a label's place just above y
+		if logY {
+			return y * 1.08
+		}
+		return y + ymax*0.015
+	}
 	n := len(c.Entries)
 	names := make([]string, n)
 	var labels plotter.XYLabels
 	for k, e := range c.Entries {
 		a, r := e.A, &c.Rows[k]
 		names[k] = r.Name
-		bar, err := plotter.NewBarChart(plotter.Values{a.Capacity}, vg.Points(46))
-		if err != nil {
-			return nil, err
+		x := float64(k)
+		v := capOf(a)
+		if v > ymin {
+			if err := box(p, x-0.3, x+0.3, ymin, v, r.Color); err != nil {
+				return nil, err
+			}
 		}
-		bar.XMin = float64(k)
-		bar.Color = r.Color
-		bar.LineStyle.Width = 0
-		p.Add(bar)
+		if a.Scaled && a.ScaledTo > v {
+			cr, cg, cb, _ := r.Color.RGBA()
+			light := color.NRGBA{R: uint8(cr >> 8), G: uint8(cg >> 8), B: uint8(cb >> 8), A: 90}
+			if err := box(p, x-0.3, x+0.3, max(v, ymin), a.ScaledTo, light); err != nil {
+				return nil, err
+			}
+		}
 		label := r.capText(a)
-		ly := a.Capacity
-		if a.Broke && !r.Untested {
+		ly := max(v, a.ScaledTo)
+		if a.Broke && !r.Untested && a.CapacityLo > 0 {
 			// The whisker: the band from bottom to top.
 			for _, seg := range [][2]plotter.XY{
-				{{X: float64(k), Y: a.CapacityLo}, {X: float64(k), Y: a.CapacityHi}},
-				{{X: float64(k) - 0.08, Y: a.CapacityLo}, {X: float64(k) + 0.08, Y: a.CapacityLo}},
-				{{X: float64(k) - 0.08, Y: a.CapacityHi}, {X: float64(k) + 0.08, Y: a.CapacityHi}},
+				{{X: x, Y: a.CapacityLo}, {X: x, Y: a.CapacityHi}},
+				{{X: x - 0.08, Y: a.CapacityLo}, {X: x + 0.08, Y: a.CapacityLo}},
+				{{X: x - 0.08, Y: a.CapacityHi}, {X: x + 0.08, Y: a.CapacityHi}},
 			} {
 				l, err := plotter.NewLine(plotter.XYs{seg[0], seg[1]})
 				if err != nil {
@@ -699,10 +802,13 @@ func (c *Comparison) CapacityPlot() (*plot.Plot, error) {
 			}
 			ly = max(ly, a.CapacityHi)
 		}
+		if a.Scaled {
+			label += ", then ≈ " + rps(a.ScaledTo)
+		}
 		if r.Held {
 			label += " (held)"
 		}
-		labels.XYs = append(labels.XYs, plotter.XY{X: float64(k), Y: ly + ymax*0.015})
+		labels.XYs = append(labels.XYs, plotter.XY{X: x, Y: above(max(ly, ymin))})
 		labels.Labels = append(labels.Labels, label)
 	}
 	if c.Peak > 0 {

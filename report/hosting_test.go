@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,5 +175,67 @@ func TestBandWidthBuiltinPlans(t *testing.T) {
 				t.Errorf("%s at %g×: band %.0f–%.0f is %.0f%% of the capacity %.0f wide (want ≤ 20%%)", name, k, a.CapacityLo, a.CapacityHi, 100*width, truth)
 			}
 		}
+	}
+}
+
+// An autoscaled plan is told apart: the cloud plan under press-spike
+// compressed 60× (its peak 35,000/s, far past every plan) scales from its
+// first capacity to several times it, and the report and compare say so;
+// with no plan holding, cloud, which lost fewer requests, ranks above vps.
+func TestAutoscaledPlan(t *testing.T) {
+	sc, err := scenarios.Builtin("press-spike")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cv, err := sc.Curve.Compress(60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []CompareEntry
+	for _, name := range []string{"vps", "cloud"} {
+		plan, err := hosting.LoadPlan(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := *sc
+		s.Curve, s.Compress = cv, 60
+		info := &scenarios.RunInfo{Scenario: &s, Plan: name, PlanCost: plan.MonthlyCost, Shards: 1, Start: t0, Simulated: true}
+		f := NewFolder(info, time.Second)
+		if _, err := hosting.Simulate(context.Background(), plan, cv, s.Endpoints,
+			hosting.SimOptions{Start: t0, Seed: 1, ClientTimeout: 10 * time.Second, Target: "http://127.0.0.1:8080"},
+			func(r *vegeta.Result) { f.Add(r) }); err != nil {
+			t.Fatal(err)
+		}
+		a := Analyze(f.Windows(), s.SLO)
+		t.Logf("%s: %s", name, a.Verdict)
+		first := plan.Capacity(s.Endpoints)
+		switch name {
+		case "vps":
+			if a.Scaled {
+				t.Errorf("vps (fixed size) read as scaled to %.0f", a.ScaledTo)
+			}
+		case "cloud":
+			// The plan starts with the workers of its minimum and adds
+			// steps up to its maximum.
+			if !a.Scaled || a.ScaledTo < 3*a.CapacityHi || a.LostScaling == 0 || !strings.Contains(a.Verdict, "it scaled up to about") {
+				t.Errorf("cloud: scaled %v to %.0f (band %.0f–%.0f, plan's first capacity %.0f), lost %d: %s", a.Scaled, a.ScaledTo, a.CapacityLo, a.CapacityHi, first, a.LostScaling, a.Verdict)
+			}
+			sum := a.Summary()
+			if !sum.Scaled || sum.ScaledToRPS == nil || sum.LostWhileScaling == nil {
+				t.Errorf("summary.json: scaled %v, to %v, lost %v", sum.Scaled, sum.ScaledToRPS, sum.LostWhileScaling)
+			}
+		}
+		entries = append(entries, CompareEntry{Name: name, A: a, Cost: plan.MonthlyCost})
+	}
+	c := Compare(entries)
+	if c.Best >= 0 || c.Top != 1 || !c.ByLost || !strings.HasPrefix(c.Verdict, "No plan held the SLO; cloud lost the fewest: ") {
+		t.Errorf("top %d, by lost %v: %s", c.Top, c.ByLost, c.Verdict)
+	}
+	head, rows := c.TableRows()
+	if head[3] != "scaled to" || !strings.HasPrefix(rows[1][3], "≈ ") || rows[0][3] != "-" {
+		t.Errorf("table: %q / %q / %q", head, rows[0], rows[1])
+	}
+	if js := c.JSON(); !js.Entries[1].Scaled || js.Entries[1].ScaledToRPS == nil || js.Entries[0].Scaled {
+		t.Errorf("compare.json: vps scaled %v, cloud scaled %v to %v", js.Entries[0].Scaled, js.Entries[1].Scaled, js.Entries[1].ScaledToRPS)
 	}
 }

@@ -125,6 +125,16 @@ func (a *Analysis) Facts() [][2]string {
 		default:
 			add("recovery", fmt.Sprintf("none by the end of the run (traffic fell below capacity at %s)", fmtSec(a.FellBelowAt)))
 		}
+		if a.Scaled {
+			f := fmt.Sprintf("from %s to about %s", a.bandText(), rps(a.ScaledTo))
+			if a.ScaleSecs >= 0 {
+				f += fmt.Sprintf(", holding the SLO again %s after the break (while traffic was above the first capacity)", fmtSec(a.ScaleSecs))
+			} else {
+				f += ", but it did not hold the SLO again while traffic was above the first capacity"
+			}
+			f += fmt.Sprintf("; %s requests lost while scaling", num(float64(a.LostScaling)))
+			add("scaled", f)
+		}
 		if len(a.Spans) > 1 {
 			add("breaks", fmt.Sprintf("the SLO broke %d times", len(a.Spans)))
 		}
@@ -336,6 +346,10 @@ type Summary struct {
 	BreakPhase           string            `json:"break_phase,omitempty"`
 	BreakReasons         []string          `json:"break_reasons,omitempty"`
 	Breaks               int               `json:"breaks"`
+	Scaled               bool              `json:"scaled"`                     // the host served far more later in the break than at its start (autoscaling)
+	ScaledToRPS          *float64          `json:"capacity_after_scaling_rps"` // the rate it reached, null unless scaled
+	ScaleS               *float64          `json:"scale_time_s"`               // from the break to the SLO holding again above the first capacity, null if it did not
+	LostWhileScaling     *uint64           `json:"lost_while_scaling"`         // requests failed or unanswered in the break, null unless scaled
 	FirstFailingEndpoint *string           `json:"first_failing_endpoint"`
 	FirstFailingClass    *string           `json:"first_failing_class"`
 	PeakOfferedRPS       float64           `json:"peak_offered_rps"`
@@ -435,6 +449,11 @@ func (a *Analysis) Summary() Summary {
 		MaxSendLagMs: ms(a.MaxLag), GeneratorBehind: a.GenBehindAt >= 0, GeneratorBehindAtS: opt(a.GenBehindAt, a.GenBehindAt >= 0),
 		Errors:   a.ErrorCounts(),
 		Warnings: append([]string{}, a.Warnings...),
+	}
+	if a.Scaled {
+		s.Scaled, s.ScaledToRPS, s.ScaleS = true, opt(a.ScaledTo, true), opt(a.ScaleSecs, a.ScaleSecs >= 0)
+		lost := a.LostScaling
+		s.LostWhileScaling = &lost
 	}
 	if len(a.Windows) > 0 {
 		s.DurationS = r3(a.Windows[len(a.Windows)-1].Start + ws.Width.Seconds() - a.Windows[0].Start)
