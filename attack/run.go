@@ -530,12 +530,15 @@ func progressLine(el time.Duration, c *scenarios.Curve, p *CurvePacer, st *stats
 		errRatio = float64(n-ok) / float64(n)
 	}
 	phase := c.PhaseAt(el.Seconds())
-	if phase == "" {
-		phase = "draining"
+	shown := el.Round(time.Second)
+	if phase == "" || el > c.Duration() {
+		// Past the curve's end, waiting for the answers in flight.
+		phase = "draining +" + scenarios.FormatDuration(max(el-c.Duration(), 0).Round(time.Second))
+		shown = c.Duration().Round(time.Second)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "[%s/%s] %-14s offered %s  sent %s  ok %s  in flight %s  p99 %s  errors %.1f%%",
-		scenarios.FormatDuration(el.Round(time.Second)), scenarios.FormatDuration(c.Duration().Round(time.Second)), phase,
+		scenarios.FormatDuration(shown), scenarios.FormatDuration(c.Duration().Round(time.Second)), phase,
 		fmtRate(p.Rate(el)), fmtRate(sentRate), fmtRate(float64(ok)/secs), fmtCount(inflight), fmtLatency(lat.quantile(0.99)), 100*errRatio)
 	if q := lag.quantile(0.99); q > behindLag || behind {
 		fmt.Fprintf(&b, "  lag %s", fmtLatency(q))

@@ -2,6 +2,8 @@ package attack
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -175,7 +177,19 @@ func fmtRate(r float64) string {
 	case r >= 1:
 		return fmt.Sprintf("%.1f/s", r)
 	case r > 0:
-		return scenarios.Rate(r).String()
+		// Under one a second, in the unit a person reads at that rate,
+		// to two significant digits: 10/d, 2.6/h, 0.5/m.
+		v, unit := r*86400, "/d"
+		switch {
+		case r*60 >= 1:
+			v, unit = r*60, "/m"
+		case r*3600 >= 1:
+			v, unit = r*3600, "/h"
+		}
+		if v >= 10 {
+			return strconv.FormatFloat(math.Round(v), 'f', -1, 64) + unit
+		}
+		return strconv.FormatFloat(v, 'g', 2, 64) + unit
 	}
 	return "0/s"
 }
