@@ -142,6 +142,13 @@ func runCompare(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	if o.simulate && len(o.targets) > 0 {
 		return usagef("--simulate runs plans, not --target hosts: give one or the other")
 	}
+	if o.simulate {
+		for _, name := range sendFlags {
+			if fs.Changed(name) {
+				return usagef("--%s tunes sending, and --simulate sends nothing: drop one of them", name)
+			}
+		}
+	}
 	if o.shards < 1 || o.shards > 256 {
 		return usagef("--shards %d: want 1 to 256", o.shards)
 	}

@@ -121,6 +121,12 @@ func (o *attackFlags) options(fs *pflag.FlagSet, s *scenarios.Scenario, confirm 
 	if o.redirects == 0 {
 		return ao, usagef("--redirects 0 is ambiguous: give -1 to follow none, or N > 0")
 	}
+	if err := o.contradictions(fs); err != nil {
+		return ao, err
+	}
+	if o.workers > o.maxWorkers {
+		ao.Workers = o.maxWorkers // only --max-workers was given: the default --workers fits under it
+	}
 	switch o.engine {
 	case attack.EngineFast, attack.EngineVegeta:
 	default:
@@ -162,6 +168,32 @@ func (o *attackFlags) options(fs *pflag.FlagSet, s *scenarios.Scenario, confirm 
 	}
 	return ao, nil
 }
+
+// contradictions refuses flags that cannot all hold: exit 2 before
+// anything starts.
+func (o *attackFlags) contradictions(fs *pflag.FlagSet) error {
+	switch {
+	case fs.Changed("abort") && o.noAbort:
+		return usagef("--abort and --no-abort contradict each other: give rules with --abort, or run the whole curve with --no-abort")
+	case o.workers == 0:
+		return usagef("--workers 0: want at least 1 worker started up front (more are added as needed, up to --max-workers)")
+	case fs.Changed("workers") && o.workers > o.maxWorkers:
+		return usagef("--workers %d is more than --max-workers %d: raise --max-workers or lower --workers", o.workers, o.maxWorkers)
+	case o.connections < 0:
+		return usagef("--connections %d: want N >= 0 (0: as many as --max-connections)", o.connections)
+	case o.connections > o.maxConnections:
+		return usagef("--connections %d is more than --max-connections %d: idle connections kept cannot outnumber open ones", o.connections, o.maxConnections)
+	case o.redirects < -1:
+		return usagef("--redirects %d: want -1 (follow none) or N > 0", o.redirects)
+	}
+	return nil
+}
+
+// sendFlags are attackFlags that only tune sending: a simulation sends
+// nothing, so they have no effect there (--timeout does: the simulated
+// client gives up after it too).
+var sendFlags = []string{"workers", "max-workers", "connections", "max-connections", "keepalive", "http2", "insecure",
+	"redirects", "header", "max-body", "keep-headers", "abort", "no-abort", "engine", "results", "results-budget", "confirm", "no-preflight"}
 
 // startSimHost serves plan's simulated host on a free loopback port. The
 // host outlives the run's context (requests in flight after a Ctrl-C still
@@ -245,6 +277,9 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		if !fs.Changed("peak") {
 			fs.Set("peak", defaultRunPeak)
 		}
+	}
+	if o.targetsFormat != "" && o.targets == "" {
+		return usagef("--targets-format is the format of a --targets file: give --targets too")
 	}
 	if o.targets != "" && !fs.Changed("scenario") && o.sf.curve == "" && o.sf.rate == 0 {
 		return usagef("--targets needs a curve: give --scenario, --curve or --rate and --duration")

@@ -155,6 +155,17 @@ func TestRunUsageErrors(t *testing.T) {
 		{[]string{"--targets", "x.txt"}, "--targets needs a curve"},
 		{[]string{"--redirects", "0"}, "ambiguous"},
 		{[]string{"extra"}, "unexpected argument"},
+		{[]string{"--abort", "errors > 50% for 1s", "--no-abort"}, "--abort and --no-abort contradict"},
+		{[]string{"--workers", "0"}, "--workers 0"},
+		{[]string{"--workers", "-1"}, "--workers"},
+		{[]string{"--workers", "100", "--max-workers", "10"}, "--workers 100 is more than --max-workers 10"},
+		{[]string{"--workers", "6000"}, "--workers 6000 is more than --max-workers 5000"},
+		{[]string{"--connections", "-1"}, "--connections -1"},
+		{[]string{"--connections", "20", "--max-connections", "10"}, "--connections 20 is more than --max-connections 10"},
+		{[]string{"--redirects", "-2"}, "--redirects -2"},
+		{[]string{"--targets-format", "json"}, "give --targets too"},
+		{[]string{"--slo", "errors=5"}, "--slo: errors=5: write 5% or 0.05"},
+		{[]string{"--slo", "throughput=95"}, "--slo: throughput=95: write 95% or 0.95"},
 	} {
 		args := append([]string{"run", "--rate", "10/s", "--duration", "1s", "--out", filepath.Join(t.TempDir(), "r")}, tc.args...)
 		if tc.args[0] == "--targets" && len(tc.args) == 2 {
