@@ -253,9 +253,8 @@ func runCompare(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		out = filepath.Join("runs", time.Now().Format("2006-01-02-150405")+"-"+stem)
 	}
 	for _, j := range jobs {
-		d := filepath.Join(out, j.name)
-		if _, err := os.Stat(filepath.Join(d, scenarios.RunInfoFile)); err == nil {
-			return usagef("%s already holds a run: give another --out", d)
+		if err := checkOut(filepath.Join(out, j.name), "--out"); err != nil {
+			return err
 		}
 	}
 

@@ -307,6 +307,17 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		return err
 	}
 
+	ao.Out = o.out
+	if ao.Out == "" {
+		ao.Out = filepath.Join("runs", time.Now().Format("2006-01-02-150405")+"-"+safeName(s.Name))
+		if ao.Shards > 1 {
+			ao.Out += fmt.Sprintf("-shard-%d-of-%d", ao.Shard, ao.Shards)
+		}
+	}
+	if err := checkOut(ao.Out, "--out"); err != nil {
+		return err
+	}
+
 	// The target: a URL, none when every endpoint is a full URL (a vegeta
 	// targets file), or the simulated host in this process.
 	eps := s.Endpoints
@@ -364,13 +375,6 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		ao.StartAt = time.Now().Add(realSiteDelay)
 	}
 
-	ao.Out = o.out
-	if ao.Out == "" {
-		ao.Out = filepath.Join("runs", time.Now().Format("2006-01-02-150405")+"-"+safeName(s.Name))
-		if ao.Shards > 1 {
-			ao.Out += fmt.Sprintf("-shard-%d-of-%d", ao.Shard, ao.Shards)
-		}
-	}
 	ao.Info.Version = version()
 	ao.Info.Args = []string{"flashcrowd", "run"}
 	fs.Visit(func(f *pflag.Flag) { ao.Info.Args = append(ao.Info.Args, "--"+f.Name+"="+flagValue(f)) })
