@@ -81,4 +81,3 @@ func TestOutHoldsRun(t *testing.T) {
 		t.Errorf("%d requests sent", n.Load())
 	}
 }
-
