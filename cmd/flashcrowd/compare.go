@@ -420,6 +420,19 @@ func (o *compareOpts) runAll(e *env, fs *pflag.FlagSet, s *scenarios.Scenario, j
 	if _, err := newLiveReport(s, o.slo, o.window); err != nil {
 		return false, err
 	}
+	// Every --target answers (the simulated hosts are started here, one
+	// at a time, and need no check): before the first run, so that a dead
+	// last target does not cost the runs before it.
+	for _, j := range jobs {
+		if j.target == nil || o.af.noPreflight {
+			continue
+		}
+		ao := base
+		ao.Target = j.target
+		if err := preflight(e, "compare", "--target "+j.name, &ao, o.quiet); err != nil {
+			return false, err
+		}
+	}
 	if !o.quiet {
 		var ns []string
 		for _, j := range jobs {

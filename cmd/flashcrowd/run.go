@@ -69,6 +69,8 @@ type attackFlags struct {
 	abort   []string
 	noAbort bool
 
+	noPreflight bool
+
 	engine        string
 	results       string
 	resultsBudget string
@@ -89,6 +91,7 @@ func (o *attackFlags) add(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.keepHeaders, "keep-headers", false, "keep response headers in the results")
 	fs.StringArrayVar(&o.abort, "abort", nil, "stop on `RULE` such as 'errors > 50% for 15s' or 'p99 > 10s for 30s' (repeatable; replaces the scenario's rules)")
 	fs.BoolVar(&o.noAbort, "no-abort", false, "run the whole curve whatever happens")
+	fs.BoolVar(&o.noPreflight, "no-preflight", false, "skip the pre-flight request (one HEAD a host before the run, not counted; exit 2 when nothing answers, the name does not resolve or TLS fails)")
 	fs.StringVar(&o.engine, "engine", attack.DefaultEngine, "sender `NAME`: fast (keep-alive HTTP/1.1, plain http to one host, no redirects; other runs fall back to vegeta) or vegeta (net/http: https, HTTP/2, redirects)")
 	fs.StringVar(&o.results, "results", "", "raw results kept in results.gob: `all`, none or sample=N (default: all up to --results-budget, then 1 in 100); reports always count every result")
 	fs.StringVar(&o.resultsBudget, "results-budget", "2GB", "`BYTES` of results.gob kept in full before sampling 1 in 100 (≈ 64 bytes a result: 2GB is ≈ 15 min at 35,000/s)")
@@ -325,6 +328,7 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		eps = scenarios.DefaultEndpoints()
 	}
 	var about string
+	simHost := false
 	if o.target == "" && !fs.Changed("plan") && allFullURLs(eps) {
 		hosts, err := targetHosts(nil, eps)
 		if err != nil {
@@ -350,6 +354,7 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		if err != nil {
 			return err
 		}
+		simHost = true
 		target, stopHost, err := startSimHost(plan)
 		if err != nil {
 			return err
@@ -397,6 +402,11 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	rep, err := newLiveReport(s, o.slo, o.window)
 	if err != nil {
 		return err
+	}
+	if !simHost && !o.af.noPreflight {
+		if err := preflight(e, "run", "", &ao, o.quiet); err != nil {
+			return err
+		}
 	}
 	ao.Started = rep.start
 	sum, err := attack.Run(e.ctx, e.hard, ao, rep.add)

@@ -21,6 +21,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/flashcrowd/flashcrowd/attack"
 	"github.com/flashcrowd/flashcrowd/scenarios"
 )
 
@@ -30,10 +31,15 @@ func countingServer(t *testing.T, delay time.Duration, code int) (*httptest.Serv
 	return countingServerEvery(t, delay, 1, code)
 }
 
-// countingServerEvery delays only every k-th request.
+// countingServerEvery delays only every k-th request. The pre-flight
+// request before a run is answered at once and not counted.
 func countingServerEvery(t *testing.T, delay time.Duration, k int64, code int) (*httptest.Server, *atomic.Int64) {
 	var n atomic.Int64
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(attack.PreflightHeader) != "" {
+			w.WriteHeader(code)
+			return
+		}
 		if n.Add(1)%k == 0 && delay > 0 {
 			select {
 			case <-time.After(delay):
