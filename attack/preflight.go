@@ -74,6 +74,10 @@ func Preflight(ctx context.Context, o Options) (warnings []string, err error) {
 	return warnings, nil
 }
 
+// preflightHook, when set (by tests), adjusts the pre-flight transport and
+// dialer: a resolver of the test's own, no proxy.
+var preflightHook func(*http.Transport, *net.Dialer)
+
 // hostPort is u's host with its port, the scheme's default if none given.
 func hostPort(u *url.URL) string {
 	if u.Port() != "" {
@@ -107,6 +111,9 @@ func preflightOne(ctx context.Context, o Options, rawURL string, header http.Hea
 		TLSHandshakeTimeout: PreflightTimeout,
 		DisableKeepAlives:   true,
 		ForceAttemptHTTP2:   !o.DisableHTTP2,
+	}
+	if preflightHook != nil {
+		preflightHook(tr, d)
 	}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{
@@ -142,7 +149,12 @@ func preflightOne(ctx context.Context, o Options, rawURL string, header http.Hea
 	case kind == scenarios.ErrRefused:
 		return "", fmt.Errorf("%w: nothing answered at %s (connection refused): is the server running?", ErrUnreachable, hp)
 	case kind == scenarios.ErrDNS:
-		return "", fmt.Errorf("%w: the host name %s does not resolve (%v): check the URL", ErrUnreachable, u.Hostname(), unwrapURL(err))
+		why := unwrapURL(err).Error()
+		var de *net.DNSError
+		if errors.As(err, &de) {
+			why = de.Err
+		}
+		return "", fmt.Errorf("%w: the host name %s does not resolve (%s): check the URL", ErrUnreachable, u.Hostname(), why)
 	case kind == scenarios.ErrTLS:
 		hint := ""
 		if !o.Insecure {
