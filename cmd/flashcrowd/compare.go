@@ -92,7 +92,9 @@ real day would be. With --simulate the plans run in the simulator instead
 a plan.
 
 A --target that is not loopback needs --confirm HOST. Its cost is unknown
-unless given with --cost NAME=DOLLARS.
+unless given with --cost NAME=DOLLARS. Every --target gets a pre-flight
+request before the first run, as with flashcrowd run: one that does not
+answer is exit 2 before anything is run (--no-preflight skips it).
 
 Exit status: 0 compared, 1 runtime error, 2 bad usage or input, 3 with --slo
 when no entry held it, 130 interrupted (the runs done so far are compared).

@@ -234,8 +234,14 @@ its peak at 1,200/s against it: about 2.5 minutes, and the host breaks.
 A target that is not loopback needs --confirm HOST naming its host; the run
 prints what it will send and waits 5 s before starting.
 
-Exit status: 0 ran, 1 runtime error, 2 bad usage or input, 3 stopped by an
-abort rule, 130 interrupted (results kept).
+Before the curve starts, one pre-flight HEAD request goes to each host of
+the target (it is not among the results; --no-preflight skips it). When
+nothing answers (connection refused), the name does not resolve or TLS
+fails, the run exits 2 at once, writing nothing. Any HTTP answer, a 503
+too, means the target is up. The simulated host is not checked.
+
+Exit status: 0 ran, 1 runtime error, 2 bad usage or input (an unreachable
+target too), 3 stopped by an abort rule, 130 interrupted (results kept).
 
 Examples:
   flashcrowd run                                            # the main job, ~2.5 min
