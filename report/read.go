@@ -333,6 +333,7 @@ func OpenStdin(args []string, stdin io.Reader, width time.Duration, warn io.Writ
 		saved *Windows
 		info  *scenarios.RunInfo
 		files []string
+		name  string // the argument
 		dir   string // a run directory's path
 		stdin bool
 		note  string // a warning for the report: what was folded instead of what
@@ -349,7 +350,7 @@ func OpenStdin(args []string, stdin io.Reader, width time.Duration, warn io.Writ
 				return nil, &scenarios.Problem{File: a, Msg: "no stdin to read results from"}
 			}
 			stdinAt = i
-			srcs = append(srcs, source{stdin: true})
+			srcs = append(srcs, source{stdin: true, name: a})
 			continue
 		}
 		st, err := os.Stat(a)
@@ -368,7 +369,7 @@ func OpenStdin(args []string, stdin io.Reader, width time.Duration, warn io.Writ
 			if ri, err := scenarios.ReadRunInfo(filepath.Dir(a)); err == nil && ri.Results == filepath.Base(a) {
 				info = ri
 			}
-			srcs = append(srcs, source{info: info, files: []string{a}})
+			srcs = append(srcs, source{info: info, files: []string{a}, name: a})
 			continue
 		}
 		info, infoErr := scenarios.ReadRunInfo(a)
@@ -397,12 +398,12 @@ func OpenStdin(args []string, stdin io.Reader, width time.Duration, warn io.Writ
 		case info != nil && info.ResultsKept != "" && info.ResultsKept != "all":
 			noRefold = fmt.Sprintf("its results file keeps only some results (%s)", info.ResultsKept)
 		}
-		src := source{info: info, files: []string{results}, dir: a}
+		src := source{info: info, files: []string{results}, dir: a, name: a}
 		ws, err := LoadWindows(a)
 		switch {
 		case err == nil:
 			if width <= 0 || (width >= ws.Width && width%ws.Width == 0) {
-				srcs = append(srcs, source{saved: ws, info: ws.Info, dir: a})
+				srcs = append(srcs, source{saved: ws, info: ws.Info, dir: a, name: a})
 				continue
 			}
 			if noRefold != "" {
@@ -453,7 +454,13 @@ func OpenStdin(args []string, stdin io.Reader, width time.Duration, warn io.Writ
 	f := NewFolder(base, w)
 	for _, s := range srcs {
 		if (s.info == nil) != (base == nil) {
-			return nil, fmt.Errorf("cannot merge a flashcrowd run (with run.json) and plain vegeta results in one report")
+			kind := func(info *scenarios.RunInfo) string {
+				if info != nil {
+					return "a flashcrowd run (with run.json)"
+				}
+				return "plain vegeta results"
+			}
+			return nil, &scenarios.Problem{File: s.name, Msg: fmt.Sprintf("%s, and %s is %s: they cannot merge in one report", kind(s.info), srcs[0].name, kind(base))}
 		}
 		if s.saved != nil {
 			if err := f.AddWindows(s.saved); err != nil {

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/flashcrowd/flashcrowd/report"
 	"github.com/flashcrowd/flashcrowd/scenarios"
@@ -79,5 +84,114 @@ func TestOutHoldsRun(t *testing.T) {
 	}
 	if n.Load() != 0 {
 		t.Errorf("%d requests sent", n.Load())
+	}
+}
+
+// reencode rewrites a gob results file in another of vegeta's encodings.
+func reencode(t *testing.T, gobPath string, enc func(io.Writer) vegeta.Encoder) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	e := enc(&b)
+	for _, r := range decodeAll(t, gobPath) {
+		if err := e.Encode(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.Bytes()
+}
+
+// TestReportStdin: `flashcrowd report -` reads a results stream from
+// stdin, through a real pipe, in each of vegeta's encodings, and reports it
+// as the same results in a file.
+func TestReportStdin(t *testing.T) {
+	dir := writeRun(t)
+	gob := filepath.Join(dir, "results.gob")
+	for name, enc := range map[string]func(io.Writer) vegeta.Encoder{
+		"gob": vegeta.NewEncoder, "json": vegeta.NewJSONEncoder, "csv": vegeta.NewCSVEncoder,
+	} {
+		data := reencode(t, gob, enc)
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { pw.Write(data); pw.Close() }()
+		out := filepath.Join(t.TempDir(), "r")
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"report", "-", "--out", out}, pr, &stdout, &stderr)
+		pr.Close()
+		if code != exitOK || !strings.Contains(stdout.String(), "The target broke") {
+			t.Errorf("%s: exit %d\n%s%s", name, code, stdout.String(), stderr.String())
+			continue
+		}
+		var s report.Summary
+		b, err := os.ReadFile(filepath.Join(out, report.SummaryFile))
+		if err != nil || json.Unmarshal(b, &s) != nil || s.Requests != 3000 {
+			t.Errorf("%s: summary.json: %v, %d requests; want 3000", name, err, s.Requests)
+		}
+	}
+	// - given twice, or with nothing piped in (no stdin): exit 2.
+	for _, args := range [][]string{{"report", "-", "-"}, {"report", "-", dir}} {
+		if code, _, errs := runCLI(t, args...); code != exitUsage {
+			t.Errorf("%q: exit %d: %s", args, code, errs)
+		}
+	}
+}
+
+// TestReportQuiet: report -q writes every report file and prints the
+// verdict alone; with a failing --slo, the one error line besides.
+func TestReportQuiet(t *testing.T) {
+	dir := writeRun(t)
+	out := filepath.Join(t.TempDir(), "r")
+	code, stdout, stderr := runCLI(t, "report", dir, "-q", "--out", out)
+	var s report.Summary
+	b, err := os.ReadFile(filepath.Join(out, report.SummaryFile))
+	if err != nil || json.Unmarshal(b, &s) != nil {
+		t.Fatalf("summary.json: %v", err)
+	}
+	if code != exitOK || stdout != s.Verdict+"\n" || stderr != "" {
+		t.Errorf("-q: exit %d, stdout %q, stderr %q; want the verdict %q alone", code, stdout, stderr, s.Verdict)
+	}
+	for _, f := range []string{report.HTMLFile, report.MarkdownFile, report.OverviewPNG} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("-q: %v", err)
+		}
+	}
+	code, stdout, stderr = runCLI(t, "report", dir, "--quiet", "--slo", "errors=5%", "--out", out)
+	if code != exitSLO || stdout != s.Verdict+"\n" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "SLO failed") {
+		t.Errorf("-q, failing --slo: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if code, _, stderr := runCLI(t, "report", dir, "-q", "--json"); code != exitUsage || !strings.Contains(stderr, "give one of them") {
+		t.Errorf("-q --json: exit %d, %q", code, stderr)
+	}
+}
+
+// TestReportRunDirDamage: from the command line, a damaged windows.json.gz
+// is reported from the results with a warning (exit 0), and is exit 2
+// naming it when there are no results; a --window finer than a
+// simulation's saved windows (no results file) is exit 2 saying the width.
+func TestReportRunDirDamage(t *testing.T) {
+	dir := writeRun(t)
+	os.WriteFile(filepath.Join(dir, report.WindowsFile), []byte("not gzip"), 0o644)
+	code, stdout, stderr := runCLI(t, "report", dir)
+	if code != exitOK || !strings.Contains(stderr, "warning: "+filepath.Join(dir, report.WindowsFile)+" is unreadable") ||
+		!strings.Contains(stdout, "warning: "+filepath.Join(dir, report.WindowsFile)+" is unreadable") {
+		t.Errorf("damaged windows: exit %d\n%s%s", code, stdout, stderr)
+	}
+	os.Remove(filepath.Join(dir, "results.gob"))
+	code, _, stderr = runCLI(t, "report", dir)
+	if code != exitUsage || !strings.Contains(stderr, filepath.Join(dir, report.WindowsFile)+": unreadable") {
+		t.Errorf("damaged windows, no results: exit %d, %q", code, stderr)
+	}
+
+	sim := filepath.Join(t.TempDir(), "sim")
+	if code, _, stderr := runCLI(t, "simulate", "--curve", "hold 50/s for 5s", "--plan", "vps", "--window", "1s", "--out", sim, "-q"); code != exitOK {
+		t.Fatalf("simulate: exit %d: %s", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "report", sim, "--window", "500ms")
+	if code != exitUsage || !strings.Contains(stderr, "the saved windows are 1s wide") || !strings.Contains(stderr, "give --window 1s or a multiple") {
+		t.Errorf("--window 500ms: exit %d, %q", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "report", sim, "--window", "2s", "-q"); code != exitOK {
+		t.Errorf("--window 2s: exit %d, %q", code, stderr)
 	}
 }
