@@ -309,6 +309,11 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	if err != nil {
 		return err
 	}
+	// --slo and --window are checked before a host starts.
+	rep, err := newLiveReport(s, o.slo, o.window)
+	if err != nil {
+		return err
+	}
 	if ao.Shard, ao.Shards, err = parseShard(o.shard); err != nil {
 		return err
 	}
@@ -405,10 +410,6 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		}
 	}
 
-	rep, err := newLiveReport(s, o.slo, o.window)
-	if err != nil {
-		return err
-	}
 	if !simHost && !o.af.noPreflight {
 		if err := preflight(e, "run", "", &ao, o.quiet); err != nil {
 			return err

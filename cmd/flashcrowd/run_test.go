@@ -172,6 +172,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{[]string{"--targets-format", "json"}, "give --targets too"},
 		{[]string{"--slo", "errors=5"}, "--slo: errors=5: write 5% or 0.05"},
 		{[]string{"--slo", "throughput=95"}, "--slo: throughput=95: write 95% or 0.95"},
+		{[]string{"--window", "soon"}, "--window"},
 	} {
 		args := append([]string{"run", "--rate", "10/s", "--duration", "1s", "--out", filepath.Join(t.TempDir(), "r")}, tc.args...)
 		if tc.args[0] == "--targets" && len(tc.args) == 2 {
@@ -180,6 +181,9 @@ func TestRunUsageErrors(t *testing.T) {
 		code, _, errs := runCLI(t, args...)
 		if code != exitUsage || !strings.Contains(errs, tc.want) {
 			t.Errorf("%q: exit %d, stderr %q; want exit 2 mentioning %q", tc.args, code, errs, tc.want)
+		}
+		if strings.Contains(errs, "against the simulated host") {
+			t.Errorf("%q: the simulated host started before the usage error:\n%s", tc.args, errs)
 		}
 	}
 	if n.Load() != 0 {
