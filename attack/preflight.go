@@ -169,8 +169,10 @@ func preflightOne(ctx context.Context, o Options, rawURL string, header http.Hea
 		return "", fmt.Errorf("pre-flight request to %s: %v", hp, unwrapURL(err))
 	case !connected.Load():
 		return "", fmt.Errorf("%w: could not connect to %s: %v", ErrUnreachable, hp, unwrapURL(err))
+	case kind == scenarios.ErrGarbage:
+		return fmt.Sprintf("%s answered the pre-flight request with something other than HTTP (%v): is the scheme (http or https) right? sending anyway", hp, unwrapURL(err)), nil
 	}
-	return fmt.Sprintf("%s answered a pre-flight request with an error (%v): is the scheme (http or https) right? sending anyway", hp, unwrapURL(err)), nil
+	return fmt.Sprintf("%s accepted a connection but the pre-flight request failed (%v): sending anyway", hp, unwrapURL(err)), nil
 }
 
 // unwrapURL drops url.Error's `Head "http://…": ` prefix.

@@ -134,6 +134,7 @@ type compareJob struct {
 	name   string
 	plan   *hosting.Plan
 	target *url.URL
+	warns  []string // the pre-flight's, for run.json
 }
 
 // compareDir is one entry read from a run directory.
@@ -425,15 +426,17 @@ func (o *compareOpts) runAll(e *env, fs *pflag.FlagSet, s *scenarios.Scenario, j
 	// Every --target answers (the simulated hosts are started here, one
 	// at a time, and need no check): before the first run, so that a dead
 	// last target does not cost the runs before it.
-	for _, j := range jobs {
+	for i, j := range jobs {
 		if j.target == nil || o.af.noPreflight {
 			continue
 		}
 		ao := base
 		ao.Target = j.target
+		ao.Info.Warnings = nil
 		if err := preflight(e, "compare", "--target "+j.name, &ao, o.quiet); err != nil {
 			return false, err
 		}
+		jobs[i].warns = ao.Info.Warnings
 	}
 	if !o.quiet {
 		var ns []string
@@ -471,6 +474,7 @@ func (o *compareOpts) runAll(e *env, fs *pflag.FlagSet, s *scenarios.Scenario, j
 			continue
 		}
 		ao.Target = j.target
+		ao.Info.Warnings = append(append([]string(nil), ao.Info.Warnings...), j.warns...)
 		hosts, _ := targetHosts(j.target, s.Endpoints)
 		for _, h := range hosts {
 			if !attack.IsLoopback(h) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/flashcrowd/flashcrowd/attack"
+	"github.com/flashcrowd/flashcrowd/scenarios"
 )
 
 // deadAddr is a loopback address where nothing listens: a port just
@@ -161,5 +162,39 @@ func TestPreflightTLS(t *testing.T) {
 	code, _, errs = runCLI(t, "run", "--rate", "10/s", "--duration", "1s", "--target", u, "--out", filepath.Join(t.TempDir(), "r"))
 	if code != exitUsage || !strings.Contains(errs, "answers plain HTTP, not TLS: give an http:// URL") {
 		t.Errorf("https to plain HTTP: exit %d, stderr %q", code, errs)
+	}
+}
+
+// TestPreflightOddTarget: something that accepts connections but does not
+// speak HTTP is up but odd: a warning (on stderr and in run.json), and the
+// run goes on.
+func TestPreflightOddTarget(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("not http at all\r\n\r\n"))
+			c.Close()
+		}
+	}()
+	dir := filepath.Join(t.TempDir(), "run")
+	code, _, errs := runCLI(t, "run", "--rate", "5/s", "--duration", "1s", "--target", "http://"+ln.Addr().String(), "--out", dir)
+	want := ln.Addr().String() + " answered the pre-flight request with something other than HTTP"
+	if code == exitUsage || !strings.Contains(errs, "flashcrowd run: warning: "+want) {
+		t.Errorf("exit %d, stderr %q; want a warning with %q", code, errs, want)
+	}
+	info, err := scenarios.ReadRunInfo(dir)
+	if err != nil || len(info.Warnings) == 0 || !strings.Contains(info.Warnings[0], want) {
+		t.Errorf("run.json warnings: %v %v", err, info)
+	}
+	if rs := decodeAll(t, filepath.Join(dir, "results.gob")); len(rs) != 5 {
+		t.Errorf("%d results, want 5", len(rs))
 	}
 }
