@@ -86,9 +86,9 @@ type Comparison struct {
 	MoreLo, MoreHi float64
 	// ByLost: no entry held, and Top is the one that lost the fewest
 	// requests (ties: the cheaper).
-	ByLost bool
-	Verdict        string
-	Warnings       []string
+	ByLost   bool
+	Verdict  string
+	Warnings []string
 }
 
 // comparePalette colours the entries, the same in every plot and table.

@@ -47,6 +47,19 @@ func TestGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 		golden.Check(t, filepath.Join("testdata", name+".txt.golden"), txt.Bytes())
+		// report.md reads as text: no HTML entities.
+		var md bytes.Buffer
+		if err := a.WriteMarkdown(&md); err != nil {
+			t.Fatal(err)
+		}
+		for _, ent := range []string{"&lt;", "&gt;", "&amp;", "&quot;"} {
+			if bytes.Contains(md.Bytes(), []byte(ent)) {
+				t.Errorf("%s: report.md holds %s", name, ent)
+			}
+		}
+		if name == "break" && !bytes.Contains(md.Bytes(), []byte(`achieved 93% \< 95% of offered`)) {
+			t.Errorf("%s: report.md does not escape < as \\<:\n%s", name, md.String())
+		}
 		golden.Check(t, filepath.Join("testdata", name+".json.golden"), js.Bytes())
 
 		// summary.json carries the fields CI reads.

@@ -47,10 +47,11 @@ var (
 		color.RGBA{R: 255, G: 127, B: 14, A: 255},  // p99
 		color.RGBA{R: 150, G: 150, B: 150, A: 255}, // max
 	}
-	// palette for endpoints (tab10).
+	// palette for endpoints (tab10 without its red: red marks the SLO and
+	// the break, and an endpoint drawn in it would read as one).
 	palette = []color.Color{
 		color.RGBA{R: 31, G: 119, B: 180, A: 255}, color.RGBA{R: 255, G: 127, B: 14, A: 255},
-		color.RGBA{R: 44, G: 160, B: 44, A: 255}, color.RGBA{R: 214, G: 39, B: 40, A: 255},
+		color.RGBA{R: 44, G: 160, B: 44, A: 255},
 		color.RGBA{R: 148, G: 103, B: 189, A: 255}, color.RGBA{R: 140, G: 86, B: 75, A: 255},
 		color.RGBA{R: 227, G: 119, B: 194, A: 255}, color.RGBA{R: 127, G: 127, B: 127, A: 255},
 		color.RGBA{R: 188, G: 189, B: 34, A: 255}, color.RGBA{R: 23, G: 190, B: 207, A: 255},
@@ -374,6 +375,17 @@ func legendRect(c draw.Canvas, l *plot.Legend) (vg.Rectangle, bool) {
 		y1 = c.Min.Y + h + descent + l.YOffs
 	}
 	return vg.Rectangle{Min: vg.Point{X: x0, Y: y1 - h - descent}, Max: vg.Point{X: x0 + w, Y: y1}}, true
+}
+
+// swatch is a legend entry's filled square of colour c.
+func swatch(c color.Color) plot.Thumbnailer {
+	poly, err := plotter.NewPolygon(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 0}, {X: 1, Y: 1}})
+	if err != nil {
+		panic(err) // three fixed points cannot fail
+	}
+	poly.Color = c
+	poly.LineStyle.Width = 0
+	return poly
 }
 
 // box shades x in [x0, x1] across [y0, y1].
@@ -779,6 +791,7 @@ func (a *Analysis) LatencyVsLoadPlot() (*plot.Plot, error) {
 		if err := box(p, max(a.CapacityLo, ax.min), ax.minWidth(max(a.CapacityLo, ax.min), a.CapacityHi), lo, hi, colBand); err != nil {
 			return nil, err
 		}
+		p.Legend.Add("capacity band "+a.bandText(), swatch(colBand))
 		if err := vline(p, m, a.CapacityHi, lo, hi, colBreak, []vg.Length{vg.Points(3), vg.Points(3)}, "capacity "+a.bandText()); err != nil {
 			return nil, err
 		}

@@ -101,3 +101,13 @@ func TestZeroLatencyFloor(t *testing.T) {
 		t.Errorf("no zeros, yet the floor tick reads %q", ticks[0].Label)
 	}
 }
+
+// No endpoint is drawn in the red that marks the SLO and the break.
+func TestEndpointColoursNotRed(t *testing.T) {
+	for i, c := range palette {
+		r, g, b, _ := c.RGBA()
+		if r>>8 > 180 && g>>8 < 90 && b>>8 < 90 {
+			t.Errorf("palette[%d] %v is red, as the SLO and break lines are", i, c)
+		}
+	}
+}

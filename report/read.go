@@ -86,8 +86,14 @@ func readFile(path string, f *Folder, warn io.Writer) error {
 		return fmt.Errorf("reading results: %w", err)
 	}
 	defer fh.Close()
+	return readResults(path, fh, f, warn)
+}
+
+// readResults folds the results read from in, named path in messages: a
+// file, or a stream such as stdin (StdinName).
+func readResults(path string, in io.Reader, f *Folder, warn io.Writer) error {
 	f.sources = append(f.sources, path)
-	br := bufio.NewReaderSize(fh, 1<<16)
+	br := bufio.NewReaderSize(in, 1<<16)
 	format, err := detect(br)
 	if err == io.EOF {
 		f.Warn("%s is empty", path)
@@ -152,8 +158,8 @@ func readFile(path string, f *Folder, warn io.Writer) error {
 		f.Warn("%s", msg)
 		fmt.Fprintf(warn, "warning: %s\n", msg)
 	}
-	if format == JSON {
-		if st, err := fh.Stat(); err == nil && st.Size() > 0 {
+	if fh, ok := in.(*os.File); ok && format == JSON {
+		if st, err := fh.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > 0 {
 			var last [1]byte
 			if _, err := fh.ReadAt(last[:], st.Size()-1); err == nil && last[0] != '\n' {
 				msg := fmt.Sprintf("%s ends in an incomplete line: ignored it", path)
@@ -310,11 +316,29 @@ func (f *Folder) AddWindows(ws *Windows) error {
 	return nil
 }
 
+// StdinName is the argument that makes Open read a results stream from
+// stdin, as in `vegeta attack … | flashcrowd report -`.
+const StdinName = "-"
+
 // Open folds what the report command is given: run directories (their
 // saved windows, or else their run.json and results file) and results files
 // (with the run.json beside them, if it names them), all merged as parts of
 // one run. width <= 0 keeps saved windows' width (DefaultWidth otherwise).
 func Open(args []string, width time.Duration, warn io.Writer) (*Windows, error) {
+	return OpenStdin(args, nil, width, warn)
+}
+
+// OpenStdin is Open where the argument StdinName ("-") is a results stream
+// read from stdin (vegeta's gob, json or csv, detected), folded as a plain
+// vegeta results file.
+//
+// A run directory whose saved windows cannot be read is folded from its
+// run.json and results file instead, with a warning on warn and in the
+// report; without a results file that holds every result it is an error
+// naming the windows file. A width finer than a run's saved windows, or
+// not a multiple of it, refolds the run's results file when it holds every
+// result, and is refused otherwise, saying the saved width.
+func OpenStdin(args []string, stdin io.Reader, width time.Duration, warn io.Writer) (*Windows, error) {
 	if len(args) == 0 {
 		return nil, fmt.Errorf("nothing to report: give a run directory or results files")
 	}
@@ -322,10 +346,26 @@ func Open(args []string, width time.Duration, warn io.Writer) (*Windows, error) 
 		saved *Windows
 		info  *scenarios.RunInfo
 		files []string
+		name  string // the argument
+		dir   string // a run directory's path
+		stdin bool
+		note  string // a warning for the report: what was folded instead of what
 	}
 	var srcs []source
 	var seen []os.FileInfo
-	for _, a := range args {
+	stdinAt := -1
+	for i, a := range args {
+		if a == StdinName {
+			if stdinAt >= 0 {
+				return nil, &scenarios.Problem{File: a, Msg: "stdin given twice: it can be read once"}
+			}
+			if stdin == nil {
+				return nil, &scenarios.Problem{File: a, Msg: "no stdin to read results from"}
+			}
+			stdinAt = i
+			srcs = append(srcs, source{stdin: true, name: a})
+			continue
+		}
 		st, err := os.Stat(a)
 		if err != nil {
 			return nil, &scenarios.Problem{File: a, Msg: "no such run directory or results file"}
@@ -342,7 +382,7 @@ func Open(args []string, width time.Duration, warn io.Writer) (*Windows, error) 
 			if ri, err := scenarios.ReadRunInfo(filepath.Dir(a)); err == nil && ri.Results == filepath.Base(a) {
 				info = ri
 			}
-			srcs = append(srcs, source{info: info, files: []string{a}})
+			srcs = append(srcs, source{info: info, files: []string{a}, name: a})
 			continue
 		}
 		info, infoErr := scenarios.ReadRunInfo(a)
@@ -355,21 +395,59 @@ func Open(args []string, width time.Duration, warn io.Writer) (*Windows, error) 
 		} else if _, err := os.Stat(filepath.Join(a, "results.gob")); err == nil {
 			results = filepath.Join(a, "results.gob")
 		}
-		if ws, err := LoadWindows(a); err == nil {
-			if width <= 0 || width%ws.Width == 0 || results == "" {
-				srcs = append(srcs, source{saved: ws, info: ws.Info})
+		if results != "" {
+			if _, err := os.Stat(results); err != nil {
+				results = "" // named in run.json but gone: checked below if needed
+			}
+		}
+		// Why the results file cannot stand in for the saved windows ("" if
+		// it can).
+		noRefold := ""
+		switch {
+		case results == "" && info != nil && info.Results != "":
+			noRefold = fmt.Sprintf("its results file %s is missing", info.Results)
+		case results == "":
+			noRefold = "the run has no results file"
+		case info != nil && info.ResultsKept != "" && info.ResultsKept != "all":
+			noRefold = fmt.Sprintf("its results file keeps only some results (%s)", info.ResultsKept)
+		}
+		src := source{info: info, files: []string{results}, dir: a, name: a}
+		ws, err := LoadWindows(a)
+		switch {
+		case err == nil:
+			if width <= 0 || (width >= ws.Width && width%ws.Width == 0) {
+				srcs = append(srcs, source{saved: ws, info: ws.Info, dir: a, name: a})
 				continue
 			}
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return nil, err
+			if noRefold != "" {
+				return nil, &scenarios.Problem{File: a, Field: "--window " + width.String(),
+					Msg: fmt.Sprintf("the saved windows are %s wide; a finer width, or one not a multiple of theirs, needs the run's results, and %s: give --window %s or a multiple of it (%s, %s, …), or leave --window out",
+						ws.Width, noRefold, ws.Width, 2*ws.Width, 5*ws.Width)}
+			}
+			// Refold the complete results at the width asked for.
+		case errors.Is(err, os.ErrNotExist):
+			if results == "" && info != nil && info.Results != "" {
+				return nil, &scenarios.Problem{File: filepath.Join(a, info.Results), Msg: "results file named in run.json is missing (and there is no " + WindowsFile + ")"}
+			}
+			if results == "" {
+				return nil, &scenarios.Problem{File: a, Msg: "no " + WindowsFile + " and no results file in this directory"}
+			}
+		default:
+			// Corrupt or unreadable saved windows: rebuild them from
+			// the results, when those are all there.
+			if noRefold != "" {
+				return nil, &scenarios.Problem{File: filepath.Join(a, WindowsFile),
+					Msg: fmt.Sprintf("unreadable (%v), and the windows cannot be rebuilt: %s", problemMsg(err), noRefold)}
+			}
+			src.note = fmt.Sprintf("%s is unreadable (%s): the report is rebuilt from %s and %s",
+				filepath.Join(a, WindowsFile), problemMsg(err), scenarios.RunInfoFile, filepath.Base(results))
+			if info == nil {
+				src.note = fmt.Sprintf("%s is unreadable (%s): the report is rebuilt from %s",
+					filepath.Join(a, WindowsFile), problemMsg(err), filepath.Base(results))
+			}
+			fmt.Fprintf(warn, "warning: %s\n", src.note)
 		}
-		if results == "" {
-			return nil, &scenarios.Problem{File: a, Msg: "no " + WindowsFile + " and no results file in this directory"}
-		}
-		if _, err := os.Stat(results); err != nil {
-			return nil, &scenarios.Problem{File: results, Msg: "results file named in run.json is missing"}
-		}
-		srcs = append(srcs, source{info: info, files: []string{results}})
+		srcs = append(srcs, src)
 	}
 	// One time base: the first source's run, or plain files.
 	base := srcs[0].info
@@ -382,13 +460,20 @@ func Open(args []string, width time.Duration, warn io.Writer) (*Windows, error) 
 	}
 	for _, s := range srcs {
 		if s.saved != nil && (w < s.saved.Width || w%s.saved.Width != 0) {
-			return nil, fmt.Errorf("window %s: the saved windows are %s wide; give a multiple, or keep the results file to refold", w, s.saved.Width)
+			return nil, &scenarios.Problem{File: s.dir, Field: "window " + w.String(),
+				Msg: fmt.Sprintf("the saved windows of this run are %s wide and cannot be cut into windows of %s: give --window %s or a multiple of it, one that suits every run given", s.saved.Width, w, s.saved.Width)}
 		}
 	}
 	f := NewFolder(base, w)
 	for _, s := range srcs {
 		if (s.info == nil) != (base == nil) {
-			return nil, fmt.Errorf("cannot merge a flashcrowd run (with run.json) and plain vegeta results in one report")
+			kind := func(info *scenarios.RunInfo) string {
+				if info != nil {
+					return "a flashcrowd run (with run.json)"
+				}
+				return "plain vegeta results"
+			}
+			return nil, &scenarios.Problem{File: s.name, Msg: fmt.Sprintf("%s, and %s is %s: they cannot merge in one report", kind(s.info), srcs[0].name, kind(base))}
 		}
 		if s.saved != nil {
 			if err := f.AddWindows(s.saved); err != nil {
@@ -397,7 +482,14 @@ func Open(args []string, width time.Duration, warn io.Writer) (*Windows, error) 
 			continue
 		}
 		g := NewFolder(s.info, w)
-		if err := ReadFiles(s.files, g, warn); err != nil {
+		if s.note != "" {
+			g.Warn("%s", s.note)
+		}
+		if s.stdin {
+			if err := readResults("stdin", stdin, g, warn); err != nil {
+				return nil, err
+			}
+		} else if err := ReadFiles(s.files, g, warn); err != nil {
 			return nil, err
 		}
 		if err := f.Merge(g); err != nil {
@@ -405,4 +497,17 @@ func Open(args []string, width time.Duration, warn io.Writer) (*Windows, error) 
 		}
 	}
 	return f.Windows(), nil
+}
+
+// problemMsg is a Problem's message without its file (the caller names
+// the file), or err's text.
+func problemMsg(err error) string {
+	var p *scenarios.Problem
+	if errors.As(err, &p) {
+		if p.Field != "" {
+			return p.Field + ": " + p.Msg
+		}
+		return p.Msg
+	}
+	return err.Error()
 }

@@ -155,7 +155,9 @@ func (a *Analysis) WriteMarkdown(w io.Writer) error {
 }
 
 func mdEscape(s string) string {
-	r := strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "<", "&lt;", ">", "&gt;", "`", "\\`", "[", `\[`, "]", `\]`)
+	// Backslash escapes, not HTML entities: report.md is read as text
+	// too, where "&lt;" is noise (CommonMark escapes any ASCII punctuation).
+	r := strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "<", `\<`, ">", `\>`, "&", `\&`, "`", "\\`", "[", `\[`, "]", `\]`)
 	return r.Replace(s)
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -378,5 +379,56 @@ func TestWeightLimitIsStated(t *testing.T) {
 	_, err := Parse("w.yaml", []byte("curve: hold 1/s for 1m\nendpoints: [{path: /, weight: 1e10}]\n"), nil)
 	if err == nil || !strings.Contains(err.Error(), "weight: must be > 0 and at most 1000000000") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestParseSLORatios: a ratio is a percentage or a fraction below 1; a
+// bare number of 1 or more is refused with how to write it, in --slo, in
+// abort rules and in a scenario file.
+func TestParseSLORatios(t *testing.T) {
+	for _, c := range []struct {
+		in         string
+		errs, thru float64
+	}{
+		{"errors=5%", 0.05, DefaultSLO.MinThroughput},
+		{"errors=0.05", 0.05, DefaultSLO.MinThroughput},
+		{"errors=0", 0, DefaultSLO.MinThroughput},
+		{"errors=0.5%,throughput=90%", 0.005, 0.9},
+		{"throughput=0.9", DefaultSLO.MaxErrorRatio, 0.9},
+		{"throughput=100%", DefaultSLO.MaxErrorRatio, 1},
+	} {
+		s, err := ParseSLO(c.in, DefaultSLO)
+		if err != nil || math.Abs(s.MaxErrorRatio-c.errs) > 1e-12 || math.Abs(s.MinThroughput-c.thru) > 1e-12 {
+			t.Errorf("%s: errors %v throughput %v, %v; want %v %v", c.in, s.MaxErrorRatio, s.MinThroughput, err, c.errs, c.thru)
+		}
+	}
+	for _, c := range []struct{ in, want string }{
+		{"errors=5", "errors=5: write 5% or 0.05"},
+		{"errors=1", "errors=1: write 1% or 0.01"},
+		{"throughput=95", "throughput=95: write 95% or 0.95"},
+		{"errors=150%", `errors=150%: "150%" is not between 0 and 100%`},
+		{"errors=-1%", "errors=-1%"},
+		{"errors=lots", "errors=lots: \"lots\" is not a ratio"},
+		{"p99=0s", "p99=0s: must be > 0"},
+	} {
+		if _, err := ParseSLO(c.in, DefaultSLO); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v; want an error with %q", c.in, err, c.want)
+		}
+	}
+	if _, err := ParseAbortRule("errors > 50 for 10s"); err == nil || !strings.Contains(err.Error(), "write 50% or 0.5") {
+		t.Errorf("abort rule with a bare 50: %v", err)
+	}
+	if r, err := ParseAbortRule("errors > 0.5 for 10s"); err != nil || r.Threshold != 0.5 {
+		t.Errorf("abort rule with 0.5: %+v %v", r, err)
+	}
+	dir := t.TempDir()
+	f := filepath.Join(dir, "s.yaml")
+	os.WriteFile(f, []byte("name: s\ncurve: [hold 1/s for 1m]\nslo: {errors: 5, throughput: 0.9}\n"), 0o644)
+	if _, err := Load(f); err == nil || !strings.Contains(err.Error(), "slo.errors: write 5% or 0.05") {
+		t.Errorf("scenario file errors: 5: %v", err)
+	}
+	os.WriteFile(f, []byte("name: s\ncurve: [hold 1/s for 1m]\nslo: {errors: 2%, throughput: 0.9}\n"), 0o644)
+	if s, err := Load(f); err != nil || s.SLO.MaxErrorRatio != 0.02 || s.SLO.MinThroughput != 0.9 {
+		t.Errorf("scenario file errors: 2%%: %v", err)
 	}
 }

@@ -134,7 +134,9 @@ func ParseDuration(s string) (time.Duration, error) {
 	return d + time.Duration(days*24*float64(time.Hour)), nil
 }
 
-// FormatDuration prints a duration compactly: 1d2h, 3h, 2m10s, 41s, 850ms.
+// FormatDuration prints a duration compactly, to two units at most:
+// 850ms, 41s, 2m10s, 47h46m (hours up to three days), 4d6h. A person reads
+// "47h46m" at a glance where "1d23h45m36s" needs working out.
 func FormatDuration(d time.Duration) string {
 	if d < 0 {
 		return "-" + FormatDuration(-d)
@@ -145,22 +147,19 @@ func FormatDuration(d time.Duration) string {
 	if d < time.Minute {
 		return strconv.FormatFloat(math.Round(d.Seconds()*10)/10, 'f', -1, 64) + "s"
 	}
-	d = d.Round(time.Second)
-	var b strings.Builder
-	if days := d / (24 * time.Hour); days > 0 {
-		fmt.Fprintf(&b, "%dd", days)
-		d -= days * 24 * time.Hour
+	two := func(hi, lo time.Duration, a, b string) string {
+		d = d.Round(lo)
+		x, y := d/hi, (d%hi)/lo
+		if y == 0 {
+			return fmt.Sprintf("%d%s", x, a)
+		}
+		return fmt.Sprintf("%d%s%d%s", x, a, y, b)
 	}
-	if h := d / time.Hour; h > 0 {
-		fmt.Fprintf(&b, "%dh", h)
-		d -= h * time.Hour
+	switch {
+	case d < time.Hour-time.Second/2:
+		return two(time.Minute, time.Second, "m", "s")
+	case d < 72*time.Hour-time.Minute/2:
+		return two(time.Hour, time.Minute, "h", "m")
 	}
-	if m := d / time.Minute; m > 0 {
-		fmt.Fprintf(&b, "%dm", m)
-		d -= m * time.Minute
-	}
-	if s := d / time.Second; s > 0 {
-		fmt.Fprintf(&b, "%ds", s)
-	}
-	return b.String()
+	return two(24*time.Hour, time.Hour, "d", "h")
 }

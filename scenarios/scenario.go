@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -83,7 +84,10 @@ func (s SLO) String() string {
 }
 
 // ParseSLO reads "p99=800ms,errors=1%,throughput=95%,grace=10s" over base:
-// keys not given keep base's values.
+// keys not given keep base's values. Ratios are written as a percentage
+// ("5%") or as a fraction below 1 ("0.05"); a bare number of 1 or more
+// ("errors=5", "errors=1") is refused as ambiguous (see ParseRatio).
+// Errors name the key as given: "errors=5: write 5% or 0.05".
 func ParseSLO(s string, base SLO) (SLO, error) {
 	out := base
 	for _, kv := range strings.Split(s, ",") {
@@ -99,10 +103,13 @@ func ParseSLO(s string, base SLO) (SLO, error) {
 		switch strings.TrimSpace(strings.ToLower(k)) {
 		case "p99":
 			out.P99, err = ParseDuration(v)
+			if err == nil && out.P99 <= 0 {
+				err = errors.New("must be > 0")
+			}
 		case "errors", "error", "error-ratio":
-			out.MaxErrorRatio, err = parseRatio(v)
+			out.MaxErrorRatio, err = ParseRatio(v)
 		case "throughput", "achieved":
-			out.MinThroughput, err = parseRatio(v)
+			out.MinThroughput, err = ParseRatio(v)
 		case "grace":
 			out.Grace, err = ParseDuration(v)
 			out.RunGrace = false
@@ -113,25 +120,37 @@ func ParseSLO(s string, base SLO) (SLO, error) {
 			return base, fmt.Errorf("slo: unknown key %q (want p99, errors, throughput, grace, run-grace)", k)
 		}
 		if err != nil {
-			return base, fmt.Errorf("slo %s: %w", k, err)
+			return base, fmt.Errorf("%s=%s: %w", strings.TrimSpace(k), strings.TrimSpace(v), err)
 		}
 	}
 	return out, nil
 }
 
-func parseRatio(s string) (float64, error) {
+// ParseRatio reads a ratio between 0 and 1 written as a percentage ("5%",
+// "0.5%") or as a fraction ("0.05"). A bare number of 1 or more is refused
+// rather than guessed at: "5" could mean 5% or 500%, and "1" 1% or 100%.
+// The error says how to write it ("write 5% or 0.05").
+func ParseRatio(s string) (float64, error) {
 	s = strings.TrimSpace(s)
-	div := 1.0
-	if strings.HasSuffix(s, "%") {
-		s, div = strings.TrimSuffix(s, "%"), 100
+	num, pct := strings.CutSuffix(s, "%")
+	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("%q is not a ratio: write a percentage (1%%) or a fraction (0.01)", s)
 	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(v) {
-		return 0, fmt.Errorf("%q is not a ratio (0.01 or 1%%)", s)
+	return ratioOf(s, v, pct)
+}
+
+// ratioOf checks v, read from raw with or without a "%" suffix (pct), and
+// returns it as a fraction.
+func ratioOf(raw string, v float64, pct bool) (float64, error) {
+	if pct {
+		v /= 100
+	} else if v >= 1 {
+		return 0, fmt.Errorf("write %s%% or %s: a bare number is a fraction below 1, and %s is ambiguous",
+			strconv.FormatFloat(v, 'g', -1, 64), strconv.FormatFloat(v/100, 'g', -1, 64), strings.TrimSpace(raw))
 	}
-	v /= div
 	if v < 0 || v > 1 {
-		return 0, fmt.Errorf("%q is not between 0 and 100%%", s)
+		return 0, fmt.Errorf("%q is not between 0 and 100%%", strings.TrimSpace(raw))
 	}
 	return v, nil
 }
@@ -163,7 +182,7 @@ func ParseAbortRule(s string) (AbortRule, error) {
 	switch f[0] {
 	case "errors":
 		r.Metric = "errors"
-		r.Threshold, err = parseRatio(f[2])
+		r.Threshold, err = ParseRatio(f[2])
 	case "p99":
 		r.Metric = "p99"
 		var d time.Duration
@@ -435,6 +454,18 @@ func validMethod(m string) bool {
 	return false
 }
 
+// yamlRatio applies ParseRatio's rule to a ratio field Object.Float read
+// (v is already divided by 100 when n ends in "%").
+func yamlRatio(n *Node, v float64) (float64, error) {
+	if strings.HasSuffix(strings.TrimSpace(n.Scalar), "%") {
+		if v < 0 || v > 1 {
+			return 0, fmt.Errorf("%q is not between 0 and 100%%", strings.TrimSpace(n.Scalar))
+		}
+		return v, nil
+	}
+	return ratioOf(n.Scalar, v, false)
+}
+
 func decodeSLO(d *Decoder, n *Node) SLO {
 	s := DefaultSLO
 	if n == nil || n.Kind == NullNode {
@@ -448,16 +479,18 @@ func decodeSLO(d *Decoder, n *Node) SLO {
 		s.P99 = v
 	}
 	if v, ok := o.Float("errors", true); ok {
-		if v < 0 || v > 1 {
-			d.Add(o.Get("errors"), "slo.errors", "must be between 0 and 100%%")
+		if r, err := yamlRatio(o.Get("errors"), v); err != nil {
+			d.Add(o.Get("errors"), "slo.errors", "%v", err)
+		} else {
+			s.MaxErrorRatio = r
 		}
-		s.MaxErrorRatio = v
 	}
 	if v, ok := o.Float("throughput", true); ok {
-		if v < 0 || v > 1 {
-			d.Add(o.Get("throughput"), "slo.throughput", "must be between 0 and 100%%")
+		if r, err := yamlRatio(o.Get("throughput"), v); err != nil {
+			d.Add(o.Get("throughput"), "slo.throughput", "%v", err)
+		} else {
+			s.MinThroughput = r
 		}
-		s.MinThroughput = v
 	}
 	if v, ok := o.Duration("grace"); ok {
 		s.Grace = v

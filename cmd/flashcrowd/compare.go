@@ -92,7 +92,9 @@ real day would be. With --simulate the plans run in the simulator instead
 a plan.
 
 A --target that is not loopback needs --confirm HOST. Its cost is unknown
-unless given with --cost NAME=DOLLARS.
+unless given with --cost NAME=DOLLARS. Every --target gets a pre-flight
+request before the first run, as with flashcrowd run: one that does not
+answer is exit 2 before anything is run (--no-preflight skips it).
 
 Exit status: 0 a plan held the SLO over the whole curve, 1 runtime error, 2
 bad usage or input, 3 no plan held the SLO in force (--slo, or else the
@@ -133,6 +135,7 @@ type compareJob struct {
 	name   string
 	plan   *hosting.Plan
 	target *url.URL
+	warns  []string // the pre-flight's, for run.json
 }
 
 // compareDir is one entry read from a run directory.
@@ -142,6 +145,13 @@ func runCompare(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	o := opts.(*compareOpts)
 	if o.simulate && len(o.targets) > 0 {
 		return usagef("--simulate runs plans, not --target hosts: give one or the other")
+	}
+	if o.simulate {
+		for _, name := range sendFlags {
+			if fs.Changed(name) {
+				return usagef("--%s tunes sending, and --simulate sends nothing: drop one of them", name)
+			}
+		}
 	}
 	if o.shards < 1 || o.shards > 256 {
 		return usagef("--shards %d: want 1 to 256", o.shards)
@@ -247,9 +257,8 @@ func runCompare(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		out = filepath.Join("runs", time.Now().Format("2006-01-02-150405")+"-"+stem)
 	}
 	for _, j := range jobs {
-		d := filepath.Join(out, j.name)
-		if _, err := os.Stat(filepath.Join(d, scenarios.RunInfoFile)); err == nil {
-			return usagef("%s already holds a run: give another --out", d)
+		if err := checkOut(filepath.Join(out, j.name), "--out"); err != nil {
+			return err
 		}
 	}
 
@@ -419,6 +428,21 @@ func (o *compareOpts) runAll(e *env, fs *pflag.FlagSet, s *scenarios.Scenario, j
 	if _, err := newLiveReport(s, o.slo, o.window); err != nil {
 		return false, err
 	}
+	// Every --target answers (the simulated hosts are started here, one
+	// at a time, and need no check): before the first run, so that a dead
+	// last target does not cost the runs before it.
+	for i, j := range jobs {
+		if j.target == nil || o.af.noPreflight {
+			continue
+		}
+		ao := base
+		ao.Target = j.target
+		ao.Info.Warnings = nil
+		if err := preflight(e, "compare", "--target "+j.name, &ao, o.quiet); err != nil {
+			return false, err
+		}
+		jobs[i].warns = ao.Info.Warnings
+	}
 	if !o.quiet {
 		var ns []string
 		for _, j := range jobs {
@@ -455,6 +479,7 @@ func (o *compareOpts) runAll(e *env, fs *pflag.FlagSet, s *scenarios.Scenario, j
 			continue
 		}
 		ao.Target = j.target
+		ao.Info.Warnings = append(append([]string(nil), ao.Info.Warnings...), j.warns...)
 		hosts, _ := targetHosts(j.target, s.Endpoints)
 		for _, h := range hosts {
 			if !attack.IsLoopback(h) {

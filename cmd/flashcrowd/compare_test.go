@@ -235,6 +235,11 @@ func TestCompareUsageErrors(t *testing.T) {
 		{[]string{"--target", "a=" + s.URL, "--timeout", "0s"}, "--timeout"},
 		{[]string{filepath.Join(dir, "missing")}, "is not a run directory"},
 		{[]string{dir, "--compress", "10"}, "scenario flags are for new runs"},
+		{[]string{"--plan", "vps", "--abort", "errors > 50% for 1s", "--no-abort"}, "--abort and --no-abort contradict"},
+		{[]string{"--target", "a=" + s.URL, "--workers", "0"}, "--workers 0"},
+		{[]string{"--simulate", "--plan", "vps", "--abort", "errors > 50% for 1s"}, "--abort tunes sending, and --simulate sends nothing"},
+		{[]string{"--simulate", "--plan", "vps", "--workers", "20"}, "--workers tunes sending"},
+		{[]string{"--plan", "vps", "--slo", "errors=5"}, "--slo: errors=5: write 5% or 0.05"},
 	} {
 		args := append([]string{"compare", "--rate", "10/s", "--duration", "1s", "--out", filepath.Join(t.TempDir(), "c")}, tc.args...)
 		if strings.HasPrefix(tc.want, "scenario flags") || strings.HasPrefix(tc.want, "is not") {

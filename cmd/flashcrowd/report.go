@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -17,6 +18,7 @@ type reportOpts struct {
 	out    string
 	window string
 	json   bool
+	quiet  bool
 }
 
 func init() {
@@ -24,14 +26,19 @@ func init() {
 		name:    "report",
 		order:   20,
 		summary: "report a run or vegeta results: break point, capacity, recovery, plots, HTML",
-		usage: `flashcrowd report RUN_DIR|FILE... [--slo p99=800ms,errors=1%] [--out DIR] [--window 5s] [--json]
+		usage: `flashcrowd report RUN_DIR|FILE|-... [--slo p99=800ms,errors=1%] [--out DIR] [--window 5s] [--json|-q]
 
 Reads a run directory (its saved windows, or its run.json and results file) or
 one or more vegeta results files (gob, json or csv, detected; several files are
-merged as shards of one run). Prints the verdict, a phase table and an endpoint
-table, and writes overview.png/.svg, latency-vs-load.png, endpoints.png,
-report.html, report.md and summary.json into the run directory (for files: the
-first file's directory), or --out.
+merged as shards of one run; - reads them from stdin). Prints the verdict, a
+phase table and an endpoint table, and writes overview.png/.svg,
+latency-vs-load.png, endpoints.png, report.html, report.md and summary.json
+into the run directory (for files: the first file's directory; for stdin: the
+current directory), or --out. With -q it prints the verdict alone.
+
+A run directory whose windows.json.gz is damaged is reported from its run.json
+and results file, with a warning. A --window finer than the saved windows, or
+not a multiple of them, needs the run's complete results file.
 
 Exit status 3 when the SLO in force (--slo, or else the scenario's own) did
 not hold over the whole curve (a break, a run that stopped early or was cut
@@ -41,13 +48,15 @@ Examples:
   flashcrowd report runs/2026-03-14-press-spike
   flashcrowd report runs/press-spike --slo p99=500ms,errors=0.5% --out /tmp/r
   flashcrowd report shard-0/results.gob shard-1/results.gob
-  vegeta attack ... > results.bin && flashcrowd report results.bin --window 5s`,
+  vegeta attack ... > results.bin && flashcrowd report results.bin --window 5s
+  vegeta attack ... | flashcrowd report - --out /tmp/r -q`,
 		flags: func(fs *pflag.FlagSet) any {
 			o := &reportOpts{}
 			fs.StringVar(&o.slo, "slo", "", "judge by this `SLO` (p99=800ms,errors=1%,throughput=95%,grace=10s), over the scenario's; exit 3 if it fails")
 			fs.StringVar(&o.out, "out", "", "write the report files to `DIR` (default: the run directory)")
 			fs.StringVar(&o.window, "window", "", "window `WIDTH` (default 1s, or the saved windows' width; a multiple of it)")
 			fs.BoolVar(&o.json, "json", false, "print summary.json to stdout instead of the tables")
+			fs.BoolVarP(&o.quiet, "quiet", "q", false, "print the verdict alone (and errors): no tables, warnings or list of files written")
 			return o
 		},
 		run: runReport,
@@ -57,7 +66,19 @@ Examples:
 func runReport(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	o := opts.(*reportOpts)
 	if len(args) == 0 {
-		return usagef("give a run directory or results files")
+		return usagef("give a run directory or results files (- for stdin)")
+	}
+	if o.json && o.quiet {
+		return usagef("--json prints summary.json and --quiet the verdict alone: give one of them")
+	}
+	for _, a := range args {
+		if a == report.StdinName && isTerminal(e.stdin) {
+			return usagef("- reads results from stdin, which is a terminal: pipe them in (vegeta attack … | flashcrowd report -)")
+		}
+	}
+	warn := e.stderr
+	if o.quiet {
+		warn = io.Discard
 	}
 	var width time.Duration
 	if o.window != "" {
@@ -67,7 +88,7 @@ func runReport(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		}
 		width = d
 	}
-	ws, err := report.Open(args, width, e.stderr)
+	ws, err := report.OpenStdin(args, e.stdin, width, warn)
 	if err != nil {
 		return err
 	}
@@ -84,21 +105,30 @@ func runReport(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	out := o.out
 	if out == "" {
 		out = args[0]
-		if st, err := os.Stat(out); err == nil && !st.IsDir() {
+		if out == report.StdinName {
+			out = "."
+		} else if st, err := os.Stat(out); err == nil && !st.IsDir() {
 			out = filepath.Dir(out)
 		}
 	}
-	if o.json {
+	switch {
+	case o.quiet:
+		fmt.Fprintln(e.stdout, a.Verdict)
+	case o.json:
 		if err := a.WriteJSON(e.stdout); err != nil {
 			return err
 		}
-	} else if err := a.WriteText(e.stdout); err != nil {
-		return err
+	default:
+		if err := a.WriteText(e.stdout); err != nil {
+			return err
+		}
 	}
 	if err := report.WriteAll(out, a); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "wrote %s (and the plots, report.md, summary.json)\n", filepath.Join(out, report.HTMLFile))
+	if !o.quiet {
+		fmt.Fprintf(e.stderr, "wrote %s (and the plots, report.md, summary.json)\n", filepath.Join(out, report.HTMLFile))
+	}
 	return sloExit(a, o.slo != "")
 }
 

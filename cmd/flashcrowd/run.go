@@ -69,6 +69,8 @@ type attackFlags struct {
 	abort   []string
 	noAbort bool
 
+	noPreflight bool
+
 	engine        string
 	results       string
 	resultsBudget string
@@ -89,6 +91,7 @@ func (o *attackFlags) add(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.keepHeaders, "keep-headers", false, "keep response headers in the results")
 	fs.StringArrayVar(&o.abort, "abort", nil, "stop on `RULE` such as 'errors > 50% for 15s' or 'p99 > 10s for 30s' (repeatable; replaces the scenario's rules)")
 	fs.BoolVar(&o.noAbort, "no-abort", false, "run the whole curve whatever happens")
+	fs.BoolVar(&o.noPreflight, "no-preflight", false, "skip the pre-flight request (one HEAD a host before the run, not counted; exit 2 when nothing answers, the name does not resolve or TLS fails)")
 	fs.StringVar(&o.engine, "engine", attack.DefaultEngine, "sender `NAME`: fast (keep-alive HTTP/1.1, plain http to one host, no redirects; other runs fall back to vegeta) or vegeta (net/http: https, HTTP/2, redirects)")
 	fs.StringVar(&o.results, "results", "", "raw results kept in results.gob: `all`, none or sample=N (default: all up to --results-budget, then 1 in 100); reports always count every result")
 	fs.StringVar(&o.resultsBudget, "results-budget", "2GB", "`BYTES` of results.gob kept in full before sampling 1 in 100 (≈ 64 bytes a result: 2GB is ≈ 15 min at 35,000/s)")
@@ -120,6 +123,12 @@ func (o *attackFlags) options(fs *pflag.FlagSet, s *scenarios.Scenario, confirm 
 	}
 	if o.redirects == 0 {
 		return ao, usagef("--redirects 0 is ambiguous: give -1 to follow none, or N > 0")
+	}
+	if err := o.contradictions(fs); err != nil {
+		return ao, err
+	}
+	if o.workers > o.maxWorkers {
+		ao.Workers = o.maxWorkers // only --max-workers was given: the default --workers fits under it
 	}
 	switch o.engine {
 	case attack.EngineFast, attack.EngineVegeta:
@@ -163,6 +172,32 @@ func (o *attackFlags) options(fs *pflag.FlagSet, s *scenarios.Scenario, confirm 
 	return ao, nil
 }
 
+// contradictions refuses flags that cannot all hold: exit 2 before
+// anything starts.
+func (o *attackFlags) contradictions(fs *pflag.FlagSet) error {
+	switch {
+	case fs.Changed("abort") && o.noAbort:
+		return usagef("--abort and --no-abort contradict each other: give rules with --abort, or run the whole curve with --no-abort")
+	case o.workers == 0:
+		return usagef("--workers 0: want at least 1 worker started up front (more are added as needed, up to --max-workers)")
+	case fs.Changed("workers") && o.workers > o.maxWorkers:
+		return usagef("--workers %d is more than --max-workers %d: raise --max-workers or lower --workers", o.workers, o.maxWorkers)
+	case o.connections < 0:
+		return usagef("--connections %d: want N >= 0 (0: as many as --max-connections)", o.connections)
+	case o.connections > o.maxConnections:
+		return usagef("--connections %d is more than --max-connections %d: idle connections kept cannot outnumber open ones", o.connections, o.maxConnections)
+	case o.redirects < -1:
+		return usagef("--redirects %d: want -1 (follow none) or N > 0", o.redirects)
+	}
+	return nil
+}
+
+// sendFlags are attackFlags that only tune sending: a simulation sends
+// nothing, so they have no effect there (--timeout does: the simulated
+// client gives up after it too).
+var sendFlags = []string{"workers", "max-workers", "connections", "max-connections", "keepalive", "http2", "insecure",
+	"redirects", "header", "max-body", "keep-headers", "abort", "no-abort", "engine", "results", "results-budget", "confirm", "no-preflight"}
+
 // startSimHost serves plan's simulated host on a free loopback port. The
 // host outlives the run's context (requests in flight after a Ctrl-C still
 // get their answers); stop shuts it down and waits for it.
@@ -199,10 +234,17 @@ its peak at 1,200/s against it: about 2.5 minutes, and the host breaks.
 A target that is not loopback needs --confirm HOST naming its host; the run
 prints what it will send and waits 5 s before starting.
 
+Before the curve starts, one pre-flight HEAD request goes to each host of
+the target (it is not among the results; --no-preflight skips it). When
+nothing answers (connection refused), the name does not resolve or TLS
+fails, the run exits 2 at once, writing nothing. Any HTTP answer, a 503
+too, means the target is up. The simulated host is not checked.
+
 Exit status: 0 the SLO held over the whole curve, 1 runtime error, 2 bad
-usage or input, 3 the SLO in force (--slo, or else the scenario's own) did
-not hold (a break, an abort, a target that did not answer, a generator that
-fell behind), 130 interrupted (results kept, report written).
+usage or input (an unreachable target too), 3 the SLO in force (--slo, or
+else the scenario's own) did not hold (a break, an abort, a target that
+stopped answering, a generator that fell behind), 130 interrupted (results
+kept, report written).
 
 Examples:
   flashcrowd run                                            # the main job, ~2.5 min
@@ -248,6 +290,9 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 			fs.Set("peak", defaultRunPeak)
 		}
 	}
+	if o.targetsFormat != "" && o.targets == "" {
+		return usagef("--targets-format is the format of a --targets file: give --targets too")
+	}
 	if o.targets != "" && !fs.Changed("scenario") && o.sf.curve == "" && o.sf.rate == 0 {
 		return usagef("--targets needs a curve: give --scenario, --curve or --rate and --duration")
 	}
@@ -267,10 +312,26 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	if err != nil {
 		return err
 	}
+	// --slo and --window are checked before a host starts.
+	rep, err := newLiveReport(s, o.slo, o.window)
+	if err != nil {
+		return err
+	}
 	if ao.Shard, ao.Shards, err = parseShard(o.shard); err != nil {
 		return err
 	}
 	if ao.StartAt, err = parseStartAt(o.startAt, time.Now()); err != nil {
+		return err
+	}
+
+	ao.Out = o.out
+	if ao.Out == "" {
+		ao.Out = filepath.Join("runs", time.Now().Format("2006-01-02-150405")+"-"+safeName(s.Name))
+		if ao.Shards > 1 {
+			ao.Out += fmt.Sprintf("-shard-%d-of-%d", ao.Shard, ao.Shards)
+		}
+	}
+	if err := checkOut(ao.Out, "--out"); err != nil {
 		return err
 	}
 
@@ -281,6 +342,7 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		eps = scenarios.DefaultEndpoints()
 	}
 	var about string
+	simHost := false
 	if o.target == "" && !fs.Changed("plan") && allFullURLs(eps) {
 		hosts, err := targetHosts(nil, eps)
 		if err != nil {
@@ -306,6 +368,7 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		if err != nil {
 			return err
 		}
+		simHost = true
 		target, stopHost, err := startSimHost(plan)
 		if err != nil {
 			return err
@@ -331,13 +394,6 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		ao.StartAt = time.Now().Add(realSiteDelay)
 	}
 
-	ao.Out = o.out
-	if ao.Out == "" {
-		ao.Out = filepath.Join("runs", time.Now().Format("2006-01-02-150405")+"-"+safeName(s.Name))
-		if ao.Shards > 1 {
-			ao.Out += fmt.Sprintf("-shard-%d-of-%d", ao.Shard, ao.Shards)
-		}
-	}
 	ao.Info.Version = version()
 	ao.Info.Args = []string{"flashcrowd", "run"}
 	fs.Visit(func(f *pflag.Flag) { ao.Info.Args = append(ao.Info.Args, "--"+f.Name+"="+flagValue(f)) })
@@ -357,9 +413,10 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		}
 	}
 
-	rep, err := newLiveReport(s, o.slo, o.window)
-	if err != nil {
-		return err
+	if !simHost && !o.af.noPreflight {
+		if err := preflight(e, "run", "", &ao, o.quiet); err != nil {
+			return err
+		}
 	}
 	ao.Started = rep.start
 	sum, err := attack.Run(e.ctx, e.hard, ao, rep.add)

@@ -21,6 +21,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/flashcrowd/flashcrowd/attack"
 	"github.com/flashcrowd/flashcrowd/scenarios"
 )
 
@@ -30,10 +31,15 @@ func countingServer(t *testing.T, delay time.Duration, code int) (*httptest.Serv
 	return countingServerEvery(t, delay, 1, code)
 }
 
-// countingServerEvery delays only every k-th request.
+// countingServerEvery delays only every k-th request. The pre-flight
+// request before a run is answered at once and not counted.
 func countingServerEvery(t *testing.T, delay time.Duration, k int64, code int) (*httptest.Server, *atomic.Int64) {
 	var n atomic.Int64
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(attack.PreflightHeader) != "" {
+			w.WriteHeader(code)
+			return
+		}
 		if n.Add(1)%k == 0 && delay > 0 {
 			select {
 			case <-time.After(delay):
@@ -155,6 +161,18 @@ func TestRunUsageErrors(t *testing.T) {
 		{[]string{"--targets", "x.txt"}, "--targets needs a curve"},
 		{[]string{"--redirects", "0"}, "ambiguous"},
 		{[]string{"extra"}, "unexpected argument"},
+		{[]string{"--abort", "errors > 50% for 1s", "--no-abort"}, "--abort and --no-abort contradict"},
+		{[]string{"--workers", "0"}, "--workers 0"},
+		{[]string{"--workers", "-1"}, "--workers"},
+		{[]string{"--workers", "100", "--max-workers", "10"}, "--workers 100 is more than --max-workers 10"},
+		{[]string{"--workers", "6000"}, "--workers 6000 is more than --max-workers 5000"},
+		{[]string{"--connections", "-1"}, "--connections -1"},
+		{[]string{"--connections", "20", "--max-connections", "10"}, "--connections 20 is more than --max-connections 10"},
+		{[]string{"--redirects", "-2"}, "--redirects -2"},
+		{[]string{"--targets-format", "json"}, "give --targets too"},
+		{[]string{"--slo", "errors=5"}, "--slo: errors=5: write 5% or 0.05"},
+		{[]string{"--slo", "throughput=95"}, "--slo: throughput=95: write 95% or 0.95"},
+		{[]string{"--window", "soon"}, "--window"},
 	} {
 		args := append([]string{"run", "--rate", "10/s", "--duration", "1s", "--out", filepath.Join(t.TempDir(), "r")}, tc.args...)
 		if tc.args[0] == "--targets" && len(tc.args) == 2 {
@@ -163,6 +181,9 @@ func TestRunUsageErrors(t *testing.T) {
 		code, _, errs := runCLI(t, args...)
 		if code != exitUsage || !strings.Contains(errs, tc.want) {
 			t.Errorf("%q: exit %d, stderr %q; want exit 2 mentioning %q", tc.args, code, errs, tc.want)
+		}
+		if strings.Contains(errs, "against the simulated host") {
+			t.Errorf("%q: the simulated host started before the usage error:\n%s", tc.args, errs)
 		}
 	}
 	if n.Load() != 0 {

@@ -173,6 +173,9 @@ func runSimulate(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	if out == "" {
 		out = filepath.Join("runs", time.Now().Format("2006-01-02-150405")+"-"+safeName(s.Name)+"-"+safeName(plan.Name)+"-sim")
 	}
+	if err := checkOut(out, "--out"); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("creating the run directory: %w", err)
 	}

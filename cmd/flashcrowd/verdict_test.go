@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,28 +24,37 @@ import (
 // capacity band holds the true capacity where a break is reported, and the
 // exit status.
 
-// queueHost is a plain queueing stand-in: workers serve one request each
-// for service; up to queue more wait; the rest get a 503 at once. Its
-// capacity is workers/service requests a second.
-func queueHost(t *testing.T, workers, queue int, service time.Duration) (*httptest.Server, float64) {
+// queueHost is a plain queueing stand-in of known capacity: one server
+// that answers a request every 1/capacity seconds, first come first
+// served, with up to queue requests waiting; the rest get a 503 at once.
+// Departures follow an exact schedule (each is 1/capacity after the one
+// before, or after the arrival if the server was idle), so a sleep that
+// overshoots delays one answer but not the rate: the capacity is the
+// nominal one however busy the machine.
+func queueHost(t *testing.T, capacity float64, queue int) (*httptest.Server, float64) {
 	t.Helper()
-	work := make(chan struct{}, workers)
-	wait := make(chan struct{}, workers+queue)
+	gap := time.Duration(float64(time.Second) / capacity)
+	var mu sync.Mutex
+	var next time.Time // when the server is next free
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case wait <- struct{}{}:
-		default:
+		now := time.Now()
+		mu.Lock()
+		if next.Before(now) {
+			next = now
+		}
+		if next.Sub(now) > time.Duration(queue)*gap {
+			mu.Unlock()
 			http.Error(w, "busy", http.StatusServiceUnavailable)
 			return
 		}
-		defer func() { <-wait }()
-		work <- struct{}{}
-		time.Sleep(service)
-		<-work
+		next = next.Add(gap)
+		done := next
+		mu.Unlock()
+		time.Sleep(time.Until(done))
 		w.Write([]byte("<html>ok</html>"))
 	}))
 	t.Cleanup(s.Close)
-	return s, float64(workers) / service.Seconds()
+	return s, capacity
 }
 
 // verdictRun is a finished run's exit status, summary.json and text.
@@ -116,15 +126,15 @@ func TestVerdictGroundTruth(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real loopback runs, about 2 minutes")
 	}
-	// The plain queue: 4 workers of 10 ms, 400 req/s.
+	// The plain queue: 400 req/s, 20 waiting at most.
 	const (
-		workers = 4
-		service = 10 * time.Millisecond
+		capacity = 400
+		queue    = 20
 	)
 
 	t.Run("uncompressed", func(t *testing.T) {
 		t.Parallel()
-		s, truth := queueHost(t, workers, 20, service)
+		s, truth := queueHost(t, capacity, queue)
 		v := runVerdict(t, "--target", s.URL, "--curve", "calm: hold 200/s for 5s, over: hold 600/s for 7s, after: hold 200/s for 4s", "--quiet")
 		v.expectBroke(t, truth)
 		if v.sum.Gate != report.GateStretch || v.sum.BreakPhase != "over" {
@@ -144,7 +154,7 @@ func TestVerdictGroundTruth(t *testing.T) {
 	} {
 		t.Run("compress "+k.compress, func(t *testing.T) {
 			t.Parallel()
-			s, truth := queueHost(t, workers, 20, service)
+			s, truth := queueHost(t, capacity, queue)
 			v := runVerdict(t, "--target", s.URL, "--curve", k.curve, "--compress", k.compress, "--quiet")
 			v.expectBroke(t, truth)
 			// The stretch outlasted the scaled grace: the grace, not the
@@ -198,7 +208,7 @@ func TestVerdictGroundTruth(t *testing.T) {
 	// forgiven, the share of failed requests is not.
 	t.Run("peak shorter than the grace", func(t *testing.T) {
 		t.Parallel()
-		s, truth := queueHost(t, workers, 20, service)
+		s, truth := queueHost(t, capacity, queue)
 		v := runVerdict(t, "--target", s.URL, "--curve", "calm: hold 200/s for 6s, spike: hold 900/s for 3s, after: hold 200/s for 5s",
 			"--slo", "run-grace=5s", "--quiet")
 		v.expectBroke(t, truth)
@@ -212,7 +222,7 @@ func TestVerdictGroundTruth(t *testing.T) {
 	// verdict and the phase table alike.
 	t.Run("break straddling a phase boundary", func(t *testing.T) {
 		t.Parallel()
-		s, truth := queueHost(t, workers, 20, service)
+		s, truth := queueHost(t, capacity, queue)
 		v := runVerdict(t, "--target", s.URL, "--curve", "quiet: hold 50/s for 5500ms, surge: hold 900/s for 6s, after: hold 50/s for 4s", "--quiet")
 		v.expectBroke(t, truth)
 		if v.sum.BreakPhase != "surge" || !strings.Contains(v.sum.Verdict, `"surge" phase`) {
@@ -230,7 +240,7 @@ func TestVerdictGroundTruth(t *testing.T) {
 	// The target stops answering 3 s into the run: not a capacity break.
 	t.Run("target stops answering", func(t *testing.T) {
 		t.Parallel()
-		s, _ := queueHost(t, workers, 20, service)
+		s, _ := queueHost(t, capacity, queue)
 		go func() {
 			time.Sleep(4 * time.Second)
 			s.Close()
@@ -252,7 +262,7 @@ func TestVerdictGroundTruth(t *testing.T) {
 	// never blames the generator for the requests after the cut.
 	t.Run("truncated results", func(t *testing.T) {
 		t.Parallel()
-		s, _ := queueHost(t, workers, 20, service)
+		s, _ := queueHost(t, capacity, queue)
 		v := runVerdict(t, "--target", s.URL, "--rate", "150/s", "--duration", "8s", "--quiet")
 		if v.code != exitOK || v.sum.Kind != report.KindHeld {
 			t.Fatalf("the whole run: exit %d, kind %q: %s", v.code, v.sum.Kind, v.sum.Verdict)
@@ -284,7 +294,7 @@ func TestVerdictInterrupted(t *testing.T) {
 		t.Skip("real loopback runs in child processes, about 30 s")
 	}
 	t.Run("run", func(t *testing.T) {
-		s, _ := queueHost(t, 4, 20, 10*time.Millisecond)
+		s, _ := queueHost(t, 400, 20)
 		dir := filepath.Join(t.TempDir(), "run")
 		cmd, stderr, done := startRun(t, "--target", s.URL, "--rate", "100/s", "--duration", "20s", "--out", dir)
 		time.Sleep(3 * time.Second)
