@@ -43,12 +43,13 @@ Examples:
   flashcrowd serve --plan vps --listen 127.0.0.1:9000
   flashcrowd serve --plan testdata/plans/small.yaml
   flashcrowd serve --list                            # the built-in plans and their capacities
+  flashcrowd serve --list --plan myplan.yaml         # your plan, and the capacity it implies
   curl -s 127.0.0.1:8080/_stats`,
 		flags: func(fs *pflag.FlagSet) any {
 			o := &serveOpts{}
 			fs.StringVar(&o.plan, "plan", "shared", "built-in plan `NAME` ("+strings.Join(hosting.BuiltinPlanNames(), ", ")+") or plan FILE")
 			fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "`ADDR` to listen on (port 0 picks a free one)")
-			fs.BoolVar(&o.list, "list", false, "list the built-in plans with the capacity each implies, and exit")
+			fs.BoolVar(&o.list, "list", false, "list the built-in plans (or with --plan, that plan) with the capacity each implies, and exit")
 			fs.StringVar(&o.mix, "mix-of", "press-spike", "with --list: the scenario `NAME|FILE` whose endpoint mix the capacities are for")
 			return o
 		},
@@ -67,7 +68,11 @@ func runServe(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		if err != nil {
 			return err
 		}
-		return listPlans(e.stdout, s)
+		names := hosting.BuiltinPlanNames()
+		if fs.Changed("plan") {
+			names = []string{o.plan} // the user's plan (a name or a file) alone
+		}
+		return listPlans(e.stdout, s, names)
 	}
 	p, err := hosting.LoadPlan(o.plan)
 	if err != nil {
@@ -145,15 +150,23 @@ func fmtCap(c float64) string {
 	return fmt.Sprintf("%.0f", c)
 }
 
-// listPlans prints the built-in plans as a Markdown table.
-func listPlans(w io.Writer, s *scenarios.Scenario) error {
-	fmt.Fprintf(w, "| plan | workers (pool: n, queue) | service times | bandwidth | host timeout | cost/month | capacity, %s mix | bottleneck | pages only |\n", s.Name)
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
-	for _, n := range hosting.BuiltinPlanNames() {
+// listPlans prints plans (built-in names or plan files) as a Markdown
+// table, with the capacity each implies for s's mix.
+func listPlans(w io.Writer, s *scenarios.Scenario, names []string) error {
+	// Every plan loads before a line is printed: a bad plan file is an
+	// error with nothing half-written.
+	plans := make([]*hosting.Plan, len(names))
+	for i, n := range names {
 		p, err := hosting.LoadPlan(n)
 		if err != nil {
 			return err
 		}
+		plans[i] = p
+	}
+	fmt.Fprintf(w, "| plan | workers (pool: n, queue) | service times | bandwidth | host timeout | cost/month | capacity, %s mix | bottleneck | pages only |\n", s.Name)
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+	for _, p := range plans {
+		n := p.Name
 		var pools []string
 		for _, pl := range p.Pools {
 			ws := fmt.Sprint(pl.Workers)

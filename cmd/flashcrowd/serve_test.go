@@ -13,6 +13,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flashcrowd/flashcrowd/hosting"
+	"github.com/flashcrowd/flashcrowd/scenarios"
 )
 
 // TestServeChild is the flashcrowd process TestServeSignal starts: the test
@@ -170,5 +173,23 @@ func TestServeList(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("--list lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// serve --list --plan FILE lists the user's plan with the capacity it
+// implies for the mix, and a bad plan file is exit 2 with nothing printed.
+func TestServeListPlanFile(t *testing.T) {
+	plan := filepath.Join("..", "..", "testdata", "plans", "small.yaml")
+	p, err := hosting.LoadPlan(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, _ := scenarios.Builtin("press-spike")
+	code, out, errs := runCLI(t, "serve", "--list", "--plan", plan)
+	if code != exitOK || strings.Count(out, "\n") != 3 || !strings.Contains(out, "| "+p.Name+" |") || !strings.Contains(out, fmtCap(p.Capacity(sc.Endpoints))+" req/s") {
+		t.Errorf("exit %d, stderr %q:\n%s", code, errs, out)
+	}
+	if code, out, _ := runCLI(t, "serve", "--list", "--plan", filepath.Join("..", "..", "testdata", "plans", "bad.yaml")); code != exitUsage || out != "" {
+		t.Errorf("bad plan: exit %d, printed %q", code, out)
 	}
 }
