@@ -161,9 +161,13 @@ type Analysis struct {
 	// Served is the mean rate of the mix the host served in the saturated
 	// windows of the break, 0 when too few were saturated to say; when
 	// known, the band is drawn around it.
-	Served     float64
-	CapacityLo float64
-	CapacityHi float64 // +Inf when the SLO held
+	Served float64
+	// SaturatedAt is the rate of the mix the host served while saturated
+	// when that is above the band: the SLO broke before the host was
+	// saturated. 0 otherwise.
+	SaturatedAt float64
+	CapacityLo  float64
+	CapacityHi  float64 // +Inf when the SLO held
 
 	// A host that scaled up during the break (autoscaling) served far more
 	// later than at its start: ScaledTo is the rate it reached (served
@@ -264,10 +268,10 @@ func Analyze(ws *Windows, slo scenarios.SLO) *Analysis {
 // time. An SLO's grace is the story's time (a scenario says "forgive a
 // 10 s blip" of the day it describes): a run compressed K× plays that
 // story K× faster, so its grace is Grace/K. It is never less than one
-// window, the finest stretch a run judges: a lone window past the SLO is
-// forgiven, two in a row are a break (the share gate still catches a
-// lone window that failed more requests than the SLO allows over the
-// whole run). An SLO stated in run time (SLO.RunGrace) is used as given.
+// second of the run or one window, whichever is longer: with 1 s windows
+// a lone window past the SLO is forgiven, two in a row are a break (the
+// share gate still catches a lone window that failed more requests than
+// the SLO allows over the whole run). An SLO stated in run time (SLO.RunGrace) is used as given.
 func RunGrace(slo scenarios.SLO, info *scenarios.RunInfo, width time.Duration) time.Duration {
 	g := slo.Grace
 	if slo.RunGrace || info == nil || info.Scenario == nil {
@@ -278,11 +282,16 @@ func RunGrace(slo scenarios.SLO, info *scenarios.RunInfo, width time.Duration) t
 		return g
 	}
 	g = time.Duration(float64(g) / k)
-	if g < width && slo.Grace >= width {
-		g = width
+	if floor := max(width, minGrace); g < floor && slo.Grace >= floor {
+		g = floor
 	}
 	return g
 }
+
+// minGrace is the shortest grace a compressed run is judged with: a
+// failing stretch must outlast a second of the run (and a window), as
+// counts over less than that stray too much by chance to call a break on.
+const minGrace = time.Second
 
 // shareGate is the second gate on a run whose failing stretches were all
 // shorter than the grace: when more of all the requests failed at the host
@@ -821,8 +830,13 @@ func (a *Analysis) sharpen() {
 	se := sd / math.Sqrt(float64(len(sat)))
 	lo := mean - max(2*se, servedBelow*mean)
 	hi := mean + max(2*se, servedAbove*mean)
-	if hi < a.CapacityLo || lo > a.CapacityHi {
-		return // the served rate disagrees with the offered rates: keep the wide band
+	if mean < a.CapacityLo || mean > a.CapacityHi {
+		// The served rate is outside the band of offered rates: the SLO
+		// failed before the host saturated (a burst of errors near its
+		// capacity, a slow endpoint), so the offered rates say where the
+		// SLO broke; the rate it served is said beside it.
+		a.SaturatedAt = mean
+		return
 	}
 	a.Served = mean
 	a.CapacityLo = max(a.CapacityLo, lo)
@@ -1291,9 +1305,13 @@ func (a *Analysis) judgeSeries(e Endpoint, share float64, get func(*Window) *Sta
 			why[i] = append(why[i], "p99 "+v)
 			severity[i] = max(severity[i], float64(p)/float64(a.SLO.P99))
 		}
+		// Against what was sent of this endpoint: the mix is drawn at
+		// random, so its share of a window's schedule strays by chance
+		// (some 50 pages in a 250 ms window stray by 7), which is not the
+		// host's doing; the whole window's schedule is judged above.
 		offered := float64(st.Requests)
-		if share > 0 && (ws.Info == nil || !ws.Info.Simulated) {
-			offered = share * ws.W[i].Offered * a.lagged(i, a.healthyLatency(i))
+		if ws.Info != nil && !ws.Info.Simulated {
+			offered *= a.lagged(i, a.healthyLatency(i))
 		}
 		if a.SLO.MinThroughput > 0 && offered >= 1 && a.Windows[i].State != Behind && !a.Windows[i].GenBehind && !a.Windows[i].cut &&
 			float64(st.DoneOK) < a.SLO.MinThroughput*offered-throughputSlack {

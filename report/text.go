@@ -34,7 +34,7 @@ func sloText(s scenarios.SLO) string {
 }
 
 // graceFact says how the grace was applied under compression: "10 s of
-// the story = 5 ms at 2,000×; judged as one window (1 s)".
+// the story = 5 ms at 2,000×, judged as 1 s …".
 func (a *Analysis) graceFact() string {
 	if a.Grace == a.SLO.Grace || a.W.Info == nil || a.W.Info.Scenario == nil {
 		return ""
@@ -43,7 +43,7 @@ func (a *Analysis) graceFact() string {
 	scaled := time.Duration(float64(a.SLO.Grace) / k)
 	f := fmt.Sprintf("%s of the story = %s of this run at %s×", fmtSec(a.SLO.Grace.Seconds()), fmtLatency(scaled), num(k))
 	if a.Grace != scaled {
-		f += fmt.Sprintf(", judged as one window (%s): two failing windows in a row break", fmtSec(a.Grace.Seconds()))
+		f += fmt.Sprintf(", judged as %s (the shortest a run judges: one second or one window, the longer): a failing stretch longer than that breaks", fmtSec(a.Grace.Seconds()))
 	}
 	return f + "; over the run, failed requests may not exceed the error limit"
 }
@@ -111,6 +111,9 @@ func (a *Analysis) Facts() [][2]string {
 			held = " (no rate offered held)"
 		}
 		add("capacity", a.bandText()+held)
+		if a.SaturatedAt > 0 {
+			add("saturated", fmt.Sprintf("the host served %s of the mix while saturated, above the band: the SLO broke before the host was saturated", rps(a.SaturatedAt)))
+		}
 		switch {
 		case a.RecoveredAt >= 0 && a.FellBelowAt >= 0 && a.RecoveredAt < a.FellBelowAt:
 			add("recovery", fmt.Sprintf("at %s, while traffic was still above capacity (it fell below at %s)", fmtSec(a.RecoveredAt), fmtSec(a.FellBelowAt)))
