@@ -127,7 +127,14 @@ func Compare(entries []CompareEntry) *Comparison {
 		if r.Held {
 			r.Survived, r.SurvivedLo = 1, 1
 		} else if a.PeakOffered > 0 {
-			r.Survived = min(a.Capacity/a.PeakOffered, 1)
+			// The share of the peak the capacity band covers (a host
+			// with a queue can hold a window or two above its band while
+			// the queue fills: that is not capacity).
+			top := a.Capacity
+			if !math.IsInf(a.CapacityHi, 1) && a.CapacityHi > 0 {
+				top = a.CapacityHi
+			}
+			r.Survived = min(top/a.PeakOffered, 1)
 			r.SurvivedLo = min(a.CapacityLo/a.PeakOffered, r.Survived)
 		}
 		if a.Capacity > 0 && !math.IsNaN(e.Cost) {

@@ -90,8 +90,9 @@ func TestCompareCheapestHeld(t *testing.T) {
 		t.Fatalf("held: shared %v, vps %v", shared.Held, vps.Held)
 	}
 	a := c.Entries[0].A
-	// Survived: capacity over the peak for a break, 1 for a hold.
-	if want := a.Capacity / a.PeakOffered; math.Abs(shared.Survived-want) > 1e-12 || vps.Survived != 1 {
+	// Survived: the capacity band's top over the peak for a break, 1 for
+	// a hold.
+	if want := a.CapacityHi / a.PeakOffered; math.Abs(shared.Survived-want) > 1e-12 || vps.Survived != 1 || shared.SurvivedLo != a.CapacityLo/a.PeakOffered {
 		t.Errorf("survived: shared %v (want %v), vps %v (want 1)", shared.Survived, want, vps.Survived)
 	}
 	// Cost per 1,000 req/s of capacity.
