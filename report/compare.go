@@ -476,6 +476,10 @@ func (c *Comparison) TableRows() (head []string, rows [][]string) {
 		if lo := pct(r.SurvivedLo); r.SurvivedLo < r.Survived && lo != survived {
 			survived = lo + "–" + survived // the capacity band, as a share of the peak
 		}
+		if r.Untested {
+			// A run that did not cover its curve says nothing of either.
+			survived, per = "?", "?"
+		}
 		scaled := "-"
 		if a.Scaled {
 			scaled = "≈ " + rps(a.ScaledTo)
