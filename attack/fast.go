@@ -250,7 +250,11 @@ func (e *fastEngine) dispatch(p vegeta.Pacer, du time.Duration) {
 				// too small however late the dispatcher is.
 				behind = false
 			}
-			if !behind && n < e.needConns(elapsed) && e.dialing.Load() < maxDialing {
+			// With no connection at all, nothing would ever take the hit
+			// from the queue: a first hit that is late (this process
+			// started short of CPU) still opens one, or it waits for the
+			// next hit to open one (seconds, on a quiet curve).
+			if (!behind || n == 0) && n < e.needConns(elapsed) && e.dialing.Load() < maxDialing {
 				e.conns.Add(1)
 				e.dialing.Add(1)
 				e.wg.Add(1)
