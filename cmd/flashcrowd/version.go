@@ -92,6 +92,9 @@ func (v buildVersion) line() string {
 	if v.modified {
 		extra = append(extra, "modified (uncommitted changes)")
 	}
+	if v.revision == "" && v.module == "(devel)" {
+		extra = append(extra, "no VCS information: built outside a git clone or with -buildvcs=false")
+	}
 	if len(extra) > 0 {
 		b.WriteString(" (" + strings.Join(extra, ", ") + ")")
 	}

@@ -33,7 +33,7 @@ func TestVersionFromBuildInfo(t *testing.T) {
 			"flashcrowd (devel) (revision 69a8326a5475, committed 2026-12-01T19:50:34Z), go1.26.8 ",
 			"(devel) 69a8326a5475"},
 		{"no VCS (-buildvcs=false)", &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}},
-			"flashcrowd (devel), go1.26.8 ", "(devel)"},
+			"flashcrowd (devel) (no VCS information: built outside a git clone or with -buildvcs=false), go1.26.8 ", "(devel)"},
 	}
 	for _, tt := range tests {
 		v := readBuildVersion(tt.bi, true)
