@@ -88,9 +88,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	if args[0] == "version" || args[0] == "--version" {
-		fmt.Fprintln(stdout, "flashcrowd", version())
-		return exitOK
+	if args[0] == "--version" {
+		args = []string{"version"} // version.go
 	}
 	c, ok := commands[args[0]]
 	if !ok {

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func completionScript(t *testing.T, shell string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := run([]string{"completion", shell}, nil, &out, &errb); code != exitOK {
+		t.Fatalf("completion %s: exit %d: %s", shell, code, errb.String())
+	}
+	return out.String()
+}
+
+// Every command and every flag of every command is in every script.
+func TestCompletionCoversCommandsAndFlags(t *testing.T) {
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		s := completionScript(t, shell)
+		for _, c := range completionSpec() {
+			if !strings.Contains(s, c.name) {
+				t.Errorf("%s: command %s missing", shell, c.name)
+			}
+			for _, f := range c.flags {
+				want := "--" + f.name
+				if shell == "fish" {
+					want = "-l " + f.name
+				}
+				if !strings.Contains(s, want) {
+					t.Errorf("%s: %s %s missing", shell, c.name, want)
+				}
+			}
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"completion", "tcsh"}, nil, &out, &errb); code != exitUsage {
+		t.Errorf("completion tcsh: exit %d, want %d", code, exitUsage)
+	}
+}
+
+func shellOrSkip(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Skipf("%s not installed: its completion script is not run (apt-get install %s)", name, name)
+	}
+	return p
+}
+
+// The bash script, sourced, completes what a user types.
+func TestCompletionBash(t *testing.T) {
+	bash := shellOrSkip(t, "bash")
+	script := filepath.Join(t.TempDir(), "flashcrowd.bash")
+	if err := os.WriteFile(script, []byte(completionScript(t, "bash")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		words string // the line typed so far; the last word is completed
+		want  []string
+	}{
+		{"flashcrowd si", []string{"simulate"}},
+		{"flashcrowd com", []string{"compare", "completion"}},
+		{"flashcrowd run --eng", []string{"--engine"}},
+		{"flashcrowd run --engine ", []string{"fast", "vegeta"}},
+		{"flashcrowd simulate --arrivals ", []string{"exact", "poisson"}},
+		{"flashcrowd serve --plan c", []string{"cdn", "cloud"}},
+		{"flashcrowd curve --scenario press", []string{"press-spike"}},
+		{"flashcrowd completion ", []string{"bash", "fish", "zsh"}},
+		{"flashcrowd help rep", []string{"report"}},
+		{"flashcrowd report --js", []string{"--json"}},
+	}
+	for _, tt := range tests {
+		words := strings.Split(tt.words, " ")
+		var q []string
+		for _, w := range words {
+			q = append(q, "'"+w+"'")
+		}
+		prog := "source " + script + "\nCOMP_WORDS=(" + strings.Join(q, " ") + ")\nCOMP_CWORD=" +
+			itoa(len(words)-1) + "\n_flashcrowd\nprintf '%s\\n' \"${COMPREPLY[@]}\" | sort\n"
+		cmd := exec.Command(bash, "--norc", "--noprofile", "-c", prog)
+		cmd.Dir = t.TempDir() // no files to offer
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%q: %v\n%s", tt.words, err, out)
+		}
+		if got := strings.Fields(string(out)); strings.Join(got, " ") != strings.Join(tt.want, " ") {
+			t.Errorf("%q: got %q, want %q", tt.words, got, tt.want)
+		}
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// fish completes with `complete -C`, non-interactively.
+func TestCompletionFish(t *testing.T) {
+	fish := shellOrSkip(t, "fish")
+	script := filepath.Join(t.TempDir(), "flashcrowd.fish")
+	if err := os.WriteFile(script, []byte(completionScript(t, "fish")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		line string
+		want []string
+	}{
+		{"flashcrowd si", []string{"simulate"}},
+		{"flashcrowd run --engine ", []string{"fast", "vegeta"}},
+		{"flashcrowd compare --sim", []string{"--simulate"}},
+		{"flashcrowd serve --plan c", []string{"cdn", "cloud"}},
+		{"flashcrowd completion ", []string{"bash", "fish", "zsh"}},
+	}
+	for _, tt := range tests {
+		cmd := exec.Command(fish, "--no-config", "-c", "source "+script+"; complete -C '"+tt.line+"'")
+		cmd.Dir = t.TempDir()
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%q: %v\n%s", tt.line, err, out)
+		}
+		var got []string
+		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if l != "" {
+				got = append(got, strings.SplitN(l, "\t", 2)[0])
+			}
+		}
+		if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+			t.Errorf("%q: got %q, want %q", tt.line, got, tt.want)
+		}
+	}
+}
+
+// zsh: the script parses and loads under compinit.
+func TestCompletionZsh(t *testing.T) {
+	zsh := shellOrSkip(t, "zsh")
+	dir := t.TempDir()
+	script := filepath.Join(dir, "_flashcrowd")
+	if err := os.WriteFile(script, []byte(completionScript(t, "zsh")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(zsh, "-n", script).CombinedOutput(); err != nil {
+		t.Fatalf("zsh -n: %v\n%s", err, out)
+	}
+	prog := "autoload -U compinit && compinit -u -d " + filepath.Join(dir, "zcompdump") +
+		" && source " + script + " && print ${_comps[flashcrowd]}"
+	out, err := exec.Command(zsh, "-f", "-c", prog).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "_flashcrowd" {
+		t.Fatalf("zsh: loading the script: %v\n%s", err, out)
+	}
+}
