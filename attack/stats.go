@@ -63,7 +63,8 @@ func (s *stats) slot(sec int64) *second {
 	return b
 }
 
-func (s *stats) add(r *vegeta.Result, lag time.Duration) {
+// add folds r and returns its scenarios.ErrorKind.
+func (s *stats) add(r *vegeta.Result, lag time.Duration) string {
 	sec := int64(max(r.End().Sub(s.start), 0) / time.Second)
 	b := s.slot(sec)
 	b.n++
@@ -74,12 +75,14 @@ func (s *stats) add(r *vegeta.Result, lag time.Duration) {
 	s.lag.add(lag)
 	s.bytesIn += r.BytesIn
 	s.bytesOut += r.BytesOut
-	if k := scenarios.ErrorKind(r.Code, r.Error); k != "" {
+	k := scenarios.ErrorKind(r.Code, r.Error)
+	if k != "" {
 		s.errors[k]++
 	} else {
 		b.ok++
 		s.ok++
 	}
+	return k
 }
 
 // window merges the complete seconds in [from, to).
