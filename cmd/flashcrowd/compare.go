@@ -56,6 +56,8 @@ type compareOpts struct {
 	window   string
 	json     bool
 	quiet    bool
+	mf       metricsFlags
+	ms       *metricsServer
 }
 
 func init() {
@@ -121,6 +123,7 @@ Examples:
 			fs.StringVar(&o.window, "window", "", "window `WIDTH` of new runs (default 1s, 250ms for the bare command's compressed curve; longer for curves over an hour)")
 			fs.BoolVar(&o.json, "json", false, "print compare.json instead of the table")
 			fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
+			o.mf.add(fs, true)
 			return o
 		},
 		run: runCompare,
@@ -141,6 +144,9 @@ func runCompare(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	o := opts.(*compareOpts)
 	if o.simulate && len(o.targets) > 0 {
 		return usagef("--simulate runs plans, not --target hosts: give one or the other")
+	}
+	if o.simulate && o.mf.addr != "" {
+		return usagef("--metrics-addr shows live runs: not with --simulate")
 	}
 	if o.shards < 1 || o.shards > 256 {
 		return usagef("--shards %d: want 1 to 256", o.shards)
@@ -414,6 +420,10 @@ func (o *compareOpts) runAll(e *env, fs *pflag.FlagSet, s *scenarios.Scenario, j
 	if _, err := newLiveReport(s, o.slo, o.window); err != nil {
 		return false, err
 	}
+	if o.ms, err = o.mf.start(e, "compare"); err != nil {
+		return false, err
+	}
+	defer o.ms.close(e)
 	if !o.quiet {
 		var ns []string
 		for _, j := range jobs {
@@ -478,6 +488,7 @@ func (o *compareOpts) runOne(e *env, s *scenarios.Scenario, ao attack.Options, n
 		return false, err
 	}
 	ao.Started = rep.start
+	ao.Meter = o.ms.meter(compareRunLabel(o.mf.runLabel(filepath.Dir(ao.Out)), name), ao.Shard, rep.slo)
 	if !o.quiet {
 		ao.Progress = e.stderr
 		ao.Live = isTerminal(e.stderr)

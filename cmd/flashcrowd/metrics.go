@@ -51,6 +51,10 @@ func (m *metricsFlags) runLabel(out string) string {
 	return shardSuffix.ReplaceAllString(filepath.Base(filepath.Clean(out)), "")
 }
 
+// compareRunLabel is the run label of compare's entry name: the
+// comparison's id, a slash, the entry.
+func compareRunLabel(id, name string) string { return id + "/" + name }
+
 // shardSuffix is what run adds to a sharded run's default directory.
 var shardSuffix = regexp.MustCompile(`-shard-\d+-of-\d+$`)
 
