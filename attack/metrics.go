@@ -32,6 +32,11 @@ type Meter struct {
 
 	mu   sync.Mutex
 	snap MeterSnapshot
+	// While the run sends, the hits started and due are read at each
+	// Snapshot (they move between ticks; a scrape sees them exact).
+	tgt   *MixTargeter
+	pacer *CurvePacer
+	start time.Time
 }
 
 // MeterSnapshot is what a Meter last published.
@@ -150,6 +155,17 @@ func (m *Meter) Snapshot() MeterSnapshot {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := m.snap
+	if m.tgt != nil && s.Started && !s.Done {
+		picks := m.tgt.Picks()
+		for i := range s.Endpoints {
+			e := &s.Endpoints[i]
+			if i < len(picks) {
+				e.Sent = max(e.Sent, picks[i])
+			}
+			e.InFlight = e.Sent - min(e.Results, e.Sent)
+		}
+		s.Scheduled = max(s.Scheduled, min(dueBy(m.pacer, time.Since(m.start)), m.pacer.Hits()))
+	}
 	s.Phases = append([]string(nil), s.Phases...)
 	s.Judged = copyMap(s.Judged)
 	s.Endpoints = append([]EndpointSnapshot(nil), s.Endpoints...)
@@ -416,10 +432,7 @@ func judgeWindow(slo scenarios.SLO, n, failed, gen uint64, lat, lag *hist, doneO
 // publish copies the folded figures into the Meter.
 func (f *meterFold) publish(el time.Duration, done bool) {
 	sent := f.tgt.Picks()
-	scheduled := f.pacer.Hits()
-	if !done {
-		scheduled = min(dueBy(f.pacer, el), scheduled)
-	}
+	scheduled := min(dueBy(f.pacer, el), f.pacer.Hits())
 	phase := f.pacer.Curve.PhaseAt(el.Seconds())
 	s := MeterSnapshot{
 		Run: f.m.Run, Shard: f.m.Shard, Started: true, Done: done,
@@ -448,6 +461,7 @@ func (f *meterFold) publish(el time.Duration, done bool) {
 	}
 	f.m.mu.Lock()
 	f.m.snap = s
+	f.m.tgt, f.m.pacer, f.m.start = f.tgt, f.pacer, f.start
 	f.m.mu.Unlock()
 }
 
