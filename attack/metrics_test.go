@@ -2,8 +2,11 @@ package attack
 
 import (
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/flashcrowd/flashcrowd/scenarios"
 )
@@ -136,5 +139,50 @@ func TestHistogramNative(t *testing.T) {
 	}
 	if h.Sum != 7*time.Second || h.Quantile(1) < 3*time.Second*97/100 {
 		t.Errorf("sum %s, max quantile %s", h.Sum, h.Quantile(1))
+	}
+}
+
+// TestMeterFoldNoAlloc: folding a result into the Meter allocates nothing
+// (once an endpoint's code and error kind have been seen).
+func TestMeterFoldNoAlloc(t *testing.T) {
+	u, _ := url.Parse("http://127.0.0.1:1")
+	eps := []scenarios.Endpoint{{Name: "page", URL: "/", Weight: 1}, {Name: "image", URL: "/img", Weight: 8}}
+	tgt, err := NewMixTargeter(u, eps, nil, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	f := newMeterFold(&Meter{}, start, &CurvePacer{Curve: curve(t, "hold 100/s for 1m")}, tgt, eps)
+	ok := &vegeta.Result{Method: "GET", URL: tgt.Targets()[1].URL, Code: 200, Timestamp: start, Latency: time.Millisecond}
+	bad := &vegeta.Result{Method: "GET", URL: tgt.Targets()[0].URL, Code: 503, Timestamp: start, Latency: time.Millisecond}
+	f.add(ok, "", 0)
+	f.add(bad, "http 503", 0)
+	var i int
+	allocs := testing.AllocsPerRun(1000, func() {
+		i++
+		ok.Timestamp = start.Add(time.Duration(i) * time.Millisecond) // crosses into new seconds
+		f.add(ok, "", time.Duration(i)*time.Microsecond)
+		f.add(bad, "http 503", 0)
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per fold of two results, want 0", allocs)
+	}
+	if e := f.eps[1]; e.ok != 1002 || f.eps[0].errors["http 503"] != 1002 {
+		t.Errorf("folded %d ok images and %d 503 pages, want 1002 each", e.ok, f.eps[0].errors["http 503"])
+	}
+}
+
+// BenchmarkMeterFold is the Meter's cost per result on the result loop.
+func BenchmarkMeterFold(b *testing.B) {
+	u, _ := url.Parse("http://127.0.0.1:1")
+	eps := []scenarios.Endpoint{{Name: "page", URL: "/", Weight: 1}, {Name: "image", URL: "/img", Weight: 8}}
+	tgt, _ := NewMixTargeter(u, eps, nil, 0, 1)
+	start := time.Now()
+	f := newMeterFold(&Meter{}, start, &CurvePacer{Curve: curve(b, "hold 100/s for 1m")}, tgt, eps)
+	r := &vegeta.Result{Method: "GET", URL: tgt.Targets()[1].URL, Code: 200, Timestamp: start, Latency: time.Millisecond}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		r.Timestamp = start.Add(time.Duration(i) * 50 * time.Microsecond)
+		f.add(r, "", time.Microsecond)
 	}
 }
