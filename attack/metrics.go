@@ -1,6 +1,7 @@
 package attack
 
 import (
+	"fmt"
 	"math"
 	"sort"
 	"sync"
@@ -255,6 +256,16 @@ func newMeterFold(m *Meter, start time.Time, pacer *CurvePacer, tgt *MixTargeter
 		delete(f.byURL, u)
 	}
 	f.eps = append(f.eps, endpointFold{name: OtherEndpoint, codes: map[uint16]uint64{}, errors: map[string]uint64{}})
+	// Names label series: two endpoints of one name (a targets file can
+	// list a request twice) are told apart by a number.
+	names := map[string]bool{}
+	for i := range f.eps {
+		name := f.eps[i].name
+		for k := 2; names[name]; k++ {
+			name = fmt.Sprintf("%s (%d)", f.eps[i].name, k)
+		}
+		names[name], f.eps[i].name = true, name
+	}
 	for i := range f.ring {
 		f.ring[i].at = -1
 		f.doneOK[i].at = -1

@@ -3,6 +3,7 @@ package attack
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -184,5 +185,31 @@ func BenchmarkMeterFold(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		r.Timestamp = start.Add(time.Duration(i) * 50 * time.Microsecond)
 		f.add(r, "", time.Microsecond)
+	}
+}
+
+// TestMeterEndpointNames: every endpoint gets a label value of its own,
+// the catch-all "other" included.
+func TestMeterEndpointNames(t *testing.T) {
+	u, _ := url.Parse("http://127.0.0.1:1")
+	eps := []scenarios.Endpoint{{Name: "other", URL: "/o", Weight: 1}, {Name: "a", URL: "/a", Weight: 1}, {Name: "a", URL: "/a", Method: "POST", Weight: 1}}
+	tgt, err := NewMixTargeter(u, eps, nil, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newMeterFold(&Meter{}, time.Now(), &CurvePacer{Curve: curve(t, "hold 1/s for 1s")}, tgt, eps)
+	var got []string
+	for _, e := range f.eps {
+		got = append(got, e.name)
+	}
+	if strings.Join(got, ",") != "other,a,a (2),other (2)" {
+		t.Errorf("names %q", got)
+	}
+	post := &vegeta.Result{Method: "POST", URL: tgt.Targets()[2].URL}
+	if i := f.endpoint(post); i != 2 {
+		t.Errorf("POST /a folds into endpoint %d, want 2", i)
+	}
+	if i := f.endpoint(&vegeta.Result{Method: "GET", URL: "http://127.0.0.1:1/elsewhere"}); i != 3 {
+		t.Errorf("an unknown URL folds into endpoint %d, want 3 (other)", i)
 	}
 }

@@ -133,7 +133,7 @@ func (s *metricsServer) close(e *env) {
 	if s == nil {
 		return
 	}
-	if s.hold > 0 {
+	if s.hold > 0 && s.runs.started() {
 		stop := e.ctx.Done()
 		if e.ctx.Err() != nil {
 			stop = e.hard.Done()
@@ -198,6 +198,18 @@ func (c *runCollector) add(m *attack.Meter) {
 	c.mu.Unlock()
 }
 
+// started tells whether a run has started sending (so has figures to hold).
+func (c *runCollector) started() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range c.meters {
+		if m.Snapshot().Started {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *runCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range runDescs {
 		ch <- d
@@ -245,9 +257,9 @@ func collectRun(ch chan<- prometheus.Metric, s attack.MeterSnapshot) {
 	for _, st := range []string{"held", "violated", "behind", "idle"} {
 		counter(descJudged, s.Judged[st], s.Run, s.Shard, st)
 	}
-	for _, e := range s.Endpoints {
-		if e.Name == attack.OtherEndpoint && e.Results == 0 {
-			continue
+	for i, e := range s.Endpoints {
+		if i == len(s.Endpoints)-1 && e.Results == 0 {
+			continue // "other": results that match no endpoint; none so far
 		}
 		lv := []string{e.Name, s.Run, s.Shard}
 		counter(descSent, e.Sent, lv...)
