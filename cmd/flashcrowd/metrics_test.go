@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +24,9 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/flashcrowd/flashcrowd/attack"
+	"github.com/flashcrowd/flashcrowd/scenarios"
 )
 
 // freePort is a loopback port nothing listens on now.
@@ -451,4 +457,85 @@ func childCommand(args string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestRunChild$")
 	cmd.Env = append(os.Environ(), "FLASHCROWD_RUN_ARGS="+args)
 	return cmd
+}
+
+// TestMetricsCompare: compare --metrics-addr shows each live entry under
+// its own run label, COMPARE/NAME, with that run's counts.
+func TestMetricsCompare(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cmp")
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	a, _ := json.Marshal([]string{"compare", "--plan", "vps", "--plan", "cdn", "--curve", "hold 100/s for 2s", "--out", dir,
+		"--metrics-addr", addr, "--metrics-hold", "2m", "--quiet"})
+	cmd := childCommand(string(a))
+	var errb syncBuf
+	cmd.Stderr = writerFunc(func(p []byte) (int, error) { errb.WriteString(string(p)); return len(p), nil })
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer cmd.Process.Kill()
+	waitFor(t, 2*time.Minute, "compare ends and holds its metrics", func() bool {
+		return strings.Contains(errb.String(), "serving the final counts")
+	}, errb.String)
+	m := scrape(t, addr, false)
+	for _, plan := range []string{"vps", "cdn"} {
+		run := map[string]string{"run": "cmp/" + plan}
+		sum := readSummaryCounts(t, filepath.Join(dir, plan))
+		if v := sumOf(m["flashcrowd_requests_sent_total"], run); v != float64(sum.Requests) || v != 200 {
+			t.Errorf("%s: sent %v, summary.json %d (want 200)", plan, v, sum.Requests)
+		}
+		if v := sumOf(m["flashcrowd_run_done"], run); v != 1 {
+			t.Errorf("%s: run_done %v", plan, v)
+		}
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case err := <-done:
+		if code := exitStatus(err); code != 0 {
+			t.Errorf("exit %d after Ctrl-C in the hold\n%s", code, errb.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("still holding 30 s after Ctrl-C\n%s", errb.String())
+	}
+}
+
+// BenchmarkMetricsScrape is the generator's cost of one scrape of a run
+// of three endpoints (gather and encode, as promhttp does).
+func BenchmarkMetricsScrape(b *testing.B) {
+	reg := prometheus.NewRegistry()
+	rc := &runCollector{}
+	reg.MustRegister(rc)
+	m := meterAfterRun(b)
+	rc.add(m)
+	b.ReportAllocs()
+	for b.Loop() {
+		mfs, err := reg.Gather()
+		if err != nil {
+			b.Fatal(err)
+		}
+		enc := expfmt.NewEncoder(io.Discard, expfmt.NewFormat(expfmt.TypeTextPlain))
+		for _, mf := range mfs {
+			enc.Encode(mf)
+		}
+	}
+}
+
+// meterAfterRun is a Meter after a short real run over loopback against a
+// server answering 200 to every request (three endpoints).
+func meterAfterRun(b *testing.B) *attack.Meter {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	c, err := scenarios.ParseCurve("bench", "hold 300/s for 1s", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &scenarios.Scenario{Name: "bench", Curve: c, Compress: 1, SLO: scenarios.DefaultSLO, Endpoints: []scenarios.Endpoint{
+		{Name: "page", URL: "/", Weight: 1}, {Name: "image", URL: "/i", Weight: 8}, {Name: "api", URL: "/a", Weight: 1}}}
+	m := &attack.Meter{Run: "bench", Shard: "0"}
+	if _, err := attack.Run(context.Background(), context.Background(), attack.Options{Scenario: s, Target: u, Meter: m}, nil); err != nil {
+		b.Fatal(err)
+	}
+	return m
 }
