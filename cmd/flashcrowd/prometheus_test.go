@@ -48,9 +48,9 @@ type promServer struct {
 }
 
 // startPrometheus starts Prometheus on a loopback port with a temporary
-// data directory, scraping target every second. It is stopped by its PID
-// and its data directory removed when the test ends.
-func startPrometheus(t *testing.T, target string) *promServer {
+// data directory, scraping target every second, with extra flags. It is
+// stopped by its PID and its data directory removed when the test ends.
+func startPrometheus(t *testing.T, target string, extra ...string) *promServer {
 	t.Helper()
 	bin := prometheusBinary(t)
 	dir, err := os.MkdirTemp("", "flashcrowd-prometheus-")
@@ -81,6 +81,7 @@ scrape_configs:
 		"--storage.tsdb.retention.time=1h",
 		"--web.listen-address="+addr,
 	)
+	cmd.Args = append(cmd.Args, extra...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", bin, err)
@@ -223,6 +224,9 @@ func TestPrometheusScrapesRun(t *testing.T) {
 	}
 	maddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	prom := startPrometheus(t, maddr)
+	// A second server with native histograms on reads the exponential
+	// buckets (it then keeps no classic ones: Prometheus 2.42).
+	native := startPrometheus(t, maddr, "--enable-feature=native-histograms")
 
 	dir := filepath.Join(t.TempDir(), "run")
 	const rate, secs = 300, 10
@@ -281,6 +285,22 @@ func TestPrometheusScrapesRun(t *testing.T) {
 		t.Errorf("Prometheus: p99 %.2f ms; report %.2f ms: want within a factor of 2", p99, rep)
 	}
 	t.Logf("Prometheus: %d sent, rate %.1f/s (offered %.1f/s), p99 %.2f ms (report %.2f ms)", sum.Requests, sent, offered, p99, sum.Endpoints[0].P99)
+
+	// The native histogram: every success, and a p99 within its 9%
+	// buckets (and the hist's own 3%) of the report's.
+	waitFor(t, time.Minute, "the native-histogram Prometheus scrapes the final counts", func() bool {
+		r, err := native.query("flashcrowd_run_done"+sel, time.Time{})
+		return err == nil && len(r) == 1 && r[0].Value == 1
+	}, stderr.String)
+	okCount := prom.scalar(`sum(flashcrowd_requests_completed_total{run="prom-test",outcome="ok"})`, time.Time{})
+	if v := native.scalar("histogram_count(sum(flashcrowd_request_duration_seconds"+sel+"))", time.Time{}); v != okCount {
+		t.Errorf("native histogram: %v observations, %v successes", v, okCount)
+	}
+	np99 := native.scalar("histogram_quantile(0.99, sum(flashcrowd_request_duration_seconds"+sel+"))", time.Time{}) * 1000
+	if rep := sum.Endpoints[0].P99; !(np99 >= rep/1.15 && np99 <= rep*1.15) {
+		t.Errorf("native histogram: p99 %.2f ms; report %.2f ms: want within 15%%", np99, rep)
+	}
+	t.Logf("native histogram: p99 %.2f ms", np99)
 
 	// Every query of the dashboard runs; the main panels have data.
 	d := readDashboard(t)
