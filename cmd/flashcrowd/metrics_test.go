@@ -345,6 +345,15 @@ func TestMetricsFinalCounts(t *testing.T) {
 	if v := sumOf(text["flashcrowd_in_flight"], nil); v != 0 {
 		t.Errorf("%v in flight after the run", v)
 	}
+	var rep struct {
+		SLOHeld bool `json:"slo_held"`
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "summary.json")); err != nil || json.Unmarshal(b, &rep) != nil || !rep.SLOHeld {
+		t.Errorf("summary.json: %v: the report should hold the SLO at 150/s on vps", err)
+	}
+	if v := sumOf(text["flashcrowd_slo_seconds_total"], map[string]string{"state": "violated"}); v != 0 || sumOf(text["flashcrowd_slo_held"], run) != 1 {
+		t.Errorf("live verdict: %v seconds violated, slo_held %v; the report held", v, sumOf(text["flashcrowd_slo_held"], run))
+	}
 	// The protobuf format carries the native histogram beside the
 	// classic buckets.
 	pb := scrape(t, addr, true)
@@ -538,4 +547,37 @@ func meterAfterRun(b *testing.B) *attack.Meter {
 		b.Fatal(err)
 	}
 	return m
+}
+
+// TestMetricsSLOBroken: against a host far past its capacity the live
+// verdict breaks, as the report's does; against one well within it, both
+// hold (TestMetricsFinalCounts's run is checked here too).
+func TestMetricsSLOBroken(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	// The shared plan holds about 160/s of the default mix.
+	cmd, stderr, done := startRun(t, "--curve", "hold 600/s for 4s", "--plan", "shared", "--timeout", "2s", "--out", dir,
+		"--metrics-addr", addr, "--metrics-hold", "2m", "--run-id", "broken")
+	waitFor(t, 2*time.Minute, "the run ends and holds its metrics", func() bool {
+		return strings.Contains(stderr.String(), "serving the final counts")
+	}, stderr.String)
+	m := scrape(t, addr, false)
+	var rep struct {
+		SLOHeld bool `json:"slo_held"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil || json.Unmarshal(b, &rep) != nil {
+		t.Fatalf("summary.json: %v", err)
+	}
+	violated := sumOf(m["flashcrowd_slo_seconds_total"], map[string]string{"state": "violated"})
+	if rep.SLOHeld || violated < 2 || sumOf(m["flashcrowd_slo_held"], nil) != 0 {
+		t.Errorf("report held %v; live: %v seconds violated, slo_held %v: want both broken",
+			rep.SLOHeld, violated, sumOf(m["flashcrowd_slo_held"], nil))
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("still holding 30 s after Ctrl-C\n%s", stderr.String())
+	}
 }
