@@ -106,6 +106,10 @@ type Options struct {
 	// valid: Run fills in End, Stopped and Warnings as the run ends, so a
 	// window folder built on it sees the final state.
 	Started func(info *scenarios.RunInfo)
+
+	// Meter, if set, receives the run's live figures (for an exporter
+	// such as Prometheus); it keeps the final counts after Run returns.
+	Meter *Meter
 }
 
 // ErrNotConfirmed is returned when a target is not on loopback and its host

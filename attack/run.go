@@ -266,6 +266,11 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	pacer.Offset = time.Since(start)
 	results := eng.Attack(tgt.Next, stoppablePacer{Pacer: pacer, stop: stop}, 0, "")
 
+	var meter *meterFold
+	if o.Meter != nil {
+		meter = newMeterFold(o.Meter, start, pacer, tgt, eps)
+		meter.tick(0, false, false)
+	}
 	st := newStats(start, o.Abort)
 	if o.NoAbort {
 		st.rules = nil
@@ -323,7 +328,10 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 		if due, ok := pacer.Due(r.Seq); ok {
 			lag = r.Timestamp.Sub(start) - due
 		}
-		st.add(r, lag)
+		kind := st.add(r, lag)
+		if meter != nil {
+			meter.add(r, kind, lag)
+		}
 		if sink != nil {
 			sink(r)
 		}
@@ -408,6 +416,9 @@ loop:
 					}
 				}
 			}
+			if meter != nil {
+				meter.tick(el, stopping, false)
+			}
 			if o.Live || now.Sub(lastPrint) >= 10*time.Second {
 				lastPrint = now
 				line := progressLine(el, curve, pacer, st, sentHist, inflight, behindSecs > 0 && warnedBehind, inflight >= o.MaxWorkers, stopping)
@@ -431,6 +442,9 @@ loop:
 		fmt.Fprintln(progress)
 	}
 
+	if meter != nil {
+		meter.tick(end.Sub(start), stopping, true)
+	}
 	sum.Sent = tgt.Calls()
 	sum.Results = st.n
 	sum.OK = st.ok

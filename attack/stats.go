@@ -65,7 +65,8 @@ func (s *stats) slot(sec int64) *second {
 	return b
 }
 
-func (s *stats) add(r *vegeta.Result, lag time.Duration) {
+// add folds r and returns its scenarios.ErrorKind.
+func (s *stats) add(r *vegeta.Result, lag time.Duration) string {
 	sec := int64(max(r.End().Sub(s.start), 0) / time.Second)
 	b := s.slot(sec)
 	b.n++
@@ -74,7 +75,8 @@ func (s *stats) add(r *vegeta.Result, lag time.Duration) {
 	s.lag.add(lag)
 	s.bytesIn += r.BytesIn
 	s.bytesOut += r.BytesOut
-	if k := scenarios.ErrorKind(r.Code, r.Error); k != "" {
+	k := scenarios.ErrorKind(r.Code, r.Error)
+	if k != "" {
 		s.errors[k]++
 	} else {
 		// Latency is of successful requests, as the report's: a 503 in
@@ -84,6 +86,7 @@ func (s *stats) add(r *vegeta.Result, lag time.Duration) {
 		b.ok++
 		s.ok++
 	}
+	return k
 }
 
 // window merges the complete seconds in [from, to).

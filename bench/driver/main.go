@@ -46,6 +46,7 @@ func run(args []string, stderr io.Writer) int {
 		progress   = fs.Bool("progress", false, "print attack's progress lines to stderr")
 		fold       = fs.Bool("fold", false, "fold results into report windows as `flashcrowd run` does (report.Folder as the sink)")
 		engine     = fs.String("engine", "", "sender: fast or vegeta (\"\": attack's default)")
+		meter      = fs.Bool("meter", false, "keep live metrics (an attack.Meter, read once a second as a scrape would) as `flashcrowd run --metrics-addr` does")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -92,6 +93,16 @@ func run(args []string, stderr io.Writer) int {
 	}
 	if *progress {
 		o.Progress = stderr
+	}
+	if *meter {
+		o.Meter = &attack.Meter{Run: "bench", Shard: "0"}
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		go func() {
+			for range tick.C {
+				o.Meter.Snapshot()
+			}
+		}()
 	}
 	var sink func(*vegeta.Result)
 	if *fold {

@@ -56,6 +56,8 @@ type compareOpts struct {
 	window   string
 	json     bool
 	quiet    bool
+	mf       metricsFlags
+	ms       *metricsServer
 }
 
 func init() {
@@ -124,6 +126,7 @@ Examples:
 			fs.StringVar(&o.window, "window", "", "window `WIDTH` of new runs (default 1s, 250ms for the bare command's compressed curve; longer for curves over an hour)")
 			fs.BoolVar(&o.json, "json", false, "print compare.json instead of the table")
 			fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
+			o.mf.add(fs, true)
 			return o
 		},
 		run: runCompare,
@@ -152,6 +155,9 @@ func runCompare(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 				return usagef("--%s tunes sending, and --simulate sends nothing: drop one of them", name)
 			}
 		}
+	}
+	if o.simulate && o.mf.addr != "" {
+		return usagef("--metrics-addr shows live runs: not with --simulate")
 	}
 	if o.shards < 1 || o.shards > 256 {
 		return usagef("--shards %d: want 1 to 256", o.shards)
@@ -443,6 +449,10 @@ func (o *compareOpts) runAll(e *env, fs *pflag.FlagSet, s *scenarios.Scenario, j
 		}
 		jobs[i].warns = ao.Info.Warnings
 	}
+	if o.ms, err = o.mf.start(e, "compare"); err != nil {
+		return false, err
+	}
+	defer o.ms.close(e)
 	if !o.quiet {
 		var ns []string
 		for _, j := range jobs {
@@ -508,6 +518,7 @@ func (o *compareOpts) runOne(e *env, s *scenarios.Scenario, ao attack.Options, n
 		return false, err
 	}
 	ao.Started = rep.start
+	ao.Meter = o.ms.meter(compareRunLabel(o.mf.runLabel(filepath.Dir(ao.Out)), name), ao.Shard, rep.slo)
 	if !o.quiet {
 		ao.Progress = e.stderr
 		ao.Live = isTerminal(e.stderr)

@@ -47,6 +47,7 @@ type runOpts struct {
 	quiet         bool
 	slo           string
 	window        string
+	mf            metricsFlags
 }
 
 // attackFlags are the flags that tune how traffic is sent (timeouts,
@@ -270,6 +271,7 @@ Examples:
 			fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
 			fs.StringVar(&o.slo, "slo", "", "judge the report by this `SLO` (p99=800ms,errors=1%,...) over the scenario's; exit 3 if it fails (as when the scenario's fails)")
 			fs.StringVar(&o.window, "window", "", "report window `WIDTH` (default 1s; longer for curves over an hour)")
+			o.mf.add(fs, true)
 			return o
 		},
 		run: runRun,
@@ -418,6 +420,12 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 			return err
 		}
 	}
+	ms, err := o.mf.start(e, "run")
+	if err != nil {
+		return err
+	}
+	defer ms.close(e)
+	ao.Meter = ms.meter(o.mf.runLabel(ao.Out), ao.Shard, rep.slo)
 	ao.Started = rep.start
 	sum, err := attack.Run(e.ctx, e.hard, ao, rep.add)
 	if err != nil {

@@ -22,6 +22,7 @@ type serveOpts struct {
 	listen string
 	list   bool
 	mix    string
+	mf     metricsFlags
 }
 
 func init() {
@@ -51,6 +52,7 @@ Examples:
 			fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "`ADDR` to listen on (port 0 picks a free one)")
 			fs.BoolVar(&o.list, "list", false, "list the built-in plans (or with --plan, that plan) with the capacity each implies, and exit")
 			fs.StringVar(&o.mix, "mix-of", "press-spike", "with --list: the scenario `NAME|FILE` whose endpoint mix the capacities are for")
+			o.mf.add(fs, false)
 			return o
 		},
 		run:   runServe,
@@ -92,11 +94,20 @@ func runServe(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", o.listen, err)
 	}
+	ms, err := o.mf.start(e, "serve")
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer ms.close(e)
+	h := hosting.NewHost(p)
+	defer h.Close()
+	ms.host(h)
 	ctx, stop := serveSignals(e, p)
 	defer stop()
 	fmt.Fprintf(e.stderr, "flashcrowd serve: plan %s (%s) on http://%s\n", p.Name, p.Description, ln.Addr())
 	fmt.Fprintf(e.stderr, "  capacity: %s req/s of pages alone; stats at http://%s/_stats; Ctrl-C stops\n", fmtCap(p.Capacity(nil)), ln.Addr())
-	if err := hosting.Serve(ctx, ln, p); err != nil {
+	if err := hosting.ServeHost(ctx, ln, h); err != nil {
 		return fmt.Errorf("serving plan %s: %w", p.Name, err)
 	}
 	fmt.Fprintln(e.stderr, "flashcrowd serve: stopped")
