@@ -373,6 +373,16 @@ func Open(args []string, width time.Duration, warn io.Writer) (*Windows, error) 
 		}
 	}
 	f := NewFolder(base, w)
+	var infos []*scenarios.RunInfo
+	for _, s := range srcs {
+		if s.info != nil {
+			infos = append(infos, s.info)
+		}
+	}
+	for _, n := range shardNotes(infos) {
+		f.Warn("%s", n)
+		fmt.Fprintf(warn, "warning: %s\n", n)
+	}
 	for _, s := range srcs {
 		if (s.info == nil) != (base == nil) {
 			return nil, fmt.Errorf("cannot merge a flashcrowd run (with run.json) and plain vegeta results in one report")

@@ -1,0 +1,73 @@
+package report
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/flashcrowd/flashcrowd/scenarios"
+)
+
+// MaxSkew is the spread of the shards' start instants above which merging
+// them warns: windows are aligned on the shared t = 0, each by its own
+// shard's clock, so a larger spread blurs per-second rates.
+const MaxSkew = 50 * time.Millisecond
+
+// shardNotes are the warnings about the shards of one run merged into a
+// report: shards missing (not given, or whose pod never started), shards
+// that stopped early, and how far apart their starts were.
+func shardNotes(infos []*scenarios.RunInfo) []string {
+	if len(infos) == 0 || infos[0].Shards <= 1 {
+		return nil
+	}
+	n := infos[0].Shards
+	got := map[int]*scenarios.RunInfo{}
+	for _, ri := range infos {
+		if ri != nil && ri.Shards == n {
+			got[ri.Shard] = ri
+		}
+	}
+	var notes []string
+	var missing []string
+	for i := range n {
+		if got[i] == nil {
+			missing = append(missing, fmt.Sprint(i))
+		}
+	}
+	if len(missing) > 0 {
+		notes = append(notes, fmt.Sprintf("incomplete: shard %s of %d (0 to %d) missing (not given, or its pod failed before it could write results): the figures cover %d of %d shards",
+			strings.Join(missing, ", "), n, n-1, n-len(missing), n))
+	}
+	idx := make([]int, 0, len(got))
+	for i := range got {
+		idx = append(idx, i)
+	}
+	sort.Ints(idx)
+	for _, i := range idx {
+		// The first shard's own stop is the run's (the analysis says it).
+		if s := got[i].Stopped; s != "" && got[i] != infos[0] {
+			notes = append(notes, fmt.Sprintf("shard %d stopped early: %s", i, s))
+		}
+	}
+	if len(idx) < 2 {
+		return notes
+	}
+	lo, hi := got[idx[0]].StartSkew, got[idx[0]].StartSkew
+	for _, i := range idx {
+		lo, hi = min(lo, got[i].StartSkew), max(hi, got[i].StartSkew)
+	}
+	if hi-lo > MaxSkew {
+		var each []string
+		for _, i := range idx {
+			each = append(each, fmt.Sprintf("%d: %+dms", i, got[i].StartSkew.Milliseconds()))
+		}
+		ref := "by each shard's own clock"
+		if got[idx[0]].ClockRef != "" {
+			ref = "against the " + got[idx[0]].ClockRef + "'s clock"
+		}
+		notes = append(notes, fmt.Sprintf("the shards started up to %dms apart (%s; over %dms): per-second rates are blurred by that much (start skew by shard %s); check the nodes' clock sync (NTP)",
+			(hi-lo).Milliseconds(), ref, MaxSkew.Milliseconds(), strings.Join(each, ", ")))
+	}
+	return notes
+}
