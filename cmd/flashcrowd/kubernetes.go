@@ -215,6 +215,7 @@ func runKubernetes(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	// How many pods.
 	total := s.Curve.Requests()
 	var shards int
+	sizing := ""
 	if o.shards == "auto" {
 		bw, err := parseBits(o.podBandwidth)
 		if err != nil {
@@ -228,7 +229,7 @@ func runKubernetes(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		if uint64(shards) > total {
 			shards = int(max(total, 1))
 		}
-		fmt.Fprint(e.stderr, sz.String())
+		sizing = sz.String()
 	} else {
 		n, err := strconv.Atoi(o.shards)
 		if err != nil || n < 1 {
@@ -288,6 +289,7 @@ func runKubernetes(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		}
 		dest = file
 	}
+	fmt.Fprint(e.stderr, sizing)
 	ns := ""
 	if o.namespace != "" {
 		ns = " -n " + o.namespace

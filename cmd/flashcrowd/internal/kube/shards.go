@@ -66,7 +66,11 @@ func Size(peak float64, eps []scenarios.Endpoint, podRate, podBandwidth float64,
 // String explains the figure.
 func (s Sizing) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "--shards auto: %d pods for a peak of %s/s\n", s.Shards, fmtNum(s.Peak))
+	pods := "pods"
+	if s.Shards == 1 {
+		pods = "pod"
+	}
+	fmt.Fprintf(&b, "--shards auto: %d %s for a peak of %s/s\n", s.Shards, pods, fmtNum(s.Peak))
 	fmt.Fprintf(&b, "  requests:  %s/s ÷ %s/s a pod (one core)          = %d\n", fmtNum(s.Peak), fmtNum(s.PodRate), s.ByRate)
 	fmt.Fprintf(&b, "  bandwidth: %s/s × %s a response = %s ÷ %s a pod = %d\n",
 		fmtNum(s.Peak), fmtBytes(s.MeanBytes), fmtBits(s.Peak*s.MeanBytes*8), fmtBits(s.PodBandwidth), s.ByBandwidth)

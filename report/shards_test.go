@@ -1,0 +1,44 @@
+package report
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flashcrowd/flashcrowd/scenarios"
+)
+
+func TestShardNotes(t *testing.T) {
+	start := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+	shard := func(i int, skew time.Duration, stopped string) *scenarios.RunInfo {
+		return &scenarios.RunInfo{Shard: i, Shards: 4, Start: start, StartSkew: skew, ClockRef: "results volume", Stopped: stopped}
+	}
+	for _, c := range []struct {
+		name  string
+		infos []*scenarios.RunInfo
+		want  []string // substrings of the notes, joined
+		not   []string
+	}{
+		{"all there, close", []*scenarios.RunInfo{shard(0, 2*time.Millisecond, ""), shard(1, 0, ""), shard(2, 40*time.Millisecond, ""), shard(3, 10*time.Millisecond, "")},
+			nil, []string{"incomplete", "apart"}},
+		{"one missing", []*scenarios.RunInfo{shard(0, 0, ""), shard(1, 0, ""), shard(3, 0, "")},
+			[]string{"incomplete: shard 2 of 4", "cover 3 of 4"}, []string{"apart"}},
+		{"skewed", []*scenarios.RunInfo{shard(0, -5*time.Millisecond, ""), shard(1, 0, ""), shard(2, 70*time.Millisecond, ""), shard(3, 0, "")},
+			[]string{"up to 75ms apart", "results volume", "2: +70ms", "0: -5ms"}, []string{"incomplete"}},
+		{"stopped early", []*scenarios.RunInfo{shard(0, 0, ""), shard(1, 0, "interrupted"), shard(2, 0, ""), shard(3, 0, "")},
+			[]string{"shard 1 stopped early: interrupted"}, nil},
+		{"not sharded", []*scenarios.RunInfo{{Shards: 1}}, nil, []string{"shard"}},
+	} {
+		got := strings.Join(shardNotes(c.infos), "\n")
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: notes %q lack %q", c.name, got, w)
+			}
+		}
+		for _, w := range c.not {
+			if strings.Contains(got, w) {
+				t.Errorf("%s: notes %q say %q", c.name, got, w)
+			}
+		}
+	}
+}
