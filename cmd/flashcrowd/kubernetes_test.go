@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -528,5 +530,88 @@ func TestKubeReportGlob(t *testing.T) {
 	}
 	if _, err := expandArgs([]string{filepath.Join(dir, "nothing-*")}); err == nil || !strings.Contains(err.Error(), "nothing-*") {
 		t.Errorf("a pattern matching nothing: %v", err)
+	}
+}
+
+// discovery is the little of the API server's discovery kubectl needs to
+// map the manifests' kinds to resources: enough for --dry-run=client.
+var discovery = map[string]any{
+	"/api": map[string]any{"kind": "APIVersions", "versions": []string{"v1"},
+		"serverAddressByClientCIDRs": []any{map[string]string{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}}},
+	"/api/v1": map[string]any{"kind": "APIResourceList", "groupVersion": "v1", "resources": []any{
+		map[string]any{"name": "configmaps", "singularName": "configmap", "namespaced": true, "kind": "ConfigMap", "verbs": []string{"create", "get", "patch"}},
+		map[string]any{"name": "persistentvolumeclaims", "singularName": "persistentvolumeclaim", "namespaced": true, "kind": "PersistentVolumeClaim", "verbs": []string{"create", "get", "patch"}},
+	}},
+	"/apis": map[string]any{"kind": "APIGroupList", "apiVersion": "v1", "groups": []any{map[string]any{"name": "batch",
+		"versions":         []any{map[string]string{"groupVersion": "batch/v1", "version": "v1"}},
+		"preferredVersion": map[string]string{"groupVersion": "batch/v1", "version": "v1"}}}},
+	"/apis/batch/v1": map[string]any{"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "batch/v1", "resources": []any{
+		map[string]any{"name": "jobs", "singularName": "job", "namespaced": true, "kind": "Job", "verbs": []string{"create", "get", "patch"}},
+	}},
+}
+
+// TestKubeKubectl: where kubectl is installed, it reads the manifests
+// (kubectl apply --dry-run=client, and create --dry-run=client -o yaml,
+// whose output reads back strictly into the same objects). kubectl needs
+// an API server's discovery even for a client-side dry run: a loopback
+// stand-in answers it. Skipped without kubectl.
+func TestKubeKubectl(t *testing.T) {
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		t.Skip("kubectl is not installed (apt-get install kubectl)")
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d, ok := discovery[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(d)
+	}))
+	defer srv.Close()
+	code, stdout, stderr := runCLI(t, append(append([]string{"kubernetes"}, kubeCurveFlags...),
+		"--shards=3", "--target=http://127.0.0.1:8080", "--image=flashcrowd:test", "--namespace=load")...)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	file := filepath.Join(t.TempDir(), "rehearsal.yaml")
+	if err := os.WriteFile(file, []byte(stdout), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	kc := func(args ...string) string {
+		cmd := exec.CommandContext(ctx, kubectl, append(args, "--validate=false", "-f", file, "--server="+srv.URL)...)
+		cmd.Env = []string{"HOME=" + home, "KUBECONFIG=" + filepath.Join(home, "none"), "PATH=" + os.Getenv("PATH")}
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, errb.String())
+		}
+		return out.String()
+	}
+	applied := kc("apply", "--dry-run=client")
+	if n := strings.Count(applied, "created (dry run)"); n != 4 {
+		t.Errorf("kubectl apply --dry-run=client created %d objects, want 4:\n%s", n, applied)
+	}
+	back, err := kube.Parse([]byte(kc("create", "--dry-run=client", "-o", "yaml")))
+	if err != nil {
+		t.Fatalf("kubectl's output does not read back strictly: %v", err)
+	}
+	m, err := kube.Parse([]byte(stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b bytes.Buffer
+	if err := m.Write(&a, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := back.Write(&b, ""); err != nil {
+		t.Fatal(err)
+	}
+	if a.String() != b.String() {
+		t.Errorf("kubectl changed the objects:\n%s", b.String())
 	}
 }

@@ -2,6 +2,8 @@ package kube
 
 import (
 	"bytes"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -130,5 +132,25 @@ func TestSize(t *testing.T) {
 	tiny := []scenarios.Endpoint{{Name: "ping", Weight: 1, Class: scenarios.API, Size: 10}}
 	if s := Size(100_000, tiny, PodRate, DefaultPodBandwidth, size); s.Shards != 3 || s.ByRate != 3 {
 		t.Errorf("100,000/s of 10 B: %+v, want 3 pods by rate", s)
+	}
+}
+
+// TestDockerfile: the image holds the binary where the manifests run it,
+// built static, and runs as the manifests' non-root user.
+func TestDockerfile(t *testing.T) {
+	b, err := os.ReadFile("../../../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := string(b)
+	for _, want := range []string{
+		"CGO_ENABLED=0",
+		"COPY --from=build /out/flashcrowd " + Binary + "\n",
+		fmt.Sprintf("USER %d:%d\n", runAs, runAs),
+		"FROM gcr.io/distroless/static",
+	} {
+		if !strings.Contains(d, want) {
+			t.Errorf("Dockerfile lacks %q", want)
+		}
 	}
 }
