@@ -103,14 +103,14 @@ Examples:
 			fs.StringVar(&o.resultsSize, "results-size", "10Gi", "`SIZE` of the results claim created (about 64 bytes a request)")
 			fs.StringVar(&o.storageClass, "storage-class", "", "StorageClass `NAME` of the results claim (one that offers ReadWriteMany; default the cluster's)")
 			o.podRate = kube.PodRate
-			fs.Var(&o.podRate, "pod-rate", "requests a second one pod sends, for --shards auto (`RATE`)")
-			fs.StringVar(&o.podBandwidth, "pod-bandwidth", "1Gbit", "bits a second one pod receives, for --shards auto (`BITS`: 500Mbit, 1Gbit, 10Gbit)")
-			fs.StringVar(&o.podCPU, "pod-cpu", "1", "CPU request of each pod (`CPU`)")
+			fs.Var(&o.podRate, "pod-rate", "`RATE` one pod sends (one core), for --shards auto")
+			fs.StringVar(&o.podBandwidth, "pod-bandwidth", "1Gbit", "`BITS` a second one pod receives (500Mbit, 1Gbit, 10Gbit), for --shards auto")
+			fs.StringVar(&o.podCPU, "pod-cpu", "1", "`CPU` request of each pod (no limit: throttling would delay sends)")
 			fs.StringVar(&o.podMemory, "pod-memory", "1Gi", "memory request and limit of each pod (`SIZE`)")
 			r.af.add(fs)
 			fs.BoolVarP(&r.quiet, "quiet", "q", false, "no progress in the pods' logs")
-			fs.StringVar(&r.slo, "slo", "", "judge each shard and the merged report by this `SLO`")
-			fs.StringVar(&r.window, "window", "", "report window `WIDTH`")
+			fs.StringVar(&r.slo, "slo", "", "judge each shard and the merged report by this `SLO` (the report Job fails, exit 3, when it fails)")
+			fs.StringVar(&r.window, "window", "", "report window `WIDTH` of each shard and of the merged report")
 			return o
 		},
 		run: runKubernetes,
@@ -253,6 +253,7 @@ func runKubernetes(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		Name: name, Namespace: o.namespace, Image: o.image, Shards: shards,
 		StartAt: startAt, Written: now, Duration: s.Curve.Duration(), Scenario: resolved,
 		RunArgs:    passThrough(fs),
+		ReportArgs: reportThrough(fs),
 		ResultsPVC: o.resultsPVC, ResultsSize: o.resultsSize, StorageClass: o.storageClass,
 		CPU: o.podCPU, Memory: o.podMemory,
 	}
@@ -263,13 +264,22 @@ func runKubernetes(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		}
 		return usagef("%s", strings.Join(msgs, "\n"))
 	}
+	for _, h := range r.af.headers {
+		if k, _, ok := strings.Cut(h, ":"); ok && secretHeader(k) {
+			fmt.Fprintf(e.stderr, "flashcrowd kubernetes: warning: header %s is written into the Job's arguments in clear text: whoever can read the Job can read it\n", strings.TrimSpace(k))
+		}
+	}
 	m, err := kube.Build(reh)
 	if err != nil {
 		return err
 	}
 	var buf bytes.Buffer
-	header := fmt.Sprintf("flashcrowd rehearsal %s: %s, %d pods, starting %s.\nAfter job/%s finishes, resume job/%s-report (docs/kubernetes.md).",
-		name, r.sf.describe(s), shards, startAt.UTC().Format(time.RFC3339), name, name)
+	pods := fmt.Sprintf("%d pods", shards)
+	if shards == 1 {
+		pods = "1 pod"
+	}
+	header := fmt.Sprintf("flashcrowd rehearsal %s: %s, %s, starting %s.\nAfter job/%s finishes, resume job/%s-report (docs/kubernetes.md).",
+		name, r.sf.describe(s), pods, startAt.UTC().Format(time.RFC3339), name, name)
 	if err := m.Write(&buf, header); err != nil {
 		return err
 	}
@@ -294,7 +304,7 @@ func runKubernetes(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	if o.namespace != "" {
 		ns = " -n " + o.namespace
 	}
-	fmt.Fprintf(e.stderr, `flashcrowd kubernetes: %s, %s requests over %s in %d pods, starting %s (in %s) → %s
+	fmt.Fprintf(e.stderr, `flashcrowd kubernetes: %s, %s requests over %s in %s, starting %s (in %s) → %s
 next:
   kubectl apply%s -f %s            # before %s
   kubectl get pods%s -l app.kubernetes.io/instance=%s -w
@@ -302,7 +312,7 @@ next:
   kubectl patch%s job %s-report --type=merge -p '{"spec":{"suspend":false}}'
   kubectl logs%s -f job/%s-report      # the report is in %s on the results volume
 `,
-		r.sf.describe(s), fmtCount(float64(total)), scenarios.FormatDuration(s.Curve.Duration()), shards,
+		r.sf.describe(s), fmtCount(float64(total)), scenarios.FormatDuration(s.Curve.Duration()), pods,
 		startAt.UTC().Format(time.RFC3339), scenarios.FormatDuration(startAt.Sub(now).Round(time.Second)), dest,
 		ns, file, startAt.UTC().Format(time.TimeOnly),
 		ns, name,
@@ -328,6 +338,18 @@ func passThrough(fs *pflag.FlagSet) []string {
 		}
 		out = append(out, "--"+f.Name+"="+f.Value.String())
 	})
+	return out
+}
+
+// reportThrough lists the flags given that the report Job's `flashcrowd
+// report` gets too.
+func reportThrough(fs *pflag.FlagSet) []string {
+	var out []string
+	for _, n := range []string{"slo", "window"} {
+		if f := fs.Lookup(n); f != nil && fs.Changed(n) {
+			out = append(out, "--"+n+"="+f.Value.String())
+		}
+	}
 	return out
 }
 

@@ -65,6 +65,8 @@ type Rehearsal struct {
 	Duration  time.Duration // the curve's length
 	Scenario  []byte        // the resolved scenario file (scenarios.MarshalResolved)
 	RunArgs   []string      // further flags for every shard's `flashcrowd run`
+	// ReportArgs are further flags for the report Job's `flashcrowd report`.
+	ReportArgs []string
 
 	ResultsPVC   string // an existing ReadWriteMany claim; "" creates NAME-results
 	ResultsSize  string // size of the created claim, e.g. 10Gi
@@ -152,10 +154,11 @@ func (r *Rehearsal) ShardArgs() []string {
 	return append(args, r.RunArgs...)
 }
 
-// ReportArgs are the arguments of the report Job's container. The pattern
+// ReportCommand is the arguments of the report Job's container. The pattern
 // is expanded by flashcrowd report itself (the image has no shell).
-func (r *Rehearsal) ReportArgs() []string {
-	return []string{"report", path.Join(r.RunDir(), "shard-*"), "--out=" + path.Join(r.RunDir(), "report")}
+func (r *Rehearsal) ReportCommand() []string {
+	args := []string{"report", path.Join(r.RunDir(), "shard-*"), "--out=" + path.Join(r.RunDir(), "report")}
+	return append(args, r.ReportArgs...)
 }
 
 // Build makes the rehearsal's objects. r must be valid.
@@ -324,7 +327,7 @@ func Build(r Rehearsal) (*Manifests, error) {
 						Name:    Container,
 						Image:   r.Image,
 						Command: []string{Binary},
-						Args:    r.ReportArgs(),
+						Args:    r.ReportCommand(),
 						Resources: corev1.ResourceRequirements{
 							Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: mem},
 							Limits:   corev1.ResourceList{corev1.ResourceMemory: mem},
