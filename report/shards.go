@@ -46,8 +46,11 @@ func shardNotes(infos []*scenarios.RunInfo) []string {
 	sort.Ints(idx)
 	for _, i := range idx {
 		// The first shard's own stop is the run's (the analysis says it).
-		if s := got[i].Stopped; s != "" && got[i] != infos[0] {
+		switch s := got[i].Stopped; {
+		case s != "" && got[i] != infos[0]:
 			notes = append(notes, fmt.Sprintf("shard %d stopped early: %s", i, s))
+		case s == "" && got[i].End.IsZero():
+			notes = append(notes, fmt.Sprintf("incomplete: shard %d did not finish (its run.json has no end time: its pod was killed, or is still running): its results stop where it stopped", i))
 		}
 	}
 	if len(idx) < 2 {

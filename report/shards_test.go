@@ -11,7 +11,7 @@ import (
 func TestShardNotes(t *testing.T) {
 	start := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
 	shard := func(i int, skew time.Duration, stopped string) *scenarios.RunInfo {
-		return &scenarios.RunInfo{Shard: i, Shards: 4, Start: start, StartSkew: skew, ClockRef: "results volume", Stopped: stopped}
+		return &scenarios.RunInfo{Shard: i, Shards: 4, Start: start, End: start.Add(time.Minute), StartSkew: skew, ClockRef: "results volume", Stopped: stopped}
 	}
 	for _, c := range []struct {
 		name  string
@@ -27,6 +27,8 @@ func TestShardNotes(t *testing.T) {
 			[]string{"up to 75ms apart", "results volume", "2: +70ms", "0: -5ms"}, []string{"incomplete"}},
 		{"stopped early", []*scenarios.RunInfo{shard(0, 0, ""), shard(1, 0, "interrupted"), shard(2, 0, ""), shard(3, 0, "")},
 			[]string{"shard 1 stopped early: interrupted"}, nil},
+		{"killed", []*scenarios.RunInfo{shard(0, 0, ""), shard(1, 0, ""), {Shard: 2, Shards: 4, Start: start}, shard(3, 0, "")},
+			[]string{"incomplete: shard 2 did not finish"}, []string{"shard 1", "missing"}},
 		{"not sharded", []*scenarios.RunInfo{{Shards: 1}}, nil, []string{"shard"}},
 	} {
 		got := strings.Join(shardNotes(c.infos), "\n")

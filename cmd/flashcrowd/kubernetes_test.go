@@ -340,6 +340,27 @@ func TestKubeEmulatedJob(t *testing.T) {
 		t.Errorf("report without shard 1 does not say it is incomplete; warnings %q\nstdout:\n%s", sum.Warnings, r.stdout)
 	}
 
+	// One shard killed mid-run: its run.json as written at the start (no
+	// end time), its results file cut in the middle, no saved windows.
+	killed := t.TempDir()
+	for i := range n {
+		copyDir(t, filepath.Join(runDir, fmt.Sprintf("shard-%d", i)), filepath.Join(killed, "rehearsal", fmt.Sprintf("shard-%d", i)))
+	}
+	k := filepath.Join(killed, "rehearsal", "shard-1")
+	killShard(t, k)
+	rp = emulate(t, bin, &m.Report.Spec.Template.Spec, cms, killed, -1, metrics)
+	r = <-rp.start(ctx)
+	if r.code != 0 {
+		t.Fatalf("report job with a killed shard exited %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	sum = readKubeSummary(t, filepath.Join(killed, "rehearsal", "report"))
+	if sum.Requests >= want {
+		t.Errorf("report with shard 1 killed counts %d requests, want fewer than %d", sum.Requests, want)
+	}
+	if !containsAll(strings.Join(sum.Warnings, "\n"), "incomplete: shard 1 did not finish") {
+		t.Errorf("report with shard 1 killed does not say it is incomplete; warnings %q", sum.Warnings)
+	}
+
 	// A pod started after the start instant (a rescheduled pod, a slow
 	// image pull) refuses to send a shifted schedule.
 	if d := time.Until(start.Add(2 * time.Second)); d > 0 {
@@ -613,5 +634,45 @@ func TestKubeKubectl(t *testing.T) {
 	}
 	if a.String() != b.String() {
 		t.Errorf("kubectl changed the objects:\n%s", b.String())
+	}
+}
+
+// killShard makes a finished shard's folder look like one whose pod was
+// killed mid-run: run.json as at the start (no end), the results file cut
+// in half, nothing written at the end.
+func killShard(t *testing.T, dir string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, scenarios.RunInfoFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ri map[string]any
+	if err := json.Unmarshal(b, &ri); err != nil {
+		t.Fatal(err)
+	}
+	delete(ri, "end")
+	delete(ri, "stopped")
+	if b, err = json.Marshal(ri); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, scenarios.RunInfoFile), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	results := filepath.Join(dir, "results.gob")
+	st, err := os.Stat(results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(results, st.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if n := e.Name(); n != scenarios.RunInfoFile && n != "results.gob" {
+			os.RemoveAll(filepath.Join(dir, n))
+		}
 	}
 }
