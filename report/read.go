@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -312,6 +313,7 @@ func Open(args []string, width time.Duration, warn io.Writer) (*Windows, error) 
 	}
 	var srcs []source
 	var seen []os.FileInfo
+	var skipped []string
 	for _, a := range args {
 		st, err := os.Stat(a)
 		if err != nil {
@@ -336,6 +338,13 @@ func Open(args []string, width time.Duration, warn io.Writer) (*Windows, error) 
 		if infoErr != nil && !errors.Is(infoErr, os.ErrNotExist) {
 			return nil, &scenarios.Problem{File: filepath.Join(a, scenarios.RunInfoFile), Msg: infoErr.Error()}
 		}
+		if info == nil && len(args) > 1 && emptyRunDir(a) {
+			// A shard stopped before its start instant (its pod killed
+			// while waiting): nothing to merge; the shard is named missing.
+			msg := fmt.Sprintf("%s holds no run.json and no results: skipped", a)
+			skipped = append(skipped, msg)
+			continue
+		}
 		results := ""
 		if info != nil && info.Results != "" {
 			results = filepath.Join(a, info.Results)
@@ -358,6 +367,9 @@ func Open(args []string, width time.Duration, warn io.Writer) (*Windows, error) 
 		}
 		srcs = append(srcs, source{info: info, files: []string{results}})
 	}
+	if len(srcs) == 0 {
+		return nil, fmt.Errorf("nothing to report: %s", strings.Join(skipped, "; "))
+	}
 	// One time base: the first source's run, or plain files.
 	base := srcs[0].info
 	w := width
@@ -379,7 +391,7 @@ func Open(args []string, width time.Duration, warn io.Writer) (*Windows, error) 
 			infos = append(infos, s.info)
 		}
 	}
-	for _, n := range shardNotes(infos) {
+	for _, n := range append(skipped, shardNotes(infos)...) {
 		f.Warn("%s", n)
 		fmt.Fprintf(warn, "warning: %s\n", n)
 	}

@@ -2,6 +2,8 @@ package report
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -73,4 +75,17 @@ func shardNotes(infos []*scenarios.RunInfo) []string {
 			(hi-lo).Milliseconds(), ref, MaxSkew.Milliseconds(), strings.Join(each, ", ")))
 	}
 	return notes
+}
+
+// emptyRunDir tells whether dir is a run directory a run created but never
+// started: no run.json, no saved windows, and no results file or an empty
+// one.
+func emptyRunDir(dir string) bool {
+	for _, f := range []string{scenarios.RunInfoFile, WindowsFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return false
+		}
+	}
+	st, err := os.Stat(filepath.Join(dir, "results.gob"))
+	return err != nil || st.Size() == 0
 }

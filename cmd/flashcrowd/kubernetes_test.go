@@ -318,14 +318,23 @@ func TestKubeEmulatedJob(t *testing.T) {
 		}
 	}
 
-	// One shard lost: the same report step over a results volume without
-	// shard 1 says the report is incomplete and which shard is missing.
+	// One shard lost: the same report step over a results volume where
+	// shard 1's pod was killed while it waited for the start (its folder
+	// and an empty results file, nothing else) says the report is
+	// incomplete and which shard is missing.
 	lost := t.TempDir()
 	for i := range n {
-		if i == 1 {
+		to := filepath.Join(lost, "rehearsal", fmt.Sprintf("shard-%d", i))
+		if i != 1 {
+			copyDir(t, filepath.Join(runDir, fmt.Sprintf("shard-%d", i)), to)
 			continue
 		}
-		copyDir(t, filepath.Join(runDir, fmt.Sprintf("shard-%d", i)), filepath.Join(lost, "rehearsal", fmt.Sprintf("shard-%d", i)))
+		if err := os.MkdirAll(to, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, "results.gob"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	rp = emulate(t, bin, &m.Report.Spec.Template.Spec, cms, lost, -1, metrics)
 	r = <-rp.start(ctx)
