@@ -85,7 +85,9 @@ type Manifests struct {
 }
 
 var (
-	dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	dnsLabel     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	dnsSubdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
+	docSep       = regexp.MustCompile(`(?m)^---\s*$`)
 	// imageRef is a loose check of an image reference: no spaces, no
 	// upper case in the repository, an optional tag or digest.
 	imageRef = regexp.MustCompile(`^[a-z0-9]+([._/:-][a-z0-9]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$`)
@@ -124,7 +126,7 @@ func (r *Rehearsal) Validate() []error {
 			bad("--results-size %q: want a size such as 10Gi", r.ResultsSize)
 		}
 	}
-	if r.StorageClass != "" && !regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`).MatchString(r.StorageClass) {
+	if r.StorageClass != "" && !dnsSubdomain.MatchString(r.StorageClass) {
 		bad("--storage-class %q: want a StorageClass name", r.StorageClass)
 	}
 	for _, q := range []struct{ flag, v string }{{"--pod-cpu", r.CPU}, {"--pod-memory", r.Memory}} {
@@ -420,7 +422,7 @@ func Parse(data []byte) (*Manifests, error) {
 // that hold only comments.
 func splitDocs(data []byte) [][]byte {
 	var out [][]byte
-	for _, d := range regexp.MustCompile(`(?m)^---\s*$`).Split(string(data), -1) {
+	for _, d := range docSep.Split(string(data), -1) {
 		empty := true
 		for _, l := range strings.Split(d, "\n") {
 			if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") {
