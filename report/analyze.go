@@ -176,7 +176,7 @@ func Analyze(ws *Windows, slo scenarios.SLO) *Analysis {
 	a.generator()
 	a.phases()
 	a.warnings()
-	a.Verdict = a.verdict()
+	a.Verdict = a.incompleteVerdict(a.verdict())
 	return a
 }
 
@@ -986,7 +986,7 @@ func (a *Analysis) bandText() string {
 }
 
 // SLOHeld reports whether the SLO held over the whole run.
-func (a *Analysis) SLOHeld() bool { return !a.Broke && a.Total.Requests > 0 }
+func (a *Analysis) SLOHeld() bool { return !a.Broke && a.Total.Requests > 0 && a.incomplete() == "" }
 
 // Judgement of a window by time, for plots: index of the window starting at
 // or before t.

@@ -38,8 +38,8 @@ func shardNotes(infos []*scenarios.RunInfo) []string {
 		}
 	}
 	if len(missing) > 0 {
-		notes = append(notes, fmt.Sprintf("incomplete: shard %s of %d (0 to %d) missing (not given, or its pod failed before it could write results): the figures cover %d of %d shards",
-			strings.Join(missing, ", "), n, n-1, n-len(missing), n))
+		notes = append(notes, fmt.Sprintf(incompletePrefix+"shard %s of %d missing (not given, or its pod failed before it could write results; shards count from 0): the figures cover %d of %d shards",
+			strings.Join(missing, ", "), n, n-len(missing), n))
 	}
 	idx := make([]int, 0, len(got))
 	for i := range got {
@@ -52,7 +52,7 @@ func shardNotes(infos []*scenarios.RunInfo) []string {
 		case s != "" && got[i] != infos[0]:
 			notes = append(notes, fmt.Sprintf("shard %d stopped early: %s", i, s))
 		case s == "" && got[i].End.IsZero():
-			notes = append(notes, fmt.Sprintf("incomplete: shard %d did not finish (its run.json has no end time: its pod was killed, or is still running): its results stop where it stopped", i))
+			notes = append(notes, fmt.Sprintf(incompletePrefix+"shard %d did not finish (its run.json has no end time: its pod was killed, or is still running): its results stop where it stopped", i))
 		}
 	}
 	if len(idx) < 2 {
@@ -88,4 +88,40 @@ func emptyRunDir(dir string) bool {
 	}
 	st, err := os.Stat(filepath.Join(dir, "results.gob"))
 	return err != nil || st.Size() == 0
+}
+
+// incompletePrefix starts the notes of shardNotes that make a merged
+// report incomplete.
+const incompletePrefix = "incomplete: "
+
+// incomplete says why a merged report is incomplete (shards missing or
+// killed), "" when it is not: such a report never reads as held.
+func (a *Analysis) incomplete() string {
+	if a.W == nil {
+		return ""
+	}
+	var why []string
+	for _, w := range a.W.Warnings {
+		if r, ok := strings.CutPrefix(w, incompletePrefix); ok {
+			if i := strings.Index(r, " ("); i > 0 {
+				r = r[:i]
+			}
+			why = append(why, r)
+		}
+	}
+	return strings.Join(why, "; ")
+}
+
+// incompleteVerdict leads verdict v with what makes the report incomplete,
+// if anything: a report with shards missing never reads as held.
+func (a *Analysis) incompleteVerdict(v string) string {
+	inc := a.incomplete()
+	switch {
+	case inc == "" || a.Total.Requests == 0:
+		return v
+	case !a.Broke:
+		return fmt.Sprintf("Incomplete, so not held: %s. The shards given held the SLO (peak %s, p99 ≤ %s), but the missing requests were never judged.",
+			inc, rps(a.PeakOffered), fmtLatency(a.PeakP99))
+	}
+	return "Incomplete (" + inc + "): " + v
 }

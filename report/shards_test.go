@@ -44,3 +44,27 @@ func TestShardNotes(t *testing.T) {
 		}
 	}
 }
+
+// TestIncompleteVerdict: a merged report with a shard missing or killed
+// never reads as held, and says why first.
+func TestIncompleteVerdict(t *testing.T) {
+	notes := shardNotes([]*scenarios.RunInfo{
+		{Shard: 0, Shards: 3, End: time.Unix(1, 0)},
+		{Shard: 2, Shards: 3},
+	})
+	a := &Analysis{W: &Windows{Warnings: notes}}
+	a.Total.Requests = 100
+	v := a.incompleteVerdict("The host held the SLO through the whole curve.")
+	if !strings.HasPrefix(v, "Incomplete, so not held: shard 1 of 3 missing; shard 2 did not finish.") || a.SLOHeld() {
+		t.Errorf("verdict %q, SLO held %v", v, a.SLOHeld())
+	}
+	a.Broke = true
+	if v := a.incompleteVerdict("The host broke at 118 req/s."); v != "Incomplete (shard 1 of 3 missing; shard 2 did not finish): The host broke at 118 req/s." {
+		t.Errorf("verdict %q", v)
+	}
+	a = &Analysis{W: &Windows{}}
+	a.Total.Requests = 100
+	if v := a.incompleteVerdict("held."); v != "held." || !a.SLOHeld() {
+		t.Errorf("complete: verdict %q, SLO held %v", v, a.SLOHeld())
+	}
+}

@@ -317,6 +317,9 @@ func TestKubeEmulatedJob(t *testing.T) {
 			t.Errorf("complete report warns: %s", w)
 		}
 	}
+	if strings.HasPrefix(sum.Verdict, "Incomplete") {
+		t.Errorf("complete report's verdict: %q", sum.Verdict)
+	}
 
 	// One shard lost: the same report step over a results volume where
 	// shard 1's pod was killed while it waited for the start (its folder
@@ -345,8 +348,8 @@ func TestKubeEmulatedJob(t *testing.T) {
 	if sum.Requests >= want {
 		t.Errorf("report without shard 1 counts %d requests, want fewer than %d", sum.Requests, want)
 	}
-	if !containsAll(strings.Join(sum.Warnings, "\n"), "incomplete", "shard 1 of 3") || !strings.Contains(r.stdout, "incomplete") {
-		t.Errorf("report without shard 1 does not say it is incomplete; warnings %q\nstdout:\n%s", sum.Warnings, r.stdout)
+	if !containsAll(strings.Join(sum.Warnings, "\n"), "incomplete", "shard 1 of 3 missing") || !strings.HasPrefix(sum.Verdict, "Incomplete") {
+		t.Errorf("report without shard 1 does not say it is incomplete; verdict %q, warnings %q\nstdout:\n%s", sum.Verdict, sum.Warnings, r.stdout)
 	}
 
 	// One shard killed mid-run: its run.json as written at the start (no
@@ -366,8 +369,8 @@ func TestKubeEmulatedJob(t *testing.T) {
 	if sum.Requests >= want {
 		t.Errorf("report with shard 1 killed counts %d requests, want fewer than %d", sum.Requests, want)
 	}
-	if !containsAll(strings.Join(sum.Warnings, "\n"), "incomplete: shard 1 did not finish") {
-		t.Errorf("report with shard 1 killed does not say it is incomplete; warnings %q", sum.Warnings)
+	if !containsAll(strings.Join(sum.Warnings, "\n"), "incomplete: shard 1 did not finish") || !strings.HasPrefix(sum.Verdict, "Incomplete") {
+		t.Errorf("report with shard 1 killed does not say it is incomplete; verdict %q, warnings %q", sum.Verdict, sum.Warnings)
 	}
 
 	// A pod started after the start instant (a rescheduled pod, a slow

@@ -120,6 +120,8 @@ func sloExit(a *report.Analysis) error {
 		why = fmt.Sprintf("the SLO failed %s into the run, at %s offered", scenarios.FormatDuration(time.Duration(a.BreakAt*float64(time.Second))), report.FormatRate(a.BreakOffered))
 	} else if a.Total.Requests == 0 {
 		why = "no results to judge"
+	} else if strings.HasPrefix(a.Verdict, "Incomplete") {
+		why = "the report is incomplete (shards missing or killed), so the SLO cannot be said to hold"
 	}
 	return exitError{code: exitSLO, msg: why}
 }
