@@ -229,6 +229,9 @@ func runHasMetrics() bool {
 // report is incomplete and names the shard; a pod started after the start
 // instant refuses to send.
 func TestKubeEmulatedJob(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs a rehearsal on loopback (go test without -short runs it)")
+	}
 	bin := buildFlashcrowd(t)
 	srv, seen := countingServer(t, 0, 200)
 	want := kubeExpected(t)
