@@ -385,16 +385,6 @@ func Open(args []string, width time.Duration, warn io.Writer) (*Windows, error) 
 		}
 	}
 	f := NewFolder(base, w)
-	var infos []*scenarios.RunInfo
-	for _, s := range srcs {
-		if s.info != nil {
-			infos = append(infos, s.info)
-		}
-	}
-	for _, n := range append(skipped, shardNotes(infos)...) {
-		f.Warn("%s", n)
-		fmt.Fprintf(warn, "warning: %s\n", n)
-	}
 	for _, s := range srcs {
 		if (s.info == nil) != (base == nil) {
 			return nil, fmt.Errorf("cannot merge a flashcrowd run (with run.json) and plain vegeta results in one report")
@@ -413,5 +403,16 @@ func Open(args []string, width time.Duration, warn io.Writer) (*Windows, error) 
 			return nil, err
 		}
 	}
-	return f.Windows(), nil
+	ws := f.Windows()
+	var infos []*scenarios.RunInfo
+	for _, s := range srcs {
+		if s.info != nil {
+			infos = append(infos, s.info)
+		}
+	}
+	for _, n := range append(skipped, shardNotes(infos, ws.Shards)...) {
+		ws.Warnings = append(ws.Warnings, n)
+		fmt.Fprintf(warn, "warning: %s\n", n)
+	}
+	return ws, nil
 }

@@ -17,29 +17,33 @@ import (
 const MaxSkew = 50 * time.Millisecond
 
 // shardNotes are the warnings about the shards of one run merged into a
-// report: shards missing (not given, or whose pod never started), shards
-// that stopped early, and how far apart their starts were.
-func shardNotes(infos []*scenarios.RunInfo) []string {
+// report: shards missing from the merged windows (holding the shards in
+// have), shards that stopped early or were killed, and how far apart the
+// shards given by their run.json (infos) started.
+func shardNotes(infos []*scenarios.RunInfo, have []int) []string {
 	if len(infos) == 0 || infos[0].Shards <= 1 {
 		return nil
 	}
 	n := infos[0].Shards
-	got := map[int]*scenarios.RunInfo{}
-	for _, ri := range infos {
-		if ri != nil && ri.Shards == n {
-			got[ri.Shard] = ri
-		}
+	in := map[int]bool{}
+	for _, i := range have {
+		in[i] = true
 	}
-	var notes []string
-	var missing []string
+	var notes, missing []string
 	for i := range n {
-		if got[i] == nil {
+		if !in[i] {
 			missing = append(missing, fmt.Sprint(i))
 		}
 	}
 	if len(missing) > 0 {
 		notes = append(notes, fmt.Sprintf(incompletePrefix+"shard %s of %d missing (not given, or its pod failed before it could write results; shards count from 0): the figures cover %d of %d shards",
 			strings.Join(missing, ", "), n, n-len(missing), n))
+	}
+	got := map[int]*scenarios.RunInfo{}
+	for _, ri := range infos {
+		if ri != nil && ri.Shards == n {
+			got[ri.Shard] = ri
+		}
 	}
 	idx := make([]int, 0, len(got))
 	for i := range got {
@@ -51,7 +55,9 @@ func shardNotes(infos []*scenarios.RunInfo) []string {
 		switch s := got[i].Stopped; {
 		case s != "" && got[i] != infos[0]:
 			notes = append(notes, fmt.Sprintf("shard %d stopped early: %s", i, s))
-		case s == "" && got[i].End.IsZero():
+		case s == "" && got[i].End.IsZero() && got[i].Engine != "" && !got[i].Simulated:
+			// flashcrowd run (which records its engine) writes its end
+			// time however it ends, unless it is killed.
 			notes = append(notes, fmt.Sprintf(incompletePrefix+"shard %d did not finish (its run.json has no end time: its pod was killed, or is still running): its results stop where it stopped", i))
 		}
 	}

@@ -11,27 +11,35 @@ import (
 func TestShardNotes(t *testing.T) {
 	start := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
 	shard := func(i int, skew time.Duration, stopped string) *scenarios.RunInfo {
-		return &scenarios.RunInfo{Shard: i, Shards: 4, Start: start, End: start.Add(time.Minute), StartSkew: skew, ClockRef: "results volume", Stopped: stopped}
+		return &scenarios.RunInfo{Tool: "flashcrowd", Engine: "fast", Shard: i, Shards: 4, Start: start, End: start.Add(time.Minute), StartSkew: skew, ClockRef: "results volume", Stopped: stopped}
 	}
 	for _, c := range []struct {
 		name  string
 		infos []*scenarios.RunInfo
+		have  []int    // shards in the merged windows; nil: those of infos
 		want  []string // substrings of the notes, joined
 		not   []string
 	}{
 		{"all there, close", []*scenarios.RunInfo{shard(0, 2*time.Millisecond, ""), shard(1, 0, ""), shard(2, 40*time.Millisecond, ""), shard(3, 10*time.Millisecond, "")},
-			nil, []string{"incomplete", "apart"}},
+			nil, nil, []string{"incomplete", "apart"}},
 		{"one missing", []*scenarios.RunInfo{shard(0, 0, ""), shard(1, 0, ""), shard(3, 0, "")},
-			[]string{"incomplete: shard 2 of 4", "cover 3 of 4"}, []string{"apart"}},
+			nil, []string{"incomplete: shard 2 of 4", "cover 3 of 4"}, []string{"apart"}},
 		{"skewed", []*scenarios.RunInfo{shard(0, -5*time.Millisecond, ""), shard(1, 0, ""), shard(2, 70*time.Millisecond, ""), shard(3, 0, "")},
-			[]string{"up to 75ms apart", "results volume", "2: +70ms", "0: -5ms"}, []string{"incomplete"}},
+			nil, []string{"up to 75ms apart", "results volume", "2: +70ms", "0: -5ms"}, []string{"incomplete"}},
 		{"stopped early", []*scenarios.RunInfo{shard(0, 0, ""), shard(1, 0, "interrupted"), shard(2, 0, ""), shard(3, 0, "")},
-			[]string{"shard 1 stopped early: interrupted"}, nil},
-		{"killed", []*scenarios.RunInfo{shard(0, 0, ""), shard(1, 0, ""), {Shard: 2, Shards: 4, Start: start}, shard(3, 0, "")},
-			[]string{"incomplete: shard 2 did not finish"}, []string{"shard 1", "missing"}},
-		{"not sharded", []*scenarios.RunInfo{{Shards: 1}}, nil, []string{"shard"}},
+			nil, []string{"shard 1 stopped early: interrupted"}, nil},
+		{"killed", []*scenarios.RunInfo{shard(0, 0, ""), shard(1, 0, ""), {Tool: "flashcrowd", Engine: "fast", Shard: 2, Shards: 4, Start: start}, shard(3, 0, "")},
+			nil, []string{"incomplete: shard 2 did not finish"}, []string{"shard 1", "missing"}},
+		{"simulated in shards, one run.json", []*scenarios.RunInfo{{Tool: "flashcrowd", Simulated: true, Shards: 4}}, []int{0, 1, 2, 3}, nil, []string{"incomplete"}},
+		{"not sharded", []*scenarios.RunInfo{{Shards: 1}}, nil, nil, []string{"shard"}},
 	} {
-		got := strings.Join(shardNotes(c.infos), "\n")
+		have := c.have
+		if have == nil {
+			for _, ri := range c.infos {
+				have = append(have, ri.Shard)
+			}
+		}
+		got := strings.Join(shardNotes(c.infos, have), "\n")
 		for _, w := range c.want {
 			if !strings.Contains(got, w) {
 				t.Errorf("%s: notes %q lack %q", c.name, got, w)
@@ -50,8 +58,8 @@ func TestShardNotes(t *testing.T) {
 func TestIncompleteVerdict(t *testing.T) {
 	notes := shardNotes([]*scenarios.RunInfo{
 		{Shard: 0, Shards: 3, End: time.Unix(1, 0)},
-		{Shard: 2, Shards: 3},
-	})
+		{Tool: "flashcrowd", Engine: "fast", Shard: 2, Shards: 3},
+	}, []int{0, 2})
 	a := &Analysis{W: &Windows{Warnings: notes}}
 	a.Total.Requests = 100
 	v := a.incompleteVerdict("The host held the SLO through the whole curve.")
