@@ -300,6 +300,10 @@ func runKubernetes(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		dest = file
 	}
 	fmt.Fprint(e.stderr, sizing)
+	if lead := startAt.Sub(now); lead < 30*time.Second {
+		fmt.Fprintf(e.stderr, "flashcrowd kubernetes: warning: the shards start in %s: pods that are not scheduled and running by then fail (a late shard would send a shifted schedule)\n",
+			scenarios.FormatDuration(lead.Round(time.Second)))
+	}
 	ns := ""
 	if o.namespace != "" {
 		ns = " -n " + o.namespace
