@@ -16,39 +16,40 @@ const RunInfoFile = "run.json"
 // so that a report can rebuild every request's scheduled time from its
 // vegeta Result.Seq and say how far sends lagged.
 type RunInfo struct {
-	Tool      string    `json:"tool"`    // "flashcrowd"
-	Version   string    `json:"version"` // flashcrowd build
-	GoVersion string    `json:"go_version"`
-	Vegeta    string    `json:"vegeta_version"`
-	Engine    string    `json:"engine,omitempty"` // which sender produced the results
-	Scenario  *Scenario `json:"scenario"`         // Curve is the curve sent (compressed, scaled, capped)
-	Target    string    `json:"target"`
-	Plan      string    `json:"plan,omitempty"`      // simulated host plan, if the target was one
-	PlanCost  float64   `json:"plan_cost,omitempty"` // its monthly cost
-	Simulated bool      `json:"simulated,omitempty"` // no network: flashcrowd simulate
-	Shard     int       `json:"shard"`               // this shard's index, 0-based
-	Shards    int       `json:"shards"`              // 1 when not sharded
-	Start     time.Time `json:"start"`               // t = 0 of the curve
-	// StartSkew is how far after Start this shard's sending began by the
-	// reference clock: its lateness waking up (by its own clock) plus
-	// ClockOffset. Shards of one run should agree within a few ms.
-	StartSkew time.Duration `json:"start_skew,omitempty"`
-	// ClockOffset is this machine's clock minus the reference clock
-	// ClockRef ("results volume": the file server's time stamps on the
-	// shared results folder), when it could be measured; 0 otherwise.
-	ClockOffset time.Duration     `json:"clock_offset,omitempty"`
-	ClockRef    string            `json:"clock_ref,omitempty"`
-	End         time.Time         `json:"end,omitempty"`
-	Seed        int64             `json:"seed,omitempty"`
-	Args        []string          `json:"args,omitempty"` // the command line
-	Options     map[string]string `json:"options,omitempty"`
-	Results     string            `json:"results,omitempty"` // results file name in the directory, "" if none kept
+	Tool      string            `json:"tool"`    // "flashcrowd"
+	Version   string            `json:"version"` // flashcrowd build
+	GoVersion string            `json:"go_version"`
+	Vegeta    string            `json:"vegeta_version"`
+	Engine    string            `json:"engine,omitempty"` // which sender produced the results
+	Scenario  *Scenario         `json:"scenario"`         // Curve is the curve sent (compressed, scaled, capped)
+	Target    string            `json:"target"`
+	Plan      string            `json:"plan,omitempty"`      // simulated host plan, if the target was one
+	PlanCost  float64           `json:"plan_cost,omitempty"` // its monthly cost
+	Simulated bool              `json:"simulated,omitempty"` // no network: flashcrowd simulate
+	Shard     int               `json:"shard"`               // this shard's index, 0-based
+	Shards    int               `json:"shards"`              // 1 when not sharded
+	Start     time.Time         `json:"start"`               // t = 0 of the curve
+	End       time.Time         `json:"end,omitempty"`
+	Seed      int64             `json:"seed,omitempty"`
+	Args      []string          `json:"args,omitempty"` // the command line
+	Options   map[string]string `json:"options,omitempty"`
+	Results   string            `json:"results,omitempty"` // results file name in the directory, "" if none kept
 	// ResultsKept says which raw results the results file holds ("all",
 	// "1 in 10", "all up to the 2 GB budget, then 1 in 100 from seq …");
 	// "" means all (runs before it existed). Windows always see every result.
 	ResultsKept string   `json:"results_kept,omitempty"`
 	Stopped     string   `json:"stopped,omitempty"` // why the run ended early: "interrupted", "aborted: ...", ""
 	Warnings    []string `json:"warnings,omitempty"`
+
+	// StartSkew is how far after Start this shard's sending began by the
+	// reference clock: its lateness waking up (by its own clock) minus
+	// ClockOffset. Shards of one run should agree within a few ms.
+	StartSkew time.Duration `json:"start_skew,omitempty"`
+	// ClockOffset is this machine's clock minus the reference clock
+	// ClockRef ("results volume": the file server's time stamps on the
+	// shared results folder), when it could be measured; 0 otherwise.
+	ClockOffset time.Duration `json:"clock_offset,omitempty"`
+	ClockRef    string        `json:"clock_ref,omitempty"`
 }
 
 // Due is the offset from Start at which this shard's seq-th request was
