@@ -236,12 +236,14 @@ func TestKubeEmulatedJob(t *testing.T) {
 	srv, seen := countingServer(t, 0, 200)
 	want := kubeExpected(t)
 
+	// The shards start 7 s after the manifests are written: time for three
+	// processes to start on a busy machine (a pod later than 1 s fails).
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	args := append([]string{"kubernetes"}, kubeCurveFlags...)
 	args = append(args, "--shards="+strconv.Itoa(kubeShards), "--target="+srv.URL, "--no-abort",
-		"--start-at=+4s", "--image=registry.example.com/flashcrowd:test", "--name=rehearsal", "--out="+dir)
+		"--start-at=+7s", "--image=registry.example.com/flashcrowd:test", "--name=rehearsal", "--out="+dir)
 	w := exec.CommandContext(ctx, bin, args...)
 	if out, err := w.CombinedOutput(); err != nil {
 		t.Fatalf("flashcrowd kubernetes: %v\n%s", err, out)
