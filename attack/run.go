@@ -83,6 +83,10 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	if o.Shard < 0 || o.Shard >= o.Shards {
 		return nil, fmt.Errorf("starting run: shard %d/%d: want 0 ≤ i < n", o.Shard, o.Shards)
 	}
+	if late := time.Since(o.StartAt); !o.StartAt.IsZero() && late > StartTolerance {
+		return nil, fmt.Errorf("starting run: %w: %s was %s ago (more than the %s tolerance); starting now would send a shifted schedule, so nothing was sent: give a later --start-at (with Kubernetes, write the manifests again)",
+			ErrLateStart, o.StartAt.Format(time.RFC3339Nano), late.Round(time.Millisecond), StartTolerance)
+	}
 	eps := o.Scenario.Endpoints
 	if len(eps) == 0 {
 		eps = scenarios.DefaultEndpoints()
@@ -232,6 +236,14 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	fmt.Fprintf(progress, "sending %s requests over %s, peak %s%s, to %s → %s\n",
 		fmtCount(curve.Requests()), scenarios.FormatDuration(curve.Duration()), fmtRate(curve.Peak()), shardNote, info.Target, dest)
 
+	// Shards on several machines: measure this clock against the shared
+	// results folder's, so that the report can tell how well they agreed.
+	if o.Shards > 1 && o.Out != "" && !o.StartAt.IsZero() {
+		if off, ok := volumeClockOffset(o.Out); ok {
+			info.ClockOffset, info.ClockRef = off, ClockRefVolume
+		}
+	}
+
 	// Wait for the common start instant.
 	start := o.StartAt
 	if start.IsZero() {
@@ -253,6 +265,10 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 		}
 	}
 	info.Start = start
+	if !o.StartAt.IsZero() {
+		// How late sending began, by the reference clock when there is one.
+		info.StartSkew = time.Since(start) - info.ClockOffset
+	}
 	if o.Started != nil {
 		o.Started(&info)
 	}

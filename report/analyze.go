@@ -261,6 +261,10 @@ func Analyze(ws *Windows, slo scenarios.SLO) *Analysis {
 	a.complete()
 	a.warnings()
 	a.Verdict = a.verdict()
+	if a.Kind != KindUnreachable && !a.GenBlamed {
+		// Shards missing or killed lead the verdict.
+		a.Verdict = a.incompleteVerdict(a.Verdict)
+	}
 	return a
 }
 
@@ -381,6 +385,9 @@ func (a *Analysis) complete() {
 		}
 	case a.GenBlamed:
 		a.Incomplete = "the generator fell behind its schedule"
+	}
+	if inc := a.incomplete(); inc != "" && (a.Incomplete == "" || a.Incomplete == "there are no results") {
+		a.Incomplete = inc // shards missing or killed
 	}
 	switch {
 	case a.DownAt >= 0 && (!a.Broke || a.DownAt <= a.BreakAt):

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -353,6 +354,7 @@ func OpenStdin(args []string, stdin io.Reader, width time.Duration, warn io.Writ
 	}
 	var srcs []source
 	var seen []os.FileInfo
+	var skipped []string
 	stdinAt := -1
 	for i, a := range args {
 		if a == StdinName {
@@ -388,6 +390,13 @@ func OpenStdin(args []string, stdin io.Reader, width time.Duration, warn io.Writ
 		info, infoErr := scenarios.ReadRunInfo(a)
 		if infoErr != nil && !errors.Is(infoErr, os.ErrNotExist) {
 			return nil, &scenarios.Problem{File: filepath.Join(a, scenarios.RunInfoFile), Msg: infoErr.Error()}
+		}
+		if info == nil && len(args) > 1 && emptyRunDir(a) {
+			// A shard stopped before its start instant (its pod killed
+			// while waiting): nothing to merge; the shard is named missing.
+			msg := fmt.Sprintf("%s holds no run.json and no results: skipped", a)
+			skipped = append(skipped, msg)
+			continue
 		}
 		results := ""
 		if info != nil && info.Results != "" {
@@ -449,6 +458,9 @@ func OpenStdin(args []string, stdin io.Reader, width time.Duration, warn io.Writ
 		}
 		srcs = append(srcs, src)
 	}
+	if len(srcs) == 0 {
+		return nil, fmt.Errorf("nothing to report: %s", strings.Join(skipped, "; "))
+	}
 	// One time base: the first source's run, or plain files.
 	base := srcs[0].info
 	w := width
@@ -496,7 +508,18 @@ func OpenStdin(args []string, stdin io.Reader, width time.Duration, warn io.Writ
 			return nil, err
 		}
 	}
-	return f.Windows(), nil
+	ws := f.Windows()
+	var infos []*scenarios.RunInfo
+	for _, s := range srcs {
+		if s.info != nil {
+			infos = append(infos, s.info)
+		}
+	}
+	for _, n := range append(skipped, shardNotes(infos, ws.Shards)...) {
+		ws.Warnings = append(ws.Warnings, n)
+		fmt.Fprintf(warn, "warning: %s\n", n)
+	}
+	return ws, nil
 }
 
 // problemMsg is a Problem's message without its file (the caller names

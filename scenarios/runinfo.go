@@ -40,6 +40,16 @@ type RunInfo struct {
 	ResultsKept string   `json:"results_kept,omitempty"`
 	Stopped     string   `json:"stopped,omitempty"` // why the run ended early: "interrupted", "aborted: ...", ""
 	Warnings    []string `json:"warnings,omitempty"`
+
+	// StartSkew is how far after Start this shard's sending began by the
+	// reference clock: its lateness waking up (by its own clock) minus
+	// ClockOffset. Shards of one run should agree within a few ms.
+	StartSkew time.Duration `json:"start_skew,omitempty"`
+	// ClockOffset is this machine's clock minus the reference clock
+	// ClockRef ("results volume": the file server's time stamps on the
+	// shared results folder), when it could be measured; 0 otherwise.
+	ClockOffset time.Duration `json:"clock_offset,omitempty"`
+	ClockRef    string        `json:"clock_ref,omitempty"`
 }
 
 // Due is the offset from Start at which this shard's seq-th request was

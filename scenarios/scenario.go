@@ -56,6 +56,10 @@ type Endpoint struct {
 	Body   string      `json:"body,omitempty"`
 	Weight float64     `json:"weight"`
 	Class  Class       `json:"class"`
+	// Size is the expected response size in bytes, when the scenario
+	// states it (size: 100KB); 0 if not. flashcrowd kubernetes sizes its
+	// pods' bandwidth from it.
+	Size int64 `json:"size,omitempty"`
 }
 
 // SLO is what a window must meet to count as holding.
@@ -219,6 +223,9 @@ type Scenario struct {
 	Endpoints []Endpoint  `json:"endpoints"`
 	SLO       SLO         `json:"slo"`
 	Abort     []AbortRule `json:"abort"`
+	// Resolved is set on a scenario read from a resolved scenario file
+	// (see MarshalResolved): its Curve is already the one to send.
+	Resolved bool `json:"resolved,omitempty"`
 }
 
 // maxWeight is the largest endpoint weight; anything above it is a typo.
@@ -240,6 +247,9 @@ func Load(nameOrFile string) (*Scenario, error) {
 			return nil, &Problem{File: nameOrFile, Msg: fmt.Sprintf("no such scenario file or built-in (built-ins: %s)", strings.Join(BuiltinNames(), ", "))}
 		}
 		return nil, &Problem{File: nameOrFile, Msg: err.Error()}
+	}
+	if isResolved(data) {
+		return parseResolved(nameOrFile, data)
 	}
 	return Parse(nameOrFile, data, DirOpener(filepath.Dir(nameOrFile)))
 }
@@ -430,6 +440,12 @@ func decodeEndpoints(d *Decoder, n *Node) []Endpoint {
 			ho.Close()
 		}
 		e.Body, _ = o.String("body")
+		if sz, ok := o.Bytes("size"); ok {
+			if sz < 0 {
+				d.Add(o.Get("size"), Field(path, "size"), "must be >= 0 (the expected response size, e.g. 100KB)")
+			}
+			e.Size = sz
+		}
 		at, how := o.Get("name"), ""
 		if e.Name == "" {
 			// Unnamed: the path is the name, and the endpoint is where it is given.

@@ -31,8 +31,7 @@ func docPages(t *testing.T) []string {
 
 // pendingPages are pages other work in flight writes; a link to one of them
 // is not an error until it lands. Remove an entry when its page is merged.
-var pendingPages = map[string]string{
-}
+var pendingPages = map[string]string{}
 
 func TestREADMEGoVersion(t *testing.T) {
 	mod, err := os.ReadFile(filepath.Join(repoRoot, "go.mod"))

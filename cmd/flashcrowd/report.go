@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -88,6 +90,10 @@ func runReport(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		}
 		width = d
 	}
+	args, err := expandArgs(args)
+	if err != nil {
+		return err
+	}
 	ws, err := report.OpenStdin(args, e.stdin, width, warn)
 	if err != nil {
 		return err
@@ -158,4 +164,62 @@ func sloExit(a *report.Analysis, flag bool) error {
 		why = fmt.Sprintf("%s was not shown to hold: %s", src, a.Incomplete)
 	}
 	return exitError{code: exitSLO, msg: why + " (exit 3)"}
+}
+
+// expandArgs expands glob patterns such as /results/run/shard-* that name
+// no file as they are (a container without a shell passes them on
+// unexpanded), in natural order: shard-2 before shard-10.
+func expandArgs(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		if !strings.ContainsAny(a, "*?[") {
+			out = append(out, a)
+			continue
+		}
+		if _, err := os.Stat(a); err == nil {
+			out = append(out, a)
+			continue
+		}
+		m, err := filepath.Glob(a)
+		if err != nil {
+			return nil, usagef("%q: %v", a, err)
+		}
+		if len(m) == 0 {
+			return nil, &scenarios.Problem{File: a, Msg: "no run directory or results file matches"}
+		}
+		sort.SliceStable(m, func(i, j int) bool { return naturalLess(m[i], m[j]) })
+		out = append(out, m...)
+	}
+	return out, nil
+}
+
+// naturalLess orders strings with their digit runs compared as numbers.
+func naturalLess(a, b string) bool {
+	for a != "" && b != "" {
+		da, db := digits(a), digits(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if len(na) != len(nb) {
+				return len(na) < len(nb)
+			}
+			if na != nb {
+				return na < nb
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) < len(b)
+}
+
+func digits(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }

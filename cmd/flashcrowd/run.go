@@ -534,8 +534,9 @@ func parseStartAt(s string, now time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, usagef("--start-at %q: want an RFC 3339 time such as 2026-03-14T09:00:00Z, or +DURATION", s)
 	}
-	if t.Before(now.Add(-time.Second)) {
-		return time.Time{}, usagef("--start-at %s is in the past", s)
+	if late := now.Sub(t); late > attack.StartTolerance {
+		return time.Time{}, usagef("--start-at %s is in the past (by %s): a run starting now would send a shifted schedule (the missed requests in a burst); give a later instant (with Kubernetes, write the manifests again)",
+			s, late.Round(time.Millisecond))
 	}
 	return t, nil
 }

@@ -82,10 +82,20 @@ func (f *scenarioFlags) load(fs *pflag.FlagSet) (*scenarios.Scenario, error) {
 			s = &scenarios.Scenario{Name: "inline", Description: f.curve, Compress: 1, Endpoints: scenarios.DefaultEndpoints(),
 				SLO: scenarios.DefaultSLO, Abort: scenarios.DefaultAbort}
 		}
-		s.Source, s.Curve, s.Compress = "--curve", c, 1
+		s.Source, s.Curve, s.Compress, s.Resolved = "--curve", c, 1, false
 	}
 	if s == nil {
 		return nil, usagef("give --scenario, --curve or --rate and --duration")
+	}
+	if s.Resolved {
+		// A resolved scenario (flashcrowd kubernetes's ConfigMap) holds the
+		// curve to send: transforming it again would change the schedule.
+		for _, n := range []string{"compress", "peak", "max-rate"} {
+			if fs.Lookup(n) != nil && fs.Changed(n) {
+				return nil, usagef("--%s: %s is a resolved scenario, its curve already the one to send", n, f.scenario)
+			}
+		}
+		return s, nil
 	}
 	if fs.Changed("compress") {
 		if !(f.compress > 0) {

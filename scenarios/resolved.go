@@ -1,0 +1,64 @@
+package scenarios
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// ResolvedFormat marks a resolved scenario file: the exact curve a run
+// sends (already compressed, scaled and capped), its endpoints, SLO and
+// abort rules, saved as JSON so that several machines (the pods of a
+// Kubernetes Job) send the same schedule to the request.
+const ResolvedFormat = "flashcrowd-resolved-scenario/v1"
+
+type resolvedFile struct {
+	Format   string    `json:"format"`
+	Scenario *Scenario `json:"scenario"`
+}
+
+// MarshalResolved saves s, whose Curve is the curve to send, as a resolved
+// scenario file. Loading it gives the same schedule: float64 values survive
+// encoding/json exactly, and the curve is rebuilt from them.
+func MarshalResolved(s *Scenario) ([]byte, error) {
+	if s == nil || s.Curve == nil {
+		return nil, fmt.Errorf("saving the resolved scenario: no curve")
+	}
+	c := *s
+	c.Resolved = true
+	b, err := json.MarshalIndent(resolvedFile{Format: ResolvedFormat, Scenario: &c}, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("saving the resolved scenario: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// isResolved tells whether data looks like a resolved scenario file (a
+// JSON object naming ResolvedFormat).
+func isResolved(data []byte) bool {
+	d := bytes.TrimSpace(data)
+	return len(d) > 0 && d[0] == '{' && bytes.Contains(d, []byte(ResolvedFormat))
+}
+
+// parseResolved reads a resolved scenario file. Its Resolved field is set:
+// the curve is the one to send, not to be compressed or scaled again.
+func parseResolved(file string, data []byte) (*Scenario, error) {
+	var r resolvedFile
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return nil, &Problem{File: file, Msg: fmt.Sprintf("reading a resolved scenario: %v", err)}
+	}
+	if r.Format != ResolvedFormat {
+		return nil, &Problem{File: file, Field: "format", Msg: fmt.Sprintf("%q is not %q", r.Format, ResolvedFormat)}
+	}
+	if r.Scenario == nil || r.Scenario.Curve == nil {
+		return nil, &Problem{File: file, Field: "scenario.curve", Msg: "missing"}
+	}
+	s := r.Scenario
+	s.Resolved = true
+	if len(s.Endpoints) == 0 {
+		s.Endpoints = DefaultEndpoints()
+	}
+	return s, nil
+}
