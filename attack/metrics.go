@@ -203,6 +203,11 @@ type meterFold struct {
 	urls   []string
 	phases []string
 
+	// prevLat is the median latency of the successes of the last second
+	// judged: responses complete that long after their sends, so the
+	// throughput check counts the curve moved back by it, as the report
+	// does (report.Analysis.lagged).
+	prevLat time.Duration
 	ring    [ringSize]judgeSecond // by the second hits were sent in
 	doneOK  [ringSize]struct{ at, n int64 }
 	judged  int64 // seconds before this one are judged
@@ -380,11 +385,28 @@ func (f *meterFold) judge(js *judgeSecond) {
 	if t0 < end {
 		offered = (f.pacer.Curve.N(math.Min(t1, end)) - f.pacer.Curve.N(t0)) / float64(f.pacer.shards())
 	}
+	lagBy := f.prevLat
+	if lagBy == 0 && js.lat.n > 0 {
+		lagBy = js.lat.quantile(0.5)
+	}
+	if f.slo.P99 > 0 {
+		lagBy = min(lagBy, f.slo.P99)
+	}
+	expected := offered
+	if l := lagBy.Seconds(); l > 0 && t0 < end {
+		c := f.pacer.Curve
+		if n := c.N(math.Min(t1, end)) - c.N(t0); n > 0 {
+			expected = offered * math.Min(1, (c.N(math.Min(math.Max(t1-l, 0), end))-c.N(math.Max(t0-l, 0)))/n)
+		}
+	}
+	if js.lat.n > 0 {
+		f.prevLat = js.lat.quantile(0.5)
+	}
 	var doneOK uint64
 	if d := f.doneOK[sec%ringSize]; d.at == sec {
 		doneOK = uint64(d.n)
 	}
-	state := judgeWindow(f.slo, js.n, js.failed, js.gen, &js.lat, &js.lagged, doneOK, offered, cut)
+	state := judgeWindow(f.slo, js.n, js.failed, js.gen, &js.lat, &js.lagged, doneOK, offered, expected, cut)
 	f.counted[state]++
 	switch state {
 	case "held":
@@ -408,8 +430,9 @@ const (
 // "violated" or "behind". n hits were sent in it, failed of them failed
 // (gen of those inside the generator), lat holds the latencies of its
 // successes, lag its send lags; doneOK successes completed in it, offered
-// is the curve's count for it; cut: the run stopped in it.
-func judgeWindow(slo scenarios.SLO, n, failed, gen uint64, lat, lag *hist, doneOK uint64, offered float64, cut bool) string {
+// is the curve's count for it, expected what of that a host answering at
+// its recent latency completes within it; cut: the run stopped in it.
+func judgeWindow(slo scenarios.SLO, n, failed, gen uint64, lat, lag *hist, doneOK uint64, offered, expected float64, cut bool) string {
 	if n == 0 && (offered < 1 || cut) {
 		return "idle"
 	}
@@ -428,7 +451,7 @@ func judgeWindow(slo scenarios.SLO, n, failed, gen uint64, lat, lag *hist, doneO
 	if slo.P99 > 0 && p99 > slo.P99 {
 		violated = true
 	}
-	short := slo.MinThroughput > 0 && offered >= 1 && !cut && float64(doneOK) < slo.MinThroughput*offered-judgeSlack
+	short := slo.MinThroughput > 0 && offered >= 1 && !cut && float64(doneOK) < slo.MinThroughput*expected-judgeSlack
 	behind := !cut && offered >= 1 && float64(n) < (1-judgeGenShortage)*offered-judgeSlack ||
 		lag.quantile(0.9) > judgeGenLag || gen > 0 && gen*20 >= n
 	switch {

@@ -117,7 +117,7 @@ func TestJudgeWindow(t *testing.T) {
 		{"stopped in the second", 100, 0, 0, 100, &fast, 200, true, "held"},
 	}
 	for _, c := range cases {
-		if got := judgeWindow(slo, c.n, c.failed, c.gen, c.lat, &noLag, c.ok, c.offered, c.cut); got != c.want {
+		if got := judgeWindow(slo, c.n, c.failed, c.gen, c.lat, &noLag, c.ok, c.offered, c.offered, c.cut); got != c.want {
 			t.Errorf("%s: %s, want %s", c.name, got, c.want)
 		}
 	}

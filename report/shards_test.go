@@ -60,7 +60,7 @@ func TestIncompleteVerdict(t *testing.T) {
 		{Shard: 0, Shards: 3, End: time.Unix(1, 0)},
 		{Tool: "flashcrowd", Engine: "fast", Shard: 2, Shards: 3},
 	}, []int{0, 2})
-	a := &Analysis{W: &Windows{Warnings: notes}}
+	a := &Analysis{W: &Windows{Warnings: notes}, Kind: KindIncomplete}
 	a.Total.Requests = 100
 	v := a.incompleteVerdict("The host held the SLO through the whole curve.")
 	if !strings.HasPrefix(v, "Incomplete, so not held: shard 1 of 3 missing; shard 2 did not finish.") || a.SLOHeld() {
@@ -70,7 +70,7 @@ func TestIncompleteVerdict(t *testing.T) {
 	if v := a.incompleteVerdict("The host broke at 118 req/s."); v != "Incomplete (shard 1 of 3 missing; shard 2 did not finish): The host broke at 118 req/s." {
 		t.Errorf("verdict %q", v)
 	}
-	a = &Analysis{W: &Windows{}}
+	a = &Analysis{W: &Windows{}, Kind: KindHeld}
 	a.Total.Requests = 100
 	if v := a.incompleteVerdict("held."); v != "held." || !a.SLOHeld() {
 		t.Errorf("complete: verdict %q, SLO held %v", v, a.SLOHeld())
