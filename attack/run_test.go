@@ -573,10 +573,13 @@ func TestRunOpenModel(t *testing.T) {
 			late++
 		}
 	}
+	// A pool that does not grow leaves most of the last second's 400 sends
+	// late; one or two late sends are a scheduler hiccup of a shared
+	// 2-core machine (seen in full `go test ./...` runs, never alone).
 	switch {
 	case late > 0 && raceEnabled:
 		t.Logf("race detector on: %d sends in the last second more than 20 ms late (not checked)", late)
-	case late > 0:
+	case late > 2:
 		t.Errorf("%d sends in the last second more than 20 ms late: the pool did not grow with the target", late)
 	}
 	t.Logf("peak connections %d, lag %+v", sum.PeakConns, sum.Lag)
