@@ -55,10 +55,10 @@ func TestPreflightDNS(t *testing.T) {
 		}}
 	}
 	t.Cleanup(func() { preflightHook = nil })
-	u, _ := url.Parse("http://no-such-host.flashcrowd.test:8080")
+	u, _ := url.Parse("http://no-such-host.example.com:8080")
 	o := Options{Scenario: scenario(t, "hold 1/s for 1s"), Target: u}
 	_, err := Preflight(context.Background(), o)
-	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "the host name no-such-host.flashcrowd.test does not resolve (no such host): check the URL") {
+	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "the host name no-such-host.example.com does not resolve (no such host): check the URL") {
 		t.Errorf("err = %v; want ErrUnreachable naming the host", err)
 	}
 }

@@ -80,7 +80,7 @@ Examples:
   flashcrowd kubernetes --scenario press-spike --compress 60 --shards auto --pod-bandwidth 5Gbit \
       --target https://staging.example.com --confirm staging.example.com --out k8s/
   flashcrowd kubernetes --rate 2000/s --duration 5m --shards 4 --start-at 2026-03-14T09:00:00Z \
-      --target http://shop.staging.svc:8080 --confirm shop.staging.svc --results-pvc shared-results
+      --target http://staging.example.com:8080 --confirm staging.example.com --results-pvc shared-results
   kubectl wait --for=condition=complete job/NAME --timeout=1h; \
       kubectl patch job NAME-report --type=merge -p '{"spec":{"suspend":false}}'`,
 		flags: func(fs *pflag.FlagSet) any {
@@ -179,7 +179,7 @@ func runKubernetes(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		}
 		u, err := url.Parse(r.target)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return usagef("--target %q: want an http(s) URL such as http://shop.staging.svc:8080", r.target)
+			return usagef("--target %q: want an http(s) URL such as http://staging.example.com:8080", r.target)
 		}
 		hosts, err := targetHosts(u, s.Endpoints)
 		if err != nil {

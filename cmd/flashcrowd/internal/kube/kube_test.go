@@ -28,7 +28,7 @@ func small(t *testing.T) Rehearsal {
 	return Rehearsal{
 		Name: "small", Namespace: "load", Image: "registry.example.com/flashcrowd:v1", Shards: 2,
 		StartAt: written.Add(2 * time.Minute), Written: written, Duration: c.Duration(), Scenario: b,
-		RunArgs:     []string{"--target=http://shop.staging.svc:8080", "--confirm=shop.staging.svc"},
+		RunArgs:     []string{"--target=http://staging.example.com:8080", "--confirm=staging.example.com"},
 		ResultsSize: "1Gi", CPU: "1", Memory: "1Gi",
 	}
 }
