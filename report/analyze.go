@@ -916,34 +916,8 @@ func (a *Analysis) classRate(i int, c scenarios.Class) float64 {
 	return done / (reqs / float64(w.Total.Requests)) / secs
 }
 
-// minRateIn is the lowest offered rate within window i: the curve's
-// lowest instantaneous rate in it (for the shards present), or the
-// window's rate without a curve.
-func (a *Analysis) minRateIn(i int) float64 {
-	avg := a.Windows[i].Offered
-	info := a.W.Info
-	if info == nil || info.Scenario == nil {
-		return avg
-	}
-	c := info.Scenario.Curve
-	t0 := a.W.StartSec(i)
-	w := a.W.Width.Seconds()
-	n := c.N(t0+w) - c.N(t0)
-	if n <= 0 {
-		return avg
-	}
-	frac := a.W.W[i].Offered / n
-	low := math.Inf(1)
-	const steps = 64
-	for k := 0; k <= steps; k++ {
-		t := t0 + w*float64(k)/steps
-		if k == steps {
-			t = math.Nextafter(t0+w, t0)
-		}
-		low = min(low, c.Rate(t)*frac)
-	}
-	return min(avg, low)
-}
+// minRateIn is the lowest offered rate within window i (see rateRange).
+func (a *Analysis) minRateIn(i int) float64 { lo, _ := a.rateRange(i); return lo }
 
 func median(xs []float64) float64 {
 	s := append([]float64(nil), xs...)
@@ -996,35 +970,41 @@ func (a *Analysis) dueBefore(i int, t float64) float64 {
 	return w.Offered * (c.N(t) - c.N(t0)) / n
 }
 
-// peakIn is the highest offered rate within window i: the curve's
-// highest instantaneous rate in it (for the shards present), or the
-// window's rate without a curve. A window in which a compressed spike
-// climbs from 20 to 1,200 req/s averages 380 req/s; a host that broke
-// in it broke at some rate up to 1,200 req/s, not at 380.
-func (a *Analysis) peakIn(i int) float64 {
+// peakIn is the highest offered rate within window i (see rateRange). A
+// window in which a compressed spike climbs from 20 to 1,200 req/s
+// averages 380 req/s; a host that broke in it broke at some rate up to
+// 1,200 req/s, not at 380.
+func (a *Analysis) peakIn(i int) float64 { _, hi := a.rateRange(i); return hi }
+
+// rateRange is the lowest and highest offered rate within window i: the
+// curve's instantaneous rate over the window (for the shards present),
+// bracketing the window's average; the average alone without a curve, or
+// for a sliver at the edge of a plain file's traffic.
+func (a *Analysis) rateRange(i int) (lo, hi float64) {
 	avg := a.Windows[i].Offered
 	info := a.W.Info
 	if info == nil || info.Scenario == nil || a.Windows[i].Partial {
-		return avg
+		return avg, avg
 	}
 	c := info.Scenario.Curve
 	t0 := a.W.StartSec(i)
 	w := a.W.Width.Seconds()
 	n := c.N(t0+w) - c.N(t0)
 	if n <= 0 {
-		return avg
+		return avg, avg
 	}
 	frac := a.W.W[i].Offered / n // the shards present
-	peak := 0.0
+	lo, hi = avg, avg
 	const steps = 64
 	for k := 0; k <= steps; k++ {
 		t := t0 + w*float64(k)/steps
 		if k == steps {
 			t = math.Nextafter(t0+w, t0)
 		}
-		peak = max(peak, c.Rate(t)*frac)
+		r := c.Rate(t) * frac
+		lo, hi = min(lo, r), max(hi, r)
 	}
-	return max(avg, peak)
+	return lo, hi
 }
 
 // servedWithinP99 reports whether the successful requests of windows idx
