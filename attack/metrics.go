@@ -407,6 +407,13 @@ func (f *meterFold) judge(js *judgeSecond) {
 		doneOK = uint64(d.n)
 	}
 	state := judgeWindow(f.slo, js.n, js.failed, js.gen, &js.lat, &js.lagged, doneOK, offered, expected, cut)
+	if t0 >= end {
+		// Past the curve's end: only sends that lagged past it (a
+		// starved generator's stragglers) fall here; they are counted,
+		// but a second of a few stragglers does not turn the live
+		// verdict.
+		state = "idle"
+	}
 	f.counted[state]++
 	switch state {
 	case "held":

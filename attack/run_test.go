@@ -559,28 +559,35 @@ func TestRunResultsKept(t *testing.T) {
 // and sends are on time once the pool has grown.
 func TestRunOpenModel(t *testing.T) {
 	u := slowServer(t, 300*time.Millisecond)
-	sum, dir, rs := run(t, Options{Engine: EngineFast, Scenario: scenario(t, "hold 400/s for 3s"), Target: u})
-	if sum.Sent != sum.Planned || sum.OK != sum.Planned || uint64(len(rs)) != sum.Planned {
-		t.Fatalf("planned %d, sent %d, ok %d, kept %d", sum.Planned, sum.Sent, sum.OK, len(rs))
-	}
-	if sum.PeakConns < 100 || sum.PeakInFlight < 100 {
-		t.Errorf("peak connections %d, in flight %d: want ≥ 100 (400/s × 300 ms)", sum.PeakConns, sum.PeakInFlight)
-	}
-	info, _ := scenarios.ReadRunInfo(dir)
-	var late int
-	for _, r := range rs {
-		if r.Timestamp.Sub(info.Start) > 2*time.Second && r.Timestamp.Sub(info.Start)-info.Due(r.Seq) > 20*time.Millisecond {
-			late++
+	// A pool that does not grow leaves most of the last second's 400 sends
+	// late, in every run. A shared 2-core machine can starve one run's
+	// schedule too (a whole run lagging 12 ms at the median was seen in
+	// CI), so the lateness check is given three runs: a pool that does not
+	// grow fails all three.
+	for attempt := 1; attempt <= 3; attempt++ {
+		sum, dir, rs := run(t, Options{Engine: EngineFast, Scenario: scenario(t, "hold 400/s for 3s"), Target: u})
+		if sum.Sent != sum.Planned || sum.OK != sum.Planned || uint64(len(rs)) != sum.Planned {
+			t.Fatalf("planned %d, sent %d, ok %d, kept %d", sum.Planned, sum.Sent, sum.OK, len(rs))
+		}
+		if sum.PeakConns < 100 || sum.PeakInFlight < 100 {
+			t.Fatalf("peak connections %d, in flight %d: want ≥ 100 (400/s × 300 ms)", sum.PeakConns, sum.PeakInFlight)
+		}
+		info, _ := scenarios.ReadRunInfo(dir)
+		var late int
+		for _, r := range rs {
+			if r.Timestamp.Sub(info.Start) > 2*time.Second && r.Timestamp.Sub(info.Start)-info.Due(r.Seq) > 20*time.Millisecond {
+				late++
+			}
+		}
+		t.Logf("attempt %d: peak connections %d, %d late sends in the last second, lag %+v", attempt, sum.PeakConns, late, sum.Lag)
+		switch {
+		case late > 0 && raceEnabled:
+			t.Logf("race detector on: %d sends in the last second more than 20 ms late (not checked)", late)
+			return
+		case late <= 2:
+			return
+		case attempt == 3:
+			t.Errorf("%d sends in the last second more than 20 ms late, in three runs: the pool did not grow with the target", late)
 		}
 	}
-	// A pool that does not grow leaves most of the last second's 400 sends
-	// late; one or two late sends are a scheduler hiccup of a shared
-	// 2-core machine (seen in full `go test ./...` runs, never alone).
-	switch {
-	case late > 0 && raceEnabled:
-		t.Logf("race detector on: %d sends in the last second more than 20 ms late (not checked)", late)
-	case late > 2:
-		t.Errorf("%d sends in the last second more than 20 ms late: the pool did not grow with the target", late)
-	}
-	t.Logf("peak connections %d, lag %+v", sum.PeakConns, sum.Lag)
 }

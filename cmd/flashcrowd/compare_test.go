@@ -105,13 +105,25 @@ func TestCompareBuiltinPlans(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a real 4-plan compare takes about a minute")
 	}
-	out := filepath.Join(t.TempDir(), "cmp")
-	code, stdout, stderr := runCLI(t, "compare", "--compress", "6000", "--peak", "1500/s", "--window", "250ms",
-		"--slo", "grace=2s", "--out", out, "--quiet")
-	if code != 0 {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	var out, stdout, stderr string
+	var code int
+	// These are real loopback runs: when something else on the machine
+	// starves the generator, compare says so and leaves that plan
+	// unranked ("the generator fell behind"), rightly. The comparison is
+	// then made once more, as .ci/run does; a second starved run fails.
+	for attempt := 1; ; attempt++ {
+		out = filepath.Join(t.TempDir(), "cmp")
+		code, stdout, stderr = runCLI(t, "compare", "--compress", "6000", "--peak", "1500/s", "--window", "250ms",
+			"--slo", "grace=2s", "--out", out, "--quiet")
+		if code != 0 {
+			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+		}
+		t.Logf("\n%s", stdout)
+		if attempt == 2 || !strings.Contains(stdout, "the generator fell behind") {
+			break
+		}
+		t.Logf("attempt %d: the generator fell behind on a busy machine; comparing once more", attempt)
 	}
-	t.Logf("\n%s", stdout)
 	for _, p := range []string{"shared", "vps", "cdn", "cloud"} {
 		for _, f := range []string{"results.gob", scenarios.RunInfoFile, report.WindowsFile, report.HTMLFile, report.SummaryFile, report.OverviewPNG} {
 			if _, err := os.Stat(filepath.Join(out, p, f)); err != nil {

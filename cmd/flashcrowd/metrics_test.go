@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/flashcrowd/flashcrowd/attack"
+	"github.com/flashcrowd/flashcrowd/report"
 	"github.com/flashcrowd/flashcrowd/scenarios"
 )
 
@@ -351,8 +352,31 @@ func TestMetricsFinalCounts(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(dir, "summary.json")); err != nil || json.Unmarshal(b, &rep) != nil || !rep.SLOHeld {
 		t.Errorf("summary.json: %v: the report should hold the SLO at 150/s on vps", err)
 	}
-	if v := sumOf(text["flashcrowd_slo_seconds_total"], map[string]string{"state": "violated"}); v != 0 || sumOf(text["flashcrowd_slo_held"], run) != 1 {
-		t.Errorf("live verdict: %v seconds violated, slo_held %v; the report held", v, sumOf(text["flashcrowd_slo_held"], run))
+	// The live judge has no grace: a second it counts violated is one the
+	// report's own windows also found outside the SLO (and forgave, as
+	// shorter than the grace). A noisy machine may make such a second; a
+	// live judge that disagrees with the report makes one the report has not.
+	violated := sumOf(text["flashcrowd_slo_seconds_total"], map[string]string{"state": "violated"})
+	if violated > 0 {
+		ws, err := report.Open([]string{dir}, time.Second, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := report.Analyze(ws, ws.Info.Scenario.SLO)
+		var bad []string
+		for _, w := range a.Windows {
+			if w.State == report.Violated {
+				bad = append(bad, fmt.Sprintf("%.2f s: %v", w.Start, w.Why))
+			}
+		}
+		if len(bad) == 0 {
+			t.Errorf("live verdict: %v seconds violated, but none of the report's windows was", violated)
+		} else {
+			t.Logf("live: %v seconds violated; the report's violated windows (within the grace): %v", violated, bad)
+		}
+	}
+	if v := sumOf(text["flashcrowd_slo_held"], run); v != 1 {
+		t.Errorf("live verdict: slo_held %v at the end; the report held", v)
 	}
 	// The protobuf format carries the native histogram beside the
 	// classic buckets.
@@ -441,7 +465,13 @@ func TestMetricsServe(t *testing.T) {
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 	}
-	m := scrape(t, addr, false)
+	// The host counts a request served after writing its body, so the
+	// client may read the 20th response before the count moves.
+	var m map[string]*dto.MetricFamily
+	waitFor(t, 10*time.Second, "20 served in /metrics", func() bool {
+		m = scrape(t, addr, false)
+		return sumOf(m["flashcrowd_host_served_total"], nil) >= 20
+	}, func() string { return fmt.Sprint(sumOf(m["flashcrowd_host_served_total"], nil), " served") })
 	var pools []string
 	for _, x := range m["flashcrowd_host_workers"].GetMetric() {
 		for _, lp := range x.Label {
