@@ -48,6 +48,8 @@ type runOpts struct {
 	slo           string
 	window        string
 	mf            metricsFlags
+	findCap       bool
+	probe         time.Duration
 }
 
 // attackFlags are the flags that tune how traffic is sent (timeouts,
@@ -232,6 +234,13 @@ With no --target it starts the simulated host (plan shared unless --plan) on a
 free loopback port. The bare command replays press-spike compressed 400× with
 its peak at 1,200/s against it: about 2.5 minutes, and the host breaks.
 
+--find-capacity adds a capacity search after the curve: steady probes
+(--probe each, 10 s by default, never above --max-rate) starting from the
+run's capacity band, bisecting between the highest rate that held and the
+lowest that broke until they are within 5% (at most 8 probes, 2 s apart).
+A probe holds when every window of its second half holds the SLO. The
+probes go to DIR/find-capacity/, the result to DIR/find-capacity.json.
+
 A target that is not loopback needs --confirm HOST naming its host; the run
 prints what it will send and waits 5 s before starting.
 
@@ -251,6 +260,7 @@ Examples:
   flashcrowd run                                            # the main job, ~2.5 min
   flashcrowd run --plan vps --out runs/vps
   flashcrowd run --scenario breakpoint --peak 2000/s --plan cloud
+  flashcrowd run --plan shared --find-capacity                   # then bracket the capacity to 5%
   flashcrowd run --rate 500/s --duration 30s --target http://127.0.0.1:8080
   flashcrowd run --scenario my-launch.yaml --target https://staging.example.com --confirm staging.example.com --max-rate 300/s
   flashcrowd run --targets targets.txt --curve 'ramp 10/s to 800/s over 2m' --target http://127.0.0.1:8080
@@ -271,6 +281,8 @@ Examples:
 			fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
 			fs.StringVar(&o.slo, "slo", "", "judge the report by this `SLO` (p99=800ms,errors=1%,...) over the scenario's; exit 3 if it fails (as when the scenario's fails)")
 			fs.StringVar(&o.window, "window", "", "report window `WIDTH` (default 1s; longer for curves over an hour)")
+			fs.BoolVar(&o.findCap, "find-capacity", false, "after the curve, search the capacity with steady probes around the run's estimate (up to 8 probes of --probe, bisecting to 5%)")
+			fs.DurationVar(&o.probe, "probe", 10*time.Second, "with --find-capacity: how long each probe holds its rate (`DURATION`; the second half is judged)")
 			o.mf.add(fs, true)
 			return o
 		},
@@ -321,6 +333,12 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	}
 	if ao.Shard, ao.Shards, err = parseShard(o.shard); err != nil {
 		return err
+	}
+	if o.findCap && ao.Shards > 1 {
+		return usagef("--find-capacity searches from one machine: run it without --shard")
+	}
+	if o.findCap && o.probe < 2*time.Second {
+		return usagef("--probe %s: want at least 2s (the first half of a probe lets queues fill)", o.probe)
 	}
 	if ao.StartAt, err = parseStartAt(o.startAt, time.Now()); err != nil {
 		return err
@@ -452,6 +470,11 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "results: %s (vegeta report %s; flashcrowd report %s)\n",
 		filepath.Join(ao.Out, attack.ResultsFile), filepath.Join(ao.Out, attack.ResultsFile), ao.Out)
+	if o.findCap && err == nil && rerr == nil && rep.last != nil && sum.Stopped != "interrupted" && e.ctx.Err() == nil {
+		if _, ferr := findCapacity(e, ao, s, rep.last, rep.slo, o.probe, float64(o.sf.maxRate), o.quiet); ferr != nil {
+			fmt.Fprintf(e.stderr, "flashcrowd run: --find-capacity: %v\n", ferr)
+		}
+	}
 	switch {
 	case err == nil && rerr != nil:
 		return exitError{code: exitRuntime}

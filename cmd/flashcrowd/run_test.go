@@ -354,8 +354,11 @@ func TestRunDoubleSIGINT(t *testing.T) {
 		t.Errorf("exit %d, want %d\n%s", code, exitInterrupted, stderr.String())
 	}
 	rs := decodeAll(t, filepath.Join(dir, "results.gob"))
-	if int64(len(rs)) >= seen.Load() || len(rs) < 50 {
-		t.Errorf("%d results for %d requests: the held requests should have been abandoned", len(rs), seen.Load())
+	// Every other request is answered at once, so the results are the
+	// answered half (one may be on its way at the second Ctrl-C) and none
+	// of the held half.
+	if n := int64(len(rs)); n >= seen.Load() || n < seen.Load()/2-1 || n == 0 {
+		t.Errorf("%d results for %d requests: want the answered half kept and the held requests abandoned", len(rs), seen.Load())
 	}
 	if !strings.Contains(stderr.String(), "abandoned") {
 		t.Errorf("no word about abandoned requests:\n%s", stderr.String())

@@ -19,6 +19,7 @@ type liveReport struct {
 	slo    scenarios.SLO
 	gate   bool // an SLO was given on the command line (the scenario's is the bar otherwise)
 	folder *report.Folder
+	last   *report.Analysis // the report finish wrote
 }
 
 // newLiveReport prepares the report of a run of s. sloFlag and window are
@@ -71,6 +72,7 @@ func (r *liveReport) finish(e *env, dir string) (slo, err error) {
 		return nil, err
 	}
 	a := report.Analyze(r.folder.Windows(), r.slo)
+	r.last = a
 	if err := a.WriteText(e.stdout); err != nil {
 		return nil, err
 	}
