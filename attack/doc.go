@@ -2,9 +2,8 @@
 // curve against a target, exactly and in an open model, and
 // keeps every result.
 //
-// A CurvePacer makes request i due at N⁻¹(i), so the count sent by any
-// instant matches the curve within one request, from 300 a day to 35,000 a
-// second. A MixTargeter picks endpoints by smooth weighted round-robin, so the
+// A CurvePacer makes request i due at N⁻¹(i + ½), so the count sent by any
+// instant is the curve's count rounded, from 300 a day to 35,000 a second. A MixTargeter picks endpoints by smooth weighted round-robin, so the
 // endpoint mix is exact over any window. With --shard i/n a run sends only the
 // global requests i, i+n, i+2n, …: n shards together send exactly the
 // single-machine schedule, endpoints included.

@@ -512,7 +512,7 @@ func dueBy(p *CurvePacer, el time.Duration) uint64 {
 		return 0
 	}
 	n := p.Curve.N(el.Seconds())
-	g := min(uint64(math.Floor(n))+1, p.Curve.Requests()) // global hits 0..g−1 are due
+	g := min(uint64(math.Floor(n+0.5)), p.Curve.Requests()) // global hits 0..g−1 are due (g + ½ ≤ n)
 	k, i := p.shards(), uint64(p.Shard)
 	if g <= i {
 		return 0

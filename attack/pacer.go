@@ -10,10 +10,11 @@ import (
 )
 
 // CurvePacer paces an attack along a curve: this shard's hit h is global
-// request g = h·Shards + Shard, due at N⁻¹(g) seconds after the start. The
-// number of requests due by any instant t is ⌊N(t)⌋+1 over all shards (at
-// most the curve's Requests, ⌈N(end)⌉), so what is sent never strays more
-// than one request from the curve, however low or high the rate.
+// request g = h·Shards + Shard, due at N⁻¹(g + ½) seconds after the start
+// (scenarios.Curve.Due). The number of requests due by any instant t is
+// N(t) rounded over all shards (at most the curve's Requests), so what is
+// sent never strays more than half a request from the curve, however low
+// or high the rate.
 type CurvePacer struct {
 	Curve  *scenarios.Curve
 	Shard  int // this shard's index, 0 ≤ Shard < Shards
@@ -34,7 +35,7 @@ func (p *CurvePacer) Due(h uint64) (due time.Duration, ok bool) {
 	if g >= p.Curve.Requests() {
 		return 0, false
 	}
-	t := p.Curve.Inv(float64(g))
+	t := p.Curve.Due(g)
 	if math.IsInf(t, 0) || math.IsNaN(t) {
 		return 0, false
 	}

@@ -29,8 +29,8 @@ func countDue(p *CurvePacer, t time.Duration) uint64 {
 }
 
 // TestCurvePacerCountMatchesCurve checks the pacer's schedule against the
-// curve at many instants: the number due by t is ⌊N(t)⌋+1, within one of
-// N(t), at 300/d and at 35,000/s.
+// curve at many instants: the number due by t is N(t) rounded, within half
+// a request of N(t), at 300/d and at 35,000/s.
 func TestCurvePacerCountMatchesCurve(t *testing.T) {
 	c := curve(t, spike)
 	p := &CurvePacer{Curve: c}
@@ -41,7 +41,7 @@ func TestCurvePacerCountMatchesCurve(t *testing.T) {
 		at := time.Duration(ms) * time.Millisecond
 		n := c.N(at.Seconds())
 		got := float64(countDue(p, at))
-		if got < n-1e-6 || got > n+1+1e-6 {
+		if math.Abs(got-n) > 0.5+1e-6 {
 			t.Fatalf("at %s: %v due, curve says N = %.3f (rate %.4g/s)", at, got, n, c.Rate(at.Seconds()))
 		}
 	}
@@ -51,12 +51,16 @@ func TestCurvePacerCountMatchesCurve(t *testing.T) {
 	if _, stop := p.Pace(0, p.Hits()-1); stop {
 		t.Error("Pace stops before the last hit")
 	}
-	// 300/d: the second request of the quiet stretch is 288 s away.
+	// 300/d: the first request of the quiet stretch is due when it owes
+	// half a request (144 s), the second 288 s later.
 	q := &CurvePacer{Curve: curve(t, "hold 300/d for 1h")}
-	if w, stop := q.Pace(time.Second, 1); stop || w != 287*time.Second {
-		t.Errorf("Pace(1s, 1) at 300/d = %v, %v; want 287s, false", w, stop)
+	if w, stop := q.Pace(time.Second, 0); stop || w != 143*time.Second {
+		t.Errorf("Pace(1s, 0) at 300/d = %v, %v; want 143s, false", w, stop)
 	}
-	if w, _ := q.Pace(300*time.Second, 1); w != 0 {
+	if w, stop := q.Pace(time.Second, 1); stop || w != 431*time.Second {
+		t.Errorf("Pace(1s, 1) at 300/d = %v, %v; want 431s, false", w, stop)
+	}
+	if w, _ := q.Pace(440*time.Second, 1); w != 0 {
 		t.Errorf("Pace when behind = %v, want 0 (send at once)", w)
 	}
 }
@@ -97,8 +101,8 @@ func attackFake(t *testing.T, c *scenarios.Curve, shard, shards int) []time.Dura
 }
 
 // TestCurvePacerVegetaFakeTime drives vegeta's own attack loop with the
-// pacer under testing/synctest: every hit is sent exactly at N⁻¹(Seq), and
-// the count sent by any instant is within one of N(t), from 300/d to
+// pacer under testing/synctest: every hit is sent exactly at N⁻¹(Seq + ½),
+// and the count sent by any instant is N(t) rounded, from 300/d to
 // 35,000/s.
 func TestCurvePacerVegetaFakeTime(t *testing.T) {
 	c := curve(t, spike)
@@ -113,7 +117,7 @@ func TestCurvePacerVegetaFakeTime(t *testing.T) {
 	for ms := 0; ms <= int(c.Seconds()*1000); ms += 11 {
 		at := time.Duration(ms) * time.Millisecond
 		got := float64(sort.Search(len(sent), func(i int) bool { return sent[i] > at }))
-		if n := c.N(at.Seconds()); got < n-1e-6 || got > n+1+1e-6 {
+		if n := c.N(at.Seconds()); math.Abs(got-n) > 0.5+1e-6 {
 			t.Fatalf("by %s: %v sent, N = %.3f", at, got, n)
 		}
 	}
@@ -162,8 +166,8 @@ func TestShardHits(t *testing.T) {
 	c := curve(t, "ramp 10/s to 100/s over 10s")
 	p := &CurvePacer{Curve: c, Shard: 2, Shards: 3}
 	d, _ := p.Due(5)
-	if want := c.Inv(5*3 + 2); math.Abs(d.Seconds()-want) > 1e-9 {
-		t.Errorf("shard 2/3 hit 5 due at %s, want N⁻¹(17) = %gs", d, want)
+	if want := c.Inv(5*3 + 2 + 0.5); math.Abs(d.Seconds()-want) > 1e-9 {
+		t.Errorf("shard 2/3 hit 5 due at %s, want N⁻¹(17.5) = %gs", d, want)
 	}
 	ri := scenarios.RunInfo{Scenario: &scenarios.Scenario{Curve: c}, Shard: 2, Shards: 3}
 	if ri.Due(5) != d {
@@ -180,16 +184,16 @@ func TestStoppablePacerStopsInQuietStretch(t *testing.T) {
 		a := vegeta.NewAttacker(vegeta.Client(fakeClient()))
 		begin := time.Now()
 		res := a.Attack(func(*vegeta.Target) error { return nil }, stoppablePacer{Pacer: p, stop: stop}, 0, "")
-		go func() { time.Sleep(10 * time.Second); close(stop) }()
+		go func() { time.Sleep(200 * time.Second); close(stop) }()
 		n := 0
 		for range res {
 			n++
 		}
 		if n != 1 {
-			t.Errorf("%d hits sent, want 1 (the one due at 0)", n)
+			t.Errorf("%d hits sent, want 1 (the one due at 144 s)", n)
 		}
-		if el := time.Since(begin); el != 10*time.Second {
-			t.Errorf("attack ended %s after the start, want 10s (when stopped), not at the next hit (288s)", el)
+		if el := time.Since(begin); el != 200*time.Second {
+			t.Errorf("attack ended %s after the start, want 200s (when stopped), not at the next hit (432s)", el)
 		}
 	})
 }

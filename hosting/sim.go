@@ -18,7 +18,7 @@ import (
 type SimOptions struct {
 	Start         time.Time     // t = 0 of the curve: Result.Timestamp = Start + scheduled send time
 	Seed          int64         // a simulation is repeatable for a given seed
-	Poisson       bool          // Poisson arrivals of intensity r(t) instead of the exact schedule N⁻¹(i)
+	Poisson       bool          // Poisson arrivals of intensity r(t) instead of the exact schedule N⁻¹(i + ½)
 	ClientTimeout time.Duration // a request not answered in this time fails as the client's timeout; 0 = never
 	// Shard i of Shards simulates requests i, i+n, i+2n, … (Seq counts this
 	// shard's requests, as a sharded attack does) against 1/n of the host:
@@ -128,7 +128,7 @@ func Simulate(ctx context.Context, p *Plan, curve *scenarios.Curve, mix []scenar
 			if g >= requests {
 				break
 			}
-			x = float64(g)
+			x = math.Min(float64(g)+0.5, total) // scenarios.Curve.Due
 		}
 		ts := arr.at(x)
 		t := int64(math.Round(ts * 1e9))

@@ -213,7 +213,12 @@ type Analysis struct {
 
 	Phases   []PhaseRow
 	Warnings []string
-	Verdict  string
+
+	// Search is the capacity search that followed the run (run
+	// --find-capacity), nil without one.
+	Search *Search
+
+	Verdict string
 }
 
 // Tolerances of the window judgement.
@@ -222,8 +227,11 @@ const (
 	// MinThroughput·offered before it counts: requests crossing window
 	// boundaries make the counts of small windows jitter by one or two.
 	throughputSlack = 2
-	// genShortfall is the fraction of the offered requests a window may
-	// not send before the generator counts as behind.
+	// genShortfall is the fraction of a window's offered requests the
+	// generator's backlog (due but not yet sent) may reach, at the
+	// window's end, before it counts as behind; a backlog of less than
+	// genLag's worth of requests never counts (a stall of a few tens of
+	// milliseconds moves a 250 ms window's sends into the next one).
 	genShortfall = 0.10
 	// servedWindows is how many of the break's first windows measure the
 	// rate the saturated host served.
@@ -427,6 +435,7 @@ func (a *Analysis) judgeWindows() {
 		stoppedAt = min(stoppedAt, a.CutAt)
 	}
 	a.Windows = make([]Judged, len(ws.W))
+	var dueSoFar, sentSoFar float64 // through the window being judged
 	for i := range ws.W {
 		w := &ws.W[i]
 		s := &w.Total
@@ -449,7 +458,11 @@ func (a *Analysis) judgeWindows() {
 		j.cut = cut
 		// A simulation has no generator to fall behind: a window short of
 		// its offered count there is Poisson arrivals' chance.
-		short := ws.Info != nil && !ws.Info.Simulated && !cut && w.Offered >= 1 && float64(s.Requests) < (1-genShortfall)*w.Offered-throughputSlack
+		dueSoFar += w.Offered
+		sentSoFar += float64(s.Requests)
+		backlog := dueSoFar - sentSoFar
+		short := ws.Info != nil && !ws.Info.Simulated && !cut && w.Offered >= 1 &&
+			backlog > max(genShortfall*w.Offered, w.Offered/width*genLag.Seconds())+throughputSlack
 		j.GenBehind = short || j.LagP90 > genLag || j.GenErrors > 0 && j.GenErrors*20 >= s.Requests
 		if s.Requests == 0 && w.Offered < 1 {
 			j.State = Idle

@@ -126,8 +126,8 @@ func TestCompareNoneHeld(t *testing.T) {
 		t.Errorf("more = %v–%v, want %v–%v", c.MoreLo, c.MoreHi, lo, hi)
 	}
 	// None held: the one that lost the fewest requests leads (vps lost
-	// 778, shared 4,941).
-	if !c.ByLost || !strings.HasPrefix(c.Verdict, "No plan held the SLO; vps lost the fewest: 778 requests (2.8%, at $40/month); it broke at ") ||
+	// 781, shared 4,948).
+	if !c.ByLost || !strings.HasPrefix(c.Verdict, "No plan held the SLO; vps lost the fewest: 781 requests (2.8%, at $40/month); it broke at ") ||
 		!strings.Contains(c.Verdict, "more capacity is needed") || !strings.Contains(c.Verdict, "shared broke") {
 		t.Errorf("verdict: %s", c.Verdict)
 	}

@@ -146,6 +146,9 @@ func (a *Analysis) Facts() [][2]string {
 	} else {
 		add("capacity", "not measured: no requests")
 	}
+	if a.Search != nil {
+		add("capacity search", fmt.Sprintf("%s (%d probes of %s; %s)", a.Search.Statement, len(a.Search.Probes), fmtSec(a.Search.ProbeS), a.Search.Stopped))
+	}
 	if n := a.shortRun(); n != "" {
 		add("judged", n)
 	}
@@ -372,6 +375,7 @@ type Summary struct {
 	Classes              []SummarySeries   `json:"classes"`
 	Phases               []SummaryPhase    `json:"phases"`
 	Warnings             []string          `json:"warnings"`
+	CapacitySearch       *Search           `json:"capacity_search,omitempty"` // run --find-capacity's probes, as in find-capacity.json
 }
 
 // SummarySLO is the SLO the run was judged by.
@@ -435,7 +439,7 @@ func opt(x float64, ok bool) *float64 {
 func (a *Analysis) Summary() Summary {
 	ws := a.W
 	s := Summary{
-		Verdict: a.Verdict, SLOHeld: a.SLOHeld(), Kind: a.Kind, Gate: a.Gate, Incomplete: a.Incomplete,
+		Verdict: a.Verdict, SLOHeld: a.SLOHeld(), Kind: a.Kind, Gate: a.Gate, Incomplete: a.Incomplete, CapacitySearch: a.Search,
 		HostFailedRatio: r3(a.HostFailed), DownAtS: opt(a.DownAt, a.DownAt >= 0), CutAtS: opt(a.CutAt, a.CutAt >= 0),
 		FailedLatency: SummaryLatency{N: a.Total.FailLatency.N, P50Ms: ms(a.FailedP50), P99Ms: ms(a.FailedP99)},
 		SLO: SummarySLO{P99Ms: ms(a.SLO.P99), MaxErrorRatio: a.SLO.MaxErrorRatio, MinThroughput: a.SLO.MinThroughput,

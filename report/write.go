@@ -144,6 +144,12 @@ func (a *Analysis) WriteMarkdown(w io.Writer) error {
 	b.WriteString("\n### Endpoints\n\n")
 	h, rows = a.EndpointRows()
 	mdTable(&b, h, rows)
+	if a.Search != nil {
+		fmt.Fprintf(&b, "\n### Capacity search\n\n%s\n\n", mdEscape(a.Search.Heading()))
+		h, rows = a.Search.Rows()
+		mdTable(&b, h, rows)
+		fmt.Fprintf(&b, "\n**%s**\n", mdEscape(a.Search.Statement))
+	}
 	if len(a.Warnings) > 0 {
 		b.WriteString("\n### Warnings\n\n")
 		for _, s := range a.Warnings {
@@ -202,6 +208,10 @@ func (a *Analysis) WriteHTML(w io.Writer, r *Rendered) error {
 		"PH":        ph, "PRows": prows,
 		"EH": eh, "ERows": erows,
 	}
+	if a.Search != nil {
+		sh, srows := a.Search.Rows()
+		data["Search"], data["SH"], data["SRows"] = a.Search, sh, srows
+	}
 	return pageTmpl.Execute(w, data)
 }
 
@@ -258,7 +268,13 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <table id="endpoint-table"><tr>{{range .EH}}<th>{{.}}</th>{{end}}</tr>
 {{range .ERows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</table>
-<p style="color:#888;font-size:.8rem">Made by flashcrowd. Windows are judged one by one against the SLO; the break is the start of the first run of failing windows longer than the grace period.</p>
+{{if .Search}}<h2>Capacity search</h2>
+<p>{{.Search.Heading}}</p>
+<table id="capacity-search"><tr>{{range .SH}}<th>{{.}}</th>{{end}}</tr>
+{{range .SRows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</table>
+<p><strong>{{.Search.Statement}}</strong> The probes are runs of their own in find-capacity/.</p>
+{{end}}<p style="color:#888;font-size:.8rem">Made by flashcrowd. Windows are judged one by one against the SLO; the break is the start of the first run of failing windows longer than the grace period.</p>
 </body>
 </html>
 `))

@@ -87,20 +87,27 @@ func (c *Curve) Duration() time.Duration { return secs(c.Seconds()) }
 // Total is N at the end of the curve: the expected number of requests.
 func (c *Curve) Total() float64 { return c.cum[len(c.cum)-1] }
 
-// Requests is the number of requests a run of the curve sends: request i is
-// due at N⁻¹(i), for every integer i in [0, Total), so that a curve of
-// 100/s for 1m sends 6,000 (as vegeta does), the first at t = 0. Total is a
-// sum of floating-point integrals: a total within a part in 10¹² of an
-// integer counts as that integer.
+// Requests is the number of requests a run of the curve sends: request i
+// is due at Due(i) = N⁻¹(i + ½), for every integer i with i + ½ ≤ Total, so
+// that a curve of 100/s for 1m sends 6,000 (as vegeta does) and the count
+// sent by any instant t is N(t) rounded: never more than half a request
+// from the curve, however low the rate (a stretch of 300/d owes nothing
+// in its first minutes and sends nothing there). Total is a sum of
+// floating-point integrals: a total within a part in 10¹² of a half
+// counts as reaching it.
 func (c *Curve) Requests() uint64 {
 	total := c.Total()
 	if total <= 0 {
 		return 0
 	}
-	if r := math.Round(total); math.Abs(total-r) <= 1e-12*max(1, total) {
-		return uint64(r)
-	}
-	return uint64(math.Ceil(total))
+	return uint64(math.Floor(total + 0.5 + 1e-12*max(1, total)))
+}
+
+// Due is the time, in seconds from t = 0, at which request i of the whole
+// schedule is due: N⁻¹(i + ½), the instant the curve has offered half of
+// it. Every sender, shard and simulation uses this one schedule.
+func (c *Curve) Due(i uint64) float64 {
+	return c.Inv(math.Min(float64(i)+0.5, c.Total()))
 }
 
 // seg returns the index of the segment holding time t.

@@ -79,8 +79,14 @@ func TestCurveProperties(t *testing.T) {
 					t.Fatalf("Inv(N(%.9f)) = %.9f (off by %.3g s, rate %g/s)", x, back, d, c.Rate(x))
 				}
 			}
-			// The count of integer indices due in any interval equals the
-			// integral within ±1.
+			// The count due by any instant is the integral rounded, so
+			// the count in any interval equals its integral within ±1.
+			for i := 0; i < 500; i++ {
+				x := rng.Float64() * D
+				if got, want := countDue(c, 0, x), c.N(x); math.Abs(float64(got)-want) > 0.5+1e-6*math.Max(1, want) {
+					t.Fatalf("%d requests due by %g, integral %g: want it rounded", got, x, want)
+				}
+			}
 			for i := 0; i < 2000; i++ {
 				a, b := rng.Float64()*D, rng.Float64()*D
 				if a > b {
@@ -96,14 +102,14 @@ func TestCurveProperties(t *testing.T) {
 	}
 }
 
-// countDue counts indices i with a <= N⁻¹(i) < b using the inverse only,
+// countDue counts indices i with a <= Due(i) < b using the inverse only,
 // by bisection on i (as the pacer does).
 func countDue(c *Curve, a, b float64) int64 {
 	first := func(x float64) int64 { // smallest i with Inv(i) >= x
 		lo, hi := int64(0), int64(c.Total())+2
 		for lo < hi {
 			m := (lo + hi) / 2
-			if c.Inv(float64(m)) >= x {
+			if m >= int64(c.Requests()) || c.Due(uint64(m)) >= x {
 				hi = m
 			} else {
 				lo = m + 1
@@ -275,5 +281,39 @@ func TestBuiltinsParseAndTellTheirStory(t *testing.T) {
 	base, peak := fp.Curve.Rate(0), fp.Curve.Peak()
 	if ratio := peak / base; ratio < 30 || ratio > 170 {
 		t.Errorf("front-page peak/baseline = %g, measured curves say 30-170", ratio)
+	}
+}
+
+// TestScheduleHalfRule: request i is due when the curve has offered i + ½:
+// a quiet start sends nothing before it owes a request, a constant rate
+// sends what vegeta sends, and a curve that owes less than half a request
+// sends none.
+func TestScheduleHalfRule(t *testing.T) {
+	c, err := ParseCurve("t", "quiet: hold 300/d for 1h, surge: hold 100/s for 1m", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 300/d owes 12.5 requests in the quiet hour: 12 are due in it, the
+	// first when it owes half a request, 144 s in.
+	if first := c.Due(0); math.Abs(first-144) > 1e-6 {
+		t.Errorf("first request due at %g s, want 144 (half a request at 300/d)", first)
+	}
+	if n := countDue(c, 0, 3600); n != 12 {
+		t.Errorf("%d due in the quiet hour, want 12 (12.5 owed, rounded down at the half)", n)
+	}
+	for _, k := range []struct {
+		spec string
+		want uint64
+	}{{"hold 100/s for 1m", 6000}, {"hold 300/d for 10s", 0}, {"hold 1/s for 2500ms", 3}, {"hold 1/s for 2400ms", 2}} {
+		c, err := ParseCurve("t", k.spec, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Requests(); got != k.want {
+			t.Errorf("%s: %d requests, want %d", k.spec, got, k.want)
+		}
+		if n := c.Requests(); n > 0 && (c.Due(n-1) > c.Seconds()+1e-9 || c.Due(0) <= 0) {
+			t.Errorf("%s: requests due from %g to %g s of %g", k.spec, c.Due(0), c.Due(n-1), c.Seconds())
+		}
 	}
 }

@@ -4,7 +4,7 @@
 // endpoint mix, the service-level objective and the abort rules.
 //
 // Every segment kind has a closed-form integral and inverse, so the due time
-// of the i-th request, N⁻¹(i), is exact at 300 hits a day and at 35,000 a
+// of the i-th request, N⁻¹(i + ½) (Curve.Due), is exact at 300 hits a day and at 35,000 a
 // second alike:
 //
 //	hold   r(t) = R                       N(t) = R·t

@@ -53,11 +53,11 @@ type RunInfo struct {
 }
 
 // Due is the offset from Start at which this shard's seq-th request was
-// scheduled: N⁻¹(seq·Shards + Shard). Requests are striped across shards, so
+// scheduled: Curve.Due(seq·Shards + Shard). Requests are striped across shards, so
 // together the shards send exactly the single-machine schedule.
 func (r *RunInfo) Due(seq uint64) time.Duration {
 	n := max(r.Shards, 1)
-	t := r.Scenario.Curve.Inv(float64(seq*uint64(n) + uint64(r.Shard)))
+	t := r.Scenario.Curve.Due(seq*uint64(n) + uint64(r.Shard))
 	if math.IsInf(t, 0) {
 		return -1
 	}

@@ -60,7 +60,7 @@ type curveJSON struct {
 	Compress      float64               `json:"compress"`
 	DurationS     float64               `json:"duration_s"`
 	TotalRequests float64               `json:"total_requests"` // ∫r over the curve
-	RequestsSent  uint64                `json:"requests_sent"`  // what a run sends: one at each N⁻¹(i)
+	RequestsSent  uint64                `json:"requests_sent"`  // what a run sends: one at each N⁻¹(i + ½)
 	PeakRPS       float64               `json:"peak_rps"`
 	Phases        []scenarios.PhaseSpan `json:"phases"`
 	Curve         string                `json:"curve"`

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -28,36 +26,7 @@ const (
 	findCapTolerance = 0.05
 	findCapMaxProbes = 8
 	findCapPause     = 2 * time.Second // idle between probes, so a queue drains
-	// FindCapacityDir is where the probes' runs go, inside the run directory.
-	FindCapacityDir = "find-capacity"
-	// FindCapacityFile is the search's result, inside the run directory.
-	FindCapacityFile = "find-capacity.json"
 )
-
-// capProbe is one probe of the search.
-type capProbe struct {
-	Rate       float64 `json:"rate_rps"`
-	Held       bool    `json:"held"`
-	Achieved   float64 `json:"achieved_rps"` // successes completed per second, mean of the judged windows
-	ErrorRatio float64 `json:"error_ratio"`  // over the judged half
-	P99MS      float64 `json:"p99_ms"`       // of successes, worst judged window
-	Why        string  `json:"why,omitempty"`
-	Dir        string  `json:"dir"`
-}
-
-// capSearch is find-capacity.json.
-type capSearch struct {
-	Start     float64    `json:"start_rps"` // the first probe: the run's estimate
-	From      string     `json:"from"`      // where the estimate came from
-	ProbeS    float64    `json:"probe_s"`
-	JudgedS   float64    `json:"judged_s"` // the end of each probe judged
-	Probes    []capProbe `json:"probes"`
-	HeldRPS   *float64   `json:"held_rps"`  // highest probe rate that held
-	BrokeRPS  *float64   `json:"broke_rps"` // lowest probe rate that broke
-	WidthPct  *float64   `json:"width_pct"` // (broke − held) / held
-	Stopped   string     `json:"stopped"`   // why the search ended
-	Statement string     `json:"statement"`
-}
 
 // findStart is the first probe's rate and where it came from: the middle
 // of a broken run's capacity band, or above the peak of a run that held.
@@ -98,12 +67,12 @@ func nextProbe(start, held, broke float64, n int) (float64, string) {
 // findCapacity runs the search after a run of s with options base, whose
 // report is a, and writes its result into base.Out.
 // Probes never exceed maxRate (when > 0, the --max-rate cap).
-func findCapacity(e *env, base attack.Options, s *scenarios.Scenario, a *report.Analysis, slo scenarios.SLO, probe time.Duration, maxRate float64, quiet bool) (*capSearch, error) {
+func findCapacity(e *env, base attack.Options, s *scenarios.Scenario, a *report.Analysis, slo scenarios.SLO, probe time.Duration, maxRate float64, quiet bool) (*report.Search, error) {
 	start, from, err := findStart(a)
 	if err != nil {
 		return nil, err
 	}
-	cs := &capSearch{Start: math.Round(start), From: from, ProbeS: probe.Seconds(), JudgedS: probe.Seconds() / 2}
+	cs := &report.Search{Start: math.Round(start), From: from, ProbeS: probe.Seconds(), JudgedS: probe.Seconds() / 2}
 	held, broke := 0.0, math.Inf(1)
 	for n := 0; ; n++ {
 		r, stop := nextProbe(start, held, broke, n)
@@ -129,7 +98,7 @@ func findCapacity(e *env, base attack.Options, s *scenarios.Scenario, a *report.
 			case <-e.ctx.Done():
 			}
 		}
-		p, err := runProbe(e, base, s, slo, r, probe, filepath.Join(base.Out, FindCapacityDir, fmt.Sprintf("probe-%d", n+1)))
+		p, err := runProbe(e, base, s, slo, r, probe, filepath.Join(base.Out, report.SearchDir, fmt.Sprintf("probe-%d", n+1)))
 		if err != nil {
 			return cs, err
 		}
@@ -185,7 +154,7 @@ func findCapacity(e *env, base attack.Options, s *scenarios.Scenario, a *report.
 
 // runProbe sends rate r for d into dir and judges it; nil when interrupted
 // before its end.
-func runProbe(e *env, base attack.Options, s *scenarios.Scenario, slo scenarios.SLO, r float64, d time.Duration, dir string) (*capProbe, error) {
+func runProbe(e *env, base attack.Options, s *scenarios.Scenario, slo scenarios.SLO, r float64, d time.Duration, dir string) (*report.Probe, error) {
 	curve, err := scenarios.ParseCurve("probe", fmt.Sprintf("probe: hold %s for %s", scenarios.Rate(r), scenarios.FormatDuration(d)), nil)
 	if err != nil {
 		return nil, err
@@ -219,8 +188,8 @@ func runProbe(e *env, base attack.Options, s *scenarios.Scenario, slo scenarios.
 // breaking on one window's counting noise; a rate above it fills the
 // queue, and then fails requests or waits past the p99 limit in every
 // window.
-func judgeProbe(a *report.Analysis, slo scenarios.SLO, r float64, d, width time.Duration, dir string) *capProbe {
-	p := &capProbe{Rate: r, Dir: dir}
+func judgeProbe(a *report.Analysis, slo scenarios.SLO, r float64, d, width time.Duration, dir string) *report.Probe {
+	p := &report.Probe{Rate: r, Dir: dir}
 	var failed, n uint64
 	var achieved, offered float64
 	var p99 time.Duration
@@ -267,32 +236,18 @@ func judgeProbe(a *report.Analysis, slo scenarios.SLO, r float64, d, width time.
 }
 
 // writeCapSearch prints the search's table and writes find-capacity.json.
-func writeCapSearch(e *env, dir string, cs *capSearch) error {
-	fmt.Fprintf(e.stdout, "\nCapacity search: probes of %s each, judged on their last %s, starting at %s (%s).\n",
-		scenarios.FormatDuration(time.Duration(cs.ProbeS*float64(time.Second))),
-		scenarios.FormatDuration(time.Duration(cs.JudgedS*float64(time.Second))), report.FormatRate(cs.Start), cs.From)
-	t := tablewriter.NewTable(e.stdout, tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: []tw.Align{tw.AlignRight, tw.AlignRight, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight}}),
-		tablewriter.WithHeaderAutoFormat(tw.Off))
-	t.Header("probe", "rate", "SLO", "achieved", "errors", "p99")
-	for i, p := range cs.Probes {
-		state := "held"
-		if !p.Held {
-			state = "broke"
-		}
-		t.Append([]string{fmt.Sprint(i + 1), report.FormatRate(p.Rate), state, report.FormatRate(p.Achieved),
-			fmt.Sprintf("%.1f%%", 100*p.ErrorRatio), fmt.Sprintf("%.0f ms", p.P99MS)})
+func writeCapSearch(e *env, dir string, cs *report.Search) error {
+	fmt.Fprintf(e.stdout, "\nCapacity search\n%s\n", cs.Heading())
+	h, rows := cs.Rows()
+	t := tablewriter.NewTable(e.stdout, tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: []tw.Align{tw.AlignRight, tw.AlignRight, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft}}),
+		tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAutoWrap(tw.WrapNone))
+	t.Header(h)
+	for _, r := range rows {
+		t.Append(r)
 	}
 	if err := t.Render(); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s (search ended: %s; probes in %s)\n", cs.Statement, cs.Stopped, filepath.Join(dir, FindCapacityDir))
-	b, err := json.MarshalIndent(cs, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := filepath.Join(dir, FindCapacityFile+".tmp")
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, FindCapacityFile))
+	fmt.Fprintf(e.stdout, "%s (search ended: %s; probes in %s)\n", cs.Statement, cs.Stopped, filepath.Join(dir, report.SearchDir))
+	return report.WriteSearch(dir, cs)
 }

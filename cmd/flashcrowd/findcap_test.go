@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/flashcrowd/flashcrowd/hosting"
+	"github.com/flashcrowd/flashcrowd/report"
 	"github.com/flashcrowd/flashcrowd/scenarios"
 )
 
@@ -57,29 +58,29 @@ func TestFindCapacity(t *testing.T) {
 	}
 	sc, _ := scenarios.Builtin("press-spike")
 	truth := plan.Capacity(sc.Endpoints)
-	var cs capSearch
-	var stdout string
+	var cs report.Search
+	var stdout, dir string
 	// The probes are real loopback runs: a probe the generator could not
 	// keep up with cannot judge the host, so the search is made once more
 	// when that happened (a busy machine), as compare's check is.
 	for attempt := 1; attempt <= 2; attempt++ {
-		dir := filepath.Join(t.TempDir(), "run")
+		dir = filepath.Join(t.TempDir(), "run")
 		var code int
 		code, stdout, _ = runCLI(t, "run", "--plan", "shared", "--scenario", "press-spike", "--curve", "ramp 400/s to 1200/s over 6s",
 			"--find-capacity", "--probe", "4s", "--out", dir, "--quiet")
 		if code != exitSLO {
 			t.Fatalf("exit %d, want %d (the ramp breaks shared)\n%s", code, exitSLO, stdout)
 		}
-		b, err := os.ReadFile(filepath.Join(dir, FindCapacityFile))
+		b, err := os.ReadFile(filepath.Join(dir, report.SearchFile))
 		if err != nil {
 			t.Fatal(err)
 		}
-		cs = capSearch{}
+		cs = report.Search{}
 		if err := json.Unmarshal(b, &cs); err != nil {
 			t.Fatal(err)
 		}
 		for i, p := range cs.Probes {
-			if _, err := os.Stat(filepath.Join(p.Dir, "results.gob")); err != nil || p.Dir != filepath.Join(dir, FindCapacityDir, fmt.Sprintf("probe-%d", i+1)) {
+			if _, err := os.Stat(filepath.Join(p.Dir, "results.gob")); err != nil || p.Dir != filepath.Join(dir, report.SearchDir, fmt.Sprintf("probe-%d", i+1)) {
 				t.Errorf("probe %d: %v", i+1, err)
 			}
 		}
@@ -99,9 +100,32 @@ func TestFindCapacity(t *testing.T) {
 	if cs.WidthPct == nil || *cs.WidthPct > 10 || len(cs.Probes) > findCapMaxProbes || cs.JudgedS != 2 {
 		t.Errorf("width %v%%, %d probes, judged %v s", cs.WidthPct, len(cs.Probes), cs.JudgedS)
 	}
-	if !strings.Contains(stdout, "Capacity search: probes of 4s each") || !strings.Contains(stdout, cs.Statement) {
+	if !strings.Contains(stdout, "Capacity search\nProbes of 4 s each") || !strings.Contains(stdout, cs.Statement) {
 		t.Errorf("stdout lacks the search:\n%s", stdout)
 	}
+	// The run's report carries the search, and so does a report made
+	// again from the run directory.
+	checkReport := func(dir string) {
+		t.Helper()
+		var sum report.Summary
+		b, err := os.ReadFile(filepath.Join(dir, report.SummaryFile))
+		if err != nil || json.Unmarshal(b, &sum) != nil || sum.CapacitySearch == nil ||
+			*sum.CapacitySearch.HeldRPS != held || *sum.CapacitySearch.BrokeRPS != broke || len(sum.CapacitySearch.Probes) != len(cs.Probes) {
+			t.Errorf("%s: summary.json's capacity_search %+v (%v)", dir, sum.CapacitySearch, err)
+		}
+		html, _ := os.ReadFile(filepath.Join(dir, report.HTMLFile))
+		md, _ := os.ReadFile(filepath.Join(dir, report.MarkdownFile))
+		if !strings.Contains(string(html), `id="capacity-search"`) || !strings.Contains(string(md), "### Capacity search") ||
+			!strings.Contains(string(md), report.FormatRate(held)) {
+			t.Errorf("%s: report.html or report.md lacks the capacity search", dir)
+		}
+	}
+	checkReport(dir)
+	again := filepath.Join(t.TempDir(), "again")
+	if code, out, errs := runCLI(t, "report", dir, "--out", again); code != exitSLO || !strings.Contains(out, "capacity search") {
+		t.Errorf("report again: exit %d\n%s\n%s", code, out, errs)
+	}
+	checkReport(again)
 }
 
 // TestFindCapacityUsage: a sharded run cannot search; a probe too short

@@ -108,6 +108,15 @@ func runReport(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		}
 	}
 	a := report.Analyze(ws, slo)
+	if len(args) == 1 {
+		// A run that searched its capacity (run --find-capacity) keeps
+		// the search beside it; its probes were judged when they ran.
+		if st, err := os.Stat(args[0]); err == nil && st.IsDir() {
+			if a.Search, err = report.ReadSearch(args[0]); err != nil {
+				fmt.Fprintf(warn, "warning: %v: the capacity search is left out\n", err)
+			}
+		}
+	}
 	out := o.out
 	if out == "" {
 		out = args[0]

@@ -17,6 +17,7 @@ import (
 
 	"github.com/flashcrowd/flashcrowd/attack"
 	"github.com/flashcrowd/flashcrowd/hosting"
+	"github.com/flashcrowd/flashcrowd/report"
 	"github.com/flashcrowd/flashcrowd/scenarios"
 )
 
@@ -223,7 +224,7 @@ func init() {
 		usage: `flashcrowd run [--scenario NAME|FILE] [--target URL] [--plan NAME|FILE] [--compress K] [--peak RATE]
                [--out DIR] [--shard i/n] [--start-at TIME] [flags]
 
-Sends the scenario's curve exactly (request i at N⁻¹(i), in an open model: a
+Sends the scenario's curve exactly (request i at N⁻¹(i + ½), in an open model: a
 slow target gets more requests in flight, never fewer requests) and streams
 every result to DIR/results.gob (vegeta's gob format: "vegeta report
 DIR/results.gob" reads it) beside DIR/run.json (the curve, mix, target, flags,
@@ -471,8 +472,16 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	fmt.Fprintf(e.stdout, "results: %s (vegeta report %s; flashcrowd report %s)\n",
 		filepath.Join(ao.Out, attack.ResultsFile), filepath.Join(ao.Out, attack.ResultsFile), ao.Out)
 	if o.findCap && err == nil && rerr == nil && rep.last != nil && sum.Stopped != "interrupted" && e.ctx.Err() == nil {
-		if _, ferr := findCapacity(e, ao, s, rep.last, rep.slo, o.probe, float64(o.sf.maxRate), o.quiet); ferr != nil {
+		cs, ferr := findCapacity(e, ao, s, rep.last, rep.slo, o.probe, float64(o.sf.maxRate), o.quiet)
+		if ferr != nil {
 			fmt.Fprintf(e.stderr, "flashcrowd run: --find-capacity: %v\n", ferr)
+		}
+		if cs != nil {
+			// The report gains the search (its table, a fact, summary.json's capacity_search).
+			rep.last.Search = cs
+			if werr := report.WriteAll(ao.Out, rep.last); werr != nil {
+				fmt.Fprintf(e.stderr, "flashcrowd run: writing the report with the capacity search: %v\n", werr)
+			}
 		}
 	}
 	switch {

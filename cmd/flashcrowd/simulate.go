@@ -61,7 +61,7 @@ pools and queues, service times, bandwidth, host timeout, autoscaling and its
 lag) under the scenario's whole curve at full rate, with no network, and
 reports it exactly like a real run: the same verdict, tables, plots, HTML page
 and summary.json, each marked as simulated. Requests arrive at the exact
-schedule N⁻¹(i) (or as a Poisson process with --arrivals poisson); the client
+schedule N⁻¹(i + ½) (or as a Poisson process with --arrivals poisson); the client
 gives up after --timeout as a real run's would. A simulation is repeatable:
 the same seed and shards give the same report. --shards is lowered, with a
 note, to what the plan allows: at most one shard per worker of its smallest
@@ -87,7 +87,7 @@ Examples:
 			fs.StringVar(&o.plan, "plan", "shared", "hosting plan: built-in `NAME` ("+strings.Join(hosting.BuiltinPlanNames(), ", ")+") or FILE")
 			fs.StringVar(&o.out, "out", "", "run `DIR` for run.json, windows.json.gz and the report (default runs/DATE-TIME-SCENARIO-PLAN-sim)")
 			fs.Int64Var(&o.seed, "seed", defaultSimSeed, "random `SEED` (service times, Poisson arrivals): the same seed gives the same report")
-			fs.StringVar(&o.arrivals, "arrivals", "exact", "`HOW` requests arrive: exact (request i at N⁻¹(i), as flashcrowd run sends) or poisson")
+			fs.StringVar(&o.arrivals, "arrivals", "exact", "`HOW` requests arrive: exact (request i at N⁻¹(i + ½), as flashcrowd run sends) or poisson")
 			fs.DurationVar(&o.timeout, "timeout", attack.DefaultTimeout, "the client's per-request `TIMEOUT`, as flashcrowd run's")
 			fs.StringVar(&o.window, "window", "", "window `WIDTH` (default 1s, wider for curves over an hour: at most ~3,600 windows)")
 			fs.IntVar(&o.shards, "shards", defaultSimShards, "simulate in `N` parallel shards, each 1/N of the traffic on 1/N of the host (the same N gives the same report; lowered to what the plan allows)")
