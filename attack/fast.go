@@ -327,8 +327,8 @@ type fastConn struct {
 	mu     sync.Mutex // guards nc against kill
 	nc     net.Conn
 	br     *bufio.Reader
-	reused bool // at least one response was read on nc
-	fresh  bool // counted in dialing until its first dial ends
+	reused bool     // at least one response was read on nc
+	fresh  bool     // counted in dialing until its first dial ends
 	chk    *checker // scans the body being read for its body_contains text; nil: no scan
 	scan   bodyScan
 }
