@@ -154,7 +154,8 @@ func TestRunChecks(t *testing.T) {
 			{Name: "slow", Method: "GET", URL: "/slow", Weight: 1, Class: scenarios.Page, Expect: &scenarios.Expect{MaxLatency: 300 * time.Millisecond}},
 			{Name: "plain", Method: "GET", URL: "/plain", Weight: 1, Class: scenarios.Page},
 		}
-		sum, _, results := run(t, Options{Scenario: scenario(t, "hold 50/s for 2s", eps...), Target: u, Engine: engine})
+		m := &Meter{Run: "checks", Shard: "0"}
+		sum, _, results := run(t, Options{Scenario: scenario(t, "hold 50/s for 2s", eps...), Target: u, Engine: engine, Meter: m})
 		if sum.Info.Engine != engine {
 			t.Fatalf("engine %s, want %s", sum.Info.Engine, engine)
 		}
@@ -199,6 +200,17 @@ func TestRunChecks(t *testing.T) {
 		}
 		if ok := 100 - len(results) + byKind[""]; uint64(ok) != sum.OK {
 			t.Errorf("ok %d, results file %d", sum.OK, ok)
+		}
+		// The live metrics (errors_total{kind}) count the same kinds.
+		for _, e := range m.Snapshot().Endpoints {
+			for k, n := range e.Errors {
+				if k != "http 503" && k != "check "+map[string]string{"page": "body_contains", "img": "min_bytes", "status": "status", "slow": "max_latency"}[e.Name] {
+					t.Errorf("meter: endpoint %s has errors of kind %s", e.Name, k)
+				}
+				if n != sum.Errors[k] {
+					t.Errorf("meter: %s %s %d, summary %d", e.Name, k, n, sum.Errors[k])
+				}
+			}
 		}
 	})
 }
