@@ -124,13 +124,30 @@ func EnvNames(text string) []string {
 	}
 }
 
+// writtenText is an endpoint's values that may hold ${ENV:NAME}
+// references, as the file wrote them.
+type writtenText struct {
+	URL          string
+	Header       http.Header
+	Body         string
+	BodyContains string
+}
+
 // Redacted is the endpoint as written down: values that came from
 // ${ENV:NAME} references are the references again.
 func (e Endpoint) Redacted() Endpoint {
-	if e.written == nil {
+	w := e.written
+	if w == nil {
 		return e
 	}
-	return *e.written
+	e.written = nil
+	e.URL, e.Header, e.Body = w.URL, w.Header, w.Body
+	if e.Expect != nil {
+		x := *e.Expect
+		x.BodyContains = w.BodyContains
+		e.Expect = &x
+	}
+	return e
 }
 
 // Redacted returns s as it may be written down (run.json, a resolved
@@ -194,11 +211,9 @@ func (s *Scenario) EnvNames() []string {
 // when any was found. at gives the positions of the values (nil: none,
 // as in a resolved scenario file).
 func (r *envResolver) resolveEndpoint(e *Endpoint, path string, at func(field string) *Node) {
-	written := *e
-	written.Header = e.Header.Clone()
+	written := &writtenText{URL: e.URL, Header: e.Header.Clone(), Body: e.Body}
 	if e.Expect != nil {
-		x := *e.Expect
-		written.Expect = &x
+		written.BodyContains = e.Expect.BodyContains
 	}
 	r.hit = false
 	if at == nil {
@@ -228,6 +243,6 @@ func (r *envResolver) resolveEndpoint(e *Endpoint, path string, at func(field st
 		e.Expect = &x
 	}
 	if r.hit {
-		e.written = &written
+		e.written = written
 	}
 }

@@ -146,6 +146,11 @@ endpoints:
 	if !s.FromEnv() || s.Endpoints[1].Redacted().URL != "/" {
 		t.Error("FromEnv or an endpoint without references")
 	}
+	// Redacted swaps the values back and keeps the rest.
+	if w := e.Redacted(); w.Name != "api" || w.Class != API || w.Method != "POST" || w.Weight != 1 || w.Header.Get("Accept") != "text/html" ||
+		w.URL != "http://${ENV:FC_HOST}/api/items?key=${ENV:FC_KEY}" || w.Body != `{"user": "${ENV:FC_USER}"}` || w.Expect.BodyContains != "${ENV:FC_USER}" {
+		t.Errorf("redacted endpoint %+v %+v", w, w.Expect)
+	}
 	if got := strings.Join(s.EnvNames(), ","); got != "FC_HOST,FC_KEY,FC_USER,FC_TOKEN" {
 		t.Errorf("EnvNames = %s", got)
 	}

@@ -64,9 +64,9 @@ type Endpoint struct {
 	// 2xx or 3xx response does.
 	Expect *Expect `json:"expect,omitempty"`
 
-	// written is the endpoint as the file wrote it, when some of its values
-	// came from ${ENV:NAME} references (see Redacted); nil otherwise.
-	written *Endpoint
+	// written holds the values as the file wrote them, when some came
+	// from ${ENV:NAME} references (see Redacted); nil otherwise.
+	written *writtenText
 }
 
 // SLO is what a window must meet to count as holding.
