@@ -433,7 +433,8 @@ func decodeEndpoints(d *Decoder, n *Node, env *envResolver, envAt map[*Node]bool
 			}
 			e.Weight = w
 		}
-		if c, ok := o.String("class"); ok {
+		c, classGiven := o.String("class")
+		if classGiven {
 			switch Class(c) {
 			case Page, Asset, API:
 				e.Class = Class(c)
@@ -492,7 +493,7 @@ func decodeEndpoints(d *Decoder, n *Node, env *envResolver, envAt map[*Node]bool
 				d.Add(o.Get("url"), Field(path, "url"), "%q is not an http(s) URL", e.Redacted().URL)
 			}
 		}
-		if _, ok := o.String("class"); !ok {
+		if !classGiven {
 			e.Class = ClassOf(e.URL)
 		}
 		at, how := o.Get("name"), ""
