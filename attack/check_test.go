@@ -309,3 +309,25 @@ endpoints:
 		}
 	})
 }
+
+// FuzzBodyScan: however a body is cut, the streamed search agrees with
+// bytes.Contains on the whole body.
+func FuzzBodyScan(f *testing.F) {
+	f.Add("aab", "aaab", uint8(2), uint8(1))
+	f.Add("Add to cart", "xxAdd to cartxx", uint8(5), uint8(3))
+	f.Fuzz(func(t *testing.T, needle, body string, cut1, cut2 uint8) {
+		if needle == "" || len(needle) > scenarios.MaxBodyContains {
+			return
+		}
+		c := newChecker(&scenarios.Expect{BodyContains: needle})
+		a := min(int(cut1), len(body))
+		b := min(a+int(cut2), len(body))
+		var s bodyScan
+		for _, p := range []string{body[:a], body[a:b], body[b:]} {
+			c.scan(&s, []byte(p))
+		}
+		if want := strings.Contains(body, needle); s.found != want {
+			t.Fatalf("%q in %q cut at %d, %d: found %v", needle, body, a, b, s.found)
+		}
+	})
+}
