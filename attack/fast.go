@@ -69,6 +69,7 @@ type fastEndpoint struct {
 	head       bool // HEAD: responses carry no body
 	replayable bool // safe to send again after a failure (as net/http judges)
 	errorPfx   string
+	check      *checker // the endpoint's checks; nil: none
 }
 
 // fastEngine sends hits over keep-alive HTTP/1.1 connections. One
@@ -106,7 +107,9 @@ type fastEngine struct {
 	dialer  net.Dialer
 }
 
-func newFastEngine(o *Options, tgt *MixTargeter) (*fastEngine, error) {
+// newFastEngine encodes tgt's targets; cs are the endpoints' checks (nil:
+// none).
+func newFastEngine(o *Options, tgt *MixTargeter, cs *checks) (*fastEngine, error) {
 	e := &fastEngine{
 		tgt:         tgt,
 		timeout:     o.Timeout,
@@ -116,7 +119,7 @@ func newFastEngine(o *Options, tgt *MixTargeter) (*fastEngine, error) {
 		dialer:      net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second},
 	}
 	e.pool.New = func() any { return new(vegeta.Result) }
-	for _, t := range tgt.Targets() {
+	for i, t := range tgt.Targets() {
 		u, err := url.Parse(t.URL)
 		if err != nil {
 			return nil, fmt.Errorf("encoding request for %s: %w", t.URL, err)
@@ -152,11 +155,13 @@ func newFastEngine(o *Options, tgt *MixTargeter) (*fastEngine, error) {
 		b.WriteString("\r\n")
 		b.Write(t.Body)
 		method := t.Method
+		shown := tgt.Shown(i) // results and errors never hold values from the environment
 		e.eps = append(e.eps, fastEndpoint{
-			req: b.Bytes(), method: method, url: t.URL, bodyLen: uint64(len(t.Body)),
+			req: b.Bytes(), method: method, url: shown, bodyLen: uint64(len(t.Body)),
 			head:       method == http.MethodHead,
 			replayable: method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions || method == http.MethodTrace,
-			errorPfx:   fmt.Sprintf("%s%s %q: ", method[:1], strings.ToLower(method[1:]), t.URL),
+			errorPfx:   fmt.Sprintf("%s%s %q: ", method[:1], strings.ToLower(method[1:]), shown),
+			check:      cs.at(i),
 		})
 	}
 	return e, nil
@@ -322,8 +327,10 @@ type fastConn struct {
 	mu     sync.Mutex // guards nc against kill
 	nc     net.Conn
 	br     *bufio.Reader
-	reused bool // at least one response was read on nc
-	fresh  bool // counted in dialing until its first dial ends
+	reused bool     // at least one response was read on nc
+	fresh  bool     // counted in dialing until its first dial ends
+	chk    *checker // scans the body being read for its body_contains text; nil: no scan
+	scan   bodyScan
 }
 
 func (c *fastConn) close() {
@@ -392,12 +399,17 @@ func (c *fastConn) do(j fastJob) *vegeta.Result {
 	r := e.pool.Get().(*vegeta.Result)
 	r.Seq, r.Method, r.URL, r.BytesOut = j.seq, ep.method, ep.url, ep.bodyLen
 	r.Timestamp = time.Now()
+	c.chk, c.scan = nil, bodyScan{}
+	if ep.check.scansBody() {
+		c.chk = ep.check
+	}
 	err := c.roundTrip(r, ep)
 	if err != nil && c.reused && ep.replayable && retryable(err) {
 		// The server closed an idle keep-alive connection as we sent
 		// (as net/http does, try once more on a new one).
 		c.close()
 		r.Code, r.BytesIn, r.Body, r.Headers = 0, 0, r.Body[:0], nil
+		c.scan = bodyScan{}
 		err = c.roundTrip(r, ep)
 	}
 	r.Latency = time.Since(r.Timestamp)
@@ -410,6 +422,8 @@ func (c *fastConn) do(j fastJob) *vegeta.Result {
 		c.close()
 		r.Code = 0
 		r.Error = ep.errorPfx + err.Error()
+	} else {
+		ep.check.judge(r, &c.scan)
 	}
 	return r
 }
@@ -559,6 +573,9 @@ func (c *fastConn) readResponse(r *vegeta.Result, ep *fastEndpoint) (keep bool, 
 
 // readBody reads n bytes of body (n < 0: up to EOF).
 func (c *fastConn) readBody(r *vegeta.Result, n int64) error {
+	if c.chk != nil {
+		return c.readBodyScan(r, n)
+	}
 	br := c.br
 	if max := c.e.maxBody; max != 0 {
 		for n != 0 && (max < 0 || int64(len(r.Body)) < max) {
@@ -604,6 +621,43 @@ func (c *fastConn) readBody(r *vegeta.Result, n int64) error {
 				return io.ErrUnexpectedEOF
 			}
 			return err
+		}
+	}
+	return nil
+}
+
+// readBodyScan is readBody for a body its endpoint's checks must see:
+// each buffered stretch is scanned, kept up to maxBody, then dropped.
+func (c *fastConn) readBodyScan(r *vegeta.Result, n int64) error {
+	br, max := c.br, c.e.maxBody
+	for n != 0 {
+		if _, err := br.Peek(1); err != nil {
+			if err == io.EOF && n < 0 {
+				return nil
+			}
+			if err == io.EOF {
+				return io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		take := int64(br.Buffered())
+		if n >= 0 {
+			take = min(take, n)
+		}
+		b, _ := br.Peek(int(take))
+		c.chk.scan(&c.scan, b)
+		if keep := int64(len(r.Body)); max < 0 || keep < max {
+			if max > 0 {
+				keep = min(take, max-keep)
+			} else {
+				keep = take
+			}
+			r.Body = append(r.Body, b[:keep]...)
+		}
+		br.Discard(int(take))
+		r.BytesIn += uint64(take)
+		if n > 0 {
+			n -= take
 		}
 	}
 	return nil

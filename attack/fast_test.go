@@ -96,7 +96,7 @@ func BenchmarkFastEncodeRequest(b *testing.B) {
 	o := &Options{Timeout: time.Second, MaxConnections: 10, MaxWorkers: 10}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := newFastEngine(o, tgt); err != nil {
+		if _, err := newFastEngine(o, tgt, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

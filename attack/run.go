@@ -119,7 +119,10 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 		return nil, fmt.Errorf("starting run: unknown engine %q (want %s or %s)", o.Engine, EngineFast, EngineVegeta)
 	}
 	info.Engine = engineName
-	info.Scenario = o.Scenario
+	// run.json, the results and everything shown hold ${ENV:NAME}
+	// references, not their values.
+	info.Scenario = o.Scenario.Redacted()
+	chks := newChecks(eps, tgt.Targets())
 	if o.Target != nil {
 		info.Target = o.Target.String()
 	} else {
@@ -182,13 +185,14 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 		fast *fastEngine
 	)
 	if engineName == EngineFast {
-		if fast, err = newFastEngine(&o, tgt); err != nil {
+		if fast, err = newFastEngine(&o, tgt, chks); err != nil {
 			return nil, err
 		}
 		fast.curve = pacer
 		eng = fast
 	} else {
 		tr = newTransport(&o)
+		tr.checks = chks
 		defer tr.base.CloseIdleConnections()
 		client := &http.Client{Transport: tr, Timeout: o.Timeout}
 		eng = vegetaEngine{vegeta.NewAttacker(
@@ -327,8 +331,15 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 
 	handle := func(r *vegeta.Result) {
 		if tr != nil {
-			if b, ok := tr.takeBytes(r.Seq); ok {
-				r.BytesIn = b
+			// vegeta's engine: the transport metered and scanned the body;
+			// the fast engine judged its results itself.
+			m, ok := tr.takeBytes(r.Seq)
+			if ok {
+				r.BytesIn = m.n
+			}
+			chks.of(r).judge(r, &bodyScan{found: m.found})
+			if tgt.redact != nil {
+				tgt.redactResult(r)
 			}
 		}
 		if !o.KeepHeaders {

@@ -27,6 +27,8 @@ type MixTargeter struct {
 	mu      sync.Mutex
 	mix     *scenarios.Mix
 	targets []vegeta.Target
+	shown   []string          // each target's URL as it may be written down (scenarios.Endpoint.Redacted)
+	redact  map[string]string // target URL → shown URL, where they differ; nil if nowhere
 	shard   int
 	shards  int
 	primed  bool
@@ -67,8 +69,40 @@ func NewMixTargeter(base *url.URL, eps []scenarios.Endpoint, header http.Header,
 			body = []byte(e.Body)
 		}
 		m.targets = append(m.targets, vegeta.Target{Method: method, URL: u, Header: h, Body: body})
+		shown := u
+		if w := e.Redacted(); w.URL != e.URL {
+			if shown, err = EndpointURL(base, w.URL); err != nil {
+				shown = w.URL
+			}
+			if m.redact == nil {
+				m.redact = map[string]string{}
+			}
+			m.redact[u] = shown
+		}
+		m.shown = append(m.shown, shown)
 	}
 	return m, nil
+}
+
+// Shown is target i's URL as results and run.json may hold it: the
+// endpoint's ${ENV:NAME} references, not their values.
+func (m *MixTargeter) Shown(i int) string { return m.shown[i] }
+
+// redactResult replaces values from the environment in r's URL and error
+// text by their references (for the vegeta engine, whose results hold the
+// URL sent).
+func (m *MixTargeter) redactResult(r *vegeta.Result) {
+	shown, ok := m.redact[r.URL]
+	if !ok {
+		return
+	}
+	if r.Error != "" {
+		r.Error = strings.ReplaceAll(r.Error, r.URL, shown)
+		if u, err := url.Parse(r.URL); err == nil {
+			r.Error = strings.ReplaceAll(r.Error, u.Redacted(), shown)
+		}
+	}
+	r.URL = shown
 }
 
 // EndpointURL joins an endpoint's path to the target base URL; a full URL

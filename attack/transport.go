@@ -26,14 +26,22 @@ type transport struct {
 	peak  atomic.Int64
 	dead  atomic.Bool
 
+	checks *checks // body_contains checks scan each body as it is read; nil: none
+
 	mu    sync.Mutex
-	bytes map[uint64]uint64 // X-Vegeta-Seq → bytes read from the body
+	bytes map[uint64]bodyMeter // X-Vegeta-Seq → what its body held
+}
+
+// bodyMeter is what the transport saw of a hit's body.
+type bodyMeter struct {
+	n     uint64 // bytes read, over all responses (redirects add up)
+	found bool   // the last response's body held the body_contains text
 }
 
 var errHardStop = errors.New("run stopped")
 
 func newTransport(o *Options) *transport {
-	t := &transport{bytes: map[uint64]uint64{}}
+	t := &transport{bytes: map[uint64]bodyMeter{}}
 	d := &net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second}
 	t.base = &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
@@ -76,19 +84,30 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if perr != nil {
 		return resp, nil
 	}
-	resp.Body = &meteredBody{ReadCloser: resp.Body, t: t, seq: seq}
+	mb := &meteredBody{ReadCloser: resp.Body, t: t, seq: seq}
+	if t.checks != nil {
+		// The checks are the target's: after a redirect, the first request's.
+		first := req
+		for first.Response != nil && first.Response.Request != nil {
+			first = first.Response.Request
+		}
+		if c := t.checks.byReq[first.Method+" "+first.URL.String()]; c.scansBody() {
+			mb.chk = c
+		}
+	}
+	resp.Body = mb
 	return resp, nil
 }
 
-// takeBytes returns and forgets the body bytes metered for hit seq.
-func (t *transport) takeBytes(seq uint64) (uint64, bool) {
+// takeBytes returns and forgets what was metered of hit seq's body.
+func (t *transport) takeBytes(seq uint64) (bodyMeter, bool) {
 	t.mu.Lock()
-	n, ok := t.bytes[seq]
+	m, ok := t.bytes[seq]
 	if ok {
 		delete(t.bytes, seq)
 	}
 	t.mu.Unlock()
-	return n, ok
+	return m, ok
 }
 
 func (t *transport) openConns() int64 { return t.open.Load() }
@@ -124,11 +143,16 @@ type meteredBody struct {
 	seq  uint64
 	n    uint64
 	done bool
+	chk  *checker // scans the body for its body_contains text; nil: no scan
+	scan bodyScan
 }
 
 func (b *meteredBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.n += uint64(n)
+	if b.chk != nil {
+		b.chk.scan(&b.scan, p[:n])
+	}
 	return n, err
 }
 
@@ -136,7 +160,10 @@ func (b *meteredBody) Close() error {
 	if !b.done {
 		b.done = true
 		b.t.mu.Lock()
-		b.t.bytes[b.seq] += b.n // redirects add up
+		m := b.t.bytes[b.seq]
+		m.n += b.n // redirects add up
+		m.found = b.scan.found
+		b.t.bytes[b.seq] = m
 		b.t.mu.Unlock()
 	}
 	return b.ReadCloser.Close()

@@ -495,20 +495,26 @@ func (f *Folder) Add(r *vegeta.Result) {
 		f.dropped++
 		return
 	}
-	kind := OtherError
-	if r.Code == 0 {
+	// A response that failed a check (a 2xx or 3xx with an error text)
+	// fails; any other 2xx or 3xx succeeds.
+	kind, ok := OtherError, r.Code >= 200 && r.Code < 400
+	switch {
+	case r.Code == 0:
 		kind = f.errs.kind(r.Error)
+	case ok && r.Error != "":
+		if k, failed := checkErrorKind(r.Error); failed {
+			kind, ok = k, false
+		}
 	}
 	s := w.ep(ep)
-	w.Total.count(r, kind)
-	s.count(r, kind)
+	w.Total.count(r, kind, ok)
+	s.count(r, kind, ok)
 	lag, hasLag := time.Duration(0), f.noLag
 	if f.info != nil && !f.noLag {
 		if due := f.info.Due(r.Seq); due >= 0 {
 			lag, hasLag = r.Timestamp.Sub(f.info.Start.Add(due)), true
 		}
 	}
-	ok := r.Code >= 200 && r.Code < 400
 	switch {
 	case f.staging(w.Index):
 		if ok {

@@ -10,8 +10,10 @@ import (
 	"github.com/flashcrowd/flashcrowd/scenarios"
 )
 
-// ErrorKind groups transport errors (results with no HTTP status) for the
-// plots and tables. It is coarser than scenarios.ErrorKind, which it maps.
+// ErrorKind groups transport errors (results with no HTTP status) and
+// failed checks (responses that failed a scenario endpoint's expect) for
+// the plots and tables. It is coarser than scenarios.ErrorKind, which it
+// maps, except for the checks: each keeps its name ("check body_contains").
 type ErrorKind int
 
 // The error kinds, in the order the plots and tables show them.
@@ -23,10 +25,39 @@ const (
 	Generator                   // the generator ran out of file descriptors or ports: not the host's fault
 	OtherError                  // anything else (garbage, redirects, ...)
 	DNS                         // the host name did not resolve (last: saved windows keep their indexes)
+	// Responses that failed a check, by the first check failed (added after
+	// DNS: saved windows keep their indexes).
+	CheckStatus  // the status was not one the endpoint expects
+	CheckBytes   // the body was shorter than min_bytes
+	CheckBody    // the body lacked the body_contains text
+	CheckLatency // the response took longer than max_latency
 	numErrorKinds
 )
 
-var errorKindNames = [numErrorKinds]string{"timeout", "refused", "reset", "tls", "generator", "other", "dns"}
+var errorKindNames = [numErrorKinds]string{"timeout", "refused", "reset", "tls", "generator", "other", "dns",
+	scenarios.ErrCheckPrefix + scenarios.CheckStatus, scenarios.ErrCheckPrefix + scenarios.CheckMinBytes,
+	scenarios.ErrCheckPrefix + scenarios.CheckBodyContains, scenarios.ErrCheckPrefix + scenarios.CheckMaxLatency}
+
+// IsCheck reports whether k is a failed check.
+func (k ErrorKind) IsCheck() bool { return k >= CheckStatus && k <= CheckLatency }
+
+// checkErrorKind maps the Result.Error text of a response that failed a
+// check (scenarios.CheckError) to its kind; false for any other text.
+func checkErrorKind(s string) (ErrorKind, bool) {
+	k, ok := scenarios.CheckKind(s)
+	if !ok {
+		return 0, false
+	}
+	switch k[len(scenarios.ErrCheckPrefix):] {
+	case scenarios.CheckStatus:
+		return CheckStatus, true
+	case scenarios.CheckMinBytes:
+		return CheckBytes, true
+	case scenarios.CheckBodyContains:
+		return CheckBody, true
+	}
+	return CheckLatency, true
+}
 
 func (k ErrorKind) String() string { return errorKindNames[k] }
 
@@ -78,12 +109,12 @@ func (c errorCache) kind(s string) ErrorKind {
 // FailLatency holds the failed requests' latencies, apart.
 type Stats struct {
 	Requests uint64                `json:"n,omitempty"`
-	OK       uint64                `json:"ok,omitempty"` // 2xx and 3xx (vegeta's success)
+	OK       uint64                `json:"ok,omitempty"` // 2xx and 3xx that passed their checks (vegeta's success)
 	Status   [7]uint64             `json:"st,omitempty"` // [0] no status (transport error), [1..5] 1xx..5xx, [6] any other code
 	S429     uint64                `json:"s429,omitempty"`
 	S503     uint64                `json:"s503,omitempty"`
 	S504     uint64                `json:"s504,omitempty"`
-	Errors   [numErrorKinds]uint64 `json:"err,omitempty"` // transport errors by kind
+	Errors   [numErrorKinds]uint64 `json:"err,omitempty"` // transport errors and failed checks by kind
 	BytesIn  uint64                `json:"bin,omitempty"`
 	BytesOut uint64                `json:"bout,omitempty"`
 	Done     uint64                `json:"done,omitempty"`
@@ -104,15 +135,21 @@ func (s *Stats) ErrorRatio() float64 {
 	return float64(s.Failed()) / float64(s.Requests)
 }
 
-// count adds a result's counts, all but its latency.
-func (s *Stats) count(r *vegeta.Result, kind ErrorKind) {
+// count adds a result's counts, all but its latency. kind is the kind of
+// a transport error (no status) or, for a 2xx or 3xx that is not ok, of
+// the check it failed.
+func (s *Stats) count(r *vegeta.Result, kind ErrorKind, ok bool) {
 	s.Requests++
 	s.BytesIn += r.BytesIn
 	s.BytesOut += r.BytesOut
 	c := r.Code
 	switch {
 	case c >= 200 && c < 400:
-		s.OK++
+		if ok {
+			s.OK++
+		} else {
+			s.Errors[kind]++
+		}
 		s.Status[c/100]++
 	case c == 0:
 		s.Status[0]++

@@ -22,9 +22,50 @@ const (
 	ErrOther     = "other"
 )
 
+// The checks an endpoint may state under expect (see Expect), in the order
+// a response is judged by them. A response that fails one is a failed
+// request of kind "check " and the check's name: "check status", "check
+// min_bytes", "check body_contains" or "check max_latency" (four kinds, so
+// a label such as Prometheus's kind stays small); its Result.Error says
+// what was wrong ("check status: 301 not in [200]").
+const (
+	CheckStatus       = "status"
+	CheckMinBytes     = "min_bytes"
+	CheckBodyContains = "body_contains"
+	CheckMaxLatency   = "max_latency"
+)
+
+// ErrCheckPrefix starts the error kind and the Result.Error text of a
+// response that failed a check.
+const ErrCheckPrefix = "check "
+
+var checkKinds = map[string]string{
+	CheckStatus:       ErrCheckPrefix + CheckStatus,
+	CheckMinBytes:     ErrCheckPrefix + CheckMinBytes,
+	CheckBodyContains: ErrCheckPrefix + CheckBodyContains,
+	CheckMaxLatency:   ErrCheckPrefix + CheckMaxLatency,
+}
+
+// CheckError is the Result.Error text of a response that failed check
+// name: "check NAME: detail".
+func CheckError(name, detail string) string { return ErrCheckPrefix + name + ": " + detail }
+
+// CheckKind returns the error kind of a Result.Error text written by
+// CheckError ("check body_contains"), and false for any other text.
+func CheckKind(err string) (string, bool) {
+	rest, ok := strings.CutPrefix(err, ErrCheckPrefix)
+	if !ok {
+		return "", false
+	}
+	name, _, _ := strings.Cut(rest, ":")
+	k, ok := checkKinds[name]
+	return k, ok
+}
+
 // ErrorKind classifies a result by its status code and vegeta error text:
-// "" for success, "http 503" for an HTTP error status, otherwise one of the
-// Err* kinds. Attack and report count failures by this one definition.
+// "" for success, "http 503" for an HTTP error status, "check NAME" for a
+// response that failed a check (see CheckKind), otherwise one of the Err*
+// kinds. Attack and report count failures by this one definition.
 // "fd limit" and "no ports" are failures of the generator, not the target.
 func ErrorKind(code uint16, err string) string {
 	if err == "" {
@@ -34,6 +75,9 @@ func ErrorKind(code uint16, err string) string {
 		return ""
 	}
 	if code != 0 {
+		if k, ok := CheckKind(err); ok {
+			return k
+		}
 		return "http " + strconv.Itoa(int(code))
 	}
 	e := strings.ToLower(stripRequest(err))

@@ -189,6 +189,9 @@ func FuzzParseScenario(f *testing.F) {
 	}
 	f.Add([]byte("curve: hold 1/s for 1s\nendpoints: [{path: /, weight: 2}]"))
 	f.Add([]byte("curve: [&a x, *a]\n"))
+	f.Add([]byte("curve: hold 1/s for 1s\nendpoints:\n  - {path: /, expect: {status: [200, 304], body_contains: \"Add to cart\", max_latency: 2s, min_bytes: 1KB}}\n"))
+	f.Add([]byte("curve: hold 1/s for 1s\nendpoints:\n  - {path: /, expect: {status: abc, min_bytes: -1, x: 1}}\n"))
+	f.Add([]byte("curve: hold 1/s for 1s\nendpoints:\n  - {url: \"http://${ENV:H}/a\", headers: {A: \"${ENV:T\"}, body: \"${ENV:}\"}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Parse("fuzz.yaml", data, nil)
 		if err != nil {

@@ -19,12 +19,15 @@ type resolvedFile struct {
 
 // MarshalResolved saves s, whose Curve is the curve to send, as a resolved
 // scenario file. Loading it gives the same schedule: float64 values survive
-// encoding/json exactly, and the curve is rebuilt from them.
+// encoding/json exactly, and the curve is rebuilt from them. Values that
+// came from ${ENV:NAME} references are saved as the references (see
+// Scenario.Redacted): the machine that loads the file resolves them from
+// its own environment.
 func MarshalResolved(s *Scenario) ([]byte, error) {
 	if s == nil || s.Curve == nil {
 		return nil, fmt.Errorf("saving the resolved scenario: no curve")
 	}
-	c := *s
+	c := *s.Redacted()
 	c.Resolved = true
 	b, err := json.MarshalIndent(resolvedFile{Format: ResolvedFormat, Scenario: &c}, "", "  ")
 	if err != nil {
@@ -42,7 +45,8 @@ func isResolved(data []byte) bool {
 
 // parseResolved reads a resolved scenario file. Its Resolved field is set:
 // the curve is the one to send, not to be compressed or scaled again.
-func parseResolved(file string, data []byte) (*Scenario, error) {
+// ${ENV:NAME} references in its endpoints are resolved with env.
+func parseResolved(file string, data []byte, env Env) (*Scenario, error) {
 	var r resolvedFile
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -59,6 +63,14 @@ func parseResolved(file string, data []byte) (*Scenario, error) {
 	s.Resolved = true
 	if len(s.Endpoints) == 0 {
 		s.Endpoints = DefaultEndpoints()
+	}
+	d := &Decoder{File: file}
+	er := &envResolver{d: d, env: env}
+	for i := range s.Endpoints {
+		er.resolveEndpoint(&s.Endpoints[i], fmt.Sprintf("scenario.endpoints[%d]", i), nil)
+	}
+	if len(d.Problems) > 0 {
+		return nil, d.Problems
 	}
 	return s, nil
 }

@@ -51,7 +51,7 @@ func TestResolvedRoundTrip(t *testing.T) {
 	}
 	// An unknown field is an error, not ignored.
 	bad := strings.Replace(string(b), `"compress"`, `"compres"`, 1)
-	if _, err := parseResolved("bad.json", []byte(bad)); err == nil {
+	if _, err := parseResolved("bad.json", []byte(bad), nil); err == nil {
 		t.Errorf("unknown field accepted")
 	}
 }

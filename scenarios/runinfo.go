@@ -70,8 +70,14 @@ func (r *RunInfo) Offered(t0, t1 float64) float64 {
 	return (r.Scenario.Curve.N(t1) - r.Scenario.Curve.N(t0)) / float64(max(r.Shards, 1))
 }
 
-// WriteRunInfo writes dir/run.json atomically.
+// WriteRunInfo writes dir/run.json atomically. The scenario is written
+// redacted (see Scenario.Redacted): ${ENV:NAME} references, not values.
 func WriteRunInfo(dir string, r *RunInfo) error {
+	if r.Scenario.FromEnv() {
+		c := *r
+		c.Scenario = r.Scenario.Redacted()
+		r = &c
+	}
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err

@@ -60,6 +60,13 @@ type Endpoint struct {
 	// states it (size: 100KB); 0 if not. flashcrowd kubernetes sizes its
 	// pods' bandwidth from it.
 	Size int64 `json:"size,omitempty"`
+	// Expect is what a response must show to count as a success; nil: any
+	// 2xx or 3xx response does.
+	Expect *Expect `json:"expect,omitempty"`
+
+	// written holds the values as the file wrote them, when some came
+	// from ${ENV:NAME} references (see Redacted); nil otherwise.
+	written *writtenText
 }
 
 // SLO is what a window must meet to count as holding.
@@ -236,8 +243,14 @@ func DefaultEndpoints() []Endpoint {
 	return []Endpoint{{Name: "home", Method: "GET", URL: "/", Weight: 1, Class: Page}}
 }
 
-// Load reads a scenario file, or a built-in by name.
-func Load(nameOrFile string) (*Scenario, error) {
+// Load reads a scenario file, or a built-in by name, with no environment:
+// a ${ENV:NAME} reference in it is a problem (see LoadEnv).
+func Load(nameOrFile string) (*Scenario, error) { return LoadEnv(nameOrFile, nil) }
+
+// LoadEnv reads a scenario file, or a built-in by name, resolving its
+// ${ENV:NAME} references with env; a variable env does not have is a
+// problem naming the file, line, column and variable.
+func LoadEnv(nameOrFile string, env Env) (*Scenario, error) {
 	if s, err := Builtin(nameOrFile); err == nil {
 		return s, nil
 	}
@@ -249,9 +262,9 @@ func Load(nameOrFile string) (*Scenario, error) {
 		return nil, &Problem{File: nameOrFile, Msg: err.Error()}
 	}
 	if isResolved(data) {
-		return parseResolved(nameOrFile, data)
+		return parseResolved(nameOrFile, data, env)
 	}
-	return Parse(nameOrFile, data, DirOpener(filepath.Dir(nameOrFile)))
+	return ParseEnv(nameOrFile, data, DirOpener(filepath.Dir(nameOrFile)), env)
 }
 
 // Parse reads a scenario from YAML. Every problem found is reported, each
@@ -268,7 +281,16 @@ func Load(nameOrFile string) (*Scenario, error) {
 //	  - {name: images, path: /img/hero.jpg, weight: 8, class: asset}
 //	slo: {p99: 800ms, errors: 1%, throughput: 95%, grace: 10s}
 //	abort: ["errors > 50% for 15s"]
+//
+// A ${ENV:NAME} reference is a problem: Parse has no environment (see
+// ParseEnv).
 func Parse(file string, data []byte, open Opener) (*Scenario, error) {
+	return ParseEnv(file, data, open, nil)
+}
+
+// ParseEnv is Parse with an environment for ${ENV:NAME} references in
+// endpoints' paths, urls, header values, bodies and expect.body_contains.
+func ParseEnv(file string, data []byte, open Opener, env Env) (*Scenario, error) {
 	root, err := ParseYAML(file, data)
 	if err != nil {
 		return nil, err
@@ -296,7 +318,9 @@ func Parse(file string, data []byte, open Opener) (*Scenario, error) {
 	if n := o.Get("curve"); n == nil {
 		d.Add(root, "curve", "missing: a scenario needs a curve")
 	}
-	s.Endpoints = decodeEndpoints(d, o.Get("endpoints"))
+	envAt := map[*Node]bool{}
+	s.Endpoints = decodeEndpoints(d, o.Get("endpoints"), &envResolver{d: d, env: env}, envAt)
+	strayEnv(d, root, "", envAt)
 	s.SLO = decodeSLO(d, o.Get("slo"))
 	if n := o.Get("abort"); n != nil && n.Kind != NullNode {
 		s.Abort = nil
@@ -365,7 +389,9 @@ func decodeCurve(d *Decoder, n *Node, open Opener) *Curve {
 	return c
 }
 
-func decodeEndpoints(d *Decoder, n *Node) []Endpoint {
+// decodeEndpoints reads the endpoint list, resolving ${ENV:NAME}
+// references with env; envAt collects the nodes where references may be.
+func decodeEndpoints(d *Decoder, n *Node, env *envResolver, envAt map[*Node]bool) []Endpoint {
 	if n == nil || n.Kind == NullNode {
 		return DefaultEndpoints()
 	}
@@ -395,15 +421,8 @@ func decodeEndpoints(d *Decoder, n *Node) []Endpoint {
 		case hasPath && hasURL:
 			d.Add(o.Get("url"), Field(path, "url"), "give path or url, not both")
 		case hasPath:
-			if !strings.HasPrefix(p, "/") {
-				d.Add(o.Get("path"), Field(path, "path"), "%q must start with /", p)
-			}
 			e.URL = p
 		case hasURL:
-			pu, err := url.Parse(u)
-			if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-				d.Add(o.Get("url"), Field(path, "url"), "%q is not an http(s) URL", u)
-			}
 			e.URL = u
 		default:
 			d.Add(v, path, "needs a path (or url)")
@@ -414,15 +433,14 @@ func decodeEndpoints(d *Decoder, n *Node) []Endpoint {
 			}
 			e.Weight = w
 		}
-		if c, ok := o.String("class"); ok {
+		c, classGiven := o.String("class")
+		if classGiven {
 			switch Class(c) {
 			case Page, Asset, API:
 				e.Class = Class(c)
 			default:
 				d.Add(o.Get("class"), Field(path, "class"), "%q is not page, asset or api", c)
 			}
-		} else {
-			e.Class = ClassOf(e.URL)
 		}
 		if h := o.Get("headers"); h != nil && h.Kind != NullNode {
 			ho := d.Object(h, Field(path, "headers"))
@@ -446,10 +464,42 @@ func decodeEndpoints(d *Decoder, n *Node) []Endpoint {
 			}
 			e.Size = sz
 		}
+		e.Expect = decodeExpect(d, o.Get("expect"), path)
+		// Resolve ${ENV:NAME} references, then check what will be sent.
+		nodes := map[string]*Node{"path": o.Get("path"), "url": o.Get("url"), "body": o.Get("body")}
+		if x := o.Get("expect"); x != nil && x.Kind == MapNode {
+			nodes["expect.body_contains"] = mapValue(x, "body_contains")
+		}
+		if h := o.Get("headers"); h != nil && h.Kind == MapNode {
+			for j, k := range h.Keys {
+				nodes["headers."+k.Scalar] = h.Vals[j]
+			}
+		}
+		for _, nd := range nodes {
+			if nd != nil {
+				envAt[nd] = true
+			}
+		}
+		env.resolveEndpoint(&e, path, func(f string) *Node { return nodes[f] })
+		switch {
+		case hasPath && hasURL:
+		case hasPath:
+			if !strings.HasPrefix(e.URL, "/") {
+				d.Add(o.Get("path"), Field(path, "path"), "%q must start with /", e.Redacted().URL)
+			}
+		case hasURL:
+			pu, err := url.Parse(e.URL)
+			if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+				d.Add(o.Get("url"), Field(path, "url"), "%q is not an http(s) URL", e.Redacted().URL)
+			}
+		}
+		if !classGiven {
+			e.Class = ClassOf(e.URL)
+		}
 		at, how := o.Get("name"), ""
 		if e.Name == "" {
 			// Unnamed: the path is the name, and the endpoint is where it is given.
-			e.Name, at, how = e.URL, v, " (unnamed endpoints are named by their path: give each a name)"
+			e.Name, at, how = e.Redacted().URL, v, " (unnamed endpoints are named by their path: give each a name)"
 		}
 		if f, ok := names[e.Name]; ok {
 			d.Add(at, Field(path, "name"), "endpoint name %q used twice, first at %d:%d%s", e.Name, f.Line, f.Col, how)
@@ -459,7 +509,55 @@ func decodeEndpoints(d *Decoder, n *Node) []Endpoint {
 		o.Close()
 		out = append(out, e)
 	}
+	// The report and the vegeta engine know a response's endpoint by its
+	// method and URL: endpoints that share both must share their checks.
+	for i := range out {
+		for j := range i {
+			a, b := &out[j], &out[i]
+			if a.Method == b.Method && a.URL == b.URL && a.Expect.String() != b.Expect.String() {
+				at := n.Vals[i]
+				if x := mapValue(at, "expect"); x != nil {
+					at = x
+				}
+				d.Add(at, fmt.Sprintf("endpoints[%d].expect", i), "endpoint %q sends the same %s %s as %q with other checks: responses are told apart by method and URL, so give both the same expect",
+					b.Name, b.Method, b.Redacted().URL, a.Name)
+			}
+		}
+	}
 	return out
+}
+
+// mapValue is the value under key in map node n, or nil.
+func mapValue(n *Node, key string) *Node {
+	for i, k := range n.Keys {
+		if k.Scalar == key {
+			return n.Vals[i]
+		}
+	}
+	return nil
+}
+
+// strayEnv reports ${ENV:NAME} references outside the values where they
+// are resolved (ok).
+func strayEnv(d *Decoder, n *Node, path string, ok map[*Node]bool) {
+	if n == nil || ok[n] {
+		return
+	}
+	switch n.Kind {
+	case ScalarNode:
+		if strings.Contains(n.Scalar, envOpen) {
+			d.Add(n, path, "${ENV:NAME} is resolved only in an endpoint's path, url, headers, body and expect.body_contains")
+		}
+	case MapNode:
+		for i, k := range n.Keys {
+			strayEnv(d, k, path, ok)
+			strayEnv(d, n.Vals[i], Field(path, k.Scalar), ok)
+		}
+	case SeqNode:
+		for i, v := range n.Vals {
+			strayEnv(d, v, fmt.Sprintf("%s[%d]", path, i), ok)
+		}
+	}
 }
 
 func validMethod(m string) bool {

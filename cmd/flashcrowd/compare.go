@@ -576,7 +576,7 @@ func (o *compareOpts) simulateAll(e *env, fs *pflag.FlagSet, s *scenarios.Scenar
 		}
 		info := &scenarios.RunInfo{
 			Tool: "flashcrowd", Version: version(), GoVersion: runtime.Version(), Vegeta: attack.VegetaVersion,
-			Engine: "simulate", Scenario: s, Plan: j.plan.Name, PlanCost: j.plan.MonthlyCost, Simulated: true,
+			Engine: "simulate", Scenario: s.Redacted(), Plan: j.plan.Name, PlanCost: j.plan.MonthlyCost, Simulated: true,
 			Shards: o.shards, Start: start, Seed: o.seed,
 			Args: []string{"flashcrowd", "compare"}, Options: map[string]string{"compare-entry": j.name},
 		}

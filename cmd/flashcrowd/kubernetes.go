@@ -256,6 +256,7 @@ func runKubernetes(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		ReportArgs: reportThrough(fs),
 		ResultsPVC: o.resultsPVC, ResultsSize: o.resultsSize, StorageClass: o.storageClass,
 		CPU: o.podCPU, Memory: o.podMemory,
+		Env: s.EnvNames(),
 	}
 	if errs := reh.Validate(); len(errs) > 0 {
 		var msgs []string
@@ -308,9 +309,18 @@ func runKubernetes(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	if o.namespace != "" {
 		ns = " -n " + o.namespace
 	}
+	secret := ""
+	if len(reh.Env) > 0 {
+		// The scenario's ${ENV:NAME} values: from the Secret, never the manifests.
+		var lits []string
+		for _, n := range reh.Env {
+			lits = append(lits, fmt.Sprintf(`--from-literal=%s="$%s"`, n, n))
+		}
+		secret = fmt.Sprintf("  kubectl create secret generic%s %s %s   # the scenario's ${ENV:…} values\n", ns, reh.EnvSecret(), strings.Join(lits, " "))
+	}
 	fmt.Fprintf(e.stderr, `flashcrowd kubernetes: %s, %s requests over %s in %s, starting %s (in %s) → %s
 next:
-  kubectl apply%s -f %s            # before %s
+%s  kubectl apply%s -f %s            # before %s
   kubectl get pods%s -l app.kubernetes.io/instance=%s -w
   kubectl wait%s --for=condition=complete job/%s --timeout=%s
   kubectl patch%s job %s-report --type=merge -p '{"spec":{"suspend":false}}'
@@ -318,7 +328,7 @@ next:
 `,
 		r.sf.describe(s), fmtCount(float64(total)), scenarios.FormatDuration(s.Curve.Duration()), pods,
 		startAt.UTC().Format(time.RFC3339), scenarios.FormatDuration(startAt.Sub(now).Round(time.Second)), dest,
-		ns, file, startAt.UTC().Format(time.TimeOnly),
+		secret, ns, file, startAt.UTC().Format(time.TimeOnly),
 		ns, name,
 		ns, name, scenarios.FormatDuration((startAt.Sub(now) + s.Curve.Duration() + 5*time.Minute).Round(time.Minute)),
 		ns, name,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -55,7 +56,8 @@ func (f *scenarioFlags) load(fs *pflag.FlagSet) (*scenarios.Scenario, error) {
 	var s *scenarios.Scenario
 	if f.scenario != "" && (fs.Changed("scenario") || (f.curve == "" && f.rate == 0)) {
 		var err error
-		if s, err = scenarios.Load(f.scenario); err != nil {
+		// ${ENV:NAME} in the scenario file reads this process's environment.
+		if s, err = scenarios.LoadEnv(f.scenario, os.LookupEnv); err != nil {
 			return nil, err
 		}
 	}

@@ -66,7 +66,7 @@ func runServe(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		return usagef("unexpected argument %q", args[0])
 	}
 	if o.list {
-		s, err := scenarios.Load(o.mix)
+		s, err := scenarios.LoadEnv(o.mix, os.LookupEnv)
 		if err != nil {
 			return err
 		}

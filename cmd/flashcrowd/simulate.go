@@ -182,7 +182,7 @@ func runSimulate(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 
 	info := &scenarios.RunInfo{
 		Tool: "flashcrowd", Version: version(), GoVersion: runtime.Version(), Vegeta: attack.VegetaVersion,
-		Engine: "simulate", Scenario: s, Plan: plan.Name, PlanCost: plan.MonthlyCost, Simulated: true,
+		Engine: "simulate", Scenario: s.Redacted(), Plan: plan.Name, PlanCost: plan.MonthlyCost, Simulated: true,
 		Shards: o.shards, Start: time.Now().UTC().Truncate(time.Second), Seed: o.seed,
 		Args: []string{"flashcrowd", "simulate"}, Options: map[string]string{},
 	}

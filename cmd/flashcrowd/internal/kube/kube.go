@@ -74,7 +74,16 @@ type Rehearsal struct {
 
 	CPU    string // CPU request (and the unit --shards auto sizes for), e.g. 1
 	Memory string // memory request and limit, e.g. 1Gi
+
+	// Env names the environment variables the scenario references
+	// (${ENV:NAME}): the resolved scenario holds the references, and each
+	// load pod takes the values from the Secret EnvSecret(), which the user
+	// creates, so that no manifest holds them.
+	Env []string
 }
+
+// EnvSecret is the name of the Secret the load pods take Env from.
+func (r *Rehearsal) EnvSecret() string { return r.Name + "-env" }
 
 // Manifests are the objects of one rehearsal.
 type Manifests struct {
@@ -92,6 +101,21 @@ var (
 	// upper case in the repository, an optional tag or digest.
 	imageRef = regexp.MustCompile(`^[a-z0-9]+([._/:-][a-z0-9]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$`)
 )
+
+// loadEnv is a load pod's environment: its completion index, and the
+// scenario's variables from the Secret EnvSecret.
+func (r *Rehearsal) loadEnv() []corev1.EnvVar {
+	env := []corev1.EnvVar{{
+		Name: IndexEnv,
+		ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{
+			FieldPath: "metadata.annotations['" + indexAnnotation + "']"}},
+	}}
+	for _, n := range r.Env {
+		env = append(env, corev1.EnvVar{Name: n, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: r.EnvSecret()}, Key: n}}})
+	}
+	return env
+}
 
 // Validate checks r and lists every problem.
 func (r *Rehearsal) Validate() []error {
@@ -289,12 +313,8 @@ func Build(r Rehearsal) (*Manifests, error) {
 						Image:   r.Image,
 						Command: []string{Binary},
 						Args:    r.ShardArgs(),
-						Env: []corev1.EnvVar{{
-							Name: IndexEnv,
-							ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{
-								FieldPath: "metadata.annotations['" + indexAnnotation + "']"}},
-						}},
-						Ports: []corev1.ContainerPort{{Name: "metrics", ContainerPort: MetricsPort, Protocol: corev1.ProtocolTCP}},
+						Env:     r.loadEnv(),
+						Ports:   []corev1.ContainerPort{{Name: "metrics", ContainerPort: MetricsPort, Protocol: corev1.ProtocolTCP}},
 						Resources: corev1.ResourceRequirements{
 							Requests: corev1.ResourceList{
 								corev1.ResourceCPU:    resource.MustParse(r.CPU),
