@@ -505,7 +505,9 @@ loop:
 	return sum, nil
 }
 
-// writeEnd flushes and syncs the results file and rewrites run.json.
+// writeEnd flushes and syncs the results file and rewrites run.json with
+// the process's CPU time so far (the sending phase's; a report made after
+// Run is not in it).
 func writeEnd(dir string, bw *bufio.Writer, f *os.File, info *scenarios.RunInfo) error {
 	var errs []error
 	if bw != nil {
@@ -518,6 +520,7 @@ func writeEnd(dir string, bw *bufio.Writer, f *os.File, info *scenarios.RunInfo)
 			errs = append(errs, fmt.Errorf("syncing results: %w", err))
 		}
 	}
+	info.SendCPU = processCPU()
 	if err := scenarios.WriteRunInfo(dir, info); err != nil {
 		errs = append(errs, fmt.Errorf("writing run.json: %w", err))
 	}
