@@ -279,7 +279,11 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	}
 
 	stop := make(chan struct{})
-	pacer.Offset = time.Since(start)
+	now := time.Now()
+	pacer.Offset = now.Sub(start)
+	if fast != nil {
+		fast.began = now
+	}
 	results := eng.Attack(tgt.Next, stoppablePacer{Pacer: pacer, stop: stop}, 0, "")
 
 	var meter *meterFold
