@@ -380,7 +380,8 @@ type fastConn struct {
 	e      *fastEngine
 	mu     sync.Mutex // guards nc against kill
 	nc     net.Conn
-	br     *bufio.Reader
+	br     *bufio.Reader // reads io
+	io     fastIO
 	reused bool // at least one response was read on nc
 	fresh  bool // counted in dialing until its first dial ends
 }
@@ -398,7 +399,8 @@ func (c *fastConn) close() {
 func (e *fastEngine) serve(j fastJob) {
 	defer e.wg.Done()
 	defer e.conns.Add(-1)
-	c := &fastConn{e: e, br: bufio.NewReaderSize(nil, 8<<10), fresh: true}
+	c := &fastConn{e: e, fresh: true}
+	c.br = bufio.NewReaderSize(&c.io, 8<<10)
 	e.live.Store(c, struct{}{})
 	defer e.live.Delete(c)
 	defer c.close()
@@ -436,7 +438,8 @@ func (c *fastConn) dial() error {
 	}
 	c.nc = nc
 	c.mu.Unlock()
-	c.br.Reset(nc)
+	c.io.reset(nc)
+	c.br.Reset(&c.io)
 	c.reused = false
 	n := c.e.open.Add(1)
 	for p := c.e.peak.Load(); n > p && !c.e.peak.CompareAndSwap(p, n); p = c.e.peak.Load() {
@@ -503,10 +506,13 @@ func (c *fastConn) roundTrip(r *vegeta.Result, ep *fastEndpoint) error {
 	if err := nc.SetDeadline(deadline); err != nil {
 		return err
 	}
-	if _, err := nc.Write(ep.req); err != nil {
+	if c.br.Buffered() == 0 && len(ep.req) <= maxLateWrite {
+		c.io.send = ep.req // written by the first read (fastIO)
+	} else if _, err := nc.Write(ep.req); err != nil {
 		return err
 	}
 	keep, err := c.readResponse(r, ep)
+	c.io.send = nil
 	if err != nil {
 		return err
 	}
