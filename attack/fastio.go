@@ -2,9 +2,7 @@ package attack
 
 import (
 	"errors"
-	"io"
 	"net"
-	"os"
 	"syscall"
 )
 
@@ -34,6 +32,9 @@ type fastIO struct {
 
 func (p *fastIO) reset(nc net.Conn) {
 	p.nc, p.rc, p.send = nc, nil, nil
+	if !fastRaw {
+		return
+	}
 	if sc, ok := nc.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			p.rc = rc
@@ -41,46 +42,6 @@ func (p *fastIO) reset(nc net.Conn) {
 	}
 	if p.fn == nil {
 		p.fn = p.io
-	}
-}
-
-// io is the raw read callback: true when this Read is done.
-func (p *fastIO) io(fd uintptr) bool {
-	for len(p.send) > 0 {
-		n, err := syscall.Write(int(fd), p.send)
-		if err == syscall.EINTR {
-			continue
-		}
-		if n > 0 {
-			p.send = p.send[n:]
-		}
-		if err == syscall.EAGAIN || (err == nil && len(p.send) > 0) {
-			p.blocked = true
-			return true
-		}
-		if err != nil {
-			p.send = nil
-			p.err = p.opError("write", os.NewSyscallError("write", err))
-			return true
-		}
-		return false // the reply is not there yet: wait for it
-	}
-	for {
-		n, err := syscall.Read(int(fd), p.buf)
-		switch err {
-		case nil:
-			p.n = n
-			if n == 0 && len(p.buf) > 0 {
-				p.err = io.EOF
-			}
-			return true
-		case syscall.EINTR:
-			continue
-		case syscall.EAGAIN:
-			return false
-		}
-		p.err = p.opError("read", os.NewSyscallError("read", err))
-		return true
 	}
 }
 

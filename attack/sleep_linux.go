@@ -48,17 +48,19 @@ func newSleeper() *sleeper {
 	s.arm = func(fd uintptr) bool {
 		if !s.armed {
 			s.armed = true
-			if _, _, errno := syscall.Syscall6(syscall.SYS_TIMERFD_SETTIME, fd, 0, uintptr(unsafe.Pointer(&s.spec)), 0, 0, 0); errno != 0 {
+			// Raw system calls, as fastIO's (see rawWrite): neither blocks.
+			if _, _, errno := syscall.RawSyscall6(syscall.SYS_TIMERFD_SETTIME, fd, 0, uintptr(unsafe.Pointer(&s.spec)), 0, 0, 0); errno != 0 {
 				s.err = errno
 				return true
 			}
 			return false
 		}
-		_, err := syscall.Read(int(fd), s.buf[:])
-		if err == syscall.EAGAIN {
-			return false
+		for {
+			_, err := rawRead(fd, s.buf[:])
+			if err != syscall.EINTR {
+				return err != syscall.EAGAIN
+			}
 		}
-		return true
 	}
 	return s
 }
