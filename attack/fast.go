@@ -205,9 +205,12 @@ const wakeQuantum = 250 * time.Microsecond
 // connections' replies coming back in their own wake-up) whether it sends
 // one hit or ten. batchHits is how many hits a wake-up aims for: at high
 // rates the wait is shorter (batchHits ÷ rate), since there a wake-up is
-// cheap per hit already and a long batch only adds lag.
+// cheap per hit already and a long batch only adds lag. (Measured at
+// 5,000/s on a 2-core VM: a 500 µs wait, 3 hits a wake-up, cost about
+// 15 % less CPU than 250 µs, 2 hits, but its p99 send lag was 0.64 to
+// 1.6 ms against 0.42 to 0.45 ms: a process idle that long wakes late.)
 const (
-	maxBatchWait = 500 * time.Microsecond
+	maxBatchWait = 250 * time.Microsecond
 	batchHits    = 8
 )
 
