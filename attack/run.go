@@ -283,7 +283,11 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	}
 
 	stop := make(chan struct{})
-	pacer.Offset = time.Since(start)
+	now := time.Now()
+	pacer.Offset = now.Sub(start)
+	if fast != nil {
+		fast.began = now
+	}
 	results := eng.Attack(tgt.Next, stoppablePacer{Pacer: pacer, stop: stop}, 0, "")
 
 	var meter *meterFold
@@ -516,7 +520,9 @@ loop:
 	return sum, nil
 }
 
-// writeEnd flushes and syncs the results file and rewrites run.json.
+// writeEnd flushes and syncs the results file and rewrites run.json with
+// the process's CPU time so far (the sending phase's; a report made after
+// Run is not in it).
 func writeEnd(dir string, bw *bufio.Writer, f *os.File, info *scenarios.RunInfo) error {
 	var errs []error
 	if bw != nil {
@@ -529,6 +535,7 @@ func writeEnd(dir string, bw *bufio.Writer, f *os.File, info *scenarios.RunInfo)
 			errs = append(errs, fmt.Errorf("syncing results: %w", err))
 		}
 	}
+	info.SendCPU = processCPU()
 	if err := scenarios.WriteRunInfo(dir, info); err != nil {
 		errs = append(errs, fmt.Errorf("writing run.json: %w", err))
 	}

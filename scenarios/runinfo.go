@@ -50,6 +50,18 @@ type RunInfo struct {
 	// shared results folder), when it could be measured; 0 otherwise.
 	ClockOffset time.Duration `json:"clock_offset,omitempty"`
 	ClockRef    string        `json:"clock_ref,omitempty"`
+
+	// SendCPU is the CPU time the sending process had used when sending
+	// ended and the results file was flushed (getrusage: start-up,
+	// sending, live windows and the results file; not the report written
+	// after). nil where the platform does not say.
+	SendCPU *CPUTime `json:"send_cpu,omitempty"`
+}
+
+// CPUTime is a process's CPU time, user and system, in nanoseconds.
+type CPUTime struct {
+	User   time.Duration `json:"user_ns"`
+	System time.Duration `json:"system_ns"`
 }
 
 // Due is the offset from Start at which this shard's seq-th request was

@@ -88,8 +88,15 @@ type Row struct {
 	Achieved float64 `json:"achieved"`  // InWindow / Duration
 	CPUus    float64 `json:"cpu_us"`    // user+sys CPU per request sent, µs
 	CPUs     float64 `json:"cpu_s"`     // user+sys CPU of the whole run, s
-	Wall     float64 `json:"wall_s"`    // wall time of the whole run, s
-	RSSMB    float64 `json:"rss_mb"`    // peak resident set, MiB
+	// SendUs is the CPU per request sent of the sending phase, µs: for
+	// flashcrowd the process's CPU when sending ended (run.json's
+	// send_cpu), without the report it writes after; for vegeta and k6,
+	// which write no report, the whole run's. ReportUs is the rest
+	// (CPUus − SendUs). Negative when not known.
+	SendUs   float64 `json:"send_us"`
+	ReportUs float64 `json:"report_us"`
+	Wall     float64 `json:"wall_s"` // wall time of the whole run, s
+	RSSMB    float64 `json:"rss_mb"` // peak resident set, MiB
 	P50ms    float64 `json:"p50_ms"`
 	P99ms    float64 `json:"p99_ms"`
 	LagP99ms float64 `json:"lag_p99_ms"` // p99 of send time minus scheduled time
@@ -145,6 +152,7 @@ func rowCmd(args []string, stdout io.Writer) error {
 		}
 	}
 	var err error
+	sendCPU := r.CPUs // a tool without a report phase: all of it
 	if results != "" {
 		var info *scenarios.RunInfo
 		if runinfo != "" {
@@ -153,6 +161,11 @@ func rowCmd(args []string, stdout io.Writer) error {
 			}
 		}
 		err = readResults(results, info, &r)
+		if info != nil && info.SendCPU != nil {
+			sendCPU = (info.SendCPU.User + info.SendCPU.System).Seconds()
+		} else if info != nil {
+			sendCPU = -1 // flashcrowd without send_cpu: not known
+		}
 	} else {
 		err = readK6(k6, &r)
 	}
@@ -162,6 +175,11 @@ func rowCmd(args []string, stdout io.Writer) error {
 	r.Achieved = float64(r.InWindow) / r.Duration
 	if r.Sent > 0 {
 		r.CPUus = r.CPUs / float64(r.Sent) * 1e6
+	}
+	r.SendUs, r.ReportUs = -1, -1
+	if r.Sent > 0 && sendCPU >= 0 {
+		r.SendUs = sendCPU / float64(r.Sent) * 1e6
+		r.ReportUs = max(r.CPUs-sendCPU, 0) / float64(r.Sent) * 1e6
 	}
 	return json.NewEncoder(stdout).Encode(r)
 }
@@ -407,8 +425,8 @@ func writeTable(w io.Writer, rows []Row) error {
 		return 0
 	})
 	bw := bufio.NewWriter(w)
-	fmt.Fprintln(bw, "| tool | offered/s | achieved/s | achieved/offered | CPU µs/req | peak RSS | p50 | p99 | errors | worst 1 s vs offered | p99 send lag | gen core other / steal | note |")
-	fmt.Fprintln(bw, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+	fmt.Fprintln(bw, "| tool | offered/s | achieved/s | achieved/offered | CPU µs/req sending | CPU µs/req report | CPU µs/req total | peak RSS | p50 | p99 | errors | worst 1 s vs offered | p99 send lag | gen core other / steal | note |")
+	fmt.Fprintln(bw, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
 	for _, r := range rows {
 		errs := "0"
 		if r.Sent > 0 && r.OK < r.Sent {
@@ -421,8 +439,8 @@ func writeTable(w io.Writer, rows []Row) error {
 		if r.Exit != 0 {
 			note = strings.TrimSpace(fmt.Sprintf("exit %d %s", r.Exit, note))
 		}
-		fmt.Fprintf(bw, "| %s | %s | %s | %.1f%% | %.1f | %.0f MiB | %s | %s | %s | %s | %s | %s / %s | %s |\n",
-			r.Tool, count(r.Offered), count(r.Achieved), 100*r.Achieved/r.Offered, r.CPUus, r.RSSMB,
+		fmt.Fprintf(bw, "| %s | %s | %s | %.1f%% | %s | %s | %.1f | %.0f MiB | %s | %s | %s | %s | %s | %s / %s | %s |\n",
+			r.Tool, count(r.Offered), count(r.Achieved), 100*r.Achieved/r.Offered, us(r.SendUs), us(r.ReportUs), r.CPUus, r.RSSMB,
 			latency(r.P50ms), latency(r.P99ms), errs, pct(r.SecDev), latency(r.LagP99ms), pct0(r.Other), pct0(r.Steal), note)
 	}
 
@@ -438,13 +456,17 @@ func writeTable(w io.Writer, rows []Row) error {
 		if !ok || !strings.HasPrefix(r.Tool, "flashcrowd") || b.CPUus == 0 || b.Achieved == 0 {
 			continue
 		}
-		ratios = append(ratios, fmt.Sprintf("| %s | %s | %.2f× (%.1f / %.1f µs) | %.2f× (%s / %s) |",
-			r.Tool, count(r.Offered), r.CPUus/b.CPUus, r.CPUus, b.CPUus, r.Achieved/b.Achieved, count(r.Achieved), count(b.Achieved)))
+		send := "n/a"
+		if r.SendUs > 0 && b.SendUs > 0 {
+			send = fmt.Sprintf("%.2f× (%.1f / %.1f µs)", r.SendUs/b.SendUs, r.SendUs, b.SendUs)
+		}
+		ratios = append(ratios, fmt.Sprintf("| %s | %s | %s | %.2f× (%.1f / %.1f µs) | %.2f× (%s / %s) |",
+			r.Tool, count(r.Offered), send, r.CPUus/b.CPUus, r.CPUus, b.CPUus, r.Achieved/b.Achieved, count(r.Achieved), count(b.Achieved)))
 	}
 	if len(ratios) > 0 {
 		fmt.Fprintln(bw)
-		fmt.Fprintln(bw, "| flashcrowd ÷ vegeta-tuned | offered/s | CPU per request | achieved |")
-		fmt.Fprintln(bw, "|---|--:|--:|--:|")
+		fmt.Fprintln(bw, "| flashcrowd ÷ vegeta-tuned | offered/s | CPU per request, sending | CPU per request, whole process | achieved |")
+		fmt.Fprintln(bw, "|---|--:|--:|--:|--:|")
 		for _, s := range ratios {
 			fmt.Fprintln(bw, s)
 		}
@@ -477,6 +499,14 @@ func latency(msec float64) string {
 		return fmt.Sprintf("%.0f ms", msec)
 	}
 	return fmt.Sprintf("%.2f s", msec/1000)
+}
+
+// us prints CPU µs per request, n/a when not known.
+func us(v float64) string {
+	if v < 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f", v)
 }
 
 func pct0(f float64) string {
