@@ -165,7 +165,7 @@ func (m *Meter) Snapshot() MeterSnapshot {
 			}
 			e.InFlight = e.Sent - min(e.Results, e.Sent)
 		}
-		s.Scheduled = max(s.Scheduled, min(dueBy(m.pacer, time.Since(m.start)), m.pacer.Hits()))
+		s.Scheduled = max(s.Scheduled, m.pacer.requests(min(dueBy(m.pacer, time.Since(m.start)), m.pacer.Hits())))
 	}
 	s.Phases = append([]string(nil), s.Phases...)
 	s.Judged = copyMap(s.Judged)
@@ -306,11 +306,13 @@ func (f *meterFold) endpoint(r *vegeta.Result) int {
 }
 
 // add folds one result; kind is its scenarios.ErrorKind.
-func (f *meterFold) add(r *vegeta.Result, kind string, lag time.Duration) {
+func (f *meterFold) add(r *vegeta.Result, kind string, lag time.Duration, hasLag bool) {
 	e := &f.eps[f.endpoint(r)]
 	e.results++
 	e.codes[r.Code]++
-	e.lag.add(lag)
+	if hasLag {
+		e.lag.add(lag)
+	}
 	sec := int64(max(r.Timestamp.Sub(f.start), 0) / time.Second)
 	js := &f.ring[sec%ringSize]
 	if js.at != sec {
@@ -324,7 +326,9 @@ func (f *meterFold) add(r *vegeta.Result, kind string, lag time.Duration) {
 		js.at, js.n, js.failed, js.gen = sec, 0, 0, 0
 	}
 	js.n++
-	js.lagged.add(lag)
+	if hasLag {
+		js.lagged.add(lag)
+	}
 	if kind != "" {
 		e.errors[kind]++
 		js.failed++
@@ -473,7 +477,7 @@ func judgeWindow(slo scenarios.SLO, n, failed, gen uint64, lat, lag *hist, doneO
 // publish copies the folded figures into the Meter.
 func (f *meterFold) publish(el time.Duration, done bool) {
 	sent := f.tgt.Picks()
-	scheduled := min(dueBy(f.pacer, el), f.pacer.Hits())
+	scheduled := f.pacer.requests(min(dueBy(f.pacer, el), f.pacer.Hits()))
 	phase := f.pacer.Curve.PhaseAt(el.Seconds())
 	s := MeterSnapshot{
 		Run: f.m.Run, Shard: f.m.Shard, Started: true, Done: done,
@@ -481,7 +485,7 @@ func (f *meterFold) publish(el time.Duration, done bool) {
 		SLOHeld: f.held, Judged: copyMap(f.counted),
 	}
 	if !done {
-		s.Offered = f.pacer.Curve.Rate(el.Seconds()) / float64(f.pacer.shards())
+		s.Offered = f.pacer.Curve.Rate(el.Seconds()) * f.pacer.perArrival() / float64(f.pacer.shards())
 	}
 	for i := range f.eps {
 		e := &f.eps[i]

@@ -156,14 +156,14 @@ func TestMeterFoldNoAlloc(t *testing.T) {
 	f := newMeterFold(&Meter{}, start, &CurvePacer{Curve: curve(t, "hold 100/s for 1m")}, tgt, eps)
 	ok := &vegeta.Result{Method: "GET", URL: tgt.Targets()[1].URL, Code: 200, Timestamp: start, Latency: time.Millisecond}
 	bad := &vegeta.Result{Method: "GET", URL: tgt.Targets()[0].URL, Code: 503, Timestamp: start, Latency: time.Millisecond}
-	f.add(ok, "", 0)
-	f.add(bad, "http 503", 0)
+	f.add(ok, "", 0, true)
+	f.add(bad, "http 503", 0, true)
 	var i int
 	allocs := testing.AllocsPerRun(1000, func() {
 		i++
 		ok.Timestamp = start.Add(time.Duration(i) * time.Millisecond) // crosses into new seconds
-		f.add(ok, "", time.Duration(i)*time.Microsecond)
-		f.add(bad, "http 503", 0)
+		f.add(ok, "", time.Duration(i)*time.Microsecond, true)
+		f.add(bad, "http 503", 0, true)
 	})
 	if allocs != 0 {
 		t.Errorf("%.1f allocations per fold of two results, want 0", allocs)
@@ -184,7 +184,7 @@ func BenchmarkMeterFold(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		r.Timestamp = start.Add(time.Duration(i) * 50 * time.Microsecond)
-		f.add(r, "", time.Microsecond)
+		f.add(r, "", time.Microsecond, true)
 	}
 }
 

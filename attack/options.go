@@ -68,6 +68,10 @@ type Options struct {
 	// hosts, keep-alive off) uses vegeta's and says so.
 	Engine string
 
+	// ConnectionsPerVisitor is how many of a page view's assets load at
+	// once; 0 → DefaultConnectionsPerVisitor.
+	ConnectionsPerVisitor int
+
 	Timeout          time.Duration // per request, body included; 0 → DefaultTimeout
 	Workers          uint64        // workers started up front; 0 → DefaultWorkers
 	MaxWorkers       uint64        // bound on requests in flight; 0 → DefaultMaxWorkers

@@ -22,6 +22,21 @@ type CurvePacer struct {
 	// Offset is how far the attack's clock started after t = 0 of the
 	// curve (a --start-at instant): elapsed time is shifted by it.
 	Offset time.Duration
+	// PerArrival is the requests a hit sends: 1 (or 0) for a request, the
+	// mean requests of a page view when hits are visitors
+	// (scenarios.Scenario.RequestsPerArrival). Pacing is by hits; the
+	// request counts shown live are scaled by it.
+	PerArrival float64
+}
+
+func (p *CurvePacer) perArrival() float64 { return max(p.PerArrival, 1) }
+
+// requests is the requests that hits hits send, rounded.
+func (p *CurvePacer) requests(hits uint64) uint64 {
+	if p.PerArrival <= 1 {
+		return hits
+	}
+	return uint64(math.Round(float64(hits) * p.PerArrival))
 }
 
 var _ vegeta.Pacer = (*CurvePacer)(nil)

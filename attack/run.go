@@ -52,6 +52,7 @@ type Summary struct {
 	PeakInFlight uint64
 	PeakConns    int64
 	Aborted      *scenarios.AbortRule // the abort rule that stopped the run, if one did
+	Visits       *VisitCounts         // page views, when the arrivals were visitors; nil otherwise
 	Stopped      string               // why the run ended early, "" if it ran the whole curve
 	Warnings     []string
 }
@@ -91,7 +92,14 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	if len(eps) == 0 {
 		eps = scenarios.DefaultEndpoints()
 	}
-	tgt, err := NewMixTargeter(o.Target, eps, o.Header, o.Shard, o.Shards)
+	// Page views: the mix picks each arrival's page (or single request);
+	// assets go with their pages.
+	pageViews := o.Scenario.PageViews()
+	arrivals := eps
+	if pageViews {
+		arrivals = scenarios.ArrivalEndpoints(eps)
+	}
+	tgt, err := NewMixTargeter(o.Target, arrivals, o.Header, o.Shard, o.Shards)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +107,7 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 		return nil, err
 	}
 	curve := o.Scenario.Curve
-	pacer := &CurvePacer{Curve: curve, Shard: o.Shard, Shards: o.Shards}
+	pacer := &CurvePacer{Curve: curve, Shard: o.Shard, Shards: o.Shards, PerArrival: o.Scenario.RequestsPerArrival()}
 
 	info := o.Info
 	info.Tool = "flashcrowd"
@@ -109,12 +117,17 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	if engineName == "" {
 		engineName = DefaultEngine
 	}
-	switch engineName {
-	case EngineFast:
+	switch {
+	case pageViews:
+		if o.Engine != "" && o.Engine != EngineVisits {
+			fmt.Fprintf(orDiscard(o.Progress), "note: the arrivals are page views: the %s engine sends them (--engine %s is for single requests)\n", EngineVisits, o.Engine)
+		}
+		engineName = EngineVisits
+	case engineName == EngineFast:
 		if why := fastEligible(&o, tgt.Targets()); why != "" {
 			engineName, engineWhy = EngineVegeta, "the fast engine cannot send this run: "+why+"; using vegeta's"
 		}
-	case EngineVegeta:
+	case engineName == EngineVegeta:
 	default:
 		return nil, fmt.Errorf("starting run: unknown engine %q (want %s or %s)", o.Engine, EngineFast, EngineVegeta)
 	}
@@ -178,19 +191,43 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 		enc = vegeta.NewEncoder(bw)
 		info.Results = ResultsFile
 	}
+	// The visitors' records.
+	var (
+		vfile *os.File
+		vw    *scenarios.VisitWriter
+	)
+	if o.Out != "" && pageViews {
+		path := filepath.Join(o.Out, scenarios.VisitsFile)
+		if vfile, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644); err != nil {
+			if errors.Is(err, os.ErrExist) {
+				return nil, fmt.Errorf("creating visits file: %s already holds a run (choose another --out)", o.Out)
+			}
+			return nil, fmt.Errorf("creating visits file: %w", err)
+		}
+		defer vfile.Close()
+		vw = scenarios.NewVisitWriter(vfile)
+		info.Visits = scenarios.VisitsFile
+	}
 
 	var (
-		eng  engine
-		tr   *transport
-		fast *fastEngine
+		eng    engine
+		tr     *transport
+		fast   *fastEngine
+		visits *visitEngine
 	)
-	if engineName == EngineFast {
+	switch engineName {
+	case EngineVisits:
+		visits = newVisitEngine(&o, tgt, eps, chks)
+		visits.due = pacer.Due
+		defer visits.base.CloseIdleConnections()
+		eng = visits
+	case EngineFast:
 		if fast, err = newFastEngine(&o, tgt, chks); err != nil {
 			return nil, err
 		}
 		fast.curve = pacer
 		eng = fast
-	} else {
+	default:
 		tr = newTransport(&o)
 		tr.checks = chks
 		defer tr.base.CloseIdleConnections()
@@ -204,10 +241,7 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 		), tr}
 	}
 
-	progress := o.Progress
-	if progress == nil {
-		progress = io.Discard
-	}
+	progress := orDiscard(o.Progress)
 	warn := func(format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)
 		info.Warnings = append(info.Warnings, msg)
@@ -288,6 +322,12 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	if fast != nil {
 		fast.began = now
 	}
+	var visitCh <-chan *scenarios.Visit
+	vsum := &VisitCounts{Broken: map[string]uint64{}}
+	if visits != nil {
+		visits.began, visits.start = now, start
+		visitCh = visits.visits
+	}
 	results := eng.Attack(tgt.Next, stoppablePacer{Pacer: pacer, stop: stop}, 0, "")
 
 	var meter *meterFold
@@ -333,6 +373,14 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	// The send rate of the first progress line counts from the start.
 	sentHist = append(sentHist, sentSample{start, 0})
 
+	addVisit := func(pv *scenarios.Visit) {
+		vsum.add(pv)
+		if vw != nil && writeErr == nil {
+			if err := vw.Write(pv); err != nil {
+				writeErr = err
+			}
+		}
+	}
 	handle := func(r *vegeta.Result) {
 		if tr != nil {
 			// vegeta's engine: the transport metered and scanned the body;
@@ -356,12 +404,13 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 			}
 		}
 		var lag time.Duration
-		if due, ok := pacer.Due(r.Seq); ok {
+		due, hasLag := pacer.Due(r.Seq)
+		if hasLag {
 			lag = r.Timestamp.Sub(start) - due
 		}
-		kind := st.add(r, lag)
+		kind := st.add(r, lag, hasLag)
 		if meter != nil {
-			meter.add(r, kind, lag)
+			meter.add(r, kind, lag, hasLag)
 		}
 		if sink != nil {
 			sink(r)
@@ -384,6 +433,12 @@ loop:
 			if handled++; handled%16 == 0 {
 				runtime.Gosched()
 			}
+		case pv, ok := <-visitCh:
+			if !ok {
+				visitCh = nil
+				continue
+			}
+			addVisit(pv)
 		case <-done:
 			done = nil
 			stopOnce("interrupted")
@@ -446,6 +501,12 @@ loop:
 						stopOnce("results file: " + err.Error())
 					}
 				}
+				if vw != nil && writeErr == nil {
+					if err := vw.Flush(); err != nil {
+						writeErr = err
+						stopOnce("visits file: " + err.Error())
+					}
+				}
 			}
 			if meter != nil {
 				meter.tick(el, stopping, false)
@@ -467,6 +528,21 @@ loop:
 			for range results {
 			}
 		}()
+		if visitCh != nil {
+			go func() {
+				for range visitCh {
+				}
+			}()
+		}
+	} else {
+		// Results are all in: the last visits may still be buffered.
+		for visitCh != nil {
+			pv, ok := <-visitCh
+			if !ok {
+				break
+			}
+			addVisit(pv)
+		}
 	}
 	end := time.Now()
 	if o.Live {
@@ -477,6 +553,9 @@ loop:
 		meter.tick(end.Sub(start), stopping, true)
 	}
 	sum.Sent = tgt.Calls()
+	if visits != nil {
+		sum.Visits = vsum
+	}
 	sum.Results = st.n
 	sum.OK = st.ok
 	sum.Errors = st.errors
@@ -509,6 +588,15 @@ loop:
 	sum.Warnings = info.Warnings
 	info.Stopped = sum.Stopped
 	info.End = end
+	if vw != nil {
+		err := vw.Flush()
+		if err == nil {
+			err = vfile.Sync()
+		}
+		if err != nil && writeErr == nil {
+			writeErr = err
+		}
+	}
 	if o.Out != "" {
 		if err := writeEnd(o.Out, bw, file, &info); err != nil {
 			return sum, err
@@ -632,6 +720,12 @@ func (s *Summary) WriteText(w io.Writer) error {
 	row("bytes in/out", fmt.Sprintf("%s / %s", fmtCount(s.BytesIn), fmtCount(s.BytesOut)))
 	row("peak in flight", fmtCount(s.PeakInFlight))
 	row("peak connections", fmtCount(s.PeakConns))
+	if v := s.Visits; v != nil && v.Started > 0 {
+		row("page views", fmt.Sprintf("%s, complete %s (%.2f%%)", fmtCount(v.Started), fmtCount(v.OK), 100*float64(v.OK)/float64(v.Started)))
+		for _, k := range v.brokenOrder() {
+			row("  broken by "+k, fmt.Sprintf("%s (%.2f%%)", fmtCount(v.Broken[k]), 100*float64(v.Broken[k])/float64(v.Started)))
+		}
+	}
 	row("elapsed", s.Elapsed.Round(time.Millisecond).String())
 	if s.Stopped != "" {
 		row("stopped", s.Stopped)
@@ -682,4 +776,43 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 	n, err := c.w.Write(b)
 	c.n += int64(n)
 	return n, err
+}
+
+// orDiscard is w, or io.Discard when w is nil.
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}
+
+// VisitCounts sums a run's page views.
+type VisitCounts struct {
+	Started uint64            // page views that ended (complete or broken)
+	OK      uint64            // complete: every part succeeded within the SLO's p99
+	Broken  map[string]uint64 // by the endpoint that broke them first
+}
+
+func (c *VisitCounts) add(pv *scenarios.Visit) {
+	c.Started++
+	if pv.OK {
+		c.OK++
+		return
+	}
+	c.Broken[pv.Broke]++
+}
+
+// brokenOrder is Broken's keys, most first.
+func (c *VisitCounts) brokenOrder() []string {
+	ks := make([]string, 0, len(c.Broken))
+	for k := range c.Broken {
+		ks = append(ks, k)
+	}
+	sort.Slice(ks, func(i, j int) bool {
+		if c.Broken[ks[i]] != c.Broken[ks[j]] {
+			return c.Broken[ks[i]] > c.Broken[ks[j]]
+		}
+		return ks[i] < ks[j]
+	})
+	return ks
 }

@@ -66,13 +66,17 @@ func (s *stats) slot(sec int64) *second {
 }
 
 // add folds r and returns its scenarios.ErrorKind.
-func (s *stats) add(r *vegeta.Result, lag time.Duration) string {
+// A result without a schedule of its own (a page view's asset: hasLag
+// false) adds no send lag.
+func (s *stats) add(r *vegeta.Result, lag time.Duration, hasLag bool) string {
 	sec := int64(max(r.End().Sub(s.start), 0) / time.Second)
 	b := s.slot(sec)
 	b.n++
 	s.n++
-	b.lag.add(lag)
-	s.lag.add(lag)
+	if hasLag {
+		b.lag.add(lag)
+		s.lag.add(lag)
+	}
 	s.bytesIn += r.BytesIn
 	s.bytesOut += r.BytesOut
 	k := scenarios.ErrorKind(r.Code, r.Error)

@@ -156,6 +156,15 @@ func (m *MixTargeter) pick() int {
 	return i
 }
 
+// count counts a request of endpoint i sent outside the mix (a page
+// view's asset).
+func (m *MixTargeter) count(i int) {
+	m.mu.Lock()
+	m.index[i]++
+	m.mu.Unlock()
+	m.calls.Add(1)
+}
+
 // Targets are the targets, one per endpoint, in declared order.
 func (m *MixTargeter) Targets() []vegeta.Target { return m.targets }
 

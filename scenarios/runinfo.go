@@ -34,6 +34,9 @@ type RunInfo struct {
 	Args      []string          `json:"args,omitempty"` // the command line
 	Options   map[string]string `json:"options,omitempty"`
 	Results   string            `json:"results,omitempty"` // results file name in the directory, "" if none kept
+	// Visits is the visitors' records file (VisitsFile) when the arrivals
+	// were page views or journeys; "" otherwise.
+	Visits string `json:"visits,omitempty"`
 	// ResultsKept says which raw results the results file holds ("all",
 	// "1 in 10", "all up to the 2 GB budget, then 1 in 100 from seq …");
 	// "" means all (runs before it existed). Windows always see every result.
@@ -64,12 +67,22 @@ type CPUTime struct {
 	System time.Duration `json:"system_ns"`
 }
 
+// AssetSeq marks the results of a page view's assets: their Seq is
+// AssetSeq plus a count, while a page's Seq is its visitor's index (due at
+// Due(seq)). An asset is sent when its page has answered, so it has no
+// schedule of its own.
+const AssetSeq = 1 << 62
+
 // Due is the offset from Start at which this shard's seq-th request was
 // scheduled: Curve.Due(seq·Shards + Shard). Requests are striped across shards, so
 // together the shards send exactly the single-machine schedule.
 func (r *RunInfo) Due(seq uint64) time.Duration {
 	n := max(r.Shards, 1)
-	t := r.Scenario.Curve.Due(seq*uint64(n) + uint64(r.Shard))
+	g := seq*uint64(n) + uint64(r.Shard)
+	if seq >= AssetSeq || g >= r.Scenario.Curve.Requests() {
+		return -1 // a page view's asset, or no hit of the curve
+	}
+	t := r.Scenario.Curve.Due(g)
 	if math.IsInf(t, 0) {
 		return -1
 	}
@@ -77,9 +90,10 @@ func (r *RunInfo) Due(seq uint64) time.Duration {
 }
 
 // Offered is the number of requests this shard was due to send in [t0, t1)
-// seconds from Start.
+// seconds from Start: the curve's arrivals times the requests an arrival
+// sends (a page view sends its page and its assets).
 func (r *RunInfo) Offered(t0, t1 float64) float64 {
-	return (r.Scenario.Curve.N(t1) - r.Scenario.Curve.N(t0)) / float64(max(r.Shards, 1))
+	return (r.Scenario.Curve.N(t1) - r.Scenario.Curve.N(t0)) * r.Scenario.RequestsPerArrival() / float64(max(r.Shards, 1))
 }
 
 // WriteRunInfo writes dir/run.json atomically. The scenario is written

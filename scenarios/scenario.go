@@ -63,6 +63,9 @@ type Endpoint struct {
 	// Expect is what a response must show to count as a success; nil: any
 	// 2xx or 3xx response does.
 	Expect *Expect `json:"expect,omitempty"`
+	// Assets makes a page's arrivals page views: the page, then these
+	// (see PageViews).
+	Assets []AssetRef `json:"assets,omitempty"`
 
 	// written holds the values as the file wrote them, when some came
 	// from ${ENV:NAME} references (see Redacted); nil otherwise.
@@ -404,6 +407,8 @@ func decodeEndpoints(d *Decoder, n *Node, env *envResolver, envAt map[*Node]bool
 	}
 	var out []Endpoint
 	names := map[string]*Node{} // where each name was first given
+	var assets []assetsNode
+	weighted := map[int]*Node{}
 	for i, v := range n.Vals {
 		path := fmt.Sprintf("endpoints[%d]", i)
 		o := d.Object(v, path)
@@ -432,6 +437,10 @@ func decodeEndpoints(d *Decoder, n *Node, env *envResolver, envAt map[*Node]bool
 				d.Add(o.Get("weight"), Field(path, "weight"), "must be > 0 and at most %s (weights are relative), found %g", trimFloat(maxWeight), w)
 			}
 			e.Weight = w
+			weighted[i] = o.Get("weight")
+		}
+		if a := o.Get("assets"); a != nil {
+			assets = append(assets, assetsNode{at: i, n: a, path: path})
 		}
 		c, classGiven := o.String("class")
 		if classGiven {
@@ -509,6 +518,7 @@ func decodeEndpoints(d *Decoder, n *Node, env *envResolver, envAt map[*Node]bool
 		o.Close()
 		out = append(out, e)
 	}
+	resolveAssets(d, out, assets, weighted)
 	// The report and the vegeta engine know a response's endpoint by its
 	// method and URL: endpoints that share both must share their checks.
 	for i := range out {

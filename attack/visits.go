@@ -1,0 +1,290 @@
+package attack
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/flashcrowd/flashcrowd/scenarios"
+)
+
+// EngineVisits sends a scenario whose arrivals are page views: each
+// arrival is a visitor who loads a page, then its assets, over net/http.
+const EngineVisits = "visits"
+
+// DefaultConnectionsPerVisitor is how many of a page view's assets load at
+// once, as a browser opens six connections to a host.
+const DefaultConnectionsPerVisitor = 6
+
+// visitEngine sends page views. Its dispatcher paces arrivals by the curve
+// (the i-th visitor is due at Curve.Due(i)) and starts one goroutine per
+// visitor, so a slow site has more visitors in flight (the open model).
+// A visitor sends its page; when the page has answered with a success it
+// sends the page's assets, at most perVisitor at a time, as a browser
+// does once it has the HTML; a failed page sends no assets. Every request
+// is an ordinary result (a page's Seq is its visitor's index, an asset's
+// scenarios.AssetSeq plus a count), and each page view ends with a
+// scenarios.Visit on visits.
+//
+// Connections are pooled across visitors (keep-alive, up to
+// Options.MaxConnections): a browser's own connection set-up is not
+// modelled, which keeps a generator of thousands of visitors a second
+// within the machine's local ports.
+type visitEngine struct {
+	*transport
+	client     *http.Client
+	tgt        *MixTargeter
+	eps        []scenarios.Endpoint
+	chks       *checks
+	assets     [][]int // per endpoint: its assets' endpoint indices, expanded (thumb×8 → 8)
+	perVisitor int
+	slow       time.Duration // a success slower than this breaks a page view (the SLO's p99); 0: none
+	maxBody    int64
+
+	began time.Time // the attack clock's zero (the pacer's elapsed)
+	start time.Time // t = 0 of the curve
+	due   func(i uint64) (time.Duration, bool)
+
+	ctx     context.Context
+	cancel  context.CancelFunc
+	stopped atomic.Bool
+	results chan *vegeta.Result
+	visits  chan *scenarios.Visit
+	wg      sync.WaitGroup
+	assetN  atomic.Uint64
+}
+
+func newVisitEngine(o *Options, tgt *MixTargeter, eps []scenarios.Endpoint, chks *checks) *visitEngine {
+	tr := newTransport(o)
+	idx := map[string]int{}
+	for i, e := range eps {
+		idx[e.Name] = i
+	}
+	v := &visitEngine{
+		transport: tr, tgt: tgt, eps: eps, chks: chks, maxBody: o.MaxBody,
+		perVisitor: o.ConnectionsPerVisitor,
+		slow:       o.Scenario.SLO.P99,
+		assets:     make([][]int, len(eps)),
+		results:    make(chan *vegeta.Result, 1024),
+		visits:     make(chan *scenarios.Visit, 256),
+	}
+	if v.perVisitor <= 0 {
+		v.perVisitor = DefaultConnectionsPerVisitor
+	}
+	for i, e := range eps {
+		for _, a := range e.Assets {
+			for range a.Count {
+				v.assets[i] = append(v.assets[i], idx[a.Name])
+			}
+		}
+	}
+	redirects := o.Redirects
+	v.client = &http.Client{Transport: tr, Timeout: o.Timeout, CheckRedirect: func(_ *http.Request, via []*http.Request) error {
+		switch {
+		case redirects < 0:
+			return http.ErrUseLastResponse
+		case len(via) > redirects:
+			return fmt.Errorf("stopped after %d redirects", redirects)
+		}
+		return nil
+	}}
+	v.ctx, v.cancel = context.WithCancel(context.Background())
+	return v
+}
+
+// Attack paces arrivals until the curve ends or Stop; the channel closes
+// when every visitor has finished.
+func (v *visitEngine) Attack(_ vegeta.Targeter, p vegeta.Pacer, _ time.Duration, _ string) <-chan *vegeta.Result {
+	go func() {
+		defer func() {
+			v.wg.Wait()
+			close(v.results)
+			close(v.visits)
+		}()
+		var i uint64
+		for !v.stopped.Load() {
+			wait, stop := p.Pace(time.Since(v.began), i)
+			if stop {
+				return
+			}
+			if wait > 0 {
+				// Sleep in short steps so that Stop is seen promptly.
+				t := time.NewTimer(min(wait, 100*time.Millisecond))
+				select {
+				case <-t.C:
+				case <-v.ctx.Done():
+					t.Stop()
+					return
+				}
+				continue
+			}
+			ep := v.tgt.pick()
+			v.wg.Add(1)
+			go v.visit(i, ep)
+			i++
+		}
+	}()
+	return v.results
+}
+
+// Stop ends the arrivals; visitors in flight finish.
+func (v *visitEngine) Stop() bool { return !v.stopped.Swap(true) }
+
+// kill fails what is in flight at once.
+func (v *visitEngine) kill() {
+	v.stopped.Store(true)
+	v.cancel()
+	v.transport.kill()
+}
+
+// part is one request of a page view, as the visit judges it.
+type part struct {
+	ep   int
+	res  *vegeta.Result
+	kind string // scenarios.ErrorKind, "slow" for a success past v.slow, "" ok
+}
+
+// visit is visitor i's page view of endpoint ep (or its single request,
+// for an arrival without assets).
+func (v *visitEngine) visit(i uint64, ep int) {
+	defer v.wg.Done()
+	page := v.send(ep, i)
+	if len(v.eps[ep].Assets) == 0 && len(v.assets[ep]) == 0 {
+		return // a single-request arrival: no page view
+	}
+	pv := &scenarios.Visit{Kind: scenarios.PageView, Name: v.eps[ep].Name, Seq: i, Step: -1,
+		Start: page.res.Timestamp.Sub(v.start), Sent: 1}
+	end := page.res.End()
+	broke := func(p part) {
+		if pv.Broke == "" && p.kind != "" {
+			pv.Broke, pv.Why = v.eps[p.ep].Name, p.kind
+		}
+	}
+	broke(page)
+	if page.kind == "" || page.kind == "slow" {
+		// The browser has the page: it loads the assets.
+		parts := make([]part, len(v.assets[ep]))
+		next := atomic.Int64{}
+		var wg sync.WaitGroup
+		for range min(v.perVisitor, len(parts)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					k := int(next.Add(1) - 1)
+					if k >= len(parts) || v.ctx.Err() != nil {
+						return
+					}
+					parts[k] = v.send(v.assets[ep][k], scenarios.AssetSeq+v.assetN.Add(1)-1)
+				}
+			}()
+		}
+		wg.Wait()
+		for _, p := range parts {
+			if p.res == nil {
+				// Not sent: the run was killed. The page view did not complete.
+				if pv.Broke == "" {
+					pv.Broke, pv.Why = v.eps[ep].Name, "interrupted"
+				}
+				continue
+			}
+			pv.Sent++
+			if e := p.res.End(); e.After(end) {
+				end = e
+			}
+			broke(p)
+		}
+	}
+	pv.OK = pv.Broke == ""
+	if due, ok := v.due(i); ok {
+		pv.Took = end.Sub(v.start.Add(due))
+	} else {
+		pv.Took = end.Sub(page.res.Timestamp)
+	}
+	v.visits <- pv
+}
+
+// send sends one request of endpoint ep as seq and hands its result on.
+func (v *visitEngine) send(ep int, seq uint64) part {
+	t := v.tgt.targets[ep]
+	if seq >= scenarios.AssetSeq {
+		v.tgt.count(ep) // a page was counted when it was picked
+	}
+	r := &vegeta.Result{Seq: seq, Method: t.Method, URL: t.URL, Timestamp: time.Now()}
+	var scan bodyScan
+	chk := v.chks.at(ep)
+	func() {
+		req, err := t.Request()
+		if err != nil {
+			r.Error = err.Error()
+			return
+		}
+		req = req.WithContext(v.ctx)
+		if req.ContentLength > 0 {
+			r.BytesOut = uint64(req.ContentLength)
+		}
+		resp, err := v.client.Do(req)
+		if err != nil {
+			r.Error = err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		n, err := v.readBody(resp.Body, r, chk, &scan)
+		r.BytesIn = uint64(n)
+		if err != nil {
+			r.Error = err.Error()
+			return
+		}
+		if r.Code = uint16(resp.StatusCode); r.Code < 200 || r.Code >= 400 {
+			r.Error = resp.Status
+		}
+	}()
+	r.Latency = time.Since(r.Timestamp)
+	chk.judge(r, &scan)
+	if v.tgt.redact != nil {
+		v.tgt.redactResult(r)
+	}
+	p := part{ep: ep, res: r, kind: scenarios.ErrorKind(r.Code, r.Error)}
+	if p.kind == "" && v.slow > 0 && r.Latency > v.slow {
+		p.kind = "slow"
+	}
+	// The result goes on before the visit ends (after a hard stop, Run
+	// drains what is left).
+	v.results <- r
+	return p
+}
+
+// readBody reads a body to its end, keeping at most maxBody bytes in r
+// (none by default) and scanning it for the endpoint's check.
+func (v *visitEngine) readBody(body io.Reader, r *vegeta.Result, chk *checker, scan *bodyScan) (int64, error) {
+	var buf [32 << 10]byte
+	var n int64
+	for {
+		k, err := body.Read(buf[:])
+		if k > 0 {
+			n += int64(k)
+			if chk.scansBody() {
+				chk.scan(scan, buf[:k])
+			}
+			if keep := v.maxBody; keep < 0 || int64(len(r.Body)) < keep {
+				room := k
+				if keep >= 0 {
+					room = min(k, int(keep-int64(len(r.Body))))
+				}
+				r.Body = append(r.Body, buf[:room]...)
+			}
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
