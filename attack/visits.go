@@ -58,6 +58,9 @@ type visitEngine struct {
 	visits  chan *scenarios.Visit
 	wg      sync.WaitGroup
 	assetN  atomic.Uint64
+
+	maxVisitors int64        // bound on visitors in flight (Options.MaxWorkers)
+	inflight    atomic.Int64 // visitors in flight
 }
 
 func newVisitEngine(o *Options, tgt *MixTargeter, eps []scenarios.Endpoint, chks *checks) *visitEngine {
@@ -68,11 +71,11 @@ func newVisitEngine(o *Options, tgt *MixTargeter, eps []scenarios.Endpoint, chks
 	}
 	v := &visitEngine{
 		transport: tr, tgt: tgt, eps: eps, chks: chks, maxBody: o.MaxBody,
-		perVisitor: o.ConnectionsPerVisitor,
-		slow:       o.Scenario.SLO.P99,
-		assets:     make([][]int, len(eps)),
-		results:    make(chan *vegeta.Result, 1024),
-		visits:     make(chan *scenarios.Visit, 256),
+		perVisitor: o.ConnectionsPerVisitor, maxVisitors: int64(o.MaxWorkers),
+		slow:    o.Scenario.SLO.P99,
+		assets:  make([][]int, len(eps)),
+		results: make(chan *vegeta.Result, 1024),
+		visits:  make(chan *scenarios.Visit, 256),
 	}
 	if v.perVisitor <= 0 {
 		v.perVisitor = DefaultConnectionsPerVisitor
@@ -124,7 +127,14 @@ func (v *visitEngine) Attack(_ vegeta.Targeter, p vegeta.Pacer, _ time.Duration,
 				}
 				continue
 			}
+			if v.inflight.Load() >= v.maxVisitors {
+				// At the bound: wait for a visitor to finish (sends fall
+				// behind, and the run says so).
+				time.Sleep(time.Millisecond)
+				continue
+			}
 			ep := v.tgt.pick()
+			v.inflight.Add(1)
 			v.wg.Add(1)
 			go v.visit(i, ep)
 			i++
@@ -154,6 +164,7 @@ type part struct {
 // for an arrival without assets).
 func (v *visitEngine) visit(i uint64, ep int) {
 	defer v.wg.Done()
+	defer v.inflight.Add(-1)
 	page := v.send(ep, i)
 	if len(v.eps[ep].Assets) == 0 && len(v.assets[ep]) == 0 {
 		return // a single-request arrival: no page view
@@ -161,9 +172,11 @@ func (v *visitEngine) visit(i uint64, ep int) {
 	pv := &scenarios.Visit{Kind: scenarios.PageView, Name: v.eps[ep].Name, Seq: i, Step: -1,
 		Start: page.res.Timestamp.Sub(v.start), Sent: 1}
 	end := page.res.End()
+	// The part that broke the page view is the failure that ended first.
+	var brokeAt time.Time
 	broke := func(p part) {
-		if pv.Broke == "" && p.kind != "" {
-			pv.Broke, pv.Why = v.eps[p.ep].Name, p.kind
+		if p.kind != "" && (pv.Broke == "" || p.res.End().Before(brokeAt)) {
+			pv.Broke, pv.Why, brokeAt = v.eps[p.ep].Name, p.kind, p.res.End()
 		}
 	}
 	broke(page)
@@ -190,7 +203,7 @@ func (v *visitEngine) visit(i uint64, ep int) {
 			if p.res == nil {
 				// Not sent: the run was killed. The page view did not complete.
 				if pv.Broke == "" {
-					pv.Broke, pv.Why = v.eps[ep].Name, "interrupted"
+					pv.Broke, pv.Why, brokeAt = v.eps[ep].Name, "interrupted", end
 				}
 				continue
 			}

@@ -219,6 +219,9 @@ type Analysis struct {
 	Search *Search
 
 	Verdict string
+	// Visitors is what the page views added up to; nil when the
+	// arrivals were single requests.
+	Visitors *VisitorsSummary
 }
 
 // Tolerances of the window judgement.
@@ -268,7 +271,11 @@ func Analyze(ws *Windows, slo scenarios.SLO) *Analysis {
 	a.phases()
 	a.complete()
 	a.warnings()
+	a.visitors()
 	a.Verdict = a.verdict()
+	if s := a.visitorsSentence(); s != "" {
+		a.Verdict += " " + s
+	}
 	if a.Kind != KindUnreachable && !a.GenBlamed {
 		// Shards missing or killed lead the verdict.
 		a.Verdict = a.incompleteVerdict(a.Verdict)

@@ -509,6 +509,16 @@ func OpenStdin(args []string, stdin io.Reader, width time.Duration, warn io.Writ
 		}
 	}
 	ws := f.Windows()
+	var dirs []string
+	for _, s := range srcs {
+		if s.dir != "" {
+			dirs = append(dirs, s.dir)
+		}
+	}
+	var err error
+	if ws.Visitors, err = ReadVisitors(ws, dirs); err != nil {
+		return nil, err
+	}
 	var infos []*scenarios.RunInfo
 	for _, s := range srcs {
 		if s.info != nil {

@@ -199,6 +199,14 @@ func (a *Analysis) WriteText(w io.Writer) error {
 		fmt.Fprintf(bw, "  %-*s  %s\n", kw, f[0], f[1])
 	}
 	fmt.Fprintln(bw)
+	if a.Visitors != nil {
+		fmt.Fprintln(bw, "Visitors (page views)")
+		h, rows := a.VisitorRows()
+		if err := table(bw, h, rows, []bool{false, true, true, true, false, true, true}); err != nil {
+			return err
+		}
+		fmt.Fprintln(bw)
+	}
 	fmt.Fprintln(bw, "Phases")
 	if err := a.phaseTable(bw); err != nil {
 		return err
@@ -376,6 +384,7 @@ type Summary struct {
 	Phases               []SummaryPhase    `json:"phases"`
 	Warnings             []string          `json:"warnings"`
 	CapacitySearch       *Search           `json:"capacity_search,omitempty"` // run --find-capacity's probes, as in find-capacity.json
+	Visitors             *VisitorsSummary  `json:"visitors,omitempty"`        // page views, when the arrivals were visitors
 }
 
 // SummarySLO is the SLO the run was judged by.
@@ -439,7 +448,7 @@ func opt(x float64, ok bool) *float64 {
 func (a *Analysis) Summary() Summary {
 	ws := a.W
 	s := Summary{
-		Verdict: a.Verdict, SLOHeld: a.SLOHeld(), Kind: a.Kind, Gate: a.Gate, Incomplete: a.Incomplete, CapacitySearch: a.Search,
+		Verdict: a.Verdict, SLOHeld: a.SLOHeld(), Kind: a.Kind, Gate: a.Gate, Incomplete: a.Incomplete, CapacitySearch: a.Search, Visitors: a.Visitors,
 		HostFailedRatio: r3(a.HostFailed), DownAtS: opt(a.DownAt, a.DownAt >= 0), CutAtS: opt(a.CutAt, a.CutAt >= 0),
 		FailedLatency: SummaryLatency{N: a.Total.FailLatency.N, P50Ms: ms(a.FailedP50), P99Ms: ms(a.FailedP99)},
 		SLO: SummarySLO{P99Ms: ms(a.SLO.P99), MaxErrorRatio: a.SLO.MaxErrorRatio, MinThroughput: a.SLO.MinThroughput,

@@ -252,6 +252,10 @@ type Windows struct {
 	// part of their width. Nil (a run, whose windows follow its curve)
 	// means the whole of every window.
 	Sending []Interval `json:"sending,omitempty"`
+	// Visitors are the run's page views (ReadVisitors), when its
+	// arrivals were visitors; they are read from the run's visits file,
+	// not saved with the windows.
+	Visitors *Visitors `json:"-"`
 }
 
 // Interval is a stretch of time, as offsets from Windows.Origin.

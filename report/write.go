@@ -138,6 +138,12 @@ func (a *Analysis) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, "- **%s:** %s\n", f[0], mdEscape(f[1]))
 	}
 	b.WriteString("\n![overview](" + OverviewPNG + ")\n\n")
+	if a.Visitors != nil {
+		b.WriteString("### Visitors (page views)\n\n")
+		h, rows := a.VisitorRows()
+		mdTable(&b, h, rows)
+		b.WriteString("\n")
+	}
 	b.WriteString("### Phases\n\n")
 	h, rows := a.PhaseRows()
 	mdTable(&b, h, rows)
@@ -208,6 +214,9 @@ func (a *Analysis) WriteHTML(w io.Writer, r *Rendered) error {
 		"PH":        ph, "PRows": prows,
 		"EH": eh, "ERows": erows,
 	}
+	if a.Visitors != nil {
+		data["VH"], data["VRows"] = a.VisitorRows()
+	}
 	if a.Search != nil {
 		sh, srows := a.Search.Rows()
 		data["Search"], data["SH"], data["SRows"] = a.Search, sh, srows
@@ -251,6 +260,11 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 {{range .Facts}}<tr><td>{{index . 0}}</td><td>{{index . 1}}</td></tr>
 {{end}}</table>
 {{if .Warnings}}<div class="warn">{{range .Warnings}}<p>⚠ {{.}}</p>{{end}}</div>{{end}}
+{{if .VH}}<h2>Visitors</h2>
+<table id="visitors"><tr>{{range .VH}}<th>{{.}}</th>{{end}}</tr>
+{{range .VRows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</table>
+<p class="note">A page view is complete when its page and every asset succeeded within the SLO's p99; "broken by" names the part that failed first.</p>{{end}}
 <h2>Overview</h2>
 <figure id="overview">{{.Overview}}
 <figcaption>Offered vs achieved rate, latency percentiles and errors on one time axis. Shaded: the SLO was broken; red line: the break; green: recovery.</figcaption></figure>

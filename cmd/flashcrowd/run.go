@@ -76,6 +76,7 @@ type attackFlags struct {
 	noPreflight bool
 
 	engine        string
+	perVisitor    int
 	results       string
 	resultsBudget string
 }
@@ -97,6 +98,7 @@ func (o *attackFlags) add(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.noAbort, "no-abort", false, "run the whole curve whatever happens")
 	fs.BoolVar(&o.noPreflight, "no-preflight", false, "skip the pre-flight request (one HEAD a host before the run, not counted; exit 2 when nothing answers, the name does not resolve or TLS fails)")
 	fs.StringVar(&o.engine, "engine", attack.DefaultEngine, "sender `NAME`: fast (keep-alive HTTP/1.1, plain http to one host, no redirects; other runs fall back to vegeta) or vegeta (net/http: https, HTTP/2, redirects)")
+	fs.IntVar(&o.perVisitor, "connections-per-visitor", attack.DefaultConnectionsPerVisitor, "a page view loads up to `N` of its assets at once, as a browser's connections to a host (scenarios whose pages list assets)")
 	fs.StringVar(&o.results, "results", "", "raw results kept in results.gob: `all`, none or sample=N (default: all up to --results-budget, then 1 in 100); reports always count every result")
 	fs.StringVar(&o.resultsBudget, "results-budget", "2GB", "`BYTES` of results.gob kept in full before sampling 1 in 100 (≈ 64 bytes a result: 2GB is ≈ 15 min at 35,000/s)")
 }
@@ -118,9 +120,14 @@ func (o *attackFlags) options(fs *pflag.FlagSet, s *scenarios.Scenario, confirm 
 		Redirects:        o.redirects,
 		KeepHeaders:      o.keepHeaders,
 		NoAbort:          o.noAbort,
+
+		ConnectionsPerVisitor: o.perVisitor,
 	}
 	if o.timeout <= 0 {
 		return ao, usagef("--timeout must be > 0")
+	}
+	if o.perVisitor < 1 || o.perVisitor > 100 {
+		return ao, usagef("--connections-per-visitor must be 1 to 100, not %d", o.perVisitor)
 	}
 	if o.maxWorkers == 0 || o.maxConnections <= 0 {
 		return ao, usagef("--max-workers and --max-connections must be > 0")

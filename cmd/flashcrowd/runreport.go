@@ -71,7 +71,11 @@ func (r *liveReport) finish(e *env, dir string) (slo, err error) {
 	if err := r.folder.Save(dir); err != nil {
 		return nil, err
 	}
-	a := report.Analyze(r.folder.Windows(), r.slo)
+	ws := r.folder.Windows()
+	if ws.Visitors, err = report.ReadVisitors(ws, []string{dir}); err != nil {
+		return nil, err
+	}
+	a := report.Analyze(ws, r.slo)
 	r.last = a
 	if err := a.WriteText(e.stdout); err != nil {
 		return nil, err

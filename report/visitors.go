@@ -1,0 +1,255 @@
+package report
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/flashcrowd/flashcrowd/scenarios"
+)
+
+// Visitors is what a run's page views added up to (its visits.jsonl): per
+// page, and per window of the page view's start.
+type Visitors struct {
+	Pages []*PageVisits
+	W     map[int]*VisitWindow // by window Index
+}
+
+// PageVisits is the page views of one page.
+type PageVisits struct {
+	Name     string
+	Views    uint64
+	Complete uint64
+	Broken   map[string]uint64 // by the part that failed first (an endpoint name)
+	Took     Hist              // from the visitor's arrival to the last response
+}
+
+// VisitWindow is the page views that started in one window.
+type VisitWindow struct {
+	Views, Complete uint64
+	Broken          map[string]uint64
+}
+
+// ReadVisitors folds the visits files of the run directories dirs into
+// windows of ws; nil when none of them holds page views. A damaged line is
+// an error naming the file and line; a last line cut short (a killed run)
+// is left out.
+func ReadVisitors(ws *Windows, dirs []string) (*Visitors, error) {
+	var v *Visitors
+	for _, dir := range dirs {
+		info, err := scenarios.ReadRunInfo(dir)
+		if err != nil || info.Visits == "" {
+			continue
+		}
+		path := filepath.Join(dir, info.Visits)
+		f, err := os.Open(path)
+		if os.IsNotExist(err) {
+			continue // a run directory copied without it: no visitors section
+		}
+		if err != nil {
+			return nil, err
+		}
+		if v == nil {
+			v = &Visitors{W: map[int]*VisitWindow{}}
+		}
+		shift := info.Start.Sub(ws.Origin)
+		byName := map[string]*PageVisits{}
+		for _, p := range v.Pages {
+			byName[p.Name] = p
+		}
+		err = scenarios.ReadVisits(path, f, func(x *scenarios.Visit) error {
+			if x.Kind != scenarios.PageView {
+				return nil
+			}
+			p := byName[x.Name]
+			if p == nil {
+				p = &PageVisits{Name: x.Name, Broken: map[string]uint64{}}
+				byName[x.Name] = p
+				v.Pages = append(v.Pages, p)
+			}
+			idx := int((x.Start + shift) / ws.Width)
+			w := v.W[idx]
+			if w == nil {
+				w = &VisitWindow{Broken: map[string]uint64{}}
+				v.W[idx] = w
+			}
+			p.Views++
+			w.Views++
+			p.Took.Record(x.Took)
+			if x.OK {
+				p.Complete++
+				w.Complete++
+			} else {
+				p.Broken[x.Broke]++
+				w.Broken[x.Broke]++
+			}
+			return nil
+		})
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+// VisitorsSummary is the visitors' part of an analysis.
+type VisitorsSummary struct {
+	Views     uint64  `json:"page_views"`
+	Complete  uint64  `json:"complete"`
+	Broken    uint64  `json:"broken"`
+	BrokenBy  []Count `json:"broken_by"` // by the part that failed first, most first
+	P50Ms     float64 `json:"p50_ms"`    // a whole page view's time, arrival to last response
+	P99Ms     float64 `json:"p99_ms"`
+	PeakFromS float64 `json:"peak_from_s"` // the windows offered at least 90% of the peak rate
+	PeakToS   float64 `json:"peak_to_s"`
+	PeakViews uint64  `json:"peak_page_views"`
+	// PeakBrokenRatio is the share of page views broken at the peak, and
+	// PeakBrokenBy what broke them there.
+	PeakBrokenRatio float64   `json:"peak_broken_ratio"`
+	PeakBrokenBy    []Count   `json:"peak_broken_by"`
+	Pages           []PageRow `json:"pages"`
+}
+
+// Count is a named count.
+type Count struct {
+	Name  string  `json:"name"`
+	N     uint64  `json:"n"`
+	Ratio float64 `json:"ratio"` // of the page views it is counted among
+}
+
+// PageRow is one page's line of the visitors table.
+type PageRow struct {
+	Name     string  `json:"name"`
+	Views    uint64  `json:"page_views"`
+	Complete uint64  `json:"complete"`
+	BrokenBy []Count `json:"broken_by"`
+	P50Ms    float64 `json:"p50_ms"`
+	P99Ms    float64 `json:"p99_ms"`
+}
+
+func counts(m map[string]uint64, of uint64) []Count {
+	out := make([]Count, 0, len(m))
+	for k, n := range m {
+		out = append(out, Count{Name: k, N: n, Ratio: r3(float64(n) / float64(max(of, 1)))})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].N != out[j].N {
+			return out[i].N > out[j].N
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// visitors sums ws.Visitors: totals, per page, and at the peak (the
+// windows offered at least 90% of the highest rate offered).
+func (a *Analysis) visitors() {
+	v := a.W.Visitors
+	if v == nil {
+		return
+	}
+	s := &VisitorsSummary{}
+	var all Hist
+	broken := map[string]uint64{}
+	for _, p := range v.Pages {
+		s.Views += p.Views
+		s.Complete += p.Complete
+		for k, n := range p.Broken {
+			broken[k] += n
+		}
+		all.Merge(&p.Took)
+		s.Pages = append(s.Pages, PageRow{Name: p.Name, Views: p.Views, Complete: p.Complete, BrokenBy: counts(p.Broken, p.Views),
+			P50Ms: ms(p.Took.Quantile(.5)), P99Ms: ms(p.Took.Quantile(.99))})
+	}
+	if s.Views == 0 {
+		return
+	}
+	s.Broken = s.Views - s.Complete
+	s.BrokenBy = counts(broken, s.Views)
+	s.P50Ms, s.P99Ms = ms(all.Quantile(.5)), ms(all.Quantile(.99))
+	peak := 0.0
+	for _, j := range a.Windows {
+		peak = max(peak, j.Offered)
+	}
+	s.PeakFromS = -1
+	peakBroken := map[string]uint64{}
+	var peakComplete uint64
+	for i, j := range a.Windows {
+		w := v.W[a.W.W[i].Index]
+		if w == nil || peak <= 0 || j.Offered < 0.9*peak {
+			continue
+		}
+		if s.PeakFromS < 0 {
+			s.PeakFromS = j.Start
+		}
+		s.PeakToS = j.Start + a.W.Width.Seconds()
+		s.PeakViews += w.Views
+		peakComplete += w.Complete
+		for k, n := range w.Broken {
+			peakBroken[k] += n
+		}
+	}
+	if s.PeakViews > 0 {
+		s.PeakBrokenRatio = r3(float64(s.PeakViews-peakComplete) / float64(s.PeakViews))
+		s.PeakBrokenBy = counts(peakBroken, s.PeakViews)
+	} else {
+		s.PeakFromS = 0
+	}
+	a.Visitors = s
+}
+
+// visitorsSentence is the verdict's sentence about visitors: the share
+// who got a broken page at the peak, and what broke it.
+func (a *Analysis) visitorsSentence() string {
+	s := a.Visitors
+	if s == nil || s.PeakViews == 0 {
+		return ""
+	}
+	if s.PeakBrokenRatio == 0 {
+		return fmt.Sprintf("At the peak every visitor got the whole page (%s page views).", num(float64(s.PeakViews)))
+	}
+	var parts []string
+	for _, c := range s.PeakBrokenBy {
+		if len(parts) == 2 {
+			break
+		}
+		parts = append(parts, a.brokeBy(c))
+	}
+	return fmt.Sprintf("At the peak %s of visitors got a broken page: %s.", pct(s.PeakBrokenRatio), strings.Join(parts, "; "))
+}
+
+// brokeBy words one cause of broken page views.
+func (a *Analysis) brokeBy(c Count) string {
+	for _, p := range a.Visitors.Pages {
+		if p.Name == c.Name {
+			return fmt.Sprintf("%s got no page (%s failed)", pct(c.Ratio), c.Name)
+		}
+	}
+	return fmt.Sprintf("%s got the page without its %s", pct(c.Ratio), c.Name)
+}
+
+// VisitorRows is the visitors table: one row per page.
+func (a *Analysis) VisitorRows() (head []string, rows [][]string) {
+	head = []string{"page", "page views", "complete", "broken", "broken by (first failed)", "p50 page view", "p99 page view"}
+	for _, p := range a.Visitors.Pages {
+		var by []string
+		for _, c := range p.BrokenBy {
+			if len(by) == 3 {
+				by = append(by, "…")
+				break
+			}
+			by = append(by, fmt.Sprintf("%s %s", c.Name, pct(c.Ratio)))
+		}
+		if len(by) == 0 {
+			by = []string{"-"}
+		}
+		rows = append(rows, []string{p.Name, num(float64(p.Views)), pct(float64(p.Complete) / float64(max(p.Views, 1))),
+			pct(float64(p.Views-p.Complete) / float64(max(p.Views, 1))), strings.Join(by, ", "),
+			fmtLatency(time.Duration(p.P50Ms * 1e6)), fmtLatency(time.Duration(p.P99Ms * 1e6))})
+	}
+	return head, rows
+}
