@@ -289,3 +289,24 @@ func resolveAssets(d *Decoder, eps []Endpoint, nodes []assetsNode, weighted map[
 		}
 	}
 }
+
+// AsRequests is the scenario as a host sees it, for models that send
+// requests, not visitors (hosting.Simulate): a scenario of page views
+// becomes its RequestMix at RequestsPerArrival times the curve's rate.
+// Any other scenario is returned as is.
+func (s *Scenario) AsRequests() (*Scenario, error) {
+	if !s.PageViews() {
+		return s, nil
+	}
+	k := s.RequestsPerArrival()
+	c := *s
+	c.Endpoints = s.RequestMix()
+	if s.Curve != nil && s.Curve.Peak() > 0 {
+		cv, err := s.Curve.transform(k, 1)
+		if err != nil {
+			return nil, err
+		}
+		c.Curve = cv
+	}
+	return &c, nil
+}

@@ -69,6 +69,17 @@ func parseResolved(file string, data []byte, env Env) (*Scenario, error) {
 	for i := range s.Endpoints {
 		er.resolveEndpoint(&s.Endpoints[i], fmt.Sprintf("scenario.endpoints[%d]", i), nil)
 	}
+	names := map[string]bool{}
+	for _, e := range s.Endpoints {
+		names[e.Name] = true
+	}
+	for i, e := range s.Endpoints {
+		for j, a := range e.Assets {
+			if !names[a.Name] || a.Name == e.Name || a.Count < 1 || a.Count > maxAssets {
+				d.Add(nil, fmt.Sprintf("scenario.endpoints[%d].assets[%d]", i, j), "asset %q ×%d: want another endpoint's name and a count of 1 to %d", a.Name, a.Count, maxAssets)
+			}
+		}
+	}
 	if len(d.Problems) > 0 {
 		return nil, d.Problems
 	}

@@ -364,6 +364,10 @@ func (o *compareOpts) loadScenario(fs *pflag.FlagSet) (*scenarios.Scenario, erro
 		if err != nil {
 			return nil, err
 		}
+		// The simulator models requests: page views go as their mix.
+		if s, err = s.AsRequests(); err != nil {
+			return nil, err
+		}
 		// Compressed 1,400×, the two-hour peak lasts 5 s: under the
 		// scenario's 10 s grace a plan could break for the whole peak and
 		// still "hold". Judge the short peak by a grace it can fail.
@@ -480,7 +484,7 @@ func (o *compareOpts) runAll(e *env, fs *pflag.FlagSet, s *scenarios.Scenario, j
 			}
 			ao.Target = target
 			ao.Info.Plan, ao.Info.PlanCost = j.plan.Name, j.plan.MonthlyCost
-			about = fmt.Sprintf("the simulated %s host ($%g/month, holds about %s/s of this mix) on %s", j.plan.Name, j.plan.MonthlyCost, fmtCap(j.plan.Capacity(s.Endpoints)), target)
+			about = fmt.Sprintf("the simulated %s host ($%g/month, holds about %s/s of this mix) on %s", j.plan.Name, j.plan.MonthlyCost, fmtCap(j.plan.Capacity(s.RequestMix())), target)
 			stopped, err := o.runOne(e, s, ao, j.name, about)
 			stop()
 			if err != nil || stopped {
@@ -584,7 +588,7 @@ func (o *compareOpts) simulateAll(e *env, fs *pflag.FlagSet, s *scenarios.Scenar
 		fs.VisitAll(func(f *pflag.Flag) { info.Options[f.Name] = flagValue(f) })
 		if !o.quiet {
 			fmt.Fprintf(e.stderr, "flashcrowd compare: %s: simulating %s, %s requests (peak %s/s), against the %s plan ($%g/month, holds about %s/s of this mix)\n",
-				j.name, o.sf.describe(s), fmtCount(s.Curve.Total()), fmtCap(s.Curve.Peak()), j.plan.Name, j.plan.MonthlyCost, fmtCap(j.plan.Capacity(s.Endpoints)))
+				j.name, o.sf.describe(s), fmtCount(s.Curve.Total()), fmtCap(s.Curve.Peak()), j.plan.Name, j.plan.MonthlyCost, fmtCap(j.plan.Capacity(s.RequestMix())))
 		}
 		if m, limit := j.plan.MaxShards(); fs.Changed("shards") && o.shards > m {
 			fmt.Fprintf(e.stderr, "flashcrowd compare: %s: --shards %d lowered to %d: the %s plan allows at most %d (%s)\n", j.name, o.shards, m, j.plan.Name, m, limit)

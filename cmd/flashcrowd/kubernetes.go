@@ -224,7 +224,7 @@ func runKubernetes(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		if !(o.podRate > 0) {
 			return usagef("--pod-rate must be > 0")
 		}
-		sz := kube.Size(s.Curve.Peak(), s.Endpoints, float64(o.podRate), bw, sizeOf)
+		sz := kube.Size(s.Curve.Peak()*s.RequestsPerArrival(), s.RequestMix(), float64(o.podRate), bw, sizeOf)
 		shards = sz.Shards
 		if uint64(shards) > total {
 			shards = int(max(total, 1))

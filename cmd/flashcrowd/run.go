@@ -405,7 +405,7 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		ao.Target = target
 		ao.Info.Plan, ao.Info.PlanCost = plan.Name, plan.MonthlyCost
 		about = fmt.Sprintf("against the simulated host (plan %s, $%g/month, holds about %s/s of this mix) on %s",
-			plan.Name, plan.MonthlyCost, fmtCap(plan.Capacity(s.Endpoints)), ao.Target)
+			plan.Name, plan.MonthlyCost, fmtCap(plan.Capacity(s.RequestMix())), ao.Target)
 	}
 	hosts, err := targetHosts(ao.Target, eps)
 	if err != nil {

@@ -200,7 +200,7 @@ func listPlans(w io.Writer, s *scenarios.Scenario, names []string) error {
 			bw = fmt.Sprintf("%s/s (%.0f Mbit/s)", fmtBytes(p.Bandwidth), float64(p.Bandwidth)*8/1e6)
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | $%g | %s req/s | %s | %s req/s |\n", n, strings.Join(pools, "; "), strings.Join(svc, "; "), bw,
-			scenarios.FormatDuration(p.HostTimeout), p.MonthlyCost, fmtCap(p.Capacity(s.Endpoints)), p.Bottleneck(s.Endpoints), fmtCap(p.Capacity(nil)))
+			scenarios.FormatDuration(p.HostTimeout), p.MonthlyCost, fmtCap(p.Capacity(s.RequestMix())), p.Bottleneck(s.RequestMix()), fmtCap(p.Capacity(nil)))
 	}
 	return nil
 }

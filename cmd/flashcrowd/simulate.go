@@ -130,6 +130,14 @@ func runSimulate(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	if err != nil {
 		return err
 	}
+	if s.PageViews() {
+		if !o.quiet {
+			fmt.Fprintf(e.stderr, "flashcrowd simulate: the arrivals are page views: the simulator models requests, so it sends their mix at %.3g requests a page view (visitors are measured by flashcrowd run)\n", s.RequestsPerArrival())
+		}
+		if s, err = s.AsRequests(); err != nil {
+			return err
+		}
+	}
 	plan, err := hosting.LoadPlan(o.plan)
 	if err != nil {
 		return err
