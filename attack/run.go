@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -119,8 +120,8 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	}
 	switch {
 	case pageViews:
-		if o.Engine != "" && o.Engine != EngineVisits {
-			fmt.Fprintf(orDiscard(o.Progress), "note: the arrivals are page views: the %s engine sends them (--engine %s is for single requests)\n", EngineVisits, o.Engine)
+		if o.Engine == EngineVegeta {
+			fmt.Fprintf(orDiscard(o.Progress), "note: the arrivals are page views: the %s engine sends them (on net/http, as vegeta's does)\n", EngineVisits)
 		}
 		engineName = EngineVisits
 	case engineName == EngineFast:
@@ -271,8 +272,15 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	if o.Out != "" {
 		dest = filepath.Join(o.Out, ResultsFile)
 	}
-	fmt.Fprintf(progress, "sending %s requests over %s, peak %s%s, to %s → %s\n",
-		fmtCount(curve.Requests()), scenarios.FormatDuration(curve.Duration()), fmtRate(curve.Peak()), shardNote, info.Target, dest)
+	if pageViews {
+		k := pacer.perArrival()
+		fmt.Fprintf(progress, "sending %s page views (about %s requests, %.3g a page view) over %s, peak %s page views (%s requests)%s, to %s → %s\n",
+			fmtCount(curve.Requests()), fmtCount(uint64(math.Round(float64(curve.Requests())*k))), k, scenarios.FormatDuration(curve.Duration()),
+			fmtRate(curve.Peak()), fmtRate(curve.Peak()*k), shardNote, info.Target, dest)
+	} else {
+		fmt.Fprintf(progress, "sending %s requests over %s, peak %s%s, to %s → %s\n",
+			fmtCount(curve.Requests()), scenarios.FormatDuration(curve.Duration()), fmtRate(curve.Peak()), shardNote, info.Target, dest)
+	}
 
 	// Shards on several machines: measure this clock against the shared
 	// results folder's, so that the report can tell how well they agreed.
@@ -675,7 +683,7 @@ func progressLine(el time.Duration, c *scenarios.Curve, p *CurvePacer, st *stats
 	var b strings.Builder
 	fmt.Fprintf(&b, "[%s/%s] %-14s offered %s  sent %s  ok %s  in flight %s  p99 %s  errors %.1f%%",
 		scenarios.FormatDuration(shown), scenarios.FormatDuration(c.Duration().Round(time.Second)), phase,
-		fmtRate(p.Rate(el)), fmtRate(sentRate), fmtRate(float64(ok)/secs), fmtCount(inflight), fmtLatency(lat.quantile(0.99)), 100*errRatio)
+		fmtRate(p.Rate(el)*p.perArrival()), fmtRate(sentRate), fmtRate(float64(ok)/secs), fmtCount(inflight), fmtLatency(lat.quantile(0.99)), 100*errRatio)
 	if q := lag.quantile(0.99); q > behindLag || behind {
 		fmt.Fprintf(&b, "  lag %s", fmtLatency(q))
 	}

@@ -468,7 +468,10 @@ func (a *Analysis) judgeWindows() {
 		dueSoFar += w.Offered
 		sentSoFar += float64(s.Requests)
 		backlog := dueSoFar - sentSoFar
-		short := ws.Info != nil && !ws.Info.Simulated && !cut && w.Offered >= 1 &&
+		// Page views: a failed page sends no assets, so requests short
+		// of the mix's mean are not the generator's; its page requests'
+		// send lag still tells.
+		short := ws.Info != nil && !ws.Info.Simulated && !ws.pageViews() && !cut && w.Offered >= 1 &&
 			backlog > max(genShortfall*w.Offered, w.Offered/width*genLag.Seconds())+throughputSlack
 		j.GenBehind = short || j.LagP90 > genLag || j.GenErrors > 0 && j.GenErrors*20 >= s.Requests
 		if s.Requests == 0 && w.Offered < 1 {
@@ -657,7 +660,7 @@ func (a *Analysis) totals() {
 		}
 		a.MaxLag = max(a.MaxLag, j.LagMax)
 	}
-	if ws.Info != nil && !ws.Info.Simulated {
+	if ws.Info != nil && !ws.Info.Simulated && !ws.pageViews() {
 		a.Unsent = max(0, math.Round(offered-float64(a.Total.Requests)))
 	}
 	var peak Stats

@@ -253,3 +253,10 @@ func (a *Analysis) VisitorRows() (head []string, rows [][]string) {
 	}
 	return head, rows
 }
+
+// pageViews says whether the run's arrivals were page views: its offered
+// requests are then the mix's mean, not a schedule of requests (a failed
+// page sends no assets).
+func (ws *Windows) pageViews() bool {
+	return ws.Info != nil && ws.Info.Scenario != nil && ws.Info.Scenario.PageViews()
+}

@@ -55,7 +55,13 @@ directory. Other replay files are relative to the scenario file.`,
 					return err
 				}
 				c := s.Curve
-				t.Append(n, report.FormatRate(c.Peak()), fmtDur(c.Seconds()), fmtCount(c.Total()), firstSentence(s.Description))
+				peak, total := report.FormatRate(c.Peak()), fmtCount(c.Total())
+				if k := s.RequestsPerArrival(); s.PageViews() {
+					// Arrivals are visitors: show requests, as for the rest.
+					peak = report.FormatRate(c.Peak()*k) + " (" + report.FormatRate(c.Peak()) + " visitors)"
+					total = fmtCount(c.Total() * k)
+				}
+				t.Append(n, peak, fmtDur(c.Seconds()), total, firstSentence(s.Description))
 			}
 			if err := t.Render(); err != nil {
 				return err
