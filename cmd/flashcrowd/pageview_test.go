@@ -1,0 +1,80 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flashcrowd/flashcrowd/report"
+	"github.com/flashcrowd/flashcrowd/scenarios"
+)
+
+// A page-view scenario run end to end against the built-in simulated host:
+// the report leads with visitors in every output, and a mistake in the
+// assets is exit 2 with file:line:col and nothing written.
+func TestRunPageViews(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "shop.yaml")
+	good := `name: shop
+curve: "hold 20/s for 3s"
+endpoints:
+  - {name: home, path: /, assets: [hero, thumb×4]}
+  - {name: hero, path: /img/hero.jpg}
+  - {name: thumb, path: /img/t.jpg}
+`
+	if err := os.WriteFile(file, []byte(strings.Replace(good, "thumb×4", "thumbs×4", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "run")
+	code, _, stderr := runCLI(t, "run", "--scenario", file, "--out", out)
+	if want := file + `:4:42: endpoints[0].assets: no endpoint "thumbs" (endpoints: home, hero, thumb)`; code != exitUsage || !strings.Contains(stderr, want) {
+		t.Fatalf("exit %d, stderr:\n%s\nwant exit 2 and %s", code, stderr, want)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a refused scenario left %s behind", out)
+	}
+
+	if err := os.WriteFile(file, []byte(good), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "run", "--scenario", file, "--out", out, "--connections-per-visitor", "2")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "Visitors (page views)") || !strings.Contains(stdout, "At the peak every visitor got the whole page (60 page views)") {
+		t.Errorf("no visitors in the output:\n%s", stdout)
+	}
+	if !strings.Contains(stderr, "sending 60 page views (about 360 requests, 6 a page view)") {
+		t.Errorf("the plan line does not count page views:\n%s", stderr)
+	}
+	var sum report.Summary
+	b, err := os.ReadFile(filepath.Join(out, report.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if v := sum.Visitors; v == nil || v.Views != 60 || v.Complete != 60 || sum.Requests != 360 {
+		t.Errorf("summary.json: visitors %+v, %d requests; want 60 complete page views of 6 requests", v, sum.Requests)
+	}
+	html, _ := os.ReadFile(filepath.Join(out, report.HTMLFile))
+	md, _ := os.ReadFile(filepath.Join(out, report.MarkdownFile))
+	if !strings.Contains(string(html), `<table id="visitors">`) || !strings.Contains(string(md), "### Visitors (page views)") {
+		t.Error("report.html or report.md has no visitors table")
+	}
+	info, err := scenarios.ReadRunInfo(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Engine != "visits" || info.Visits != scenarios.VisitsFile || info.Options["connections-per-visitor"] != "2" {
+		t.Errorf("run.json: engine %q, visits %q, options %v", info.Engine, info.Visits, info.Options["connections-per-visitor"])
+	}
+	// report of the directory again reads the visits.
+	code, stdout, _ = runCLI(t, "report", out, "--out", filepath.Join(dir, "again"))
+	if code != 0 || !strings.Contains(stdout, "Visitors (page views)") {
+		t.Errorf("report again: exit %d\n%s", code, stdout)
+	}
+}
