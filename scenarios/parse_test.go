@@ -192,6 +192,8 @@ func FuzzParseScenario(f *testing.F) {
 	f.Add([]byte("curve: hold 1/s for 1s\nendpoints:\n  - {path: /, expect: {status: [200, 304], body_contains: \"Add to cart\", max_latency: 2s, min_bytes: 1KB}}\n"))
 	f.Add([]byte("curve: hold 1/s for 1s\nendpoints:\n  - {path: /, expect: {status: abc, min_bytes: -1, x: 1}}\n"))
 	f.Add([]byte("curve: hold 1/s for 1s\nendpoints:\n  - {url: \"http://${ENV:H}/a\", headers: {A: \"${ENV:T\"}, body: \"${ENV:}\"}\n"))
+	f.Add([]byte(pageViewYAML))
+	f.Add([]byte("curve: hold 1/s for 1s\nendpoints:\n  - {path: /, assets: [a×2, \"b x3\", {c: 1}]}\n  - {name: a, path: /a.jpg}\n  - {name: b, path: /b.css, weight: 2}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Parse("fuzz.yaml", data, nil)
 		if err != nil {
@@ -202,6 +204,27 @@ func FuzzParseScenario(f *testing.F) {
 		}
 		if s.Curve == nil || s.Curve.Total() <= 0 || len(s.Endpoints) == 0 {
 			t.Fatalf("accepted a scenario without traffic: %+v", s)
+		}
+		// Page views: every asset is another endpoint, and some arrival
+		// has weight.
+		if k := s.RequestsPerArrival(); !(k >= 1) || math.IsInf(k, 0) {
+			t.Fatalf("requests per arrival %g", k)
+		}
+		names := map[string]bool{}
+		for _, e := range s.Endpoints {
+			names[e.Name] = true
+		}
+		arrivals := 0.0
+		for _, e := range ArrivalEndpoints(s.Endpoints) {
+			arrivals += e.Weight
+			for _, a := range e.Assets {
+				if !names[a.Name] || a.Name == e.Name || a.Count < 1 {
+					t.Fatalf("accepted asset %+v of %q", a, e.Name)
+				}
+			}
+		}
+		if !(arrivals > 0) {
+			t.Fatalf("no arrival has weight: %+v", s.Endpoints)
 		}
 	})
 }

@@ -45,3 +45,25 @@ func TestReadVisitsBadLine(t *testing.T) {
 		t.Fatalf("err = %v, want v.jsonl:2: kind: ...", err)
 	}
 }
+
+func FuzzReadVisits(f *testing.F) {
+	f.Add([]byte(`{"kind":"page view","name":"home","seq":1,"start":5,"took":9,"sent":3,"ok":false,"broke":"hero","why":"http 503","step":-1}` + "\n"))
+	f.Add([]byte(`{"kind":"journey","name":"buy","seq":0}` + "\n{\"kind\":"))
+	f.Add([]byte("not json\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n := 0
+		err := ReadVisits("v.jsonl", bytes.NewReader(data), func(v *Visit) error {
+			if v.Kind != PageView && v.Kind != Journey {
+				t.Fatalf("kind %q passed", v.Kind)
+			}
+			n++
+			return nil
+		})
+		if err != nil && !strings.HasPrefix(err.Error(), "v.jsonl:") {
+			t.Fatalf("error does not name the file and line: %v", err)
+		}
+		if n > bytes.Count(data, []byte("\n")) {
+			t.Fatalf("%d visits from %d lines", n, bytes.Count(data, []byte("\n")))
+		}
+	})
+}
