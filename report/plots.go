@@ -934,6 +934,25 @@ func (a *Analysis) EndpointsPlot() (*plot.Plot, error) {
 		}
 		k++
 	}
+	if v := ws.Visitors; v != nil {
+		// What visitors saw: the share of page views broken, by the
+		// window they started in.
+		ys := make([]float64, len(ws.W))
+		any := false
+		for i := range ws.W {
+			ys[i] = math.NaN()
+			if w := v.W[ws.W[i].Index]; w != nil && w.Views > 0 {
+				ys[i] = float64(w.Views-w.Complete) / float64(w.Views) * 100
+				any = true
+			}
+		}
+		if any {
+			p.Title.Text = a.simulated() + "Error ratio by endpoint, and page views broken"
+			if err := line(p, d.x, ys, color.Black, vg.Points(2.2), nil, "page views broken"); err != nil {
+				return nil, err
+			}
+		}
+	}
 	finish(p, m)
 	return p, nil
 }

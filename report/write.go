@@ -273,7 +273,7 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <figcaption>Each window's p50 and p99 against the rate offered in it: the knee is where the host runs out of capacity. Shaded: the capacity band.</figcaption></figure>
 <h2>Endpoints</h2>
 <figure id="endpoints">{{.Endpoints}}
-<figcaption>Share of each endpoint's requests that failed, over time.</figcaption></figure>
+<figcaption>Share of each endpoint's requests that failed, over time{{if .VH}}, and (black) the share of page views broken, by when they started{{end}}.</figcaption></figure>
 <h2>Phases</h2>
 <table id="phases"><tr>{{range .PH}}<th>{{.}}</th>{{end}}</tr>
 {{range .PRows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
