@@ -490,6 +490,23 @@ func (c *Comparison) TableRows() (head []string, rows [][]string) {
 		rows = append(rows, []string{r.Name, slo, r.capText(a), scaled, brk, survived, peakP99, pct(a.PeakErrorRatio),
 			num(float64(r.Lost)), rec, first, money(r.Cost), per})
 	}
+	// Runs of page views: what share of visitors got a broken page at
+	// the peak, after the requests' errors.
+	visitors := false
+	for _, en := range c.Entries {
+		visitors = visitors || en.A.Visitors != nil
+	}
+	if visitors {
+		const at = 8 // after "errors at peak"
+		head = append(head[:at:at], append([]string{"page views broken at peak"}, head[at:]...)...)
+		for i := range rows {
+			cell := "-"
+			if v := c.Entries[i].A.Visitors; v != nil && v.PeakViews > 0 {
+				cell = pct(v.PeakBrokenRatio)
+			}
+			rows[i] = append(rows[i][:at:at], append([]string{cell}, rows[i][at:]...)...)
+		}
+	}
 	return head, rows
 }
 
@@ -501,7 +518,7 @@ func (c *Comparison) WriteText(w io.Writer) error {
 	head, rows := c.TableRows()
 	right := make([]bool, len(head))
 	for i := range right {
-		right[i] = i >= 5 && i != 9 && i != 10 // numbers right, text left
+		right[i] = i >= 5 && head[i] != "recovery" && head[i] != "first to fail" // numbers right, text left
 	}
 	if err := table(bw, head, rows, right); err != nil {
 		return err

@@ -316,3 +316,26 @@ func TestCompareHTMLInChromium(t *testing.T) {
 		t.Errorf("the verdict box is not painted (%d pixels of its background)", n)
 	}
 }
+
+// Runs of page views add a column: the share of visitors who got a broken
+// page at the peak, "-" for a run without page views.
+func TestCompareVisitorsColumn(t *testing.T) {
+	a, b := compareEntry(t, "shared", starvedHost(), 5), compareEntry(t, "cdn", ampleHost(), 60)
+	c := Compare([]CompareEntry{a, b})
+	head, _ := c.TableRows()
+	for _, h := range head {
+		if strings.Contains(h, "page views") {
+			t.Fatalf("a comparison without page views has a visitors column: %q", head)
+		}
+	}
+	a.A.Visitors = &VisitorsSummary{PeakViews: 200, PeakBrokenRatio: 0.415}
+	c = Compare([]CompareEntry{a, b})
+	head, rows := c.TableRows()
+	if head[8] != "page views broken at peak" || head[7] != "errors at peak" || rows[0][8] != "42%" || rows[1][8] != "-" || len(rows[0]) != len(head) {
+		t.Errorf("head %q\nrows %q", head, rows)
+	}
+	var out bytes.Buffer
+	if err := c.WriteText(&out); err != nil || !strings.Contains(out.String(), "page views broken at peak") {
+		t.Errorf("text: %v\n%s", err, out.String())
+	}
+}
