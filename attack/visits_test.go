@@ -247,3 +247,41 @@ func TestPageViewParts(t *testing.T) {
 		t.Errorf("%d results, want 310 (10 failed pages alone, 30 pages with 9 assets)", sum.Results)
 	}
 }
+
+// At a few visitors a second, a window's requests are whole page views
+// (9 requests) and single requests (1), not the mix's mean: at one arrival
+// a second, two windows in a row hold one API call each where the mean
+// offers 3.7 requests. A host that answers
+// every request at once holds the SLO whatever the windows' counts do
+// (the report judges a page-view run's throughput by what its visitors
+// sent, with a slack of two page views).
+func TestPageViewsLowRateHolds(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(okHandler))
+	defer srv.Close()
+	target, _ := url.Parse(srv.URL)
+	yaml := `name: visitors
+curve: "hold 1/s for 9s"
+slo: {p99: 1s, grace: 1s}
+endpoints:
+  - {name: home, path: /, weight: 1, assets: [hero, thumb×7]}
+  - {name: hero, path: /img/hero.jpg}
+  - {name: thumb, path: /img/thumb.jpg}
+  - {name: api, path: /api/x, weight: 2}
+`
+	s, err := scenarios.Parse("visitors.yaml", []byte(yaml), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), context.Background(), Options{Scenario: s, Target: target, Out: dir, Timeout: 5 * time.Second}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := report.Open([]string{dir}, time.Second, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := report.Analyze(ws, s.SLO)
+	if a.Kind != report.KindHeld || a.Visitors == nil || a.Visitors.Broken != 0 || a.Visitors.Views != 3 {
+		t.Errorf("a host that answered every request: %s (visitors %+v)", a.Verdict, a.Visitors)
+	}
+}

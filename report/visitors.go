@@ -260,3 +260,14 @@ func (a *Analysis) VisitorRows() (head []string, rows [][]string) {
 func (ws *Windows) pageViews() bool {
 	return ws.Info != nil && ws.Info.Scenario != nil && ws.Info.Scenario.PageViews()
 }
+
+// slack is how many requests a window's successes may fall short of
+// MinThroughput·offered before it counts: throughputSlack, or for page
+// views two page views' requests (a page view's requests cross a window
+// boundary together, so small windows jitter by a whole page view).
+func (a *Analysis) slack() float64 {
+	if a.W.pageViews() {
+		return max(throughputSlack, 2*a.W.Info.Scenario.RequestsPerArrival())
+	}
+	return throughputSlack
+}
