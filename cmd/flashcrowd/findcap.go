@@ -159,7 +159,12 @@ func runProbe(e *env, base attack.Options, s *scenarios.Scenario, slo scenarios.
 	if err != nil {
 		return nil, err
 	}
-	ps := *s
+	// A probe is a steady rate of requests: page views go as their mix.
+	rs, err := s.AsRequests()
+	if err != nil {
+		return nil, err
+	}
+	ps := *rs
 	ps.Name, ps.Curve, ps.Compress, ps.Abort = s.Name+"-probe", curve, 1, nil
 	o := base
 	o.Scenario, o.Out, o.Abort, o.NoAbort = &ps, dir, nil, true

@@ -483,7 +483,9 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	fmt.Fprintf(e.stdout, "results: %s (vegeta report %s; flashcrowd report %s)\n",
 		filepath.Join(ao.Out, attack.ResultsFile), filepath.Join(ao.Out, attack.ResultsFile), ao.Out)
 	if o.findCap && err == nil && rerr == nil && rep.last != nil && sum.Stopped != "interrupted" && e.ctx.Err() == nil {
-		cs, ferr := findCapacity(e, ao, s, rep.last, rep.slo, o.probe, float64(o.sf.maxRate), o.quiet)
+		// Probes are requests a second; --max-rate caps arrivals (page
+		// views, when they are).
+		cs, ferr := findCapacity(e, ao, s, rep.last, rep.slo, o.probe, float64(o.sf.maxRate)*s.RequestsPerArrival(), o.quiet)
 		if ferr != nil {
 			fmt.Fprintf(e.stderr, "flashcrowd run: --find-capacity: %v\n", ferr)
 		}
