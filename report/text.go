@@ -199,9 +199,17 @@ func (a *Analysis) WriteText(w io.Writer) error {
 		fmt.Fprintf(bw, "  %-*s  %s\n", kw, f[0], f[1])
 	}
 	fmt.Fprintln(bw)
-	if a.Visitors != nil {
+	if a.Visitors != nil && len(a.Visitors.Pages) > 0 {
 		fmt.Fprintln(bw, "Visitors (page views)")
 		h, rows := a.VisitorRows()
+		if err := table(bw, h, rows, []bool{false, true, true, true, false, true, true}); err != nil {
+			return err
+		}
+		fmt.Fprintln(bw)
+	}
+	if a.Visitors != nil && len(a.Visitors.Journeys) > 0 {
+		fmt.Fprintln(bw, "Journeys")
+		h, rows := a.JourneyRows()
 		if err := table(bw, h, rows, []bool{false, true, true, true, false, true, true}); err != nil {
 			return err
 		}

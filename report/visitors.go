@@ -14,8 +14,19 @@ import (
 // Visitors is what a run's page views added up to (its visits.jsonl): per
 // page, and per window of the page view's start.
 type Visitors struct {
-	Pages []*PageVisits
-	W     map[int]*VisitWindow // by window Index
+	Pages    []*PageVisits
+	W        map[int]*VisitWindow // page views, by window Index
+	Journeys []*JourneyVisits
+}
+
+// JourneyVisits is the journeys of one name (a scenario's journey).
+type JourneyVisits struct {
+	Name      string
+	Started   uint64
+	Completed uint64
+	Abandoned uint64            // stopped at a failed step
+	FailedAt  map[string]uint64 // "step N endpoint" where journeys failed first
+	Took      Hist              // from arrival to the last response, think time included
 }
 
 // PageVisits is the page views of one page.
@@ -60,8 +71,29 @@ func ReadVisitors(ws *Windows, dirs []string) (*Visitors, error) {
 		for _, p := range v.Pages {
 			byName[p.Name] = p
 		}
+		byJourney := map[string]*JourneyVisits{}
+		for _, j := range v.Journeys {
+			byJourney[j.Name] = j
+		}
 		err = scenarios.ReadVisits(path, f, func(x *scenarios.Visit) error {
-			if x.Kind != scenarios.PageView {
+			if x.Kind == scenarios.Journey {
+				j := byJourney[x.Name]
+				if j == nil {
+					j = &JourneyVisits{Name: x.Name, FailedAt: map[string]uint64{}}
+					byJourney[x.Name] = j
+					v.Journeys = append(v.Journeys, j)
+				}
+				j.Started++
+				j.Took.Record(x.Took)
+				switch {
+				case x.OK:
+					j.Completed++
+				default:
+					if x.Abandoned {
+						j.Abandoned++
+					}
+					j.FailedAt[fmt.Sprintf("step %d %s", x.Step+1, x.Broke)]++
+				}
 				return nil
 			}
 			p := byName[x.Name]
@@ -109,9 +141,22 @@ type VisitorsSummary struct {
 	PeakViews uint64  `json:"peak_page_views"`
 	// PeakBrokenRatio is the share of page views broken at the peak, and
 	// PeakBrokenBy what broke them there.
-	PeakBrokenRatio float64   `json:"peak_broken_ratio"`
-	PeakBrokenBy    []Count   `json:"peak_broken_by"`
-	Pages           []PageRow `json:"pages"`
+	PeakBrokenRatio float64      `json:"peak_broken_ratio"`
+	PeakBrokenBy    []Count      `json:"peak_broken_by"`
+	Pages           []PageRow    `json:"pages"`
+	Journeys        []JourneyRow `json:"journeys,omitempty"`
+}
+
+// JourneyRow is one journey's line of the journeys table.
+type JourneyRow struct {
+	Name      string  `json:"name"`
+	Started   uint64  `json:"started"`
+	Completed uint64  `json:"completed"`
+	Abandoned uint64  `json:"abandoned"`
+	Failed    uint64  `json:"failed"`
+	FailedAt  []Count `json:"failed_at"` // "step N endpoint" where journeys failed first, most first
+	P50Ms     float64 `json:"p50_ms"`    // arrival to the last response, think time included
+	P99Ms     float64 `json:"p99_ms"`
 }
 
 // Count is a named count.
@@ -153,6 +198,10 @@ func (a *Analysis) visitors() {
 		return
 	}
 	s := &VisitorsSummary{}
+	for _, j := range v.Journeys {
+		s.Journeys = append(s.Journeys, JourneyRow{Name: j.Name, Started: j.Started, Completed: j.Completed, Abandoned: j.Abandoned,
+			Failed: j.Started - j.Completed, FailedAt: counts(j.FailedAt, j.Started), P50Ms: ms(j.Took.Quantile(.5)), P99Ms: ms(j.Took.Quantile(.99))})
+	}
 	var all Hist
 	broken := map[string]uint64{}
 	for _, p := range v.Pages {
@@ -166,6 +215,9 @@ func (a *Analysis) visitors() {
 			P50Ms: ms(p.Took.Quantile(.5)), P99Ms: ms(p.Took.Quantile(.99))})
 	}
 	if s.Views == 0 {
+		if len(s.Journeys) > 0 {
+			a.Visitors = s
+		}
 		return
 	}
 	s.Broken = s.Views - s.Complete
@@ -206,7 +258,40 @@ func (a *Analysis) visitors() {
 // who got a broken page at the peak, and what broke it.
 func (a *Analysis) visitorsSentence() string {
 	s := a.Visitors
-	if s == nil || s.PeakViews == 0 {
+	if s == nil {
+		return ""
+	}
+	return strings.TrimSpace(a.pageViewsSentence() + " " + a.journeysSentence())
+}
+
+// journeysSentence says how many journeys of each kind failed, and where.
+func (a *Analysis) journeysSentence() string {
+	var parts []string
+	for _, j := range a.Visitors.Journeys {
+		if j.Started == 0 {
+			continue
+		}
+		if j.Failed == 0 {
+			parts = append(parts, fmt.Sprintf("every %s journey completed (%s)", j.Name, num(float64(j.Started))))
+			continue
+		}
+		where := ""
+		if len(j.FailedAt) > 0 {
+			where = fmt.Sprintf(", most at %s", j.FailedAt[0].Name)
+		}
+		parts = append(parts, fmt.Sprintf("%s of %s %s journeys failed%s", pct(float64(j.Failed)/float64(j.Started)), num(float64(j.Started)), j.Name, where))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Journeys: " + strings.Join(parts, "; ") + "."
+}
+
+// pageViewsSentence is the share of visitors who got a broken page at the
+// peak, and what broke it.
+func (a *Analysis) pageViewsSentence() string {
+	s := a.Visitors
+	if s.PeakViews == 0 {
 		return ""
 	}
 	if s.PeakBrokenRatio == 0 {
@@ -230,6 +315,28 @@ func (a *Analysis) brokeBy(c Count) string {
 		}
 	}
 	return fmt.Sprintf("%s got the page without its %s", pct(c.Ratio), c.Name)
+}
+
+// JourneyRows is the journeys table: one row per journey.
+func (a *Analysis) JourneyRows() (head []string, rows [][]string) {
+	head = []string{"journey", "started", "completed", "abandoned", "failed first at", "p50 journey", "p99 journey"}
+	for _, j := range a.Visitors.Journeys {
+		var at []string
+		for _, c := range j.FailedAt {
+			if len(at) == 3 {
+				at = append(at, "…")
+				break
+			}
+			at = append(at, fmt.Sprintf("%s %s", c.Name, num(float64(c.N))))
+		}
+		if len(at) == 0 {
+			at = []string{"-"}
+		}
+		rows = append(rows, []string{j.Name, num(float64(j.Started)), pct(float64(j.Completed) / float64(max(j.Started, 1))),
+			num(float64(j.Abandoned)), strings.Join(at, ", "),
+			fmtLatency(time.Duration(j.P50Ms * 1e6)), fmtLatency(time.Duration(j.P99Ms * 1e6))})
+	}
+	return head, rows
 }
 
 // VisitorRows is the visitors table: one row per page.

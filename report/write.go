@@ -138,9 +138,15 @@ func (a *Analysis) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, "- **%s:** %s\n", f[0], mdEscape(f[1]))
 	}
 	b.WriteString("\n![overview](" + OverviewPNG + ")\n\n")
-	if a.Visitors != nil {
+	if a.Visitors != nil && len(a.Visitors.Pages) > 0 {
 		b.WriteString("### Visitors (page views)\n\n")
 		h, rows := a.VisitorRows()
+		mdTable(&b, h, rows)
+		b.WriteString("\n")
+	}
+	if a.Visitors != nil && len(a.Visitors.Journeys) > 0 {
+		b.WriteString("### Journeys\n\n")
+		h, rows := a.JourneyRows()
 		mdTable(&b, h, rows)
 		b.WriteString("\n")
 	}
@@ -214,8 +220,11 @@ func (a *Analysis) WriteHTML(w io.Writer, r *Rendered) error {
 		"PH":        ph, "PRows": prows,
 		"EH": eh, "ERows": erows,
 	}
-	if a.Visitors != nil {
+	if a.Visitors != nil && len(a.Visitors.Pages) > 0 {
 		data["VH"], data["VRows"] = a.VisitorRows()
+	}
+	if a.Visitors != nil && len(a.Visitors.Journeys) > 0 {
+		data["JH"], data["JRows"] = a.JourneyRows()
 	}
 	if a.Search != nil {
 		sh, srows := a.Search.Rows()
@@ -265,6 +274,11 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 {{range .VRows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</table>
 <p class="note">A page view is complete when its page and every asset succeeded within the SLO's p99; "broken by" names the part that failed first.</p>{{end}}
+{{if .JH}}<h2>Journeys</h2>
+<table id="journeys"><tr>{{range .JH}}<th>{{.}}</th>{{end}}</tr>
+{{range .JRows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</table>
+<p class="note">A journey completes when every step succeeded; it is abandoned at the step that failed first.</p>{{end}}
 <h2>Overview</h2>
 <figure id="overview">{{.Overview}}
 <figcaption>Offered vs achieved rate, latency percentiles and errors on one time axis. Shaded: the SLO was broken; red line: the break; green: recovery.</figcaption></figure>
