@@ -95,9 +95,9 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	}
 	// Page views: the mix picks each arrival's page (or single request);
 	// assets go with their pages.
-	pageViews := o.Scenario.PageViews()
+	pageViews := o.Scenario.Visitors() // page views or journeys
 	arrivals := eps
-	if pageViews {
+	if o.Scenario.PageViews() {
 		arrivals = scenarios.ArrivalEndpoints(eps)
 	}
 	tgt, err := NewMixTargeter(o.Target, arrivals, o.Header, o.Shard, o.Shards)
@@ -218,7 +218,9 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	)
 	switch engineName {
 	case EngineVisits:
-		visits = newVisitEngine(&o, tgt, eps, chks)
+		if visits, err = newVisitEngine(&o, tgt, eps, chks); err != nil {
+			return nil, err
+		}
 		visits.due = pacer.Due
 		defer visits.base.CloseIdleConnections()
 		eng = visits
@@ -274,9 +276,13 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	}
 	if pageViews {
 		k := pacer.perArrival()
-		fmt.Fprintf(progress, "sending %s page views (about %s requests, %.3g a page view) over %s, peak %s page views (%s requests)%s, to %s → %s\n",
-			fmtCount(curve.Requests()), fmtCount(uint64(math.Round(float64(curve.Requests())*k))), k, scenarios.FormatDuration(curve.Duration()),
-			fmtRate(curve.Peak()), fmtRate(curve.Peak()*k), shardNote, info.Target, dest)
+		what := "page views"
+		if o.Scenario.HasJourneys() {
+			what = "journeys"
+		}
+		fmt.Fprintf(progress, "sending %s %s (about %s requests, %.3g a visitor) over %s, peak %s %s (%s requests)%s, to %s → %s\n",
+			fmtCount(curve.Requests()), what, fmtCount(uint64(math.Round(float64(curve.Requests())*k))), k, scenarios.FormatDuration(curve.Duration()),
+			fmtRate(curve.Peak()), what, fmtRate(curve.Peak()*k), shardNote, info.Target, dest)
 	} else {
 		fmt.Fprintf(progress, "sending %s requests over %s, peak %s%s, to %s → %s\n",
 			fmtCount(curve.Requests()), scenarios.FormatDuration(curve.Duration()), fmtRate(curve.Peak()), shardNote, info.Target, dest)
@@ -729,7 +735,11 @@ func (s *Summary) WriteText(w io.Writer) error {
 	row("peak in flight", fmtCount(s.PeakInFlight))
 	row("peak connections", fmtCount(s.PeakConns))
 	if v := s.Visits; v != nil && v.Started > 0 {
-		row("page views", fmt.Sprintf("%s, complete %s (%.2f%%)", fmtCount(v.Started), fmtCount(v.OK), 100*float64(v.OK)/float64(v.Started)))
+		what := "page views"
+		if v.Kind == scenarios.JourneyVisit {
+			what = "journeys"
+		}
+		row(what, fmt.Sprintf("%s, complete %s (%.2f%%)", fmtCount(v.Started), fmtCount(v.OK), 100*float64(v.OK)/float64(v.Started)))
 		for _, k := range v.brokenOrder() {
 			row("  broken by "+k, fmt.Sprintf("%s (%.2f%%)", fmtCount(v.Broken[k]), 100*float64(v.Broken[k])/float64(v.Started)))
 		}
@@ -796,12 +806,14 @@ func orDiscard(w io.Writer) io.Writer {
 
 // VisitCounts sums a run's page views.
 type VisitCounts struct {
-	Started uint64            // page views that ended (complete or broken)
+	Kind    string            // scenarios.PageView or scenarios.JourneyVisit
+	Started uint64            // visits that ended (complete or broken)
 	OK      uint64            // complete: every part succeeded within the SLO's p99
 	Broken  map[string]uint64 // by the endpoint that broke them first
 }
 
 func (c *VisitCounts) add(pv *scenarios.Visit) {
+	c.Kind = pv.Kind
 	c.Started++
 	if pv.OK {
 		c.OK++

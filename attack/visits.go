@@ -59,11 +59,13 @@ type visitEngine struct {
 	wg      sync.WaitGroup
 	assetN  atomic.Uint64
 
+	js *journeys // the scenario's journeys; nil when the arrivals are page views
+
 	maxVisitors int64        // bound on visitors in flight (Options.MaxWorkers)
 	inflight    atomic.Int64 // visitors in flight
 }
 
-func newVisitEngine(o *Options, tgt *MixTargeter, eps []scenarios.Endpoint, chks *checks) *visitEngine {
+func newVisitEngine(o *Options, tgt *MixTargeter, eps []scenarios.Endpoint, chks *checks) (*visitEngine, error) {
 	tr := newTransport(o)
 	idx := map[string]int{}
 	for i, e := range eps {
@@ -97,8 +99,15 @@ func newVisitEngine(o *Options, tgt *MixTargeter, eps []scenarios.Endpoint, chks
 		}
 		return nil
 	}}
+	if o.Scenario.HasJourneys() {
+		js, err := newJourneys(o.Scenario, eps, o.Shard, o.Shards)
+		if err != nil {
+			return nil, fmt.Errorf("starting run: %w", err)
+		}
+		v.js = js
+	}
 	v.ctx, v.cancel = context.WithCancel(context.Background())
-	return v
+	return v, nil
 }
 
 // Attack paces arrivals until the curve ends or Stop; the channel closes
@@ -133,10 +142,13 @@ func (v *visitEngine) Attack(_ vegeta.Targeter, p vegeta.Pacer, _ time.Duration,
 				time.Sleep(time.Millisecond)
 				continue
 			}
-			ep := v.tgt.pick()
 			v.inflight.Add(1)
 			v.wg.Add(1)
-			go v.visit(i, ep)
+			if v.js != nil {
+				go v.journey(i, v.js.pick())
+			} else {
+				go v.visit(i, v.tgt.pick())
+			}
 			i++
 		}
 	}()

@@ -40,6 +40,8 @@ type Host struct {
 
 	sleepSlack atomic.Int64 // moving average of time.Sleep's overshoot, ns (see sleep)
 
+	shop shop // session cookies, order ids (see shop.go)
+
 	linkMu   sync.Mutex
 	linkFree time.Duration // since epoch: when the link has sent everything reserved
 
@@ -181,7 +183,8 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.Encode(h.Stats())
 		return
 	}
-	lc := &h.classes[classOfPath(path)]
+	ci := classOfPath(path)
+	lc := &h.classes[ci]
 	pool := lc.pool
 	switch pool.acquire(r.Context()) {
 	case reasonFull:
@@ -237,6 +240,16 @@ func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.linkMu.Unlock()
 	}
 	h.sleep(end - h.now())
+	switch ci {
+	case 0: // pages
+		h.shop.pageCookie(w, r)
+	case 2: // api
+		if n, ok := h.shop.answer(w, r, lc.spec.Size); ok {
+			h.bytesOut.Add(uint64(n))
+			h.served.Add(1)
+			return
+		}
+	}
 	hd := w.Header()
 	hd["Content-Type"] = []string{lc.ct}
 	hd["Content-Length"] = []string{strconv.FormatInt(lc.spec.Size, 10)}

@@ -76,7 +76,7 @@ func ReadVisitors(ws *Windows, dirs []string) (*Visitors, error) {
 			byJourney[j.Name] = j
 		}
 		err = scenarios.ReadVisits(path, f, func(x *scenarios.Visit) error {
-			if x.Kind == scenarios.Journey {
+			if x.Kind == scenarios.JourneyVisit {
 				j := byJourney[x.Name]
 				if j == nil {
 					j = &JourneyVisits{Name: x.Name, FailedAt: map[string]uint64{}}
@@ -365,7 +365,7 @@ func (a *Analysis) VisitorRows() (head []string, rows [][]string) {
 // requests are then the mix's mean, not a schedule of requests (a failed
 // page sends no assets).
 func (ws *Windows) pageViews() bool {
-	return ws.Info != nil && ws.Info.Scenario != nil && ws.Info.Scenario.PageViews()
+	return ws.Info != nil && ws.Info.Scenario != nil && ws.Info.Scenario.Visitors()
 }
 
 // slack is how many requests a window's successes may fall short of

@@ -33,13 +33,13 @@ func TestVisitorsFromVisitsFile(t *testing.T) {
 		vw.Write(v)
 	}
 	for i := range 10 {
-		v := &scenarios.Visit{Kind: scenarios.Journey, Name: "buy", Seq: uint64(100 + i), Start: at(float64(i)), Took: 3 * time.Second, Sent: 4, OK: i >= 3, Step: -1}
+		v := &scenarios.Visit{Kind: scenarios.JourneyVisit, Name: "buy", Seq: uint64(100 + i), Start: at(float64(i)), Took: 3 * time.Second, Sent: 4, OK: i >= 3, Step: -1}
 		if !v.OK {
 			v.Broke, v.Why, v.Step, v.Abandoned = "checkout", "http 503", 3, true
 		}
 		vw.Write(v)
 	}
-	vw.Write(&scenarios.Visit{Kind: scenarios.Journey, Name: "browse", Seq: 200, Took: time.Second, Sent: 2, OK: true, Step: -1})
+	vw.Write(&scenarios.Visit{Kind: scenarios.JourneyVisit, Name: "browse", Seq: 200, Took: time.Second, Sent: 2, OK: true, Step: -1})
 	if err := vw.Flush(); err != nil {
 		t.Fatal(err)
 	}

@@ -84,6 +84,17 @@ func (e *Endpoint) Requests() int {
 // mean of 1 + their assets. The request rate the target sees is the
 // curve's rate times this.
 func (s *Scenario) RequestsPerArrival() float64 {
+	if s.HasJourneys() {
+		var w, n float64
+		for _, j := range s.Journeys {
+			w += j.Weight
+			n += j.Weight * float64(len(j.Steps))
+		}
+		if w == 0 {
+			return 1
+		}
+		return n / w
+	}
 	if !s.PageViews() {
 		return 1
 	}
@@ -106,6 +117,26 @@ func (s *Scenario) RequestsPerArrival() float64 {
 // A model of the host that sees requests, not visitors (hosting.Simulate),
 // sends this mix at RequestsPerArrival times the curve's rate.
 func (s *Scenario) RequestMix() []Endpoint {
+	if s.HasJourneys() {
+		// Each endpoint weighs what the journeys' steps send of it.
+		idx := map[string]int{}
+		for i, e := range s.Endpoints {
+			idx[e.Name] = i
+		}
+		out := make([]Endpoint, len(s.Endpoints))
+		for i, e := range s.Endpoints {
+			e.Weight = 0
+			out[i] = e
+		}
+		for _, j := range s.Journeys {
+			for _, st := range j.Steps {
+				if i, ok := idx[st.Endpoint]; ok {
+					out[i].Weight += j.Weight
+				}
+			}
+		}
+		return out
+	}
 	if !s.PageViews() {
 		return s.Endpoints
 	}
@@ -295,12 +326,13 @@ func resolveAssets(d *Decoder, eps []Endpoint, nodes []assetsNode, weighted map[
 // becomes its RequestMix at RequestsPerArrival times the curve's rate.
 // Any other scenario is returned as is.
 func (s *Scenario) AsRequests() (*Scenario, error) {
-	if !s.PageViews() {
+	if !s.Visitors() {
 		return s, nil
 	}
 	k := s.RequestsPerArrival()
 	c := *s
 	c.Endpoints = s.RequestMix()
+	c.Journeys = nil
 	if s.Curve != nil && s.Curve.Peak() > 0 {
 		cv, err := s.Curve.transform(k, 1)
 		if err != nil {

@@ -233,6 +233,8 @@ type Scenario struct {
 	Endpoints []Endpoint  `json:"endpoints"`
 	SLO       SLO         `json:"slo"`
 	Abort     []AbortRule `json:"abort"`
+	// Journeys make the arrivals journeys through the site (see Journey).
+	Journeys []Journey `json:"journeys,omitempty"`
 	// Resolved is set on a scenario read from a resolved scenario file
 	// (see MarshalResolved): its Curve is already the one to send.
 	Resolved bool `json:"resolved,omitempty"`
@@ -324,6 +326,10 @@ func ParseEnv(file string, data []byte, open Opener, env Env) (*Scenario, error)
 	envAt := map[*Node]bool{}
 	s.Endpoints = decodeEndpoints(d, o.Get("endpoints"), &envResolver{d: d, env: env}, envAt)
 	strayEnv(d, root, "", envAt)
+	s.Journeys = decodeJourneys(d, o.Get("journeys"), s.Endpoints, open)
+	if len(s.Journeys) > 0 && s.PageViews() {
+		d.Add(o.Get("journeys"), "journeys", "a scenario's arrivals are journeys or page views, not both: drop the endpoints' assets or the journeys")
+	}
 	s.SLO = decodeSLO(d, o.Get("slo"))
 	if n := o.Get("abort"); n != nil && n.Kind != NullNode {
 		s.Abort = nil

@@ -15,8 +15,8 @@ const VisitsFile = "visits.jsonl"
 
 // Visit kinds.
 const (
-	PageView = "page view"
-	Journey  = "journey"
+	PageView     = "page view"
+	JourneyVisit = "journey"
 )
 
 // Visit is what one visitor saw: a page view (its page, then its assets)
@@ -24,7 +24,7 @@ const (
 // results in the results file; a Visit says how they added up for the
 // person behind them.
 type Visit struct {
-	Kind string `json:"kind"` // PageView or Journey
+	Kind string `json:"kind"` // PageView or JourneyVisit
 	Name string `json:"name"` // the page view's page endpoint, or the journey's name
 	// Seq is the arrival's index i in the schedule: the i-th visitor,
 	// due at Curve.Due(i) (RunInfo.Due).
@@ -98,8 +98,8 @@ func ReadVisits(file string, r io.Reader, fn func(*Visit) error) error {
 		if jerr := json.Unmarshal(b, &v); jerr != nil {
 			return fmt.Errorf("%s:%d: not a visit record: %v", file, line, jerr)
 		}
-		if v.Kind != PageView && v.Kind != Journey {
-			return fmt.Errorf("%s:%d: kind: %q is neither %q nor %q", file, line, v.Kind, PageView, Journey)
+		if v.Kind != PageView && v.Kind != JourneyVisit {
+			return fmt.Errorf("%s:%d: kind: %q is neither %q nor %q", file, line, v.Kind, PageView, JourneyVisit)
 		}
 		if err := fn(&v); err != nil {
 			return err

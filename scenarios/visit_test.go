@@ -12,7 +12,7 @@ func TestVisitsRoundTrip(t *testing.T) {
 	in := []Visit{
 		{Kind: PageView, Name: "home", Seq: 0, Start: 2 * time.Millisecond, Took: 40 * time.Millisecond, Sent: 10, OK: true, Step: -1},
 		{Kind: PageView, Name: "home", Seq: 1, Took: time.Second, Sent: 10, Broke: "thumb", Why: "503", Step: -1},
-		{Kind: Journey, Name: "buy", Seq: 2, Took: 3 * time.Second, Sent: 3, Broke: "checkout", Why: "timeout", Step: 2, Abandoned: true},
+		{Kind: JourneyVisit, Name: "buy", Seq: 2, Took: 3 * time.Second, Sent: 3, Broke: "checkout", Why: "timeout", Step: 2, Abandoned: true},
 	}
 	var buf bytes.Buffer
 	w := NewVisitWriter(&buf)
@@ -53,7 +53,7 @@ func FuzzReadVisits(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		n := 0
 		err := ReadVisits("v.jsonl", bytes.NewReader(data), func(v *Visit) error {
-			if v.Kind != PageView && v.Kind != Journey {
+			if v.Kind != PageView && v.Kind != JourneyVisit {
 				t.Fatalf("kind %q passed", v.Kind)
 			}
 			n++

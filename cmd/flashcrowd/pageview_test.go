@@ -46,7 +46,7 @@ endpoints:
 	if !strings.Contains(stdout, "Visitors (page views)") || !strings.Contains(stdout, "At the peak every visitor got the whole page (60 page views)") {
 		t.Errorf("no visitors in the output:\n%s", stdout)
 	}
-	if !strings.Contains(stderr, "sending 60 page views (about 360 requests, 6 a page view)") {
+	if !strings.Contains(stderr, "sending 60 page views (about 360 requests, 6 a visitor)") {
 		t.Errorf("the plan line does not count page views:\n%s", stderr)
 	}
 	var sum report.Summary

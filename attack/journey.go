@@ -1,0 +1,319 @@
+package attack
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/flashcrowd/flashcrowd/scenarios"
+)
+
+// maxCaptureBody is how much of a response body a step with captures
+// reads for them (the rest is read and counted, not kept).
+const maxCaptureBody = 1 << 20
+
+// journeys is what the visits engine needs to walk a scenario's journeys.
+type journeys struct {
+	list  []scenarios.Journey
+	steps [][]journeyStep // by journey, by step
+	mu    sync.Mutex
+	mix   *scenarios.Mix // over the journeys' weights
+	shard int
+	n     int
+	prime bool
+}
+
+// journeyStep is a step with its endpoint index and compiled captures.
+type journeyStep struct {
+	ep      int
+	capture []capturer
+}
+
+type capturer struct {
+	name   string
+	json   scenarios.JSONPath
+	header string
+	re     *regexp.Regexp
+}
+
+func newJourneys(s *scenarios.Scenario, eps []scenarios.Endpoint, shard, shards int) (*journeys, error) {
+	idx := map[string]int{}
+	for i, e := range eps {
+		idx[e.Name] = i
+	}
+	js := &journeys{list: s.Journeys, mix: scenarios.NewMix(scenarios.JourneyEndpoints(s.Journeys)), shard: shard, n: max(shards, 1)}
+	for _, j := range s.Journeys {
+		var steps []journeyStep
+		for _, st := range j.Steps {
+			i, ok := idx[st.Endpoint]
+			if !ok {
+				return nil, fmt.Errorf("journey %q: no endpoint %q", j.Name, st.Endpoint)
+			}
+			step := journeyStep{ep: i}
+			for _, c := range st.Capture {
+				kind, expr, _ := strings.Cut(c.From, ":")
+				cp := capturer{name: c.Var}
+				var err error
+				switch kind {
+				case "json":
+					cp.json, err = scenarios.ParseJSONPath(expr)
+				case "header":
+					cp.header = strings.TrimSpace(expr)
+				case "regex":
+					cp.re, err = regexp.Compile(expr)
+				default:
+					err = fmt.Errorf("unknown capture %q", c.From)
+				}
+				if err != nil {
+					return nil, fmt.Errorf("journey %q: capture %s: %w", j.Name, c.Var, err)
+				}
+				step.capture = append(step.capture, cp)
+			}
+			steps = append(steps, step)
+		}
+		js.steps = append(js.steps, steps)
+	}
+	return js, nil
+}
+
+// pick is the next arrival's journey: shard i of n takes picks i, i+n, …
+// of the one sequence, as MixTargeter does.
+func (js *journeys) pick() int {
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	skip := js.n
+	if !js.prime {
+		skip, js.prime = js.shard+1, true
+	}
+	var k int
+	for range skip {
+		k = js.mix.Next()
+	}
+	return k
+}
+
+// take captures from a response: its header and (read) body.
+func (c *capturer) take(h http.Header, body []byte) (string, bool) {
+	switch {
+	case c.header != "":
+		v := h.Get(c.header)
+		return v, v != ""
+	case c.re != nil:
+		m := c.re.FindSubmatch(body)
+		if m == nil {
+			return "", false
+		}
+		return string(m[1]), true
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return "", false
+	}
+	for _, p := range c.json {
+		switch k := p.(type) {
+		case string:
+			o, ok := v.(map[string]any)
+			if !ok {
+				return "", false
+			}
+			if v, ok = o[k]; !ok {
+				return "", false
+			}
+		case int:
+			a, ok := v.([]any)
+			if !ok || k >= len(a) {
+				return "", false
+			}
+			v = a[k]
+		}
+	}
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), true
+	case bool:
+		return strconv.FormatBool(x), true
+	case nil:
+		return "", false
+	default:
+		b, _ := json.Marshal(x)
+		return string(b), true
+	}
+}
+
+// journey is visitor i's walk through journey k: its steps in order, a
+// think time between them, a cookie jar of its own and its values (the
+// feeder row, then captures). It ends at the first step that fails.
+func (v *visitEngine) journey(i uint64, k int) {
+	defer v.wg.Done()
+	defer v.inflight.Add(-1)
+	j := &v.js.list[k]
+	steps := v.js.steps[k]
+	jar, _ := cookiejar.New(nil)
+	client := *v.client
+	client.Jar = jar
+	vals := j.Feeder.Row(i)
+	if vals == nil {
+		vals = map[string]string{}
+	}
+	jv := &scenarios.Visit{Kind: scenarios.JourneyVisit, Name: j.Name, Seq: i, Step: -1}
+	var end time.Time
+	for s, st := range steps {
+		if s > 0 && j.Think.Mean > 0 {
+			d := j.Think.Mean
+			if j.Think.Exponential {
+				d = time.Duration(rand.ExpFloat64() * float64(d))
+			}
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-v.ctx.Done():
+				t.Stop()
+			}
+		}
+		if v.ctx.Err() != nil {
+			jv.Broke, jv.Why, jv.Step, jv.Abandoned = v.eps[st.ep].Name, "interrupted", s, true
+			break
+		}
+		seq := i
+		if s > 0 {
+			seq = scenarios.AssetSeq + v.assetN.Add(1) - 1
+		}
+		p, why := v.step(&client, st, seq, vals)
+		if s == 0 {
+			jv.Start = p.res.Timestamp.Sub(v.start)
+		}
+		jv.Sent++
+		end = p.res.End()
+		if why == "" {
+			why = p.kind
+		}
+		if why != "" {
+			jv.Broke, jv.Why, jv.Step = v.eps[st.ep].Name, why, s
+			jv.Abandoned = s < len(steps)-1
+			break
+		}
+	}
+	jv.OK = jv.Broke == ""
+	if due, ok := v.due(i); ok && !end.IsZero() {
+		jv.Took = end.Sub(v.start.Add(due))
+	}
+	v.visits <- jv
+}
+
+// step sends one step of a journey with the journey's client and values,
+// takes its captures into vals, and hands its result on; why is "capture
+// NAME" when a capture found nothing (the response itself may be a
+// success).
+func (v *visitEngine) step(client *http.Client, st journeyStep, seq uint64, vals map[string]string) (part, string) {
+	t := v.tgt.targets[st.ep]
+	v.tgt.count(st.ep) // the mix picked a journey, not an endpoint: every step counts here
+	// The result carries the endpoint's URL as written ({{order_id}},
+	// not the value), so the report counts it under its endpoint.
+	r := &vegeta.Result{Seq: seq, Method: t.Method, URL: t.URL, Timestamp: time.Now()}
+	var scan bodyScan
+	chk := v.chks.at(st.ep)
+	why := ""
+	func() {
+		u := expandURL(t.URL, vals)
+		var body io.Reader
+		if len(t.Body) > 0 {
+			b := scenarios.Expand(string(t.Body), vals)
+			body = strings.NewReader(b)
+			r.BytesOut = uint64(len(b))
+		}
+		req, err := http.NewRequestWithContext(v.ctx, t.Method, u, body)
+		if err != nil {
+			r.Error = err.Error()
+			return
+		}
+		for k, hs := range t.Header {
+			for _, h := range hs {
+				req.Header.Add(k, scenarios.Expand(h, vals))
+			}
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			r.Error = err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		var keep []byte
+		var n int64
+		if len(st.capture) > 0 {
+			var buf bytes.Buffer
+			n, err = v.readBody(io.TeeReader(resp.Body, &limitedBuffer{b: &buf, n: maxCaptureBody}), r, chk, &scan)
+			keep = buf.Bytes()
+		} else {
+			n, err = v.readBody(resp.Body, r, chk, &scan)
+		}
+		r.BytesIn = uint64(n)
+		if err != nil {
+			r.Error = err.Error()
+			return
+		}
+		if r.Code = uint16(resp.StatusCode); r.Code < 200 || r.Code >= 400 {
+			r.Error = resp.Status
+			return
+		}
+		for _, c := range st.capture {
+			val, ok := c.take(resp.Header, keep)
+			if !ok {
+				if why == "" {
+					why = "capture " + c.name
+				}
+				continue
+			}
+			vals[c.name] = val
+		}
+	}()
+	r.Latency = time.Since(r.Timestamp)
+	chk.judge(r, &scan)
+	if v.tgt.redact != nil {
+		v.tgt.redactResult(r)
+	}
+	p := part{ep: st.ep, res: r, kind: scenarios.ErrorKind(r.Code, r.Error)}
+	v.results <- r
+	if p.kind != "" {
+		why = ""
+	}
+	return p, why
+}
+
+// expandURL fills {{name}} references in a URL with path-escaped values.
+func expandURL(u string, vals map[string]string) string {
+	if !strings.Contains(u, "{{") {
+		return u
+	}
+	esc := make(map[string]string, len(vals))
+	for k, x := range vals {
+		esc[k] = url.PathEscape(x)
+	}
+	return scenarios.Expand(u, esc)
+}
+
+// limitedBuffer keeps the first n bytes written to it and drops the rest.
+type limitedBuffer struct {
+	b *bytes.Buffer
+	n int
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := l.n - l.b.Len(); room > 0 {
+		l.b.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
+}
