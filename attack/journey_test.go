@@ -1,0 +1,258 @@
+package attack
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flashcrowd/flashcrowd/hosting"
+	"github.com/flashcrowd/flashcrowd/report"
+	"github.com/flashcrowd/flashcrowd/scenarios"
+)
+
+// journeyScenario parses a journey scenario file written into dir, with
+// its feeder CSV beside it (the real parser and opener).
+func journeyScenario(t *testing.T, dir, yaml string) *scenarios.Scenario {
+	t.Helper()
+	file := filepath.Join(dir, "journeys.yaml")
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := scenarios.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// readVisits reads a run's visits.jsonl.
+func readVisits(t *testing.T, dir string) []scenarios.Visit {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, scenarios.VisitsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []scenarios.Visit
+	if err := scenarios.ReadVisits("visits.jsonl", f, func(v *scenarios.Visit) error { out = append(out, *v); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// A real cookie-checking shop on loopback: a journey sends back the session
+// cookie its first page set (each journey its own), carries its feeder
+// row's values and the order id it captured into later requests, and a
+// capture that finds nothing abandons the journey at its step.
+func TestJourneyCookiesCapturesAndFeeder(t *testing.T) {
+	var (
+		mu       sync.Mutex
+		sessions int
+		noCookie []string          // requests past the first page without the session cookie
+		skus     = map[string]int{} // sku values the cart saw
+		orders   = map[string]string{}
+		fetched  int
+	)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		c, err := r.Cookie("sid")
+		switch {
+		case r.URL.Path == "/":
+			if err == nil {
+				noCookie = append(noCookie, "a second page view reused a cookie: journeys share a jar")
+			}
+			sessions++
+			http.SetCookie(w, &http.Cookie{Name: "sid", Value: fmt.Sprint(sessions), Path: "/"})
+			w.Write([]byte("<html>shop</html>"))
+			return
+		case err != nil:
+			noCookie = append(noCookie, r.URL.Path)
+			http.Error(w, "no session", http.StatusForbidden)
+			return
+		}
+		switch {
+		case r.URL.Path == "/api/cart":
+			b, _ := io.ReadAll(r.Body)
+			skus[string(b)]++
+			w.Write([]byte(`{"items":1}`))
+		case r.URL.Path == "/api/checkout":
+			id := fmt.Sprintf("o-%s", c.Value)
+			orders[id] = c.Value
+			fmt.Fprintf(w, `{"order":{"id":%q,"total":12.5}}`, id)
+		case strings.HasPrefix(r.URL.Path, "/api/orders/"):
+			id := strings.TrimPrefix(r.URL.Path, "/api/orders/")
+			if orders[id] != c.Value {
+				http.NotFound(w, r) // not this session's order
+				return
+			}
+			fetched++
+			w.Write([]byte(`{"status":"paid"}`))
+		case r.URL.Path == "/api/empty":
+			w.Write([]byte(`{}`))
+		}
+	})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	target, _ := url.Parse(srv.URL)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "skus.csv"), []byte("sku,qty\njacket,1\nboots,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := journeyScenario(t, dir, `name: shop
+curve: "hold 10/s for 2s"
+endpoints:
+  - {name: home, path: /}
+  - {name: cart, method: POST, path: /api/cart, body: "{{sku}}×{{qty}}"}
+  - {name: checkout, method: POST, path: /api/checkout}
+  - {name: order, path: "/api/orders/{{order_id}}"}
+  - {name: empty, path: /api/empty}
+journeys:
+  buy:
+    weight: 3
+    think: 5ms
+    feeder: skus.csv
+    steps: [home, cart, {endpoint: checkout, capture: {order_id: "json:$.order.id"}}, order]
+  lost:
+    weight: 1
+    steps: [home, {endpoint: empty, capture: {x: "json:$.id"}}, home]
+`)
+	out := filepath.Join(t.TempDir(), "run")
+	sum, err := Run(context.Background(), context.Background(), Options{Scenario: s, Target: target, Out: out, Timeout: 5 * time.Second}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs := readVisits(t, out)
+	var buy, lost int
+	for _, v := range vs {
+		switch v.Name {
+		case "buy":
+			buy++
+			if !v.OK || v.Sent != 4 {
+				t.Errorf("buy journey %+v: want complete, 4 requests", v)
+			}
+		case "lost":
+			lost++
+			if v.OK || v.Step != 1 || v.Why != "capture x" || v.Broke != "empty" || !v.Abandoned || v.Sent != 2 {
+				t.Errorf("lost journey %+v: want abandoned at step 1 (empty), capture x", v)
+			}
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if buy != 15 || lost != 5 || sum.Results != 15*4+5*2 {
+		t.Errorf("%d buy and %d lost journeys, %d results; want 15, 5 and 70", buy, lost, sum.Results)
+	}
+	if len(noCookie) > 0 {
+		t.Errorf("requests without their journey's cookie: %q", noCookie)
+	}
+	// Journey i takes feeder row i mod 2; the buy journeys are arrivals
+	// with both parities.
+	if skus["jacket×1"]+skus["boots×2"] != 15 || skus["jacket×1"] == 0 || skus["boots×2"] == 0 {
+		t.Errorf("cart bodies %v: want the feeder's rows", skus)
+	}
+	if fetched != 15 {
+		t.Errorf("%d orders fetched by their captured id, want 15", fetched)
+	}
+	// The results carry the endpoint's URL as written, so the report
+	// counts /api/orders/o-1, o-2, … as one endpoint.
+	ws, err := report.Open([]string{out}, time.Second, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := report.Analyze(ws, s.SLO)
+	found := false
+	for _, e := range a.Endpoints {
+		if e.Name == "order" {
+			found = e.Requests == 15
+		}
+	}
+	if !found {
+		t.Errorf("the report does not count 15 requests of endpoint order: %+v", a.Endpoints)
+	}
+	if a.Visitors == nil || len(a.Visitors.Journeys) != 2 || !strings.Contains(a.Verdict, "Journeys: every buy journey completed (15); 100% of 5 lost journeys failed, most at step 2 empty.") {
+		t.Errorf("verdict: %s", a.Verdict)
+	}
+}
+
+// Against a simulated host whose database-like api pool is small, the
+// journeys that only browse pages complete, and the checkouts fail only
+// at their api steps and only once the api pool saturates.
+func TestJourneysCheckoutsFailWhereTheAPIPoolSaturates(t *testing.T) {
+	plan, err := hosting.ParsePlan("shop.yaml", []byte(`name: shop
+monthly_cost: 10
+bandwidth: 1GB
+host_timeout: 5s
+when_full: 503
+workers: 32
+queue: 64
+pools:
+  - {name: db, classes: [api], workers: 2, queue: 4}
+classes:
+  page:  {service: "5ms", size: 2KB}
+  asset: {service: "1ms", size: 2KB}
+  api:   {service: "40ms", size: 1KB}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(hosting.NewSeededHost(plan, 1))
+	defer srv.Close()
+	target, _ := url.Parse(srv.URL)
+	// The db pool holds 50 api requests a second; a buy journey sends 3,
+	// one arrival in four buys: the pool saturates near 67 journeys a
+	// second, at about two thirds of the ramp.
+	s := journeyScenario(t, t.TempDir(), `name: shop
+curve: "ramp 5/s to 100/s over 10s"
+endpoints:
+  - {name: home, path: /}
+  - {name: product, path: /p/jacket}
+  - {name: cart, method: POST, path: /api/cart}
+  - {name: checkout, method: POST, path: /api/checkout}
+  - {name: order, path: "/api/orders/{{order_id}}"}
+journeys:
+  browse: {weight: 3, steps: [home, product]}
+  buy:
+    weight: 1
+    steps: [home, product, cart, {endpoint: checkout, capture: {order_id: "json:$.id"}}, order]
+`)
+	out := filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), context.Background(), Options{Scenario: s, Target: target, Out: out, Timeout: 10 * time.Second, NoAbort: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var browse, buy, buyFailed, early int
+	for _, v := range readVisits(t, out) {
+		switch v.Name {
+		case "browse":
+			browse++
+			if !v.OK {
+				t.Errorf("a browse journey failed: %+v", v)
+			}
+		case "buy":
+			buy++
+			if v.OK {
+				continue
+			}
+			buyFailed++
+			if v.Broke != "cart" && v.Broke != "checkout" && v.Broke != "order" {
+				t.Errorf("a buy journey failed at %q (%s), not at an api step", v.Broke, v.Why)
+			}
+			if v.Start < 3*time.Second { // under 34 journeys a second: the pool at half its capacity or less
+				early++
+			}
+		}
+	}
+	t.Logf("%d browse journeys, %d buy journeys, %d failed (%d in the first 3 s)", browse, buy, buyFailed, early)
+	if browse+buy != int(s.Curve.Requests()) || buyFailed == 0 || early > 0 {
+		t.Errorf("%d journeys of %d; %d buy journeys failed, %d of them in the first 3 s: want failures, none early", browse+buy, s.Curve.Requests(), buyFailed, early)
+	}
+}
