@@ -247,7 +247,13 @@ func decodeJourneys(d *Decoder, n *Node, eps []Endpoint, open Opener) []Journey 
 						d.Add(at, sp, "%q is a page view (it lists assets): a journey's step is one request", st.Endpoint)
 					}
 					for _, v := range endpointVars(&eps[ei]) {
-						if !defined[v] {
+						if defined[v] {
+							continue
+						}
+						if j.Feeder != nil {
+							d.Add(at, sp, "endpoint %q uses {{%s}}: feeder %s has no column %q (columns: %s) and no earlier step of journey %q captures it",
+								st.Endpoint, v, j.Feeder.File, v, strings.Join(j.Feeder.Columns, ", "), j.Name)
+						} else {
 							d.Add(at, sp, "endpoint %q uses {{%s}}, which no feeder column or earlier capture of journey %q defines", st.Endpoint, v, j.Name)
 						}
 					}

@@ -193,6 +193,7 @@ func FuzzParseScenario(f *testing.F) {
 	f.Add([]byte("curve: hold 1/s for 1s\nendpoints:\n  - {path: /, expect: {status: abc, min_bytes: -1, x: 1}}\n"))
 	f.Add([]byte("curve: hold 1/s for 1s\nendpoints:\n  - {url: \"http://${ENV:H}/a\", headers: {A: \"${ENV:T\"}, body: \"${ENV:}\"}\n"))
 	f.Add([]byte(pageViewYAML))
+	f.Add([]byte(journeyEndpoints + "journeys:\n  buy: {weight: 2, think: exp 1s, steps: [home, {endpoint: checkout, capture: {order_id: \"json:$.a[0].id\"}}, order]}\n  b: {steps: [home]}\n"))
 	f.Add([]byte("curve: hold 1/s for 1s\nendpoints:\n  - {path: /, assets: [a×2, \"b x3\", {c: 1}]}\n  - {name: a, path: /a.jpg}\n  - {name: b, path: /b.css, weight: 2}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Parse("fuzz.yaml", data, nil)

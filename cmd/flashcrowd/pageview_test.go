@@ -78,3 +78,45 @@ endpoints:
 		t.Errorf("report again: exit %d\n%s", code, stdout)
 	}
 }
+
+// Journeys end to end against the built-in simulated host: its pages set
+// the session cookie, its checkout answers order ids that the journey
+// captures and fetches; the report's journeys table and verdict say how
+// many completed.
+func TestRunJourneys(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "shop.yaml")
+	if err := os.WriteFile(file, []byte(`name: shop
+curve: "hold 10/s for 2s"
+endpoints:
+  - {name: home, path: /}
+  - {name: cart, method: POST, path: /api/cart}
+  - {name: checkout, method: POST, path: /api/checkout}
+  - {name: order, path: "/api/orders/{{order_id}}"}
+journeys:
+  browse: {weight: 1, steps: [home]}
+  buy: {weight: 1, think: 10ms, steps: [home, cart, {endpoint: checkout, capture: {order_id: "json:$.id"}}, order]}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "run")
+	code, stdout, stderr := runCLI(t, "run", "--scenario", file, "--plan", "vps", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "sending 20 journeys (about 50 requests, 2.5 a visitor)") {
+		t.Errorf("plan line:\n%s", stderr)
+	}
+	flat := strings.Join(strings.Fields(stdout), " ") // the verdict is wrapped
+	if !strings.Contains(flat, "Journeys: every browse journey completed (10); every buy journey completed (10).") || !strings.Contains(stdout, "\nJourneys\n") {
+		t.Errorf("no journeys in the report:\n%s", stdout)
+	}
+	var sum report.Summary
+	b, _ := os.ReadFile(filepath.Join(out, report.SummaryFile))
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if v := sum.Visitors; v == nil || len(v.Journeys) != 2 || v.Journeys[1].Completed != 10 || sum.Requests != 50 || sum.Failed != 0 {
+		t.Errorf("summary.json: %+v, %d requests, %d failed", sum.Visitors, sum.Requests, sum.Failed)
+	}
+}

@@ -1,0 +1,89 @@
+package scenarios
+
+import (
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const journeyEndpoints = `curve: "hold 1/s for 1s"
+endpoints:
+  - {name: home, path: /}
+  - {name: cart, method: POST, path: /api/cart, body: "{{sku}}"}
+  - {name: checkout, method: POST, path: /api/checkout}
+  - {name: order, path: "/api/orders/{{order_id}}"}
+`
+
+func parseJourneys(t *testing.T, text string) (*Scenario, error) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "skus.csv"), []byte("sku,qty\njacket,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return Parse("j.yaml", []byte(journeyEndpoints+text), DirOpener(dir))
+}
+
+func TestJourneysParse(t *testing.T) {
+	s, err := parseJourneys(t, `journeys:
+  browse: {weight: 3, think: exp 2s, steps: [home]}
+  buy:
+    think: 500ms
+    feeder: skus.csv
+    steps: [home, cart, {endpoint: checkout, capture: {order_id: "json:$.order.items[0].id"}}, order]
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Journeys) != 2 || !s.HasJourneys() || !s.Visitors() || s.PageViews() {
+		t.Fatalf("journeys %+v", s.Journeys)
+	}
+	b := s.Journeys[1]
+	if b.Weight != 1 || b.Think.Mean != 500e6 || b.Think.Exponential || !s.Journeys[0].Think.Exponential || len(b.Steps) != 4 ||
+		b.Steps[2].Capture[0] != (Capture{Var: "order_id", From: "json:$.order.items[0].id"}) || b.Feeder.Row(7)["sku"] != "jacket" {
+		t.Errorf("buy %+v", b)
+	}
+	// 3 arrivals browse 1 step, 1 buys 4: 7/4 requests an arrival.
+	if k := s.RequestsPerArrival(); math.Abs(k-7.0/4) > 1e-12 {
+		t.Errorf("requests per arrival %g", k)
+	}
+	mix := s.RequestMix()
+	if mix[0].Weight != 4 || mix[1].Weight != 1 || mix[3].Weight != 1 {
+		t.Errorf("request mix %v", mix)
+	}
+	if got := Expand("/api/orders/{{order_id}}?q={{ x }}", map[string]string{"order_id": "42", "x": "y"}); got != "/api/orders/42?q=y" {
+		t.Errorf("expand: %q", got)
+	}
+	b2, err := MarshalResolved(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := parseResolved("r.json", b2, nil)
+	if err != nil || len(back.Journeys) != 2 || back.Journeys[1].Feeder.Rows[0][0] != "jacket" {
+		t.Errorf("resolved: %v %+v", err, back)
+	}
+}
+
+func TestJourneyProblems(t *testing.T) {
+	for _, c := range []struct{ name, text, want string }{
+		{"no endpoint", "journeys:\n  buy: {steps: [home, crat]}\n", `j.yaml:8:23: journeys.buy.steps[1]: no endpoint "crat" (endpoints: home, cart, checkout, order)`},
+		{"undefined var", "journeys:\n  buy: {steps: [home, order]}\n", `j.yaml:8:23: journeys.buy.steps[1]: endpoint "order" uses {{order_id}}, which no feeder column or earlier capture of journey "buy" defines`},
+		{"feeder column", "journeys:\n  buy: {feeder: skus.csv, steps: [home, order]}\n", `j.yaml:8:41: journeys.buy.steps[1]: endpoint "order" uses {{order_id}}: feeder skus.csv has no column "order_id" (columns: sku, qty) and no earlier step of journey "buy" captures it`},
+		{"feeder missing", "journeys:\n  buy: {feeder: nope.csv, steps: [home]}\n", `j.yaml:8:17: journeys.buy.feeder: open`},
+		{"think", "journeys:\n  buy: {think: soon, steps: [home]}\n", `j.yaml:8:16: journeys.buy.think: "soon": want a duration (2s) or an exponential mean (exp 2s)`},
+		{"capture", "journeys:\n  buy: {steps: [{endpoint: checkout, capture: {id: \"json:id\"}}]}\n", `journeys.buy.steps[0].capture.id: "json:id": a JSON path starts with $`},
+		{"regex group", "journeys:\n  buy: {steps: [{endpoint: checkout, capture: {id: \"regex:order-\\\\d+\"}}]}\n", `the expression needs a group`},
+		{"weight", "journeys:\n  buy: {weight: 0, steps: [home]}\n", `j.yaml:8:17: journeys.buy.weight: must be > 0`},
+		{"no steps", "journeys:\n  buy: {weight: 1}\n", `journeys.buy.steps: missing: a journey needs at least one step`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := parseJourneys(t, c.text)
+			var ps Problems
+			if !errors.As(err, &ps) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("got\n%v\nwant\n%s", err, c.want)
+			}
+		})
+	}
+}
