@@ -57,7 +57,7 @@ func TestJourneyCookiesCapturesAndFeeder(t *testing.T) {
 	var (
 		mu       sync.Mutex
 		sessions int
-		noCookie []string          // requests past the first page without the session cookie
+		noCookie []string           // requests past the first page without the session cookie
 		skus     = map[string]int{} // sku values the cart saw
 		orders   = map[string]string{}
 		fetched  int
