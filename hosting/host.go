@@ -21,7 +21,8 @@ import (
 // 503 (or a reset) when the queue is full and 504 when they waited past the
 // host timeout. Paths: / and /p/* are pages, /img/* (and static files) are
 // assets, /api/* is the api; /healthz answers ok and /_stats the Stats as
-// JSON, outside the model.
+// JSON, outside the model. Pages set a session cookie and the api answers
+// checkout with order ids, for journeys (see shop.go).
 //
 // A Host has no goroutine of its own: autoscaling acts as requests arrive,
 // ordered workers arrive on a timer, and a pool above its minimum with no
