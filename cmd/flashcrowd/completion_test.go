@@ -70,7 +70,7 @@ func TestCompletionBash(t *testing.T) {
 		{"flashcrowd run --engine ", []string{"fast", "vegeta"}},
 		{"flashcrowd simulate --arrivals ", []string{"exact", "poisson"}},
 		{"flashcrowd serve --plan c", []string{"cdn", "cloud"}},
-		{"flashcrowd curve --scenario press", []string{"press-spike"}},
+		{"flashcrowd curve --scenario press", []string{"press-spike", "press-spike-visitors"}},
 		{"flashcrowd completion ", []string{"bash", "fish", "zsh"}},
 		{"flashcrowd help rep", []string{"report"}},
 		{"flashcrowd report --js", []string{"--json"}},
