@@ -95,7 +95,7 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	}
 	// Page views: the mix picks each arrival's page (or single request);
 	// assets go with their pages.
-	pageViews := o.Scenario.Visitors() // page views or journeys
+	visitors := o.Scenario.Visitors() // page views or journeys
 	arrivals := eps
 	if o.Scenario.PageViews() {
 		arrivals = scenarios.ArrivalEndpoints(eps)
@@ -119,7 +119,7 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 		engineName = DefaultEngine
 	}
 	switch {
-	case pageViews:
+	case visitors:
 		if o.Engine == EngineVegeta {
 			fmt.Fprintf(orDiscard(o.Progress), "note: the arrivals are page views: the %s engine sends them (on net/http, as vegeta's does)\n", EngineVisits)
 		}
@@ -197,7 +197,7 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 		vfile *os.File
 		vw    *scenarios.VisitWriter
 	)
-	if o.Out != "" && pageViews {
+	if o.Out != "" && visitors {
 		path := filepath.Join(o.Out, scenarios.VisitsFile)
 		if vfile, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644); err != nil {
 			if errors.Is(err, os.ErrExist) {
@@ -274,7 +274,7 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	if o.Out != "" {
 		dest = filepath.Join(o.Out, ResultsFile)
 	}
-	if pageViews {
+	if visitors {
 		k := pacer.perArrival()
 		what := "page views"
 		if o.Scenario.HasJourneys() {

@@ -317,23 +317,30 @@ func (a *Analysis) brokeBy(c Count) string {
 	return fmt.Sprintf("%s got the page without its %s", pct(c.Ratio), c.Name)
 }
 
+// topCounts lists the first three counts as "NAME FIGURE", "…" past
+// them, "-" for none.
+func topCounts(cs []Count, figure func(Count) string) string {
+	var out []string
+	for _, c := range cs {
+		if len(out) == 3 {
+			out = append(out, "…")
+			break
+		}
+		out = append(out, c.Name+" "+figure(c))
+	}
+	if len(out) == 0 {
+		return "-"
+	}
+	return strings.Join(out, ", ")
+}
+
 // JourneyRows is the journeys table: one row per journey.
 func (a *Analysis) JourneyRows() (head []string, rows [][]string) {
 	head = []string{"journey", "started", "completed", "abandoned", "failed first at", "p50 journey", "p99 journey"}
 	for _, j := range a.Visitors.Journeys {
-		var at []string
-		for _, c := range j.FailedAt {
-			if len(at) == 3 {
-				at = append(at, "…")
-				break
-			}
-			at = append(at, fmt.Sprintf("%s %s", c.Name, num(float64(c.N))))
-		}
-		if len(at) == 0 {
-			at = []string{"-"}
-		}
+		at := topCounts(j.FailedAt, func(c Count) string { return num(float64(c.N)) })
 		rows = append(rows, []string{j.Name, num(float64(j.Started)), pct(float64(j.Completed) / float64(max(j.Started, 1))),
-			num(float64(j.Abandoned)), strings.Join(at, ", "),
+			num(float64(j.Abandoned)), at,
 			fmtLatency(time.Duration(j.P50Ms * 1e6)), fmtLatency(time.Duration(j.P99Ms * 1e6))})
 	}
 	return head, rows
@@ -343,19 +350,9 @@ func (a *Analysis) JourneyRows() (head []string, rows [][]string) {
 func (a *Analysis) VisitorRows() (head []string, rows [][]string) {
 	head = []string{"page", "page views", "complete", "broken", "broken by (first failed)", "p50 page view", "p99 page view"}
 	for _, p := range a.Visitors.Pages {
-		var by []string
-		for _, c := range p.BrokenBy {
-			if len(by) == 3 {
-				by = append(by, "…")
-				break
-			}
-			by = append(by, fmt.Sprintf("%s %s", c.Name, pct(c.Ratio)))
-		}
-		if len(by) == 0 {
-			by = []string{"-"}
-		}
+		by := topCounts(p.BrokenBy, func(c Count) string { return pct(c.Ratio) })
 		rows = append(rows, []string{p.Name, num(float64(p.Views)), pct(float64(p.Complete) / float64(max(p.Views, 1))),
-			pct(float64(p.Views-p.Complete) / float64(max(p.Views, 1))), strings.Join(by, ", "),
+			pct(float64(p.Views-p.Complete) / float64(max(p.Views, 1))), by,
 			fmtLatency(time.Duration(p.P50Ms * 1e6)), fmtLatency(time.Duration(p.P99Ms * 1e6))})
 	}
 	return head, rows

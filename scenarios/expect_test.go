@@ -112,7 +112,7 @@ func TestCheckErrorKinds(t *testing.T) {
 	if k := ErrorKind(503, "503 Service Unavailable"); k != "http 503" {
 		t.Errorf("503: %q", k)
 	}
-	if k := ErrorKind(0, `Get "http://h/check status: x": dial tcp: connection refused`); k != ErrRefused {
+	if k := ErrorKind(0, `Get "http://127.0.0.1/check status: x": dial tcp: connection refused`); k != ErrRefused {
 		t.Errorf("transport error whose URL says check: %q", k)
 	}
 }

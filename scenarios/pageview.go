@@ -189,6 +189,17 @@ func decodeAssetRefs(d *Decoder, an assetsNode) ([]AssetRef, []*Node) {
 			at = append(at, node)
 		}
 	}
+	// counted reads a map of asset names to counts ({thumb: 8}).
+	counted := func(m *Node, field string) {
+		for j, k := range m.Keys {
+			c, err := strconv.Atoi(strings.TrimSpace(m.Vals[j].Scalar))
+			if m.Vals[j].Kind != ScalarNode || err != nil {
+				d.Add(m.Vals[j], Field(field, k.Scalar), "%q is not a whole number of requests", m.Vals[j].Scalar)
+				continue
+			}
+			add(k, Field(field, k.Scalar), k.Scalar, c)
+		}
+	}
 	switch n.Kind {
 	case NullNode:
 		return nil, nil
@@ -207,14 +218,7 @@ func decodeAssetRefs(d *Decoder, an assetsNode) ([]AssetRef, []*Node) {
 				}
 				add(v, field, name, count)
 			case MapNode:
-				for j, k := range v.Keys {
-					c, err := strconv.Atoi(strings.TrimSpace(v.Vals[j].Scalar))
-					if v.Vals[j].Kind != ScalarNode || err != nil {
-						d.Add(v.Vals[j], Field(field, k.Scalar), "%q is not a whole number of requests", v.Vals[j].Scalar)
-						continue
-					}
-					add(k, Field(field, k.Scalar), k.Scalar, c)
-				}
+				counted(v, field)
 			default:
 				d.Add(v, field, "want an endpoint name such as \"thumb×8\"")
 			}
@@ -223,14 +227,7 @@ func decodeAssetRefs(d *Decoder, an assetsNode) ([]AssetRef, []*Node) {
 		if len(n.Keys) == 0 {
 			d.Add(n, path, "map is empty (leave assets out for a page alone)")
 		}
-		for j, k := range n.Keys {
-			c, err := strconv.Atoi(strings.TrimSpace(n.Vals[j].Scalar))
-			if n.Vals[j].Kind != ScalarNode || err != nil {
-				d.Add(n.Vals[j], Field(path, k.Scalar), "%q is not a whole number of requests", n.Vals[j].Scalar)
-				continue
-			}
-			add(k, Field(path, k.Scalar), k.Scalar, c)
-		}
+		counted(n, path)
 	default:
 		d.Add(n, path, "want a list of endpoint names ([hero, thumb×8]) or a map of counts ({thumb: 8, hero: 1})")
 	}
