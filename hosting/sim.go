@@ -29,6 +29,9 @@ type SimOptions struct {
 	Shard, Shards int
 	Target        string // base URL joined to endpoint paths; default "http://127.0.0.1"
 	Attack        string // Result.Attack
+	// ConnectionsPerVisitor is how many of a page view's assets load at
+	// once (SimulateVisits); 0 means a browser's 6.
+	ConnectionsPerVisitor int
 }
 
 // SimStats sums up a simulation.
@@ -79,172 +82,241 @@ type SimStats struct {
 // served by arrival, not by the end of service).
 func Simulate(ctx context.Context, p *Plan, curve *scenarios.Curve, mix []scenarios.Endpoint, o SimOptions, emit func(*vegeta.Result)) (SimStats, error) {
 	var st SimStats
-	n := max(o.Shards, 1)
-	if o.Shard < 0 || o.Shard >= n {
-		return st, fmt.Errorf("simulate: shard %d of %d", o.Shard, n)
-	}
-	if curve == nil {
-		return st, fmt.Errorf("simulate: no curve")
-	}
-	if m, limit := p.MaxShards(); n > m {
-		return st, fmt.Errorf("simulate: %d shards is more than plan %s allows (%d: %s)", n, p.Name, m, limit)
+	if err := o.check(p, curve); err != nil {
+		return st, err
 	}
 	if len(mix) == 0 {
 		mix = scenarios.DefaultEndpoints()
 	}
-	eps, err := simEndpoints(p, mix, o.Target)
+	h, err := newSimHost(p, mix, o, &st)
 	if err != nil {
 		return st, err
 	}
-	s := newSim(p, n, o.Shard)
-	rng := rand.New(rand.NewPCG(uint64(o.Seed), 0x9e3779b97f4a7c15^uint64(o.Shard)))
-	var svcRng [3]*rand.Rand // service times: one stream per class, as NewSeededHost draws them
-	for c := range svcRng {
-		svcRng[c] = serviceStream(o.Seed, c, o.Shard)
-	}
 	picker := scenarios.NewMix(mix)
-	arr := newArrivals(curve)
-	total, requests := curve.Total(), curve.Requests()
+	src := newSimArrivals(curve, o, h.rng)
 	var r vegeta.Result
 	r.Attack = o.Attack
-	start := o.Start
-	ct := int64(o.ClientTimeout)
-	ht := int64(p.HostTimeout)
-	faults := p.Faults
-	faulty := faults.Reset+faults.Garbage+faults.Drip > 0
-	var gamma float64 // Poisson: the unit-rate process, this shard's
 	for i := uint64(0); ; i++ {
 		if i&0xffff == 0 && ctx.Err() != nil {
 			return st, ctx.Err()
 		}
-		var x float64
-		if o.Poisson {
-			gamma += rng.ExpFloat64()
-			if x = gamma * float64(n); x > total {
-				break
-			}
-		} else {
-			g := i*uint64(n) + uint64(o.Shard)
-			if g >= requests {
-				break
-			}
-			x = math.Min(float64(g)+0.5, total) // scenarios.Curve.Due
+		ts, ok := src.next()
+		if !ok {
+			break
 		}
-		ts := arr.at(x)
 		t := int64(math.Round(ts * 1e9))
-		// The mix advances once per request of the whole run.
-		k := 0
-		if o.Poisson {
-			k = picker.Next()
-		} else {
-			for j := 0; j < n; j++ {
-				if j == o.Shard {
-					k = picker.Next()
-				} else {
-					picker.Next()
-				}
-			}
-		}
-		e := &eps[k]
-		pl := s.pools[e.pool]
-		pl.advance(t)
-
+		k := src.pick(picker)
 		r.Seq = i
-		r.Timestamp = start.Add(time.Duration(t))
-		r.Method, r.URL, r.BytesOut = e.method, e.url, e.bytesOut
-		r.BytesIn, r.Error, r.Code = 0, "", 0
-		var lat int64
-		st.Requests++
-		st.Seconds = ts
-
-		begin := pl.minFree()
-		switch {
-		case begin <= t: // a worker is free
-			begin = t
-		case pl.queued() >= pl.qcap: // the queue is full
-			switch p.WhenFull {
-			case FullRefuse:
-				r.Error = e.errRefused
-				st.Refused++
-			case FullReset:
-				r.Error = e.errReset
-				st.Reset++
-			default:
-				r.Code, r.Error, r.BytesIn = 503, "503 Service Unavailable", uint64(len(body503))
-				st.Rejected++
-			}
-			goto done
-		case ht > 0 && begin-t > ht: // it would wait past the host timeout
-			pl.enqueue(t + ht)
-			r.Code, r.Error, r.BytesIn = 504, "504 Gateway Timeout", uint64(len(body504))
-			lat = ht
-			st.TimedOut++
-			goto done
-		default:
-			pl.enqueue(begin)
-		}
-		{
-			svc := int64(e.spec.Service.Mean)
-			if e.spec.Service.Kind != Constant {
-				svc = int64(e.spec.Service.sample(svcRng[e.class]))
-			}
-			u := 2.0
-			if faulty {
-				u = rng.Float64()
-			}
-			var end int64
-			switch {
-			case u < faults.Reset:
-				end = begin + svc
-				r.Error = e.errMidBody
-				st.Faults++
-			case u < faults.Reset+faults.Garbage:
-				end = begin + svc
-				r.Error = e.errGarbage
-				st.Faults++
-			case u < faults.Reset+faults.Garbage+faults.Drip:
-				end = begin + svc + e.drip
-				r.Code, r.BytesIn = 200, uint64(e.spec.Size)
-				st.Faults++
-			default:
-				end = begin + svc + e.tx
-				if e.tx > 0 {
-					// The body's bytes join the link's backlog now, at
-					// the arrival being simulated: reserving from a
-					// queued request's future start instead would push
-					// every later arrival's body behind it.
-					s.linkFree = max(s.linkFree, t) + e.tx
-					end = max(end, s.linkFree)
-				}
-				r.Code, r.BytesIn = 200, uint64(e.spec.Size)
-			}
-			pl.assign(end)
-			lat = end - t
-			if r.Code == 200 {
-				st.OK++
-			}
-		}
-	done:
-		if ct > 0 && lat > ct {
-			if r.Code == 200 {
-				st.OK--
-			}
-			r.Code, r.Error, r.BytesIn = 0, e.errTimeout, 0
-			lat = ct
-			st.ClientTimeouts++
-		}
-		r.Latency = time.Duration(lat)
-		if s.autoscaled || i == 0 {
-			st.PeakWorkers = max(st.PeakWorkers, s.workers())
-		}
+		r.Timestamp = o.Start.Add(time.Duration(t))
+		h.serve(t, k, &r)
 		emit(&r)
 	}
 	return st, nil
 }
 
+// check refuses options Simulate cannot honour.
+func (o *SimOptions) check(p *Plan, curve *scenarios.Curve) error {
+	n := max(o.Shards, 1)
+	if o.Shard < 0 || o.Shard >= n {
+		return fmt.Errorf("simulate: shard %d of %d", o.Shard, n)
+	}
+	if curve == nil {
+		return fmt.Errorf("simulate: no curve")
+	}
+	if m, limit := p.MaxShards(); n > m {
+		return fmt.Errorf("simulate: %d shards is more than plan %s allows (%d: %s)", n, p.Name, m, limit)
+	}
+	return nil
+}
+
+// simArrivals is a shard's arrivals: the exact schedule's instants
+// N⁻¹(g + ½) for its share g = i·n + shard, or a Poisson process of
+// intensity r(t)/n.
+type simArrivals struct {
+	arr      *arrivals
+	total    float64
+	requests uint64
+	n, shard uint64
+	poisson  bool
+	gamma    float64 // Poisson: the unit-rate process, this shard's
+	rng      *rand.Rand
+	i        uint64
+}
+
+func newSimArrivals(c *scenarios.Curve, o SimOptions, rng *rand.Rand) *simArrivals {
+	return &simArrivals{arr: newArrivals(c), total: c.Total(), requests: c.Requests(),
+		n: uint64(max(o.Shards, 1)), shard: uint64(o.Shard), poisson: o.Poisson, rng: rng}
+}
+
+// next is the next arrival's instant, in seconds from t = 0; false when
+// the curve has no more.
+func (a *simArrivals) next() (float64, bool) {
+	var x float64
+	if a.poisson {
+		a.gamma += a.rng.ExpFloat64()
+		if x = a.gamma * float64(a.n); x > a.total {
+			return 0, false
+		}
+	} else {
+		g := a.i*a.n + a.shard
+		if g >= a.requests {
+			return 0, false
+		}
+		x = math.Min(float64(g)+0.5, a.total) // scenarios.Curve.Due
+	}
+	a.i++
+	return a.arr.at(x), true
+}
+
+// pick is the arrival's choice from m: the mix advances once per arrival
+// of the whole run (every shard's), so arrival g picks what it would in a
+// run of one shard. (Poisson arrivals have no global index: each shard
+// takes its own draws.)
+func (a *simArrivals) pick(m *scenarios.Mix) int {
+	if a.poisson {
+		return m.Next()
+	}
+	k := 0
+	for j := uint64(0); j < a.n; j++ {
+		if j == a.shard {
+			k = m.Next()
+		} else {
+			m.Next()
+		}
+	}
+	return k
+}
+
+// simHost is one shard's simulated host with the endpoints it serves:
+// serve decides the fate of one request at a time, in order of arrival.
+type simHost struct {
+	p      *Plan
+	s      *sim
+	eps    []simEndpoint
+	rng    *rand.Rand    // arrivals (Poisson) and faults
+	svcRng [3]*rand.Rand // service times: one stream per class, as NewSeededHost draws them
+	ct, ht int64
+	faulty bool
+	st     *SimStats
+	served bool
+}
+
+func newSimHost(p *Plan, mix []scenarios.Endpoint, o SimOptions, st *SimStats) (*simHost, error) {
+	eps, err := simEndpoints(p, mix, o.Target)
+	if err != nil {
+		return nil, err
+	}
+	f := p.Faults
+	h := &simHost{p: p, s: newSim(p, max(o.Shards, 1), o.Shard), eps: eps,
+		rng: rand.New(rand.NewPCG(uint64(o.Seed), 0x9e3779b97f4a7c15^uint64(o.Shard))),
+		ct:  int64(o.ClientTimeout), ht: int64(p.HostTimeout), faulty: f.Reset+f.Garbage+f.Drip > 0, st: st}
+	for c := range h.svcRng {
+		h.svcRng[c] = serviceStream(o.Seed, c, o.Shard)
+	}
+	return h, nil
+}
+
+// serve is a request of endpoint k arriving at t ns from t = 0, t not
+// below any earlier call's: it fills r's Method, URL, BytesOut, Code,
+// Error, BytesIn and Latency (not Seq, Timestamp or Attack).
+func (h *simHost) serve(t int64, k int, r *vegeta.Result) {
+	st, e, p := h.st, &h.eps[k], h.p
+	pl := h.s.pools[e.pool]
+	pl.advance(t)
+	r.Method, r.URL, r.BytesOut = e.method, e.url, e.bytesOut
+	r.BytesIn, r.Error, r.Code = 0, "", 0
+	var lat int64
+	st.Requests++
+	st.Seconds = max(st.Seconds, float64(t)/1e9)
+	faults := p.Faults
+
+	begin := pl.minFree()
+	switch {
+	case begin <= t: // a worker is free
+		begin = t
+	case pl.queued() >= pl.qcap: // the queue is full
+		switch p.WhenFull {
+		case FullRefuse:
+			r.Error = e.errRefused
+			st.Refused++
+		case FullReset:
+			r.Error = e.errReset
+			st.Reset++
+		default:
+			r.Code, r.Error, r.BytesIn = 503, "503 Service Unavailable", uint64(len(body503))
+			st.Rejected++
+		}
+		goto done
+	case h.ht > 0 && begin-t > h.ht: // it would wait past the host timeout
+		pl.enqueue(t + h.ht)
+		r.Code, r.Error, r.BytesIn = 504, "504 Gateway Timeout", uint64(len(body504))
+		lat = h.ht
+		st.TimedOut++
+		goto done
+	default:
+		pl.enqueue(begin)
+	}
+	{
+		svc := int64(e.spec.Service.Mean)
+		if e.spec.Service.Kind != Constant {
+			svc = int64(e.spec.Service.sample(h.svcRng[e.class]))
+		}
+		u := 2.0
+		if h.faulty {
+			u = h.rng.Float64()
+		}
+		var end int64
+		switch {
+		case u < faults.Reset:
+			end = begin + svc
+			r.Error = e.errMidBody
+			st.Faults++
+		case u < faults.Reset+faults.Garbage:
+			end = begin + svc
+			r.Error = e.errGarbage
+			st.Faults++
+		case u < faults.Reset+faults.Garbage+faults.Drip:
+			end = begin + svc + e.drip
+			r.Code, r.BytesIn = 200, uint64(e.spec.Size)
+			st.Faults++
+		default:
+			end = begin + svc + e.tx
+			if e.tx > 0 {
+				// The body's bytes join the link's backlog now, at
+				// the arrival being simulated: reserving from a
+				// queued request's future start instead would push
+				// every later arrival's body behind it.
+				h.s.linkFree = max(h.s.linkFree, t) + e.tx
+				end = max(end, h.s.linkFree)
+			}
+			r.Code, r.BytesIn = 200, uint64(e.spec.Size)
+		}
+		pl.assign(end)
+		lat = end - t
+		if r.Code == 200 {
+			st.OK++
+		}
+	}
+done:
+	if h.ct > 0 && lat > h.ct {
+		if r.Code == 200 {
+			st.OK--
+		}
+		r.Code, r.Error, r.BytesIn = 0, e.errTimeout, 0
+		lat = h.ct
+		st.ClientTimeouts++
+	}
+	r.Latency = time.Duration(lat)
+	if h.s.autoscaled || !h.served {
+		st.PeakWorkers = max(st.PeakWorkers, h.s.workers())
+	}
+	h.served = true
+}
+
 // simEndpoint is an endpoint with everything the simulation needs about it
 // worked out once.
 type simEndpoint struct {
+	name        string
 	method, url string
 	bytesOut    uint64
 	pool        int
@@ -289,7 +361,7 @@ func simEndpoints(p *Plan, mix []scenarios.Endpoint, target string) ([]simEndpoi
 		op := m[:1] + strings.ToLower(m[1:]) + " " + fmt.Sprintf("%q", u) + ": "
 		c := endpointClass(e)
 		spec := p.Class(c)
-		se := simEndpoint{method: m, url: u, bytesOut: uint64(len(e.Body)), pool: p.PoolOf(c), class: classIndex(c), spec: spec,
+		se := simEndpoint{name: e.Name, method: m, url: u, bytesOut: uint64(len(e.Body)), pool: p.PoolOf(c), class: classIndex(c), spec: spec,
 			tx:         int64(p.transmit(spec) * 1e9),
 			errTimeout: op + "context deadline exceeded (Client.Timeout exceeded while awaiting headers)",
 			errRefused: op + "dial tcp " + hostport + ": connect: connection refused",

@@ -519,6 +519,11 @@ func OpenStdin(args []string, stdin io.Reader, width time.Duration, warn io.Writ
 	if ws.Visitors, err = ReadVisitors(ws, dirs); err != nil {
 		return nil, err
 	}
+	if ws.Visitors == nil && len(srcs) == 1 && srcs[0].saved != nil && srcs[0].saved.Visitors != nil {
+		// A simulation's visitors, saved folded with its windows.
+		sv := srcs[0].saved
+		ws.Visitors = sv.Visitors.rewindow(sv.Width, sv.Origin, ws.Width, ws.Origin)
+	}
 	var infos []*scenarios.RunInfo
 	for _, s := range srcs {
 		if s.info != nil {

@@ -11,41 +11,161 @@ import (
 	"github.com/flashcrowd/flashcrowd/scenarios"
 )
 
-// Visitors is what a run's page views added up to (its visits.jsonl): per
-// page, and per window of the page view's start.
+// Visitors is what a run's visitors added up to: per page and per
+// window of the page view's start, and per journey. A real run's are read
+// from its visits file (ReadVisitors); a simulation folds its own (Add)
+// and saves them with its windows.
 type Visitors struct {
-	Pages    []*PageVisits
-	W        map[int]*VisitWindow // page views, by window Index
-	Journeys []*JourneyVisits
+	Pages    []*PageVisits        `json:"pages,omitempty"`
+	W        map[int]*VisitWindow `json:"windows,omitempty"` // page views, by window Index
+	Journeys []*JourneyVisits     `json:"journeys,omitempty"`
 }
 
 // JourneyVisits is the journeys of one name (a scenario's journey).
 type JourneyVisits struct {
-	Name      string
-	Started   uint64
-	Completed uint64
-	Abandoned uint64            // stopped at a failed step
-	FailedAt  map[string]uint64 // "step N endpoint" where journeys failed first
-	Took      Hist              // from arrival to the last response, think time included
+	Name      string            `json:"name"`
+	Started   uint64            `json:"started"`
+	Completed uint64            `json:"completed"`
+	Abandoned uint64            `json:"abandoned"` // stopped at a failed step
+	FailedAt  map[string]uint64 `json:"failed_at"` // "step N endpoint" where journeys failed first
+	Took      Hist              `json:"took"`      // from arrival to the last response, think time included
 }
 
 // PageVisits is the page views of one page.
 type PageVisits struct {
-	Name     string
-	Views    uint64
-	Complete uint64
-	Broken   map[string]uint64 // by the part that failed first (an endpoint name)
-	Took     Hist              // from the visitor's arrival to the last response
+	Name     string            `json:"name"`
+	Views    uint64            `json:"views"`
+	Complete uint64            `json:"complete"`
+	Broken   map[string]uint64 `json:"broken"` // by the part that failed first (an endpoint name)
+	Took     Hist              `json:"took"`   // from the visitor's arrival to the last response
 }
 
 // VisitWindow is the page views that started in one window.
 type VisitWindow struct {
-	Views, Complete uint64
-	Broken          map[string]uint64
+	Views    uint64            `json:"views"`
+	Complete uint64            `json:"complete"`
+	Broken   map[string]uint64 `json:"broken"`
+}
+
+// NewVisitors is an empty fold of visitors.
+func NewVisitors() *Visitors { return &Visitors{W: map[int]*VisitWindow{}} }
+
+func (v *Visitors) journey(name string) *JourneyVisits {
+	for _, j := range v.Journeys {
+		if j.Name == name {
+			return j
+		}
+	}
+	j := &JourneyVisits{Name: name, FailedAt: map[string]uint64{}}
+	v.Journeys = append(v.Journeys, j)
+	return j
+}
+
+func (v *Visitors) page(name string) *PageVisits {
+	for _, p := range v.Pages {
+		if p.Name == name {
+			return p
+		}
+	}
+	p := &PageVisits{Name: name, Broken: map[string]uint64{}}
+	v.Pages = append(v.Pages, p)
+	return p
+}
+
+func (v *Visitors) window(idx int) *VisitWindow {
+	w := v.W[idx]
+	if w == nil {
+		w = &VisitWindow{Broken: map[string]uint64{}}
+		v.W[idx] = w
+	}
+	return w
+}
+
+// Add folds one visit in. A page view counts in the window of width
+// that holds its start; shift is the run's start less the windows' origin.
+func (v *Visitors) Add(x *scenarios.Visit, shift, width time.Duration) {
+	if x.Kind == scenarios.JourneyVisit {
+		j := v.journey(x.Name)
+		j.Started++
+		j.Took.Record(x.Took)
+		switch {
+		case x.OK:
+			j.Completed++
+		default:
+			if x.Abandoned {
+				j.Abandoned++
+			}
+			j.FailedAt[fmt.Sprintf("step %d %s", x.Step+1, x.Broke)]++
+		}
+		return
+	}
+	p := v.page(x.Name)
+	w := v.window(int((x.Start + shift) / width))
+	p.Views++
+	w.Views++
+	p.Took.Record(x.Took)
+	if x.OK {
+		p.Complete++
+		w.Complete++
+	} else {
+		p.Broken[x.Broke]++
+		w.Broken[x.Broke]++
+	}
+}
+
+// Merge adds o's visitors (folded in the same windows) to v's.
+func (v *Visitors) Merge(o *Visitors) {
+	for _, oj := range o.Journeys {
+		j := v.journey(oj.Name)
+		j.Started += oj.Started
+		j.Completed += oj.Completed
+		j.Abandoned += oj.Abandoned
+		for k, n := range oj.FailedAt {
+			j.FailedAt[k] += n
+		}
+		j.Took.Merge(&oj.Took)
+	}
+	for _, op := range o.Pages {
+		p := v.page(op.Name)
+		p.Views += op.Views
+		p.Complete += op.Complete
+		for k, n := range op.Broken {
+			p.Broken[k] += n
+		}
+		p.Took.Merge(&op.Took)
+	}
+	for idx, ow := range o.W {
+		w := v.window(idx)
+		w.Views += ow.Views
+		w.Complete += ow.Complete
+		for k, n := range ow.Broken {
+			w.Broken[k] += n
+		}
+	}
+}
+
+// rewindow is v with its page views' windows moved from windows of width
+// from at origin at to windows of width to at origin origin (a saved run
+// read at a coarser --window).
+func (v *Visitors) rewindow(from time.Duration, at time.Time, to time.Duration, origin time.Time) *Visitors {
+	if from == to && at.Equal(origin) {
+		return v
+	}
+	out := &Visitors{Pages: v.Pages, Journeys: v.Journeys, W: map[int]*VisitWindow{}}
+	shift := at.Sub(origin)
+	for idx, w := range v.W {
+		nw := out.window(int((time.Duration(idx)*from + shift) / to))
+		nw.Views += w.Views
+		nw.Complete += w.Complete
+		for k, n := range w.Broken {
+			nw.Broken[k] += n
+		}
+	}
+	return out
 }
 
 // ReadVisitors folds the visits files of the run directories dirs into
-// windows of ws; nil when none of them holds page views. A damaged line is
+// windows of ws; nil when none of them holds visitors. A damaged line is
 // an error naming the file and line; a last line cut short (a killed run)
 // is left out.
 func ReadVisitors(ws *Windows, dirs []string) (*Visitors, error) {
@@ -64,60 +184,11 @@ func ReadVisitors(ws *Windows, dirs []string) (*Visitors, error) {
 			return nil, err
 		}
 		if v == nil {
-			v = &Visitors{W: map[int]*VisitWindow{}}
+			v = NewVisitors()
 		}
 		shift := info.Start.Sub(ws.Origin)
-		byName := map[string]*PageVisits{}
-		for _, p := range v.Pages {
-			byName[p.Name] = p
-		}
-		byJourney := map[string]*JourneyVisits{}
-		for _, j := range v.Journeys {
-			byJourney[j.Name] = j
-		}
 		err = scenarios.ReadVisits(path, f, func(x *scenarios.Visit) error {
-			if x.Kind == scenarios.JourneyVisit {
-				j := byJourney[x.Name]
-				if j == nil {
-					j = &JourneyVisits{Name: x.Name, FailedAt: map[string]uint64{}}
-					byJourney[x.Name] = j
-					v.Journeys = append(v.Journeys, j)
-				}
-				j.Started++
-				j.Took.Record(x.Took)
-				switch {
-				case x.OK:
-					j.Completed++
-				default:
-					if x.Abandoned {
-						j.Abandoned++
-					}
-					j.FailedAt[fmt.Sprintf("step %d %s", x.Step+1, x.Broke)]++
-				}
-				return nil
-			}
-			p := byName[x.Name]
-			if p == nil {
-				p = &PageVisits{Name: x.Name, Broken: map[string]uint64{}}
-				byName[x.Name] = p
-				v.Pages = append(v.Pages, p)
-			}
-			idx := int((x.Start + shift) / ws.Width)
-			w := v.W[idx]
-			if w == nil {
-				w = &VisitWindow{Broken: map[string]uint64{}}
-				v.W[idx] = w
-			}
-			p.Views++
-			w.Views++
-			p.Took.Record(x.Took)
-			if x.OK {
-				p.Complete++
-				w.Complete++
-			} else {
-				p.Broken[x.Broke]++
-				w.Broken[x.Broke]++
-			}
+			v.Add(x, shift, ws.Width)
 			return nil
 		})
 		f.Close()

@@ -252,10 +252,11 @@ type Windows struct {
 	// part of their width. Nil (a run, whose windows follow its curve)
 	// means the whole of every window.
 	Sending []Interval `json:"sending,omitempty"`
-	// Visitors are the run's page views (ReadVisitors), when its
-	// arrivals were visitors; they are read from the run's visits file,
-	// not saved with the windows.
-	Visitors *Visitors `json:"-"`
+	// Visitors are the run's page views and journeys, when its arrivals
+	// were visitors: a real run's are read from its visits file
+	// (ReadVisitors); a simulation has no visits file and saves them
+	// here, folded.
+	Visitors *Visitors `json:"visitors,omitempty"`
 }
 
 // Interval is a stretch of time, as offsets from Windows.Origin.

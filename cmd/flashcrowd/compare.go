@@ -364,10 +364,6 @@ func (o *compareOpts) loadScenario(fs *pflag.FlagSet) (*scenarios.Scenario, erro
 		if err != nil {
 			return nil, err
 		}
-		// The simulator models requests: page views go as their mix.
-		if s, err = s.AsRequests(); err != nil {
-			return nil, err
-		}
 		// Compressed 1,400×, the two-hour peak lasts 5 s: under the
 		// scenario's 10 s grace a plan could break for the whole peak and
 		// still "hold". Judge the short peak by a grace it can fail.
@@ -587,13 +583,17 @@ func (o *compareOpts) simulateAll(e *env, fs *pflag.FlagSet, s *scenarios.Scenar
 		fs.Visit(func(f *pflag.Flag) { info.Args = append(info.Args, "--"+f.Name+"="+flagValue(f)) })
 		fs.VisitAll(func(f *pflag.Flag) { info.Options[f.Name] = flagValue(f) })
 		if !o.quiet {
-			fmt.Fprintf(e.stderr, "flashcrowd compare: %s: simulating %s, %s requests (peak %s/s), against the %s plan ($%g/month, holds about %s/s of this mix)\n",
-				j.name, o.sf.describe(s), fmtCount(s.Curve.Total()), fmtCap(s.Curve.Peak()), j.plan.Name, j.plan.MonthlyCost, fmtCap(j.plan.Capacity(s.RequestMix())))
+			what := "requests"
+			if s.Visitors() {
+				what = visitorsWord(s)
+			}
+			fmt.Fprintf(e.stderr, "flashcrowd compare: %s: simulating %s, %s %s (peak %s/s), against the %s plan ($%g/month, holds about %s req/s of this mix)\n",
+				j.name, o.sf.describe(s), fmtCount(s.Curve.Total()), what, fmtCap(s.Curve.Peak()), j.plan.Name, j.plan.MonthlyCost, fmtCap(j.plan.Capacity(s.RequestMix())))
 		}
 		if m, limit := j.plan.MaxShards(); fs.Changed("shards") && o.shards > m {
 			fmt.Fprintf(e.stderr, "flashcrowd compare: %s: --shards %d lowered to %d: the %s plan allows at most %d (%s)\n", j.name, o.shards, m, j.plan.Name, m, limit)
 		}
-		sim := simulation{Plan: j.plan, Info: info, Width: width, ClientTimeout: o.af.timeout}
+		sim := simulation{Plan: j.plan, Info: info, Width: width, ClientTimeout: o.af.timeout, ConnectionsPerVisitor: o.af.perVisitor}
 		t0 := time.Now()
 		ws, st, err := sim.run(e.ctx)
 		if errors.Is(err, context.Canceled) {

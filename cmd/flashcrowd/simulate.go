@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -43,6 +44,7 @@ type simulateOpts struct {
 	timeout  time.Duration
 	window   string
 	shards   int
+	perVisit int
 	slo      string
 	results  bool
 	json     bool
@@ -91,6 +93,7 @@ Examples:
 			fs.DurationVar(&o.timeout, "timeout", attack.DefaultTimeout, "the client's per-request `TIMEOUT`, as flashcrowd run's")
 			fs.StringVar(&o.window, "window", "", "window `WIDTH` (default 1s, wider for curves over an hour: at most ~3,600 windows)")
 			fs.IntVar(&o.shards, "shards", defaultSimShards, "simulate in `N` parallel shards, each 1/N of the traffic on 1/N of the host (the same N gives the same report; lowered to what the plan allows)")
+			fs.IntVar(&o.perVisit, "connections-per-visitor", attack.DefaultConnectionsPerVisitor, "a page view loads up to `N` of its assets at once, as flashcrowd run's (scenarios whose pages list assets)")
 			fs.StringVar(&o.slo, "slo", "", "judge by this `SLO` (p99=800ms,errors=1%,throughput=95%,grace=10s), over the scenario's; exit 3 if it fails")
 			fs.BoolVar(&o.results, "results", false, "also write every simulated result to DIR/results.gob (one shard; large: about 280 bytes a request)")
 			fs.BoolVar(&o.json, "json", false, "print summary.json to stdout instead of the tables")
@@ -117,6 +120,9 @@ func runSimulate(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	if o.timeout < 0 {
 		return usagef("--timeout must be >= 0 (0: the client never gives up)")
 	}
+	if o.perVisit < 1 || o.perVisit > 100 {
+		return usagef("--connections-per-visitor must be 1 to 100, not %d", o.perVisit)
+	}
 	if o.shards < 1 || o.shards > 256 {
 		return usagef("--shards %d: want 1 to 256", o.shards)
 	}
@@ -129,14 +135,6 @@ func runSimulate(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	s, err := o.sf.load(fs)
 	if err != nil {
 		return err
-	}
-	if s.PageViews() {
-		if !o.quiet {
-			fmt.Fprintf(e.stderr, "flashcrowd simulate: the arrivals are page views: the simulator models requests, so it sends their mix at %.3g requests a page view (visitors are measured by flashcrowd run)\n", s.RequestsPerArrival())
-		}
-		if s, err = s.AsRequests(); err != nil {
-			return err
-		}
 	}
 	plan, err := hosting.LoadPlan(o.plan)
 	if err != nil {
@@ -207,12 +205,18 @@ func runSimulate(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		if shardNote != "" && !fs.Changed("shards") {
 			shards += " (" + shardNote + ")"
 		}
-		fmt.Fprintf(e.stderr, "flashcrowd simulate: %s, %s requests over %s, peak %s/s, against the %s plan ($%g/month, holds about %s/s of this mix); %s arrivals, seed %d, %s, no network\n",
-			desc, fmtCount(s.Curve.Total()), fmtDur(s.Curve.Seconds()), fmtCap(s.Curve.Peak()), plan.Name, plan.MonthlyCost,
-			fmtCap(plan.Capacity(s.Endpoints)), o.arrivals, o.seed, shards)
+		what := fmt.Sprintf("%s requests over %s, peak %s/s", fmtCount(s.Curve.Total()), fmtDur(s.Curve.Seconds()), fmtCap(s.Curve.Peak()))
+		if s.Visitors() {
+			// The curve counts visitors; the host sees their requests.
+			rpa := s.RequestsPerArrival()
+			what = fmt.Sprintf("%s %s over %s, peak %s/s (about %s requests/s)", fmtCount(s.Curve.Total()), visitorsWord(s), fmtDur(s.Curve.Seconds()), fmtCap(s.Curve.Peak()), fmtCount(math.Round(s.Curve.Peak()*rpa)))
+		}
+		fmt.Fprintf(e.stderr, "flashcrowd simulate: %s, %s, against the %s plan ($%g/month, holds about %s req/s of this mix); %s arrivals, seed %d, %s, no network\n",
+			desc, what, plan.Name, plan.MonthlyCost,
+			fmtCap(plan.Capacity(s.RequestMix())), o.arrivals, o.seed, shards)
 	}
 
-	sim := simulation{Plan: plan, Info: info, Width: width, Poisson: poisson, ClientTimeout: o.timeout}
+	sim := simulation{Plan: plan, Info: info, Width: width, Poisson: poisson, ClientTimeout: o.timeout, ConnectionsPerVisitor: o.perVisit}
 	var enc *resultsWriter
 	if o.results {
 		info.Results = attack.ResultsFile
@@ -283,6 +287,8 @@ type simulation struct {
 	Target        string // Result URLs' base; default http://127.0.0.1
 	// Tee, if set, sees every result too (one shard only).
 	Tee func(*vegeta.Result)
+	// ConnectionsPerVisitor is how many of a page view's assets load at once (0: 6).
+	ConnectionsPerVisitor int
 }
 
 func (sm *simulation) run(ctx context.Context) (*report.Windows, hosting.SimStats, error) {
@@ -295,6 +301,11 @@ func (sm *simulation) run(ctx context.Context) (*report.Windows, hosting.SimStat
 	folders := make([]*report.Folder, n)
 	stats := make([]hosting.SimStats, n)
 	errs := make([]error, n)
+	sc := sm.Info.Scenario
+	var visitors []*report.Visitors // per shard, when the arrivals are visitors
+	if sc.Visitors() {
+		visitors = make([]*report.Visitors, n)
+	}
 	var wg sync.WaitGroup
 	for k := range n {
 		ik := *sm.Info
@@ -309,7 +320,16 @@ func (sm *simulation) run(ctx context.Context) (*report.Windows, hosting.SimStat
 		o := hosting.SimOptions{Start: sm.Info.Start, Seed: sm.Info.Seed, Poisson: sm.Poisson, ClientTimeout: sm.ClientTimeout,
 			Shard: k, Shards: n, Target: sm.Target, Attack: sm.Info.Scenario.Name}
 		wg.Go(func() {
-			stats[k], errs[k] = hosting.Simulate(ctx, sm.Plan, sm.Info.Scenario.Curve, sm.Info.Scenario.Endpoints, o, emit)
+			if visitors != nil {
+				// Folded as they end, not written one by one: a day's
+				// curve has tens of millions of visitors.
+				v := report.NewVisitors()
+				visitors[k] = v
+				o.ConnectionsPerVisitor = sm.ConnectionsPerVisitor
+				stats[k], errs[k] = hosting.SimulateVisits(ctx, sm.Plan, sc, o, emit, func(x *scenarios.Visit) { v.Add(x, 0, sm.Width) })
+				return
+			}
+			stats[k], errs[k] = hosting.Simulate(ctx, sm.Plan, sc.Curve, sc.Endpoints, o, emit)
 		})
 	}
 	wg.Wait()
@@ -330,15 +350,22 @@ func (sm *simulation) run(ctx context.Context) (*report.Windows, hosting.SimStat
 			if err := folders[0].Merge(folders[k]); err != nil {
 				return nil, st, err
 			}
+			if visitors != nil {
+				visitors[0].Merge(visitors[k])
+			}
 		}
 	}
 	if err := errors.Join(errs...); err != nil && !errors.Is(err, context.Canceled) {
 		return nil, st, err
 	}
-	if ctx.Err() != nil {
-		return folders[0].Windows(), st, ctx.Err()
+	ws := folders[0].Windows()
+	if visitors != nil {
+		ws.Visitors = visitors[0]
 	}
-	return folders[0].Windows(), st, nil
+	if ctx.Err() != nil {
+		return ws, st, ctx.Err()
+	}
+	return ws, st, nil
 }
 
 // resultsWriter streams results to a vegeta gob file.
@@ -376,4 +403,12 @@ func (w *resultsWriter) close() error {
 		return fmt.Errorf("writing the results file: %w", err)
 	}
 	return nil
+}
+
+// visitorsWord is what a scenario's arrivals are, in the plural.
+func visitorsWord(s *scenarios.Scenario) string {
+	if s.HasJourneys() {
+		return "journeys"
+	}
+	return "page views"
 }
