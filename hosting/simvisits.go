@@ -20,7 +20,13 @@ import (
 // page view sends its page, then, once the page has answered with a
 // success (slow or not), its assets at most connsPerVisitor at a time,
 // each connection taking the next asset when its last one ended; a failed
-// page sends no assets. A journey sends its steps in order, a think time
+// page sends no assets. The assets that leave at the same instant reach
+// the host in the page's order, and it takes them first come, first
+// served, as an event-driven server (nginx) does; flashcrowd serve's live
+// host, a Go program, may take such a burst in another order (Go's
+// scheduler runs the last goroutine woken first), so which asset a page
+// view's break is put down to can differ between the two while the
+// broken share agrees (docs/simulate.md). A journey sends its steps in order, a think time
 // apart (fixed, or exponential drawn from a stream of the seed), and stops
 // at the first step that fails; a capture is taken to match whenever its
 // step succeeded (the model has no bodies: the shop's ids are always
@@ -59,7 +65,7 @@ func SimulateVisits(ctx context.Context, p *Plan, s *scenarios.Scenario, o SimOp
 	}
 	vs := &visitSim{h: h, o: o, emit: emit, visit: visit, slow: int64(s.SLO.P99),
 		conns: max(o.ConnectionsPerVisitor, 1), journeys: s.Journeys,
-		think: rand.New(rand.NewPCG(uint64(o.Seed)^0x2545f4914f6cdd1d, 0x853c49e6748cea9b^uint64(o.Shard)))}
+		rng: rand.New(rand.NewPCG(uint64(o.Seed)^0x2545f4914f6cdd1d, 0x853c49e6748cea9b^uint64(o.Shard)))}
 	vs.r.Attack = o.Attack
 	if o.ConnectionsPerVisitor <= 0 {
 		vs.conns = 6
@@ -128,8 +134,8 @@ type visitSim struct {
 	conns    int
 	assets   [][]int // page views: per endpoint, its assets' endpoints, expanded (thumb×8 → 8)
 	journeys []scenarios.Journey
-	steps    [][]int // journeys: per journey, its steps' endpoints
-	think    *rand.Rand
+	steps    [][]int    // journeys: per journey, its steps' endpoints
+	rng      *rand.Rand // journeys' exponential think times
 	assetN   uint64
 	q        eventQueue
 	pushed   uint64
@@ -217,7 +223,8 @@ func (vs *visitSim) arrive(i uint64, t int64, k int) {
 		vs.push(end, v, true) // no page, no assets
 		return
 	}
-	// The browser has the page: its connections start on the assets.
+	// The browser has the page: its connections start on the assets,
+	// in the page's order.
 	for range min(vs.conns, len(vs.assets[k])) {
 		vs.push(end, v, false)
 	}
@@ -243,10 +250,12 @@ func (vs *visitSim) run(e simEvent) {
 	case vs.steps != nil:
 		vs.step(v, e.t, vs.nextSeq())
 	default:
-		// A connection of a page view takes its next asset.
+		// One of the page view's connections is free: it takes the
+		// next asset, as a browser's does (a failure that came back at
+		// once frees its connection at once).
 		as := vs.assets[v.ep]
-		if v.next >= len(as) {
-			return
+		if v.next == len(as) {
+			return // another connection was free first
 		}
 		k := as[v.next]
 		v.next++
@@ -256,7 +265,9 @@ func (vs *visitSim) run(e simEvent) {
 		v.end = max(v.end, end)
 		vs.broke(v, k, kind, end)
 		if v.next < len(as) {
-			vs.push(end, v, false) // this connection's next asset
+			// This connection is free again at end: it takes the next
+			// asset then, unless another is free before it.
+			vs.push(end, v, false)
 		}
 		if v.done == len(as) {
 			vs.push(v.end, v, true)
@@ -287,7 +298,7 @@ func (vs *visitSim) step(v *simVisit, t int64, seq uint64) {
 	th := vs.journeys[v.j].Think
 	d := int64(th.Mean)
 	if th.Exponential {
-		d = int64(vs.think.ExpFloat64() * float64(th.Mean))
+		d = int64(vs.rng.ExpFloat64() * float64(th.Mean))
 	}
 	vs.push(end+d, v, false)
 }

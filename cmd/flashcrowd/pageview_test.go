@@ -120,3 +120,53 @@ journeys:
 		t.Errorf("summary.json: %+v, %d requests, %d failed", sum.Visitors, sum.Requests, sum.Failed)
 	}
 }
+
+// flashcrowd simulate of a page-view scenario predicts visitors as a run
+// measures them: the report leads with them, summary.json counts every
+// arrival as a page view, and a report of the saved run at a coarser
+// window keeps them (a simulation has no visits file: they are saved
+// with its windows).
+func TestSimulatePageViews(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "sim")
+	code, stdout, stderr := runCLI(t, "simulate", "--scenario", "press-spike-visitors", "--compress", "400", "--peak", "140/s", "--out", out)
+	if code != exitSLO {
+		t.Fatalf("exit %d, want %d (the shared plan breaks)\n%s\n%s", code, exitSLO, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "Visitors (page views)") || !strings.Contains(stdout, "visitors got a broken page") {
+		t.Errorf("no visitors in the output:\n%s", stdout)
+	}
+	if !strings.Contains(stderr, "page views over") || !strings.Contains(stderr, "requests/s)") {
+		t.Errorf("the plan line does not count page views:\n%s", stderr)
+	}
+	readSum := func(dir string) report.Summary {
+		t.Helper()
+		var sum report.Summary
+		b, err := os.ReadFile(filepath.Join(dir, report.SummaryFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &sum); err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	sum := readSum(out)
+	v := sum.Visitors
+	if v == nil || v.Views == 0 || v.Complete == 0 || v.Broken == 0 || v.PeakBrokenRatio <= 0 || len(v.PeakBrokenBy) == 0 {
+		t.Fatalf("visitors: %+v", v)
+	}
+	if !strings.Contains(v.BrokenBy[0].Name, "photos") && !strings.Contains(v.BrokenBy[0].Name, "image") && !strings.Contains(v.BrokenBy[0].Name, "thumb") {
+		t.Errorf("page views broken mostly by %q on the shared plan, whose images fail first: %+v", v.BrokenBy[0].Name, v.BrokenBy)
+	}
+	if _, err := os.Stat(filepath.Join(out, scenarios.VisitsFile)); !os.IsNotExist(err) {
+		t.Errorf("a simulation wrote %s (its visitors are folded)", scenarios.VisitsFile)
+	}
+	again := filepath.Join(t.TempDir(), "again")
+	if code, stdout, stderr := runCLI(t, "report", out, "--window", "5s", "--out", again); code != exitSLO {
+		t.Fatalf("report: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	w := readSum(again).Visitors
+	if w == nil || w.Views != v.Views || w.Complete != v.Complete || w.PeakViews == 0 {
+		t.Errorf("report at 5 s windows: visitors %+v, want the simulation's %d page views, %d complete", w, v.Views, v.Complete)
+	}
+}
