@@ -23,10 +23,9 @@ import (
 // page sends no assets. The assets that leave at the same instant reach
 // the host in the page's order, and it takes them first come, first
 // served, as an event-driven server (nginx) does; flashcrowd serve's live
-// host, a Go program, may take such a burst in another order (Go's
-// scheduler runs the last goroutine woken first), so which asset a page
-// view's break is put down to can differ between the two while the
-// broken share agrees (docs/simulate.md). A journey sends its steps in order, a think time
+// host, a Go program, has been seen to take such a burst in another order,
+// so which asset a page view's break is put down to can differ between the
+// two while the broken share agrees (docs/simulate.md). A journey sends its steps in order, a think time
 // apart (fixed, or exponential drawn from a stream of the seed), and stops
 // at the first step that fails; a capture is taken to match whenever its
 // step succeeded (the model has no bodies: the shop's ids are always

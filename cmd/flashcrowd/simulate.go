@@ -64,7 +64,11 @@ lag) under the scenario's whole curve at full rate, with no network, and
 reports it exactly like a real run: the same verdict, tables, plots, HTML page
 and summary.json, each marked as simulated. Requests arrive at the exact
 schedule N⁻¹(i + ½) (or as a Poisson process with --arrivals poisson); the client
-gives up after --timeout as a real run's would. A simulation is repeatable:
+gives up after --timeout as a real run's would. When the arrivals are
+visitors (page views or journeys), each is simulated as flashcrowd run sends
+it (a page, then its assets over --connections-per-visitor; a journey's
+steps, think times between), and the report leads with visitors. A
+simulation is repeatable:
 the same seed and shards give the same report. --shards is lowered, with a
 note, to what the plan allows: at most one shard per worker of its smallest
 pool (or autoscale step, or queue place), since past that the shards would
