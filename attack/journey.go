@@ -198,6 +198,21 @@ func (v *visitEngine) journey(i uint64, k int) {
 		}
 		jv.Sent++
 		end = p.res.End()
+		if len(v.assets[st.ep]) > 0 {
+			// A page with assets: the visitor's browser loads them, and
+			// the page view counts among the visitors' page views. A
+			// page view broken by an asset does not stop the journey
+			// (the visitor goes on without the images); a failed page does.
+			pg := p
+			if pg.kind == "" && v.slow > 0 && pg.res.Latency > v.slow {
+				pg.kind = "slow"
+			}
+			pv, pend := v.pageView(&client, i, pg)
+			pv.Took = pend.Sub(p.res.Timestamp)
+			jv.Sent += pv.Sent - 1
+			end = pend
+			v.visits <- pv
+		}
 		if why == "" {
 			why = p.kind
 		}

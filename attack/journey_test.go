@@ -256,3 +256,61 @@ journeys:
 		t.Errorf("%d journeys of %d; %d buy journeys failed, %d of them in the first 3 s: want failures, none early", browse+buy, s.Curve.Requests(), buyFailed, early)
 	}
 }
+
+// A journey's step that is a page with assets loads them as a browser
+// does, with the journey's cookies: each such step is also a page view
+// among the visitors', the journey's count of requests includes the
+// assets, and the cart sees the session cookie the page set (the
+// simulated host's shop answers {"items":1} only then).
+func TestJourneyStepsArePageViews(t *testing.T) {
+	plan, err := hosting.LoadPlan("vps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(hosting.NewSeededHost(plan, 1))
+	defer srv.Close()
+	target, _ := url.Parse(srv.URL)
+	s := journeyScenario(t, t.TempDir(), `name: shop
+curve: "hold 20/s for 2s"
+endpoints:
+  - {name: product page, path: /p/jacket, class: page, assets: [hero×1, photo×3]}
+  - {name: hero, path: /img/hero.jpg, class: asset}
+  - {name: photo, path: /img/p.jpg, class: asset}
+  - {name: cart, method: POST, path: /api/cart, expect: {body_contains: '"items":1'}}
+  - {name: checkout, method: POST, path: /api/checkout}
+journeys:
+  browse: {weight: 1, steps: [product page]}
+  buy: {weight: 1, think: 5ms, steps: [product page, cart, checkout]}
+`)
+	out := filepath.Join(t.TempDir(), "run")
+	sum, err := Run(context.Background(), context.Background(), Options{Scenario: s, Target: target, Out: out, Timeout: 5 * time.Second, ConnectionsPerVisitor: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var journeys, pages, buys int
+	for _, v := range readVisits(t, out) {
+		if !v.OK {
+			t.Errorf("a visit failed on an idle vps: %+v", v)
+		}
+		switch v.Kind {
+		case scenarios.PageView:
+			pages++
+			if v.Name != "product page" || v.Sent != 5 {
+				t.Errorf("page view %+v: want product page with its 4 assets", v)
+			}
+		case scenarios.JourneyVisit:
+			journeys++
+			want := 5
+			if v.Name == "buy" {
+				buys++
+				want = 7
+			}
+			if v.Sent != want {
+				t.Errorf("journey %s sent %d requests, want %d", v.Name, v.Sent, want)
+			}
+		}
+	}
+	if journeys != 40 || pages != 40 || buys == 0 || sum.Results != uint64(40*5+2*buys) || sum.OK != sum.Results {
+		t.Errorf("%d journeys (%d buys), %d page views, %d results (%d OK)", journeys, buys, pages, sum.Results, sum.OK)
+	}
+}

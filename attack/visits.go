@@ -177,10 +177,25 @@ type part struct {
 func (v *visitEngine) visit(i uint64, ep int) {
 	defer v.wg.Done()
 	defer v.inflight.Add(-1)
-	page := v.send(ep, i)
+	page := v.send(v.client, ep, i)
 	if len(v.eps[ep].Assets) == 0 && len(v.assets[ep]) == 0 {
 		return // a single-request arrival: no page view
 	}
+	pv, end := v.pageView(v.client, i, page)
+	if due, ok := v.due(i); ok {
+		pv.Took = end.Sub(v.start.Add(due))
+	} else {
+		pv.Took = end.Sub(page.res.Timestamp)
+	}
+	v.visits <- pv
+}
+
+// pageView is the rest of visitor i's page view once its page has
+// answered: the page's assets, over client, when the page succeeded. It
+// returns the page view's record (Took not set) and the end of its last
+// response.
+func (v *visitEngine) pageView(client *http.Client, i uint64, page part) (*scenarios.Visit, time.Time) {
+	ep := page.ep
 	pv := &scenarios.Visit{Kind: scenarios.PageView, Name: v.eps[ep].Name, Seq: i, Step: -1,
 		Start: page.res.Timestamp.Sub(v.start), Sent: 1}
 	end := page.res.End()
@@ -206,7 +221,7 @@ func (v *visitEngine) visit(i uint64, ep int) {
 					if k >= len(parts) || v.ctx.Err() != nil {
 						return
 					}
-					parts[k] = v.send(v.assets[ep][k], scenarios.AssetSeq+v.assetN.Add(1)-1)
+					parts[k] = v.send(client, v.assets[ep][k], scenarios.AssetSeq+v.assetN.Add(1)-1)
 				}
 			}()
 		}
@@ -227,16 +242,12 @@ func (v *visitEngine) visit(i uint64, ep int) {
 		}
 	}
 	pv.OK = pv.Broke == ""
-	if due, ok := v.due(i); ok {
-		pv.Took = end.Sub(v.start.Add(due))
-	} else {
-		pv.Took = end.Sub(page.res.Timestamp)
-	}
-	v.visits <- pv
+	return pv, end
 }
 
-// send sends one request of endpoint ep as seq and hands its result on.
-func (v *visitEngine) send(ep int, seq uint64) part {
+// send sends one request of endpoint ep as seq over client and hands its
+// result on.
+func (v *visitEngine) send(client *http.Client, ep int, seq uint64) part {
 	t := v.tgt.targets[ep]
 	if seq >= scenarios.AssetSeq {
 		v.tgt.count(ep) // a page was counted when it was picked
@@ -254,7 +265,7 @@ func (v *visitEngine) send(ep int, seq uint64) part {
 		if req.ContentLength > 0 {
 			r.BytesOut = uint64(req.ContentLength)
 		}
-		resp, err := v.client.Do(req)
+		resp, err := client.Do(req)
 		if err != nil {
 			r.Error = err.Error()
 			return

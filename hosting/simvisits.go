@@ -27,7 +27,9 @@ import (
 // so which asset a page view's break is put down to can differ between the
 // two while the broken share agrees (docs/simulate.md). A journey sends its steps in order, a think time
 // apart (fixed, or exponential drawn from a stream of the seed), and stops
-// at the first step that fails; a capture is taken to match whenever its
+// at the first step that fails; a step that is a page with assets loads
+// them as a page view of its own (visit sees it too), and the journey goes
+// on when they are in; a capture is taken to match whenever its
 // step succeeded (the model has no bodies: the shop's ids are always
 // there). Arrivals that are neither (an endpoint without assets in a
 // page-view scenario) are one request each.
@@ -85,16 +87,16 @@ func SimulateVisits(ctx context.Context, p *Plan, s *scenarios.Scenario, o SimOp
 		}
 	} else {
 		picker = scenarios.NewMix(scenarios.ArrivalEndpoints(s.Endpoints))
-		vs.assets = make([][]int, len(s.Endpoints))
-		for i, e := range s.Endpoints {
-			for _, a := range e.Assets {
-				k, ok := idx[a.Name]
-				if !ok {
-					return SimStats{}, fmt.Errorf("simulate: page %q: no endpoint %q", e.Name, a.Name)
-				}
-				for range a.Count {
-					vs.assets[i] = append(vs.assets[i], k)
-				}
+	}
+	vs.assets = make([][]int, len(s.Endpoints))
+	for i, e := range s.Endpoints {
+		for _, a := range e.Assets {
+			k, ok := idx[a.Name]
+			if !ok {
+				return SimStats{}, fmt.Errorf("simulate: page %q: no endpoint %q", e.Name, a.Name)
+			}
+			for range a.Count {
+				vs.assets[i] = append(vs.assets[i], k)
 			}
 		}
 	}
@@ -150,6 +152,11 @@ type simVisit struct {
 	due     int64 // the arrival's instant, ns from t = 0
 	end     int64 // the last response's end so far
 	brokeAt int64
+	// A page view that is a journey's step: its journey, which goes on
+	// when the page view has loaded its assets (then) or stopped at its
+	// failed page (not then).
+	parent *simVisit
+	then   bool
 }
 
 // simEvent is a request due to leave (a step, or an asset on one of the
@@ -246,7 +253,12 @@ func (vs *visitSim) run(e simEvent) {
 		v.rec.OK = v.rec.Broke == ""
 		v.rec.Took = time.Duration(v.end - v.due)
 		vs.visit(&v.rec)
-	case vs.steps != nil:
+		if j := v.parent; j != nil && v.then {
+			j.rec.Sent += v.rec.Sent - 1 // the page was counted as the step
+			j.end = v.end
+			vs.goOn(j)
+		}
+	case v.rec.Kind == scenarios.JourneyVisit:
 		vs.step(v, e.t, vs.nextSeq())
 	default:
 		// One of the page view's connections is free: it takes the
@@ -284,13 +296,39 @@ func (vs *visitSim) step(v *simVisit, t int64, seq uint64) {
 	v.next++
 	v.rec.Sent++
 	v.end = end
+	if as := vs.assets[k]; len(as) > 0 {
+		// A page with assets: the visitor's browser loads them, as a page
+		// view of its own; the journey goes on once they are in, even if
+		// one failed (the visitor goes on without the image).
+		pk := kind
+		if pk == "" && vs.slow > 0 && end-t > vs.slow {
+			pk = "slow"
+		}
+		pv := &simVisit{ep: k, due: t, end: end, parent: v, then: kind == "",
+			rec: scenarios.Visit{Kind: scenarios.PageView, Name: vs.endpointName(k), Seq: v.rec.Seq, Step: -1, Start: time.Duration(t), Sent: 1}}
+		vs.broke(pv, k, pk, end)
+		if kind == "" {
+			for range min(vs.conns, len(as)) {
+				vs.push(end, pv, false)
+			}
+			return
+		}
+		vs.push(end, pv, true) // the page failed: no assets
+	}
 	if kind != "" {
 		v.rec.Broke, v.rec.Why, v.rec.Step = vs.endpointName(k), kind, s
 		v.rec.Abandoned = s < len(steps)-1
 		vs.push(end, v, true)
 		return
 	}
-	if v.next == len(steps) {
+	vs.goOn(v)
+}
+
+// goOn is journey v after a step that succeeded, ended at v.end: it ends
+// there, or thinks and sends its next step.
+func (vs *visitSim) goOn(v *simVisit) {
+	end := v.end
+	if v.next == len(vs.steps[v.j]) {
 		vs.push(end, v, true)
 		return
 	}

@@ -227,3 +227,59 @@ func TestSimulateVisitsShardsAndRefusals(t *testing.T) {
 		t.Error("a scenario without visitors was simulated as visitors")
 	}
 }
+
+// A journey's step that is a page with assets is simulated as a page view
+// of its own inside the journey: with one connection per visitor and a
+// fixed think time, the journeys' times add up to all their requests'
+// latencies plus the thinking, and the page views' to their pages' and
+// assets' latencies.
+func TestSimulateVisitsJourneyPageViews(t *testing.T) {
+	s := visitScenario(t, `name: shop
+curve: "hold 20/s for 5s"
+endpoints:
+  - {name: product page, path: /p/jacket, class: page, assets: [hero×1, photo×3]}
+  - {name: hero, path: /img/hero.jpg, class: asset}
+  - {name: photo, path: /img/p.jpg, class: asset}
+  - {name: cart, method: POST, path: /api/cart}
+  - {name: checkout, method: POST, path: /api/checkout}
+journeys:
+  browse: {weight: 1, steps: [product page]}
+  buy: {weight: 1, think: 5ms, steps: [product page, cart, checkout]}
+`)
+	rs, vs, _ := simulateVisits(t, builtinPlan(t, "vps"), s, SimOptions{ConnectionsPerVisitor: 1})
+	var lat, pageLat time.Duration
+	for _, r := range rs {
+		lat += r.Latency
+		if !strings.Contains(r.URL, "/api/") {
+			pageLat += r.Latency
+		}
+	}
+	var journeyTook, pageTook, thinking time.Duration
+	var journeys, pages, sent int
+	for _, v := range vs {
+		if !v.OK {
+			t.Errorf("a visit failed on an idle vps: %+v", v)
+		}
+		switch v.Kind {
+		case scenarios.PageView:
+			pages++
+			pageTook += v.Took
+			if v.Sent != 5 {
+				t.Errorf("page view sent %d requests, want 5", v.Sent)
+			}
+		case scenarios.JourneyVisit:
+			journeys++
+			journeyTook += v.Took
+			sent += v.Sent
+			if v.Name == "buy" {
+				thinking += 10 * time.Millisecond
+			}
+		}
+	}
+	if journeys != 100 || pages != 100 || sent != len(rs) {
+		t.Errorf("%d journeys, %d page views, journeys sent %d of %d requests", journeys, pages, sent, len(rs))
+	}
+	if journeyTook != lat+thinking || pageTook != pageLat {
+		t.Errorf("journeys took %v (requests %v + thinking %v); page views %v (their requests %v)", journeyTook, lat, thinking, pageTook, pageLat)
+	}
+}

@@ -243,9 +243,6 @@ func decodeJourneys(d *Decoder, n *Node, eps []Endpoint, open Opener) []Journey 
 					continue
 				}
 				if ok {
-					if len(eps[ei].Assets) > 0 {
-						d.Add(at, sp, "%q is a page view (it lists assets): a journey's step is one request", st.Endpoint)
-					}
 					for _, v := range endpointVars(&eps[ei]) {
 						if defined[v] {
 							continue

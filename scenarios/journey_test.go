@@ -87,3 +87,48 @@ func TestJourneyProblems(t *testing.T) {
 		})
 	}
 }
+
+// A journey's step may be a page view: the page with its assets. The
+// requests an arrival sends and the request mix count the assets; a page
+// with assets that no journey walks would never load, and is refused
+// where it is written.
+func TestJourneysWithPageViews(t *testing.T) {
+	const text = `name: shop
+curve: "hold 10/s for 10s"
+endpoints:
+  - {name: home, path: /, assets: [logo, photo×4]}
+  - {name: logo, path: /logo.png, class: asset}
+  - {name: photo, path: /p.jpg, class: asset}
+  - {name: cart, method: POST, path: /api/cart}
+journeys:
+  browse: {weight: 3, steps: [home]}
+  buy: {weight: 1, steps: [home, cart]}
+`
+	s, err := Parse("shop.yaml", []byte(text), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.HasJourneys() || !s.PageViews() || !s.Visitors() {
+		t.Fatalf("journeys %v, page views %v", s.HasJourneys(), s.PageViews())
+	}
+	// browse sends 6 requests, buy 7: (3·6 + 7) / 4.
+	if got, want := s.RequestsPerArrival(), 25.0/4; math.Abs(got-want) > 1e-12 {
+		t.Errorf("requests per arrival %g, want %g", got, want)
+	}
+	w := map[string]float64{}
+	for _, e := range s.RequestMix() {
+		w[e.Name] = e.Weight
+		if len(e.Assets) > 0 {
+			t.Errorf("request mix endpoint %s keeps its assets", e.Name)
+		}
+	}
+	if w["home"] != 4 || w["logo"] != 4 || w["photo"] != 16 || w["cart"] != 1 {
+		t.Errorf("request mix weights %v, want home 4, logo 4, photo 16, cart 1", w)
+	}
+	bad := strings.Replace(text, "browse: {weight: 3, steps: [home]}", "browse: {weight: 3, steps: [cart]}", 1)
+	bad = strings.Replace(bad, "buy: {weight: 1, steps: [home, cart]}", "buy: {weight: 1, steps: [cart]}", 1)
+	_, err = Parse("shop.yaml", []byte(bad), nil)
+	if want := `shop.yaml:4:35: endpoints[0].assets: page "home" lists assets but no journey walks it`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}

@@ -80,15 +80,24 @@ func (e *Endpoint) Requests() int {
 }
 
 // RequestsPerArrival is the mean number of requests an arrival sends: 1
-// unless the arrivals are page views, when it is the arrivals' weighted
-// mean of 1 + their assets. The request rate the target sees is the
+// unless the arrivals are visitors, when it is the arrivals' weighted
+// mean of 1 + their assets (page views) or of their steps' requests
+// (journeys, a step that is a page view counting its assets; a journey
+// abandoned early sends fewer). The request rate the target sees is the
 // curve's rate times this.
 func (s *Scenario) RequestsPerArrival() float64 {
 	if s.HasJourneys() {
+		// A step that is a page view sends its page and its assets.
+		per := map[string]int{}
+		for i := range s.Endpoints {
+			per[s.Endpoints[i].Name] = s.Endpoints[i].Requests()
+		}
 		var w, n float64
 		for _, j := range s.Journeys {
 			w += j.Weight
-			n += j.Weight * float64(len(j.Steps))
+			for _, st := range j.Steps {
+				n += j.Weight * float64(max(per[st.Endpoint], 1))
+			}
 		}
 		if w == 0 {
 			return 1
@@ -130,10 +139,20 @@ func (s *Scenario) RequestMix() []Endpoint {
 		}
 		for _, j := range s.Journeys {
 			for _, st := range j.Steps {
-				if i, ok := idx[st.Endpoint]; ok {
-					out[i].Weight += j.Weight
+				i, ok := idx[st.Endpoint]
+				if !ok {
+					continue
+				}
+				out[i].Weight += j.Weight
+				for _, a := range s.Endpoints[i].Assets { // a page view's assets
+					if k, ok := idx[a.Name]; ok {
+						out[k].Weight += j.Weight * float64(a.Count)
+					}
 				}
 			}
+		}
+		for i := range out {
+			out[i].Assets = nil
 		}
 		return out
 	}

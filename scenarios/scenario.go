@@ -328,7 +328,28 @@ func ParseEnv(file string, data []byte, open Opener, env Env) (*Scenario, error)
 	strayEnv(d, root, "", envAt)
 	s.Journeys = decodeJourneys(d, o.Get("journeys"), s.Endpoints, open)
 	if len(s.Journeys) > 0 && s.PageViews() {
-		d.Add(o.Get("journeys"), "journeys", "a scenario's arrivals are journeys or page views, not both: drop the endpoints' assets or the journeys")
+		// With journeys the arrivals are journeys: a page view is a
+		// journey's step, so a page no journey walks would never load.
+		stepped := map[string]bool{}
+		for _, j := range s.Journeys {
+			for _, st := range j.Steps {
+				stepped[st.Endpoint] = true
+			}
+		}
+		if n := o.Get("endpoints"); n != nil && n.Kind == SeqNode {
+			for i, e := range s.Endpoints {
+				if len(e.Assets) > 0 && !stepped[e.Name] && i < len(n.Vals) {
+					at := n.Vals[i]
+					for k, key := range at.Keys {
+						if key.Scalar == "assets" {
+							at = n.Vals[i].Vals[k]
+							break
+						}
+					}
+					d.Add(at, fmt.Sprintf("endpoints[%d].assets", i), "page %q lists assets but no journey walks it: with journeys, the arrivals are journeys, and a page view is a journey's step (browse: {steps: [%s]})", e.Name, e.Name)
+				}
+			}
+		}
 	}
 	s.SLO = decodeSLO(d, o.Get("slo"))
 	if n := o.Get("abort"); n != nil && n.Kind != NullNode {
