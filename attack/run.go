@@ -53,7 +53,8 @@ type Summary struct {
 	PeakInFlight uint64
 	PeakConns    int64
 	Aborted      *scenarios.AbortRule // the abort rule that stopped the run, if one did
-	Visits       *VisitCounts         // page views, when the arrivals were visitors; nil otherwise
+	Visits       *VisitCounts         // the visitors (page views or journeys), when the arrivals were visitors; nil otherwise
+	PageViews    *VisitCounts         // the page views among journeys' steps; nil when none
 	Stopped      string               // why the run ended early, "" if it ran the whole curve
 	Warnings     []string
 }
@@ -338,6 +339,7 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	}
 	var visitCh <-chan *scenarios.Visit
 	vsum := &VisitCounts{Broken: map[string]uint64{}}
+	psum := &VisitCounts{Broken: map[string]uint64{}} // page views within journeys
 	if visits != nil {
 		visits.began, visits.start = now, start
 		visitCh = visits.visits
@@ -388,7 +390,11 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	sentHist = append(sentHist, sentSample{start, 0})
 
 	addVisit := func(pv *scenarios.Visit) {
-		vsum.add(pv)
+		if pv.Kind == scenarios.PageView && o.Scenario.HasJourneys() {
+			psum.add(pv)
+		} else {
+			vsum.add(pv)
+		}
 		if vw != nil && writeErr == nil {
 			if err := vw.Write(pv); err != nil {
 				writeErr = err
@@ -569,6 +575,9 @@ loop:
 	sum.Sent = tgt.Calls()
 	if visits != nil {
 		sum.Visits = vsum
+		if psum.Started > 0 {
+			sum.PageViews = psum
+		}
 	}
 	sum.Results = st.n
 	sum.OK = st.ok
@@ -734,14 +743,17 @@ func (s *Summary) WriteText(w io.Writer) error {
 	row("bytes in/out", fmt.Sprintf("%s / %s", fmtCount(s.BytesIn), fmtCount(s.BytesOut)))
 	row("peak in flight", fmtCount(s.PeakInFlight))
 	row("peak connections", fmtCount(s.PeakConns))
-	if v := s.Visits; v != nil && v.Started > 0 {
-		what := "page views"
+	for _, v := range []*VisitCounts{s.PageViews, s.Visits} {
+		if v == nil || v.Started == 0 {
+			continue
+		}
+		what, by := "page views", "  broken by "
 		if v.Kind == scenarios.JourneyVisit {
-			what = "journeys"
+			what, by = "journeys", "  failed at "
 		}
 		row(what, fmt.Sprintf("%s, complete %s (%.2f%%)", fmtCount(v.Started), fmtCount(v.OK), 100*float64(v.OK)/float64(v.Started)))
 		for _, k := range v.brokenOrder() {
-			row("  broken by "+k, fmt.Sprintf("%s (%.2f%%)", fmtCount(v.Broken[k]), 100*float64(v.Broken[k])/float64(v.Started)))
+			row(by+k, fmt.Sprintf("%s (%.2f%%)", fmtCount(v.Broken[k]), 100*float64(v.Broken[k])/float64(v.Started)))
 		}
 	}
 	row("elapsed", s.Elapsed.Round(time.Millisecond).String())

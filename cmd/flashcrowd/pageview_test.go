@@ -128,7 +128,7 @@ journeys:
 // with its windows).
 func TestSimulatePageViews(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "sim")
-	code, stdout, stderr := runCLI(t, "simulate", "--scenario", "press-spike-visitors", "--compress", "400", "--peak", "140/s", "--out", out)
+	code, stdout, stderr := runCLI(t, "simulate", "--scenario", "press-spike-visitors", "--compress", "400", "--peak", "132/s", "--out", out)
 	if code != exitSLO {
 		t.Fatalf("exit %d, want %d (the shared plan breaks)\n%s\n%s", code, exitSLO, stdout, stderr)
 	}

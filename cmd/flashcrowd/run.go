@@ -21,14 +21,14 @@ import (
 	"github.com/flashcrowd/flashcrowd/scenarios"
 )
 
-// The bare `flashcrowd run`: press-spike in page views (press-spike-visitors)
-// compressed 400× (17 h in about 2.5 min) with its peak scaled to 140 page
-// views a second (about 1,200 requests a second, 1.6 times what the shared
-// plan holds for its mix), against the simulated shared host.
+// The bare `flashcrowd run`: press-spike in visitors (press-spike-visitors)
+// compressed 400× (17 h in about 2.5 min) with its peak scaled to 132
+// visitors a second (about 1,200 requests a second, 1.6 times what the
+// shared plan holds for its mix), against the simulated shared host.
 const (
 	defaultRunScenario = "press-spike-visitors"
 	defaultRunCompress = "400"
-	defaultRunPeak     = "140/s"
+	defaultRunPeak     = "132/s"
 	defaultRunPlan     = "shared"
 	// realSiteDelay is how long a run against a confirmed real site waits
 	// after printing what it will send, so it can still be cancelled.
@@ -241,10 +241,10 @@ keeps every result; a second Ctrl-C stops at once, the file still valid.
 
 With no --target it starts the simulated host (plan shared unless --plan) on a
 free loopback port. The bare command replays press-spike-visitors (press-spike
-in page views: a product page, then its 8 images) compressed 400× with its
-peak at 140 page views a second (about 1,200 requests a second) against it:
-about 2.5 minutes; the host breaks, and the report says how many visitors
-got a broken page.
+in visitors: a product page, then its 8 images; one in 21 goes on to a
+checkout) compressed 400× with its peak at 132 visitors a second (about 1,200
+requests a second) against it: about 2.5 minutes; the host breaks, and the
+report says how many visitors got a broken page and how many checkouts failed.
 
 --find-capacity adds a capacity search after the curve: steady probes
 (--probe each, 10 s by default, never above --max-rate) starting from the
