@@ -29,10 +29,7 @@ type journeys struct {
 	list  []scenarios.Journey
 	steps [][]journeyStep // by journey, by step
 	mu    sync.Mutex
-	mix   *scenarios.Mix // over the journeys' weights
-	shard int
-	n     int
-	prime bool
+	mix   *scenarios.Mix // over the journeys' weights, this shard's picks
 }
 
 // journeyStep is a step with its endpoint index and compiled captures.
@@ -53,7 +50,7 @@ func newJourneys(s *scenarios.Scenario, eps []scenarios.Endpoint, shard, shards 
 	for i, e := range eps {
 		idx[e.Name] = i
 	}
-	js := &journeys{list: s.Journeys, mix: scenarios.NewMix(scenarios.JourneyEndpoints(s.Journeys)), shard: shard, n: max(shards, 1)}
+	js := &journeys{list: s.Journeys, mix: scenarios.NewMix(scenarios.JourneyEndpoints(s.Journeys)).Shard(shard, shards)}
 	for _, j := range s.Journeys {
 		var steps []journeyStep
 		for _, st := range j.Steps {
@@ -93,15 +90,7 @@ func newJourneys(s *scenarios.Scenario, eps []scenarios.Endpoint, shard, shards 
 func (js *journeys) pick() int {
 	js.mu.Lock()
 	defer js.mu.Unlock()
-	skip := js.n
-	if !js.prime {
-		skip, js.prime = js.shard+1, true
-	}
-	var k int
-	for range skip {
-		k = js.mix.Next()
-	}
-	return k
+	return js.mix.Next()
 }
 
 // take captures from a response: its header and (read) body.

@@ -31,7 +31,6 @@ type MixTargeter struct {
 	redact  map[string]string // target URL → shown URL, where they differ; nil if nowhere
 	shard   int
 	shards  int
-	primed  bool
 	calls   atomic.Uint64
 	index   []uint64 // picks per endpoint
 }
@@ -47,7 +46,7 @@ func NewMixTargeter(base *url.URL, eps []scenarios.Endpoint, header http.Header,
 	if shard < 0 || shard >= shards {
 		return nil, fmt.Errorf("building targets: shard %d of %d out of range", shard, shards)
 	}
-	m := &MixTargeter{mix: scenarios.NewMix(eps), shard: shard, shards: shards, index: make([]uint64, len(eps))}
+	m := &MixTargeter{mix: scenarios.NewMix(eps).Shard(shard, shards), shard: shard, shards: shards, index: make([]uint64, len(eps))}
 	for _, e := range eps {
 		u, err := EndpointURL(base, e.URL)
 		if err != nil {
@@ -141,15 +140,7 @@ func (m *MixTargeter) Next(t *vegeta.Target) error {
 // Targets.
 func (m *MixTargeter) pick() int {
 	m.mu.Lock()
-	// Shard i of n: skip to global pick i first, then take every n-th.
-	skip := m.shards
-	if !m.primed {
-		skip, m.primed = m.shard+1, true
-	}
-	var i int
-	for range skip {
-		i = m.mix.Next()
-	}
+	i := m.mix.Next() // shard i of n: global picks i, i+n, …
 	m.index[i]++
 	m.mu.Unlock()
 	m.calls.Add(1)

@@ -92,8 +92,8 @@ func Simulate(ctx context.Context, p *Plan, curve *scenarios.Curve, mix []scenar
 	if err != nil {
 		return st, err
 	}
-	picker := scenarios.NewMix(mix)
 	src := newSimArrivals(curve, o, h.rng)
+	picker := src.mix(mix)
 	var r vegeta.Result
 	r.Attack = o.Attack
 	for i := uint64(0); ; i++ {
@@ -105,7 +105,7 @@ func Simulate(ctx context.Context, p *Plan, curve *scenarios.Curve, mix []scenar
 			break
 		}
 		t := int64(math.Round(ts * 1e9))
-		k := src.pick(picker)
+		k := picker.Next()
 		r.Seq = i
 		r.Timestamp = o.Start.Add(time.Duration(t))
 		h.serve(t, k, &r)
@@ -168,23 +168,16 @@ func (a *simArrivals) next() (float64, bool) {
 	return a.arr.at(x), true
 }
 
-// pick is the arrival's choice from m: the mix advances once per arrival
-// of the whole run (every shard's), so arrival g picks what it would in a
-// run of one shard. (Poisson arrivals have no global index: each shard
-// takes its own draws.)
-func (a *simArrivals) pick(m *scenarios.Mix) int {
+// mix is a Mix over eps for these arrivals: exact arrivals pick as a
+// run of one shard would (the shard's share of the one sequence);
+// Poisson arrivals have no global index, so each shard takes its own
+// picks.
+func (a *simArrivals) mix(eps []scenarios.Endpoint) *scenarios.Mix {
+	m := scenarios.NewMix(eps)
 	if a.poisson {
-		return m.Next()
+		return m
 	}
-	k := 0
-	for j := uint64(0); j < a.n; j++ {
-		if j == a.shard {
-			k = m.Next()
-		} else {
-			m.Next()
-		}
-	}
-	return k
+	return m.Shard(int(a.shard), int(a.n))
 }
 
 // simHost is one shard's simulated host with the endpoints it serves:

@@ -71,9 +71,10 @@ func SimulateVisits(ctx context.Context, p *Plan, s *scenarios.Scenario, o SimOp
 	if o.ConnectionsPerVisitor <= 0 {
 		vs.conns = 6
 	}
+	src := newSimArrivals(s.Curve, o, h.rng)
 	var picker *scenarios.Mix
 	if s.HasJourneys() {
-		picker = scenarios.NewMix(scenarios.JourneyEndpoints(s.Journeys))
+		picker = src.mix(scenarios.JourneyEndpoints(s.Journeys))
 		for _, j := range s.Journeys {
 			var steps []int
 			for _, step := range j.Steps {
@@ -86,7 +87,7 @@ func SimulateVisits(ctx context.Context, p *Plan, s *scenarios.Scenario, o SimOp
 			vs.steps = append(vs.steps, steps)
 		}
 	} else {
-		picker = scenarios.NewMix(scenarios.ArrivalEndpoints(s.Endpoints))
+		picker = src.mix(scenarios.ArrivalEndpoints(s.Endpoints))
 	}
 	vs.assets = make([][]int, len(s.Endpoints))
 	for i, e := range s.Endpoints {
@@ -100,7 +101,6 @@ func SimulateVisits(ctx context.Context, p *Plan, s *scenarios.Scenario, o SimOp
 			}
 		}
 	}
-	src := newSimArrivals(s.Curve, o, h.rng)
 	next, more := src.next()
 	for n := uint64(0); ; n++ {
 		if n&0xfff == 0 && ctx.Err() != nil {
@@ -116,7 +116,7 @@ func SimulateVisits(ctx context.Context, p *Plan, s *scenarios.Scenario, o SimOp
 			// set in motion earlier.
 			vs.run(heap.Pop(&vs.q).(simEvent))
 		case more:
-			vs.arrive(src.i-1, t, src.pick(picker))
+			vs.arrive(src.i-1, t, picker.Next())
 			next, more = src.next()
 		default:
 			return st, nil

@@ -15,6 +15,9 @@ type Mix struct {
 	weight  []float64
 	current []float64
 	total   float64
+	// Shard: picks shard, shard+shards, … of the sequence.
+	shard, shards int
+	primed        bool
 }
 
 // NewMix returns a mix over eps in declared order. Endpoints with a weight
@@ -30,8 +33,17 @@ func NewMix(eps []Endpoint) *Mix {
 	return m
 }
 
-// Next returns the index of the next endpoint.
+// Next returns the index of the next endpoint (of this shard's picks,
+// when the Mix is sharded).
 func (m *Mix) Next() int {
+	if m.shards > 1 {
+		return m.next()
+	}
+	return m.pick()
+}
+
+// pick is the sequence's next pick.
+func (m *Mix) pick() int {
 	if m.total == 0 {
 		return 0
 	}
@@ -47,4 +59,27 @@ func (m *Mix) Next() int {
 	}
 	m.current[best] -= m.total
 	return best
+}
+
+// Shard makes m pick shard i of n's share of its one sequence: picks i,
+// i+n, i+2n, …, so that n shards together pick what a single run does.
+// Call it before the first Next; n <= 1 leaves m as it is.
+func (m *Mix) Shard(i, n int) *Mix {
+	if n > 1 {
+		m.shard, m.shards = i, n
+	}
+	return m
+}
+
+// next is Next on a sharded Mix: the shard's next pick of the sequence.
+func (m *Mix) next() int {
+	skip := m.shards
+	if !m.primed {
+		skip, m.primed = m.shard+1, true
+	}
+	var k int
+	for range skip {
+		k = m.pick()
+	}
+	return k
 }
