@@ -181,6 +181,7 @@ func (v *visitEngine) journey(i uint64, k int) {
 		if s > 0 {
 			seq = scenarios.AssetSeq + v.assetN.Add(1) - 1
 		}
+		v.tgt.count(st.ep) // the mix picked a journey, not an endpoint: every step counts here
 		p, why := v.step(&client, st, seq, vals)
 		if s == 0 {
 			jv.Start = p.res.Timestamp.Sub(v.start)
@@ -224,7 +225,6 @@ func (v *visitEngine) journey(i uint64, k int) {
 // success).
 func (v *visitEngine) step(client *http.Client, st journeyStep, seq uint64, vals map[string]string) (part, string) {
 	t := v.tgt.targets[st.ep]
-	v.tgt.count(st.ep) // the mix picked a journey, not an endpoint: every step counts here
 	// The result carries the endpoint's URL as written ({{order_id}},
 	// not the value), so the report counts it under its endpoint.
 	r := &vegeta.Result{Seq: seq, Method: t.Method, URL: t.URL, Timestamp: time.Now()}
@@ -248,6 +248,9 @@ func (v *visitEngine) step(client *http.Client, st journeyStep, seq uint64, vals
 			for _, h := range hs {
 				req.Header.Add(k, scenarios.Expand(h, vals))
 			}
+		}
+		if h := req.Header.Get("Host"); h != "" {
+			req.Host = h // as vegeta.Target.Request does
 		}
 		resp, err := client.Do(req)
 		if err != nil {

@@ -246,53 +246,16 @@ func (v *visitEngine) pageView(client *http.Client, i uint64, page part) (*scena
 }
 
 // send sends one request of endpoint ep as seq over client and hands its
-// result on.
+// result on: a journey's step without values or captures, judged as a
+// part of a page view (a success slower than the SLO's p99 is "slow").
 func (v *visitEngine) send(client *http.Client, ep int, seq uint64) part {
-	t := v.tgt.targets[ep]
 	if seq >= scenarios.AssetSeq {
 		v.tgt.count(ep) // a page was counted when it was picked
 	}
-	r := &vegeta.Result{Seq: seq, Method: t.Method, URL: t.URL, Timestamp: time.Now()}
-	var scan bodyScan
-	chk := v.chks.at(ep)
-	func() {
-		req, err := t.Request()
-		if err != nil {
-			r.Error = err.Error()
-			return
-		}
-		req = req.WithContext(v.ctx)
-		if req.ContentLength > 0 {
-			r.BytesOut = uint64(req.ContentLength)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			r.Error = err.Error()
-			return
-		}
-		defer resp.Body.Close()
-		n, err := v.readBody(resp.Body, r, chk, &scan)
-		r.BytesIn = uint64(n)
-		if err != nil {
-			r.Error = err.Error()
-			return
-		}
-		if r.Code = uint16(resp.StatusCode); r.Code < 200 || r.Code >= 400 {
-			r.Error = resp.Status
-		}
-	}()
-	r.Latency = time.Since(r.Timestamp)
-	chk.judge(r, &scan)
-	if v.tgt.redact != nil {
-		v.tgt.redactResult(r)
-	}
-	p := part{ep: ep, res: r, kind: scenarios.ErrorKind(r.Code, r.Error)}
-	if p.kind == "" && v.slow > 0 && r.Latency > v.slow {
+	p, _ := v.step(client, journeyStep{ep: ep}, seq, nil)
+	if p.kind == "" && v.slow > 0 && p.res.Latency > v.slow {
 		p.kind = "slow"
 	}
-	// The result goes on before the visit ends (after a hard stop, Run
-	// drains what is left).
-	v.results <- r
 	return p
 }
 

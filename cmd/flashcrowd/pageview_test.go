@@ -121,9 +121,10 @@ journeys:
 	}
 }
 
-// flashcrowd simulate of a page-view scenario predicts visitors as a run
-// measures them: the report leads with them, summary.json counts every
-// arrival as a page view, and a report of the saved run at a coarser
+// flashcrowd simulate of the main job's scenario (journeys whose first
+// step is a page view) predicts visitors as a run measures them: the
+// report leads with them, summary.json counts the page views and the
+// journeys, and a report of the saved run at a coarser
 // window keeps them (a simulation has no visits file: they are saved
 // with its windows).
 func TestSimulatePageViews(t *testing.T) {
@@ -135,8 +136,8 @@ func TestSimulatePageViews(t *testing.T) {
 	if !strings.Contains(stdout, "Visitors (page views)") || !strings.Contains(stdout, "visitors got a broken page") {
 		t.Errorf("no visitors in the output:\n%s", stdout)
 	}
-	if !strings.Contains(stderr, "page views over") || !strings.Contains(stderr, "requests/s)") {
-		t.Errorf("the plan line does not count page views:\n%s", stderr)
+	if !strings.Contains(stderr, "5,144 journeys over") || !strings.Contains(stderr, "requests/s)") {
+		t.Errorf("the plan line does not count the journeys:\n%s", stderr)
 	}
 	readSum := func(dir string) report.Summary {
 		t.Helper()
@@ -154,6 +155,9 @@ func TestSimulatePageViews(t *testing.T) {
 	v := sum.Visitors
 	if v == nil || v.Views == 0 || v.Complete == 0 || v.Broken == 0 || v.PeakBrokenRatio <= 0 || len(v.PeakBrokenBy) == 0 {
 		t.Fatalf("visitors: %+v", v)
+	}
+	if len(v.Journeys) != 2 || v.Journeys[0].Started+v.Journeys[1].Started != v.Views {
+		t.Errorf("journeys %+v: want browse and buy, one page view each", v.Journeys)
 	}
 	if !strings.Contains(v.BrokenBy[0].Name, "photos") && !strings.Contains(v.BrokenBy[0].Name, "image") && !strings.Contains(v.BrokenBy[0].Name, "thumb") {
 		t.Errorf("page views broken mostly by %q on the shared plan, whose images fail first: %+v", v.BrokenBy[0].Name, v.BrokenBy)
