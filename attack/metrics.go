@@ -57,6 +57,21 @@ type MeterSnapshot struct {
 	// behind, not the host), "idle".
 	Judged    map[string]uint64
 	Endpoints []EndpointSnapshot // the scenario's endpoints, then "other"
+	// Visits are the visitors that have ended so far, by kind and name
+	// (a page view's page, a journey's name), when the arrivals are
+	// visitors (page views or journeys).
+	Visits []VisitSnapshot
+}
+
+// VisitSnapshot is the visits of one kind and name that have ended.
+type VisitSnapshot struct {
+	Kind     string // scenarios.PageView or scenarios.JourneyVisit
+	Name     string
+	Complete uint64
+	// Broken counts the visits that did not complete, by what broke them
+	// first: the part's endpoint for a page view, "step N endpoint" for a
+	// journey.
+	Broken map[string]uint64
 }
 
 // EndpointSnapshot is one endpoint's cumulative figures.
@@ -174,6 +189,10 @@ func (m *Meter) Snapshot() MeterSnapshot {
 		e := &s.Endpoints[i]
 		e.Codes, e.Errors = copyMap(e.Codes), copyMap(e.Errors)
 	}
+	s.Visits = append([]VisitSnapshot(nil), s.Visits...)
+	for i := range s.Visits {
+		s.Visits[i].Broken = copyMap(s.Visits[i].Broken)
+	}
 	return s
 }
 
@@ -214,6 +233,30 @@ type meterFold struct {
 	stopAt  int64 // the second the run began stopping in; -1 not stopping
 	held    bool
 	counted map[string]uint64
+	visits  []VisitSnapshot
+}
+
+// visit folds in a visitor's record.
+func (f *meterFold) visit(v *scenarios.Visit) {
+	var vs *VisitSnapshot
+	for i := range f.visits {
+		if f.visits[i].Kind == v.Kind && f.visits[i].Name == v.Name {
+			vs = &f.visits[i]
+			break
+		}
+	}
+	if vs == nil {
+		f.visits = append(f.visits, VisitSnapshot{Kind: v.Kind, Name: v.Name, Broken: map[string]uint64{}})
+		vs = &f.visits[len(f.visits)-1]
+	}
+	switch {
+	case v.OK:
+		vs.Complete++
+	case v.Kind == scenarios.JourneyVisit:
+		vs.Broken[fmt.Sprintf("step %d %s", v.Step+1, v.Broke)]++
+	default:
+		vs.Broken[v.Broke]++
+	}
 }
 
 type endpointFold struct {
@@ -486,6 +529,10 @@ func (f *meterFold) publish(el time.Duration, done bool) {
 	}
 	if !done {
 		s.Offered = f.pacer.Curve.Rate(el.Seconds()) * f.pacer.perArrival() / float64(f.pacer.shards())
+	}
+	for _, v := range f.visits {
+		v.Broken = copyMap(v.Broken)
+		s.Visits = append(s.Visits, v)
 	}
 	for i := range f.eps {
 		e := &f.eps[i]

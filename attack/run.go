@@ -390,6 +390,9 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	sentHist = append(sentHist, sentSample{start, 0})
 
 	addVisit := func(pv *scenarios.Visit) {
+		if meter != nil {
+			meter.visit(pv)
+		}
 		if pv.Kind == scenarios.PageView && o.Scenario.HasJourneys() {
 			psum.add(pv)
 		} else {

@@ -173,8 +173,10 @@ var (
 	descSLOHeld   = prometheus.NewDesc("flashcrowd_slo_held", "1 while the last judged second held the SLO, 0 when it broke it.", runLabels, nil)
 	descJudged    = prometheus.NewDesc("flashcrowd_slo_seconds_total", "Seconds judged against the SLO, by state: held, violated, behind (the generator fell behind), idle.", append(runLabels, "state"), nil)
 	descDone      = prometheus.NewDesc("flashcrowd_run_done", "1 once the run has ended: the counts are final.", runLabels, nil)
+	descVisits    = prometheus.NewDesc("flashcrowd_visits_total", "Visitors whose visit ended, by kind (page view, journey), name (the page, the journey) and outcome: complete (every part succeeded) or broken.", append(runLabels, "kind", "name", "outcome"), nil)
+	descVisitsBy  = prometheus.NewDesc("flashcrowd_visits_broken_total", "Broken visits by what broke them first: the part's endpoint for a page view, \"step N endpoint\" for a journey.", append(runLabels, "kind", "name", "by"), nil)
 
-	runDescs = []*prometheus.Desc{descScheduled, descSent, descCompleted, descResponses, descErrors, descDuration, descLag,
+	runDescs = []*prometheus.Desc{descVisits, descVisitsBy, descScheduled, descSent, descCompleted, descResponses, descErrors, descDuration, descLag,
 		descInFlight, descOffered, descPhase, descSLOHeld, descJudged, descDone}
 )
 
@@ -256,6 +258,15 @@ func collectRun(ch chan<- prometheus.Metric, s attack.MeterSnapshot) {
 	}
 	for _, st := range []string{"held", "violated", "behind", "idle"} {
 		counter(descJudged, s.Judged[st], s.Run, s.Shard, st)
+	}
+	for _, v := range s.Visits {
+		var broken uint64
+		for _, by := range attack.SortedKeys(v.Broken) {
+			broken += v.Broken[by]
+			counter(descVisitsBy, v.Broken[by], s.Run, s.Shard, v.Kind, v.Name, by)
+		}
+		counter(descVisits, v.Complete, s.Run, s.Shard, v.Kind, v.Name, "complete")
+		counter(descVisits, broken, s.Run, s.Shard, v.Kind, v.Name, "broken")
 	}
 	for i, e := range s.Endpoints {
 		if i == len(s.Endpoints)-1 && e.Results == 0 {

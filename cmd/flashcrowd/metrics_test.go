@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -603,6 +604,123 @@ func TestMetricsSLOBroken(t *testing.T) {
 	if rep.SLOHeld || violated < 2 || sumOf(m["flashcrowd_slo_held"], nil) != 0 {
 		t.Errorf("report held %v; live: %v seconds violated, slo_held %v: want both broken",
 			rep.SLOHeld, violated, sumOf(m["flashcrowd_slo_held"], nil))
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("still holding 30 s after Ctrl-C\n%s", stderr.String())
+	}
+}
+
+// TestMetricsVisitors: a run whose arrivals are journeys, some of whose
+// steps are page views, exports its visitors as they end: the final
+// flashcrowd_visits_total and flashcrowd_visits_broken_total, parsed by
+// Prometheus's own parser, hold exactly what the run's visits.jsonl does.
+func TestMetricsVisitors(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "shop.yaml")
+	if err := os.WriteFile(file, []byte(`name: shop
+curve: "hold 200/s for 3s"
+endpoints:
+  - {name: product page, path: /p/jacket, class: page, assets: [hero×1, photo×4]}
+  - {name: hero, path: /img/hero.jpg, class: asset}
+  - {name: photo, path: /img/p.jpg, class: asset}
+  - {name: checkout, method: POST, path: /api/checkout, class: api}
+journeys:
+  browse: {weight: 3, steps: [product page]}
+  buy: {weight: 1, steps: [product page, checkout]}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "run")
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	// The real Prometheus server scrapes the run too, when it is installed
+	// (CI installs it), so the dashboard's visitor panels are tried on it.
+	var prom *promServer
+	if _, err := exec.LookPath("prometheus"); err == nil || os.Getenv("PROMETHEUS") != "" || os.Getenv(requirePrometheusEnv) == "1" {
+		prom = startPrometheus(t, addr)
+	}
+	began := time.Now()
+	// The shared plan's 2 static workers hold about 800 images a second:
+	// at 200 page views a second of 5 images each they turn some away, and
+	// page views break.
+	cmd, stderr, done := startRun(t, "--scenario", file, "--plan", "shared", "--out", out,
+		"--metrics-addr", addr, "--metrics-hold", "2m", "--run-id", "visitors", "--start-at", "+3s")
+	waitFor(t, time.Minute, "the run ends and holds its metrics", func() bool {
+		return strings.Contains(stderr.String(), "serving the final counts")
+	}, stderr.String)
+	want := map[[4]string]float64{} // kind, name, outcome or "by:"+by
+	f, err := os.Open(filepath.Join(out, scenarios.VisitsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = scenarios.ReadVisits("visits.jsonl", f, func(v *scenarios.Visit) error {
+		switch {
+		case v.OK:
+			want[[4]string{v.Kind, v.Name, "complete"}]++
+		default:
+			want[[4]string{v.Kind, v.Name, "broken"}]++
+			by := v.Broke
+			if v.Kind == scenarios.JourneyVisit {
+				by = fmt.Sprintf("step %d %s", v.Step+1, v.Broke)
+			}
+			want[[4]string{v.Kind, v.Name, "by", by}]++
+		}
+		return nil
+	})
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := scrape(t, addr, false)
+	got := map[[4]string]float64{}
+	for _, m := range text["flashcrowd_visits_total"].GetMetric() {
+		l := map[string]string{}
+		for _, p := range m.Label {
+			l[p.GetName()] = p.GetValue()
+		}
+		if l["run"] != "visitors" || l["shard"] != "0" {
+			t.Errorf("visits labelled %v", l)
+		}
+		if v := m.Counter.GetValue(); v > 0 {
+			got[[4]string{l["kind"], l["name"], l["outcome"]}] = v
+		}
+	}
+	for _, m := range text["flashcrowd_visits_broken_total"].GetMetric() {
+		l := map[string]string{}
+		for _, p := range m.Label {
+			l[p.GetName()] = p.GetValue()
+		}
+		got[[4]string{l["kind"], l["name"], "by", l["by"]}] = m.Counter.GetValue()
+	}
+	t.Logf("visits.jsonl: %v", want)
+	if want[[4]string{scenarios.PageView, "product page", "complete"}] == 0 || want[[4]string{scenarios.PageView, "product page", "broken"}] == 0 ||
+		want[[4]string{scenarios.JourneyVisit, "buy", "complete"}] == 0 {
+		t.Fatalf("visits.jsonl lacks complete and broken page views, or buy journeys: %v", want)
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("metrics %v\nvisits.jsonl %v", got, want)
+	}
+	if prom != nil {
+		// Two more scrapes of the final counts, then every visitor panel
+		// of the dashboard has data for the run.
+		time.Sleep(2500 * time.Millisecond)
+		r := strings.NewReplacer(`"$run"`, `"visitors"`, `"$endpoint"`, `".*"`, "$__rate_interval", "5s", "$__interval", "1s")
+		n := 0
+		for where, q := range dashboardQueries(readDashboard(t)) {
+			if !strings.Contains(q, "flashcrowd_visits") {
+				continue
+			}
+			n++
+			res, err := prom.queryRange(r.Replace(q), began, time.Now())
+			if err != nil || len(res) == 0 {
+				t.Errorf("dashboard %s: %v, %d series: %s", where, err, len(res), r.Replace(q))
+			}
+		}
+		if n < 4 {
+			t.Errorf("%d visitor panels in the dashboard", n)
+		}
 	}
 	cmd.Process.Signal(syscall.SIGINT)
 	select {
