@@ -389,9 +389,13 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	// The send rate of the first progress line counts from the start.
 	sentHist = append(sentHist, sentSample{start, 0})
 
+	var pvRecent recentShare // page views ended lately, for the progress line
 	addVisit := func(pv *scenarios.Visit) {
 		if meter != nil {
 			meter.visit(pv)
+		}
+		if pv.Kind == scenarios.PageView {
+			pvRecent.add(int64(time.Since(start)/time.Second), !pv.OK)
 		}
 		if pv.Kind == scenarios.PageView && o.Scenario.HasJourneys() {
 			psum.add(pv)
@@ -537,6 +541,9 @@ loop:
 			if o.Live || now.Sub(lastPrint) >= 10*time.Second {
 				lastPrint = now
 				line := progressLine(el, curve, pacer, st, sentHist, inflight, behindSecs > 0 && warnedBehind, inflight >= o.MaxWorkers, stopping)
+				if n, broken := pvRecent.last(int64(el/time.Second), 5); n > 0 {
+					line += fmt.Sprintf("  pages broken %.0f%%", 100*float64(broken)/float64(n))
+				}
 				if o.Live {
 					fmt.Fprint(progress, "\r\x1b[K"+line)
 				} else {
@@ -669,6 +676,37 @@ func appendSample(s []sentSample, x sentSample) []sentSample {
 		i++
 	}
 	return append(s[:0], s[i:]...)
+}
+
+// recentShare counts events, and how many of them were bad, per second
+// over the last few seconds (page views ended, and broken).
+type recentShare struct {
+	ring [8]struct {
+		sec    int64
+		n, bad uint64
+	}
+}
+
+func (r *recentShare) add(sec int64, bad bool) {
+	c := &r.ring[sec%int64(len(r.ring))]
+	if c.sec != sec {
+		c.sec, c.n, c.bad = sec, 0, 0
+	}
+	c.n++
+	if bad {
+		c.bad++
+	}
+}
+
+// last sums the k seconds before second now (k < 8).
+func (r *recentShare) last(now int64, k int64) (n, bad uint64) {
+	for s := max(now-k, 0); s < now; s++ {
+		if c := &r.ring[s%int64(len(r.ring))]; c.sec == s {
+			n += c.n
+			bad += c.bad
+		}
+	}
+	return n, bad
 }
 
 // progressLine is one line of live progress.

@@ -285,3 +285,22 @@ endpoints:
 		t.Errorf("a host that answered every request: %s (visitors %+v)", a.Verdict, a.Visitors)
 	}
 }
+
+// recentShare sums the last seconds' page views, forgetting older ones
+// as its ring turns.
+func TestRecentShare(t *testing.T) {
+	var r recentShare
+	for s := int64(0); s < 20; s++ {
+		for i := int64(0); i < s; i++ {
+			r.add(s, i%2 == 0)
+		}
+	}
+	// Seconds 14 to 18: 14+15+16+17+18 = 80 page views, half (rounded
+	// up per second) broken: 7+8+8+9+9 = 41.
+	if n, bad := r.last(19, 5); n != 80 || bad != 41 {
+		t.Errorf("last 5 s before 19: %d page views, %d broken; want 80, 41", n, bad)
+	}
+	if n, _ := r.last(40, 5); n != 0 {
+		t.Errorf("20 s later: %d page views, want none", n)
+	}
+}
