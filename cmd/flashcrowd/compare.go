@@ -458,8 +458,8 @@ func (o *compareOpts) runAll(e *env, fs *pflag.FlagSet, s *scenarios.Scenario, j
 		for _, j := range jobs {
 			ns = append(ns, j.name)
 		}
-		fmt.Fprintf(e.stderr, "flashcrowd compare: %s, %s requests over %s (peak %s/s) against %s in turn\n",
-			o.sf.describe(s), fmtCount(s.Curve.Total()), fmtDur(s.Curve.Seconds()), fmtCap(s.Curve.Peak()), strings.Join(ns, ", "))
+		fmt.Fprintf(e.stderr, "flashcrowd compare: %s, %s over %s (peak %s/s) against %s in turn\n",
+			o.sf.describe(s), countOf(s, s.Curve.Total()), fmtDur(s.Curve.Seconds()), fmtCap(s.Curve.Peak()), strings.Join(ns, ", "))
 	}
 	for _, j := range jobs {
 		if e.ctx.Err() != nil {

@@ -318,7 +318,7 @@ func runKubernetes(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		}
 		secret = fmt.Sprintf("  kubectl create secret generic%s %s %s   # the scenario's ${ENV:…} values\n", ns, reh.EnvSecret(), strings.Join(lits, " "))
 	}
-	fmt.Fprintf(e.stderr, `flashcrowd kubernetes: %s, %s requests over %s in %s, starting %s (in %s) → %s
+	fmt.Fprintf(e.stderr, `flashcrowd kubernetes: %s, %s over %s in %s, starting %s (in %s) → %s
 next:
 %s  kubectl apply%s -f %s            # before %s
   kubectl get pods%s -l app.kubernetes.io/instance=%s -w
@@ -326,7 +326,7 @@ next:
   kubectl patch%s job %s-report --type=merge -p '{"spec":{"suspend":false}}'
   kubectl logs%s -f job/%s-report      # the report is in %s on the results volume
 `,
-		r.sf.describe(s), fmtCount(float64(total)), scenarios.FormatDuration(s.Curve.Duration()), pods,
+		r.sf.describe(s), countOf(s, float64(total)), scenarios.FormatDuration(s.Curve.Duration()), pods,
 		startAt.UTC().Format(time.RFC3339), scenarios.FormatDuration(startAt.Sub(now).Round(time.Second)), dest,
 		secret, ns, file, startAt.UTC().Format(time.TimeOnly),
 		ns, name,

@@ -409,6 +409,15 @@ func (w *resultsWriter) close() error {
 	return nil
 }
 
+// countOf says n arrivals of s: "N requests", or for visitors "N
+// journeys (about M requests)".
+func countOf(s *scenarios.Scenario, n float64) string {
+	if !s.Visitors() {
+		return fmtCount(n) + " requests"
+	}
+	return fmt.Sprintf("%s %s (about %s requests)", fmtCount(n), visitorsWord(s), fmtCount(math.Round(n*s.RequestsPerArrival())))
+}
+
 // visitorsWord is what a scenario's arrivals are, in the plural.
 func visitorsWord(s *scenarios.Scenario) string {
 	if s.HasJourneys() {
