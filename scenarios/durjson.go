@@ -79,3 +79,23 @@ func (a *AbortRule) UnmarshalJSON(b []byte) error {
 	*a = AbortRule{Metric: j.Metric, Threshold: j.Threshold, For: time.Duration(j.For)}
 	return nil
 }
+
+type thinkJSON struct {
+	Mean        jsonDuration `json:"mean"`
+	Exponential bool         `json:"exponential,omitempty"`
+}
+
+// MarshalJSON writes the mean as a string ("3s"), as a scenario file does.
+func (t Think) MarshalJSON() ([]byte, error) {
+	return json.Marshal(thinkJSON{jsonDuration(t.Mean), t.Exponential})
+}
+
+// UnmarshalJSON reads the mean written as a string or as nanoseconds.
+func (t *Think) UnmarshalJSON(b []byte) error {
+	var j thinkJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*t = Think{Mean: time.Duration(j.Mean), Exponential: j.Exponential}
+	return nil
+}

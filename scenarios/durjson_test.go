@@ -11,12 +11,13 @@ import (
 // written with nanoseconds still read.
 func TestDurationsInJSON(t *testing.T) {
 	s := Scenario{SLO: SLO{P99: 800 * time.Millisecond, MaxErrorRatio: 0.01, MinThroughput: 0.95, Grace: 10 * time.Second},
-		Abort: []AbortRule{{Metric: "errors", Threshold: 0.5, For: 15 * time.Second}}}
+		Abort:    []AbortRule{{Metric: "errors", Threshold: 0.5, For: 15 * time.Second}},
+		Journeys: []Journey{{Name: "buy", Weight: 1, Think: Think{Mean: 3 * time.Second, Exponential: true}, Steps: []Step{{Endpoint: "home"}}}}}
 	b, err := json.Marshal(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"p99":"800ms"`, `"grace":"10s"`, `"for":"15s"`} {
+	for _, want := range []string{`"p99":"800ms"`, `"grace":"10s"`, `"for":"15s"`, `"think":{"mean":"3s","exponential":true}`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("%s lacks %s", b, want)
 		}
@@ -25,16 +26,16 @@ func TestDurationsInJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
-	if back.SLO != s.SLO || back.Abort[0] != s.Abort[0] {
-		t.Errorf("round trip: %+v %+v", back.SLO, back.Abort)
+	if back.SLO != s.SLO || back.Abort[0] != s.Abort[0] || back.Journeys[0].Think != s.Journeys[0].Think {
+		t.Errorf("round trip: %+v %+v %+v", back.SLO, back.Abort, back.Journeys)
 	}
-	old := `{"slo":{"p99":1000000000,"max_error_ratio":0.01,"min_throughput":0.95,"grace":5000000000},"abort":[{"metric":"p99","threshold":10,"for":30000000000}]}`
+	old := `{"slo":{"p99":1000000000,"max_error_ratio":0.01,"min_throughput":0.95,"grace":5000000000},"abort":[{"metric":"p99","threshold":10,"for":30000000000}],"journeys":[{"name":"buy","think":{"mean":2000000000},"steps":[{"endpoint":"home"}]}]}`
 	var o Scenario
 	if err := json.Unmarshal([]byte(old), &o); err != nil {
 		t.Fatal(err)
 	}
-	if o.SLO.P99 != time.Second || o.SLO.Grace != 5*time.Second || o.Abort[0].For != 30*time.Second {
-		t.Errorf("nanoseconds: %+v %+v", o.SLO, o.Abort)
+	if o.SLO.P99 != time.Second || o.SLO.Grace != 5*time.Second || o.Abort[0].For != 30*time.Second || o.Journeys[0].Think.Mean != 2*time.Second {
+		t.Errorf("nanoseconds: %+v %+v %+v", o.SLO, o.Abort, o.Journeys)
 	}
 	if err := json.Unmarshal([]byte(`{"slo":{"p99":"fast"}}`), &o); err == nil {
 		t.Errorf("a bad duration read without error")
