@@ -104,6 +104,10 @@ func ErrorKind(code uint16, err string) string {
 		return ErrReset
 	case has("malformed", "bad status", "invalid", "unsupported transfer encoding", "frame", "protocol error"):
 		return ErrGarbage
+	case has("readlooppeekfaillocked"):
+		// net/http: the server sent bytes before it was asked (a banner
+		// of another protocol, SSH or SMTP), then closed.
+		return ErrGarbage
 	case has("unexpected eof"):
 		return ErrTruncated
 	case strings.HasSuffix(e, ": eof") || e == "eof" || has("server closed", "connection closed", "use of closed network connection"):

@@ -24,6 +24,7 @@ func TestErrorKind(t *testing.T) {
 		{0, `Post "http://127.0.0.1:8/api/deadline?timeout=5s": EOF`, ErrClosed},
 		{0, `Get "http://127.0.0.1:8/certificate/x509:/tls:": dial tcp 127.0.0.1:80: connect: connection refused`, ErrRefused},
 		{0, `Get "http://127.0.0.1:8/redirect?to=%22timeout%22": net/http: HTTP/1.x transport connection broken: malformed HTTP response`, ErrGarbage},
+		{0, `Head "http://127.0.0.1:44737/": readLoopPeekFailLocked: %!w(<nil>)`, ErrGarbage}, // a server that spoke first (a banner), as net/http words it
 		{0, `Get "http://127.0.0.1:8/a\"b: timeout": unexpected EOF`, ErrTruncated},
 		// Not a url.Error: read as it is.
 		{0, "dial tcp: lookup timeout.invalid: no such host", ErrDNS},
