@@ -122,7 +122,7 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	switch {
 	case visitors:
 		if o.Engine == EngineVegeta {
-			fmt.Fprintf(orDiscard(o.Progress), "note: the arrivals are page views: the %s engine sends them (on net/http, as vegeta's does)\n", EngineVisits)
+			fmt.Fprintf(orDiscard(o.Progress), "note: the arrivals are %s: the %s engine sends them (on net/http, as vegeta's does)\n", o.Scenario.Arrivals(), EngineVisits)
 		}
 		engineName = EngineVisits
 	case engineName == EngineFast:
@@ -277,10 +277,7 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	}
 	if visitors {
 		k := pacer.perArrival()
-		what := "page views"
-		if o.Scenario.HasJourneys() {
-			what = "journeys"
-		}
+		what := o.Scenario.Arrivals()
 		fmt.Fprintf(progress, "sending %s %s (about %s requests, %.3g a visitor) over %s, peak %s %s (%s requests)%s, to %s → %s\n",
 			fmtCount(curve.Requests()), what, fmtCount(uint64(math.Round(float64(curve.Requests())*k))), k, scenarios.FormatDuration(curve.Duration()),
 			fmtRate(curve.Peak()), what, fmtRate(curve.Peak()*k), shardNote, info.Target, dest)

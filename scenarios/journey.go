@@ -127,6 +127,18 @@ func (s *Scenario) HasJourneys() bool { return len(s.Journeys) > 0 }
 // or journeys) rather than single requests.
 func (s *Scenario) Visitors() bool { return s.PageViews() || s.HasJourneys() }
 
+// Arrivals names what the scenario's arrivals are, in the plural:
+// "journeys", "page views" or "requests".
+func (s *Scenario) Arrivals() string {
+	switch {
+	case s.HasJourneys():
+		return "journeys"
+	case s.PageViews():
+		return "page views"
+	}
+	return "requests"
+}
+
 // JourneyEndpoints are the journeys as a Mix sees them: one endpoint per
 // journey, of the journey's weight.
 func JourneyEndpoints(js []Journey) []Endpoint {

@@ -583,10 +583,7 @@ func (o *compareOpts) simulateAll(e *env, fs *pflag.FlagSet, s *scenarios.Scenar
 		fs.Visit(func(f *pflag.Flag) { info.Args = append(info.Args, "--"+f.Name+"="+flagValue(f)) })
 		fs.VisitAll(func(f *pflag.Flag) { info.Options[f.Name] = flagValue(f) })
 		if !o.quiet {
-			what := "requests"
-			if s.Visitors() {
-				what = visitorsWord(s)
-			}
+			what := s.Arrivals()
 			fmt.Fprintf(e.stderr, "flashcrowd compare: %s: simulating %s, %s %s (peak %s/s), against the %s plan ($%g/month, holds about %s req/s of this mix)\n",
 				j.name, o.sf.describe(s), fmtCount(s.Curve.Total()), what, fmtCap(s.Curve.Peak()), j.plan.Name, j.plan.MonthlyCost, fmtCap(j.plan.Capacity(s.RequestMix())))
 		}

@@ -213,7 +213,7 @@ func runSimulate(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		if s.Visitors() {
 			// The curve counts visitors; the host sees their requests.
 			rpa := s.RequestsPerArrival()
-			what = fmt.Sprintf("%s %s over %s, peak %s/s (about %s requests/s)", fmtCount(s.Curve.Total()), visitorsWord(s), fmtDur(s.Curve.Seconds()), fmtCap(s.Curve.Peak()), fmtCount(math.Round(s.Curve.Peak()*rpa)))
+			what = fmt.Sprintf("%s %s over %s, peak %s/s (about %s requests/s)", fmtCount(s.Curve.Total()), s.Arrivals(), fmtDur(s.Curve.Seconds()), fmtCap(s.Curve.Peak()), fmtCount(math.Round(s.Curve.Peak()*rpa)))
 		}
 		fmt.Fprintf(e.stderr, "flashcrowd simulate: %s, %s, against the %s plan ($%g/month, holds about %s req/s of this mix); %s arrivals, seed %d, %s, no network\n",
 			desc, what, plan.Name, plan.MonthlyCost,
@@ -415,13 +415,5 @@ func countOf(s *scenarios.Scenario, n float64) string {
 	if !s.Visitors() {
 		return fmtCount(n) + " requests"
 	}
-	return fmt.Sprintf("%s %s (about %s requests)", fmtCount(n), visitorsWord(s), fmtCount(math.Round(n*s.RequestsPerArrival())))
-}
-
-// visitorsWord is what a scenario's arrivals are, in the plural.
-func visitorsWord(s *scenarios.Scenario) string {
-	if s.HasJourneys() {
-		return "journeys"
-	}
-	return "page views"
+	return fmt.Sprintf("%s %s (about %s requests)", fmtCount(n), s.Arrivals(), fmtCount(math.Round(n*s.RequestsPerArrival())))
 }
