@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -512,8 +513,24 @@ func newPanel(title, ylabel string) *plot.Plot {
 	p.Legend.XOffs, p.Legend.YOffs = vg.Points(4), -vg.Points(4)
 	p.Legend.TextStyle.Font.Size = vg.Points(9)
 	p.Legend.ThumbnailWidth = vg.Points(14)
+	p.Y.Tick.Marker = shortTicks{plot.DefaultTicks{}}
 	p.Add(plotter.NewGrid())
 	return p
+}
+
+// shortTicks labels a ticker's ticks with the fewest digits that say
+// them: gonum's default ticks read "500.00" for 500 on some steps.
+type shortTicks struct{ plot.Ticker }
+
+// Ticks implements plot.Ticker.
+func (t shortTicks) Ticks(min, max float64) []plot.Tick {
+	ts := t.Ticker.Ticks(min, max)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'f', -1, 64)
+		}
+	}
+	return ts
 }
 
 func logRange(vals ...[]float64) (lo, hi float64) {

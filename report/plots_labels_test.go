@@ -2,6 +2,8 @@ package report
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,4 +119,28 @@ func TestCoincidentMarkersReadApart(t *testing.T) {
 		finish(p, m)
 		checkPlacement(t, fmt.Sprint("coincident ", size), p, m, size)
 	}
+}
+
+// The linear panels label their ticks with the fewest digits: 500, not
+// "500.00" (gonum's default on a 250 step), and 0.5 where it is 0.5.
+func TestShortTicks(t *testing.T) {
+	for _, c := range []struct{ min, max float64 }{{0, 520}, {0, 1000}, {0, 1.3}, {0, 47}} {
+		for _, tk := range (shortTicks{plot.DefaultTicks{}}).Ticks(c.min, c.max) {
+			if tk.Label == "" {
+				continue
+			}
+			if tk.Label != strconv.FormatFloat(tk.Value, 'f', -1, 64) || strings.HasSuffix(tk.Label, ".00") {
+				t.Errorf("%g–%g: tick %g labelled %q", c.min, c.max, tk.Value, tk.Label)
+			}
+		}
+	}
+	// The stock ticker does write "500.00" on 0–520 (so the wrapper is
+	// doing something).
+	var stock []string
+	for _, tk := range (plot.DefaultTicks{}).Ticks(0, 520) {
+		if tk.Label != "" {
+			stock = append(stock, tk.Label)
+		}
+	}
+	t.Logf("gonum's labels on 0–520: %v", stock)
 }
