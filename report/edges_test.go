@@ -331,7 +331,7 @@ func TestLabelsClearLegend(t *testing.T) {
 	check := func(name string, p *plot.Plot, m *marks) {
 		c := draw.New(vgimg.New(PlotSize[0], PlotSize[1]))
 		dc := p.DataCanvas(c)
-		leg, _, placed := m.place(dc, p.X.Norm)
+		leg, _, placed := m.place(dc, p)
 		var labels []vg.Rectangle
 		for _, l := range placed {
 			labels = append(labels, l.box())

@@ -200,6 +200,92 @@ func vlineAt(p *plot.Plot, m *marks, x, y0, y1 float64, c color.Color, dashes []
 type marks struct {
 	labels []markLabel
 	legend plot.Legend
+	// data is what the panel draws, for the legend to keep off: the
+	// legend goes in the corner (top left, top right, bottom left, bottom
+	// right, in that order of preference) over the fewest points.
+	data []trackedSeries
+}
+
+// trackedSeries is a series of points drawn on a panel: a line's, or an
+// area's top (area: filled down to the axis).
+type trackedSeries struct {
+	xs, ys []float64
+	area   bool
+}
+
+// points are the tracked series' points on c.
+func (m *marks) points(c draw.Canvas, p *plot.Plot) []vg.Point {
+	var out []vg.Point
+	for _, sr := range m.data {
+		for i := range sr.xs {
+			if i >= len(sr.ys) || math.IsNaN(sr.ys[i]) || math.IsInf(sr.ys[i], 0) {
+				continue
+			}
+			out = append(out, vg.Point{X: c.X(p.X.Norm(sr.xs[i])), Y: c.Y(p.Y.Norm(min(max(sr.ys[i], p.Y.Min), p.Y.Max)))})
+		}
+	}
+	return out
+}
+
+// track notes a series the panel draws.
+func (m *marks) track(xs, ys []float64, area bool) {
+	m.data = append(m.data, trackedSeries{xs: xs, ys: ys, area: area})
+}
+
+// corner puts the legend in the corner of c whose box covers the fewest
+// of the tracked points (it keeps the panel's corner when nothing is
+// tracked).
+func (m *marks) corner(c draw.Canvas, p *plot.Plot) {
+	if len(m.data) == 0 {
+		return
+	}
+	x0, y0 := m.legend.XOffs, m.legend.YOffs // the top-left insets
+	if !m.legend.Left {
+		x0 = -x0
+	}
+	if !m.legend.Top {
+		y0 = -y0
+	}
+	pts := make([][]vg.Point, len(m.data)) // each series' points on c
+	for j, sr := range m.data {
+		pts[j] = (&marks{data: []trackedSeries{sr}}).points(c, p)
+	}
+	best, bestN := 0, -1
+	for k, cn := range []struct{ top, left bool }{{true, true}, {true, false}, {false, true}, {false, false}} {
+		l := m.legend
+		l.Top, l.Left, l.XOffs, l.YOffs = cn.top, cn.left, x0, y0
+		if !cn.left {
+			l.XOffs = -x0
+		}
+		if !cn.top {
+			l.YOffs = -y0
+		}
+		r, ok := legendRect(c, &l)
+		if !ok {
+			return
+		}
+		r.Min = r.Min.Sub(vg.Point{X: labelGap, Y: labelGap})
+		r.Max = r.Max.Add(vg.Point{X: labelGap, Y: labelGap})
+		n := 0
+		for j, sr := range m.data {
+			for _, q := range pts[j] {
+				if q.X >= r.Min.X && q.X <= r.Max.X && q.Y >= r.Min.Y && (q.Y <= r.Max.Y || sr.area) {
+					n++
+				}
+			}
+		}
+		if bestN < 0 || n < bestN {
+			best, bestN = k, n
+		}
+	}
+	cn := []struct{ top, left bool }{{true, true}, {true, false}, {false, true}, {false, false}}[best]
+	m.legend.Top, m.legend.Left, m.legend.XOffs, m.legend.YOffs = cn.top, cn.left, x0, y0
+	if !cn.left {
+		m.legend.XOffs = -x0
+	}
+	if !cn.top {
+		m.legend.YOffs = -y0
+	}
 }
 
 // finish adds m (a new one if nil) to p, after every other plotter.
@@ -247,7 +333,10 @@ func overlap(a, b vg.Rectangle) vg.Length {
 // its far side) at the height y0 or just past one of taken (downwards from
 // the top, or upwards from the bottom), then the same heights just right
 // or left of one of taken. If none is free, the candidate covering least.
-func spot(c draw.Canvas, taken []vg.Rectangle, size vg.Point, xs []vg.Length, y0 vg.Length, up bool) vg.Point {
+//
+// A spot over none of the points (the panel's data, on c) is free; when
+// every spot clear of taken covers some, the one covering fewest.
+func spot(c draw.Canvas, taken []vg.Rectangle, points []vg.Point, size vg.Point, xs []vg.Length, y0 vg.Length, up bool) vg.Point {
 	// Heights: the start, then past each obstacle, nearest first.
 	ys := []vg.Length{y0}
 	for _, t := range taken {
@@ -279,8 +368,18 @@ func spot(c draw.Canvas, taken []vg.Rectangle, size vg.Point, xs []vg.Length, y0
 		}
 		return sum
 	}
-	var best vg.Point
+	onData := func(at vg.Point) int {
+		n := 0
+		for _, q := range points {
+			if q.X >= at.X && q.X <= at.X+size.X && q.Y >= at.Y && q.Y <= at.Y+size.Y {
+				n++
+			}
+		}
+		return n
+	}
+	var best, clear vg.Point
 	bestCover := vg.Length(math.Inf(1))
+	clearOn := -1
 	for i, x := range xs {
 		for _, y := range ys {
 			at := vg.Point{X: x, Y: y}
@@ -289,12 +388,22 @@ func spot(c draw.Canvas, taken []vg.Rectangle, size vg.Point, xs []vg.Length, y0
 			}
 			cv := cover(at)
 			if cv == 0 {
-				return at
+				n := onData(at)
+				if n == 0 {
+					return at
+				}
+				if clearOn < 0 || n < clearOn {
+					clear, clearOn = at, n
+				}
+				continue
 			}
 			if i < 2 && cv < bestCover { // fall back only beside the line
 				best, bestCover = at, cv
 			}
 		}
+	}
+	if clearOn >= 0 { // clear of the legend and labels, over the fewest points
+		return clear
 	}
 	if math.IsInf(float64(bestCover), 1) { // no room at all: the first choice, pulled inside
 		best = vg.Point{X: max(c.Min.X, min(xs[0], c.Max.X-size.X)), Y: max(c.Min.Y, min(y0, c.Max.Y-size.Y))}
@@ -310,7 +419,10 @@ func abs(x vg.Length) vg.Length {
 }
 
 // place lays out the legend and labels on the data canvas c.
-func (m *marks) place(c draw.Canvas, xnorm func(float64) float64) (leg vg.Rectangle, hasLegend bool, labels []placedLabel) {
+func (m *marks) place(c draw.Canvas, p *plot.Plot) (leg vg.Rectangle, hasLegend bool, labels []placedLabel) {
+	xnorm := p.X.Norm
+	m.corner(c, p)
+	points := m.points(c, p)
 	var taken []vg.Rectangle
 	leg, hasLegend = legendRect(c, &m.legend)
 	if hasLegend {
@@ -330,7 +442,7 @@ func (m *marks) place(c draw.Canvas, xnorm func(float64) float64) (leg vg.Rectan
 		if l.bottom {
 			y0 = c.Min.Y + labelGap
 		}
-		pl.at = spot(c, taken, pl.size, xs, y0, l.bottom)
+		pl.at = spot(c, taken, points, pl.size, xs, y0, l.bottom)
 		labels = append(labels, pl)
 		taken = append(taken, pl.box())
 	}
@@ -339,7 +451,7 @@ func (m *marks) place(c draw.Canvas, xnorm func(float64) float64) (leg vg.Rectan
 
 // Plot implements plot.Plotter.
 func (m *marks) Plot(c draw.Canvas, p *plot.Plot) {
-	leg, hasLegend, labels := m.place(c, p.X.Norm)
+	leg, hasLegend, labels := m.place(c, p)
 	pale := color.NRGBA{R: 255, G: 255, B: 255, A: 215}
 	if hasLegend {
 		g := labelGap
@@ -651,6 +763,9 @@ func (a *Analysis) OverviewPanels() ([]*plot.Plot, error) {
 	if err := line(pr, d.x, clamp(achieved), colAchieved, vg.Points(1.5), nil, "achieved (2xx/3xx done)"); err != nil {
 		return nil, err
 	}
+	mr.track(d.x, clamp(offered), false)
+	mr.track(d.x, clamp(achieved), false)
+	mr.track(d.x, clamp(sent), false)
 
 	// Latency, log scale, with the SLO.
 	pl := newPanel("Latency of successful requests (log)", "latency")
@@ -662,9 +777,14 @@ func (a *Analysis) OverviewPanels() ([]*plot.Plot, error) {
 	failed = onFloor(failed, lo, &floored)
 	pl.Y.Scale, pl.Y.Tick.Marker = plot.LogScale{}, floorTicks(LatencyTicks{}, floored)
 	pl.Y.Min, pl.Y.Max = lo, hi
+	ml := &marks{} // no labels here: the rate panel's say where the lines are
 	if err := a.markers(pl, nil, d, lo, hi); err != nil {
 		return nil, err
 	}
+	for k := range lat {
+		ml.track(d.x, lat[k], false)
+	}
+	ml.track(d.x, failed, false)
 	for k, name := range []string{"p50", "p90", "p99", "max"} {
 		width := vg.Points(1.3)
 		var dash []vg.Length
@@ -731,9 +851,11 @@ func (a *Analysis) OverviewPanels() ([]*plot.Plot, error) {
 		top = 1
 	}
 	pe.Y.Min, pe.Y.Max = 0, top*1.1
+	me := &marks{}
 	if err := a.markers(pe, nil, d, 0, top*1.1); err != nil {
 		return nil, err
 	}
+	me.track(d.x, cum, true)
 	for _, b := range bands {
 		var pts plotter.XYs
 		for i := range d.x {
@@ -761,8 +883,8 @@ func (a *Analysis) OverviewPanels() ([]*plot.Plot, error) {
 	}
 
 	finish(pr, mr)
-	finish(pl, nil)
-	finish(pe, nil)
+	finish(pl, ml)
+	finish(pe, me)
 	panels := []*plot.Plot{pr, pl, pe}
 	for i, p := range panels {
 		p.X.Min, p.X.Max = d.x0, d.x1

@@ -65,7 +65,7 @@ func checkPlacement(t *testing.T, name string, p *plot.Plot, m *marks, size [2]v
 	t.Helper()
 	c := draw.New(vgimg.New(size[0], size[1]))
 	dc := p.DataCanvas(c)
-	leg, hasLegend, placed := m.place(dc, p.X.Norm)
+	leg, hasLegend, placed := m.place(dc, p)
 	var boxes []vg.Rectangle
 	if hasLegend {
 		boxes = append(boxes, leg)
@@ -143,4 +143,45 @@ func TestShortTicks(t *testing.T) {
 		}
 	}
 	t.Logf("gonum's labels on 0–520: %v", stock)
+}
+
+// The legend goes to the corner over the fewest of the panel's points,
+// and a marker's label keeps off the lines when it can: on a panel whose
+// line is high on the left (a ramp that breaks there) and low on the
+// right, the legend moves to the top right, and the break's label covers
+// none of the line's points.
+func TestLegendAndLabelsKeepOffTheData(t *testing.T) {
+	p := newPanel("rates", "req/s")
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 100, 0, 100
+	var xs, ys []float64
+	for x := 0.0; x <= 100; x++ {
+		xs = append(xs, x)
+		ys = append(ys, max(95-x, 5)) // high at the top left, on the floor at the right
+	}
+	m := &marks{}
+	for _, name := range []string{"offered", "achieved"} {
+		if err := line(p, xs, ys, colOffered, 1, nil, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.track(xs, ys, false)
+	m.labels = append(m.labels, markLabel{x: 8, text: "break 1,207/s", color: colBreak})
+	finish(p, m)
+	c := draw.New(vgimg.New(OverviewSize[0], OverviewSize[1]/3))
+	dc := p.DataCanvas(c)
+	leg, ok, placed := m.place(dc, p)
+	if !ok || m.legend.Left || !m.legend.Top {
+		t.Errorf("legend left %v top %v at %v: want the top right", m.legend.Left, m.legend.Top, leg)
+	}
+	pts := m.points(dc, p)
+	for _, l := range placed {
+		b := l.box()
+		for _, q := range pts {
+			if q.X >= b.Min.X && q.X <= b.Max.X && q.Y >= b.Min.Y && q.Y <= b.Max.Y {
+				t.Errorf("label %q at %v covers the point %v", l.text, b, q)
+				break
+			}
+		}
+	}
+	checkPlacement(t, "ramp", p, m, [2]vg.Length{OverviewSize[0], OverviewSize[1] / 3})
 }
