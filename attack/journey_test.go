@@ -188,20 +188,7 @@ journeys:
 // journeys that only browse pages complete, and the checkouts fail only
 // at their api steps and only once the api pool saturates.
 func TestJourneysCheckoutsFailWhereTheAPIPoolSaturates(t *testing.T) {
-	plan, err := hosting.ParsePlan("shop.yaml", []byte(`name: shop
-monthly_cost: 10
-bandwidth: 1GB
-host_timeout: 5s
-when_full: 503
-workers: 32
-queue: 64
-pools:
-  - {name: db, classes: [api], workers: 2, queue: 4}
-classes:
-  page:  {service: "5ms", size: 2KB}
-  asset: {service: "1ms", size: 2KB}
-  api:   {service: "40ms", size: 1KB}
-`))
+	plan, err := hosting.LoadPlan("../testdata/plans/shop-db.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -253,7 +253,7 @@ func (f *meterFold) visit(v *scenarios.Visit) {
 	case v.OK:
 		vs.Complete++
 	case v.Kind == scenarios.JourneyVisit:
-		vs.Broken[fmt.Sprintf("step %d %s", v.Step+1, v.Broke)]++
+		vs.Broken[v.FailedAt()]++
 	default:
 		vs.Broken[v.Broke]++
 	}

@@ -130,17 +130,7 @@ func TestSimulateVisitsImagesBreakPages(t *testing.T) {
 // sees against the live host), and with a fixed think time the journeys'
 // times add up to their requests' latencies plus the thinking.
 func TestSimulateVisitsJourneys(t *testing.T) {
-	plan, err := ParsePlan("test.yaml", []byte(`name: shop
-when_full: 503
-workers: 32
-queue: 64
-pools:
-  - {name: db, classes: [api], workers: 2, queue: 4}
-classes:
-  page:  {service: "5ms", size: 2KB}
-  asset: {service: "1ms", size: 2KB}
-  api:   {service: "40ms", size: 1KB}
-`))
+	plan, err := LoadPlan("../testdata/plans/shop-db.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,6 +72,15 @@ func (v *Visitors) page(name string) *PageVisits {
 	return p
 }
 
+// add adds o's page views to w's.
+func (w *VisitWindow) add(o *VisitWindow) {
+	w.Views += o.Views
+	w.Complete += o.Complete
+	for k, n := range o.Broken {
+		w.Broken[k] += n
+	}
+}
+
 func (v *Visitors) window(idx int) *VisitWindow {
 	w := v.W[idx]
 	if w == nil {
@@ -95,7 +104,7 @@ func (v *Visitors) Add(x *scenarios.Visit, shift, width time.Duration) {
 			if x.Abandoned {
 				j.Abandoned++
 			}
-			j.FailedAt[fmt.Sprintf("step %d %s", x.Step+1, x.Broke)]++
+			j.FailedAt[x.FailedAt()]++
 		}
 		return
 	}
@@ -135,12 +144,7 @@ func (v *Visitors) Merge(o *Visitors) {
 		p.Took.Merge(&op.Took)
 	}
 	for idx, ow := range o.W {
-		w := v.window(idx)
-		w.Views += ow.Views
-		w.Complete += ow.Complete
-		for k, n := range ow.Broken {
-			w.Broken[k] += n
-		}
+		v.window(idx).add(ow)
 	}
 }
 
@@ -154,12 +158,7 @@ func (v *Visitors) rewindow(from time.Duration, at time.Time, to time.Duration, 
 	out := &Visitors{Pages: v.Pages, Journeys: v.Journeys, W: map[int]*VisitWindow{}}
 	shift := at.Sub(origin)
 	for idx, w := range v.W {
-		nw := out.window(int((time.Duration(idx)*from + shift) / to))
-		nw.Views += w.Views
-		nw.Complete += w.Complete
-		for k, n := range w.Broken {
-			nw.Broken[k] += n
-		}
+		out.window(int((time.Duration(idx)*from + shift) / to)).add(w)
 	}
 	return out
 }

@@ -52,6 +52,10 @@ type Visit struct {
 	Abandoned bool `json:"abandoned,omitempty"`
 }
 
+// FailedAt names where a journey failed first, as reports and metrics
+// count it: "step 3 checkout" (steps from 1).
+func (v *Visit) FailedAt() string { return fmt.Sprintf("step %d %s", v.Step+1, v.Broke) }
+
 // VisitWriter appends Visits to a visits file. It is not safe for
 // concurrent use: one goroutine (the one that folds results) writes.
 type VisitWriter struct {

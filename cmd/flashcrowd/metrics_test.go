@@ -663,7 +663,7 @@ journeys:
 			want[[4]string{v.Kind, v.Name, "broken"}]++
 			by := v.Broke
 			if v.Kind == scenarios.JourneyVisit {
-				by = fmt.Sprintf("step %d %s", v.Step+1, v.Broke)
+				by = v.FailedAt()
 			}
 			want[[4]string{v.Kind, v.Name, "by", by}]++
 		}
