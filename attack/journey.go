@@ -174,7 +174,7 @@ func (v *visitEngine) journey(i uint64, k int) {
 			}
 		}
 		if v.ctx.Err() != nil {
-			jv.Broke, jv.Why, jv.Step, jv.Abandoned = v.eps[st.ep].Name, "interrupted", s, true
+			jv.Broke, jv.Why, jv.Step, jv.Abandoned = v.eps[st.ep].Name, scenarios.Interrupted, s, true
 			break
 		}
 		seq := i

@@ -230,7 +230,7 @@ func (v *visitEngine) pageView(client *http.Client, i uint64, page part) (*scena
 			if p.res == nil {
 				// Not sent: the run was killed. The page view did not complete.
 				if pv.Broke == "" {
-					pv.Broke, pv.Why, brokeAt = v.eps[ep].Name, "interrupted", end
+					pv.Broke, pv.Why, brokeAt = v.eps[ep].Name, scenarios.Interrupted, end
 				}
 				continue
 			}

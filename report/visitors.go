@@ -19,6 +19,9 @@ type Visitors struct {
 	Pages    []*PageVisits        `json:"pages,omitempty"`
 	W        map[int]*VisitWindow `json:"windows,omitempty"` // page views, by window Index
 	Journeys []*JourneyVisits     `json:"journeys,omitempty"`
+	// Interrupted counts the visits a killed run cut short: left out of
+	// the rest, since the site did not break them.
+	Interrupted uint64 `json:"interrupted,omitempty"`
 }
 
 // JourneyVisits is the journeys of one name (a scenario's journey).
@@ -93,6 +96,10 @@ func (v *Visitors) window(idx int) *VisitWindow {
 // Add folds one visit in. A page view counts in the window of width
 // that holds its start; shift is the run's start less the windows' origin.
 func (v *Visitors) Add(x *scenarios.Visit, shift, width time.Duration) {
+	if x.Why == scenarios.Interrupted {
+		v.Interrupted++
+		return
+	}
 	if x.Kind == scenarios.JourneyVisit {
 		j := v.journey(x.Name)
 		j.Started++
@@ -124,6 +131,7 @@ func (v *Visitors) Add(x *scenarios.Visit, shift, width time.Duration) {
 
 // Merge adds o's visitors (folded in the same windows) to v's.
 func (v *Visitors) Merge(o *Visitors) {
+	v.Interrupted += o.Interrupted
 	for _, oj := range o.Journeys {
 		j := v.journey(oj.Name)
 		j.Started += oj.Started
@@ -155,7 +163,7 @@ func (v *Visitors) rewindow(from time.Duration, at time.Time, to time.Duration, 
 	if from == to && at.Equal(origin) {
 		return v
 	}
-	out := &Visitors{Pages: v.Pages, Journeys: v.Journeys, W: map[int]*VisitWindow{}}
+	out := &Visitors{Pages: v.Pages, Journeys: v.Journeys, Interrupted: v.Interrupted, W: map[int]*VisitWindow{}}
 	shift := at.Sub(origin)
 	for idx, w := range v.W {
 		out.window(int((time.Duration(idx)*from + shift) / to)).add(w)

@@ -40,6 +40,9 @@ func TestVisitorsFromVisitsFile(t *testing.T) {
 		vw.Write(v)
 	}
 	vw.Write(&scenarios.Visit{Kind: scenarios.JourneyVisit, Name: "browse", Seq: 200, Took: time.Second, Sent: 2, OK: true, Step: -1})
+	// Cut short by a killed run: not the site's doing, so not counted.
+	vw.Write(&scenarios.Visit{Kind: scenarios.PageView, Name: "home", Seq: 21, Start: at(3), Sent: 4, Broke: "home", Why: scenarios.Interrupted, Step: -1})
+	vw.Write(&scenarios.Visit{Kind: scenarios.JourneyVisit, Name: "buy", Seq: 201, Sent: 2, Broke: "cart", Why: scenarios.Interrupted, Step: 1, Abandoned: true})
 	if err := vw.Flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +54,7 @@ func TestVisitorsFromVisitsFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := ws.Visitors
-	if len(v.Pages) != 1 || v.Pages[0].Views != 20 || v.Pages[0].Complete != 15 || v.Pages[0].Broken["images"] != 5 {
+	if len(v.Pages) != 1 || v.Pages[0].Views != 20 || v.Pages[0].Complete != 15 || v.Pages[0].Broken["images"] != 5 || v.Interrupted != 2 {
 		t.Fatalf("pages %+v", v.Pages)
 	}
 	if w := v.W[3]; w == nil || w.Views != 2 || w.Complete != 2 {

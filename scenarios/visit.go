@@ -52,6 +52,10 @@ type Visit struct {
 	Abandoned bool `json:"abandoned,omitempty"`
 }
 
+// Interrupted is a Visit's Why when the run was killed while it was in
+// flight: what it saw says nothing about the site.
+const Interrupted = "interrupted"
+
 // FailedAt names where a journey failed first, as reports and metrics
 // count it: "step 3 checkout" (steps from 1).
 func (v *Visit) FailedAt() string { return fmt.Sprintf("step %d %s", v.Step+1, v.Broke) }
