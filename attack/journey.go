@@ -169,11 +169,13 @@ func (v *visitEngine) journey(i uint64, k int) {
 			t := time.NewTimer(d)
 			select {
 			case <-t.C:
+			case <-v.halt:
+				t.Stop()
 			case <-v.ctx.Done():
 				t.Stop()
 			}
 		}
-		if v.ctx.Err() != nil {
+		if v.ctx.Err() != nil || (s > 0 && v.stopped.Load()) {
 			jv.Broke, jv.Why, jv.Step, jv.Abandoned = v.eps[st.ep].Name, scenarios.Interrupted, s, true
 			break
 		}

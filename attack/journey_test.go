@@ -301,3 +301,48 @@ journeys:
 		t.Errorf("%d journeys (%d buys), %d page views, %d results (%d OK)", journeys, buys, pages, sum.Results, sum.OK)
 	}
 }
+
+// A run stopped while journeys think between steps counts those journeys
+// as cut short, not as journeys the site broke: in the summary, its
+// shares and the live metrics' snapshot alike.
+func TestJourneysCutShortByTheStop(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	defer srv.Close()
+	target, _ := url.Parse(srv.URL)
+	s := journeyScenario(t, t.TempDir(), `name: thinkers
+curve: "hold 20/s for 10s"
+endpoints:
+  - {name: home, path: /}
+  - {name: product, path: /p}
+journeys:
+  browse:
+    think: 30s
+    steps: [home, product]
+`)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(time.Second, cancel)
+	out := filepath.Join(t.TempDir(), "run")
+	sum, err := Run(ctx, context.Background(), Options{Scenario: s, Target: target, Out: out, Timeout: 5 * time.Second}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Stopped != "interrupted" || sum.Results != sum.Sent || sum.Sent == 0 {
+		t.Errorf("stopped %q, %d sent, %d results: the stop should wait for the requests in flight, not for the journeys' think time, and keep them all", sum.Stopped, sum.Sent, sum.Results)
+	}
+	v := sum.Visits
+	if v == nil || v.Interrupted == 0 || v.Interrupted != v.Started || v.OK != 0 || len(v.Broken) != 0 {
+		t.Fatalf("visits %+v: want every journey cut short in its 30 s think, none broken or lost", v)
+	}
+	var b strings.Builder
+	if err := sum.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), fmt.Sprintf("cut short by the stop  %s (not in the shares above)", fmtCount(v.Interrupted))) || strings.Contains(b.String(), "failed at") {
+		t.Errorf("summary:\n%s", b.String())
+	}
+	for _, x := range readVisits(t, out) {
+		if x.Why != scenarios.Interrupted {
+			t.Errorf("visit %+v: want why %q", x, scenarios.Interrupted)
+		}
+	}
+}

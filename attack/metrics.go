@@ -72,6 +72,9 @@ type VisitSnapshot struct {
 	// first: the part's endpoint for a page view, "step N endpoint" for a
 	// journey.
 	Broken map[string]uint64
+	// Interrupted counts the visits the run's stop cut short: neither
+	// complete nor broken by the site.
+	Interrupted uint64
 }
 
 // EndpointSnapshot is one endpoint's cumulative figures.
@@ -252,6 +255,8 @@ func (f *meterFold) visit(v *scenarios.Visit) {
 	switch {
 	case v.OK:
 		vs.Complete++
+	case v.Why == scenarios.Interrupted:
+		vs.Interrupted++
 	case v.Kind == scenarios.JourneyVisit:
 		vs.Broken[v.FailedAt()]++
 	default:

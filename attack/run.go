@@ -391,7 +391,7 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 		if meter != nil {
 			meter.visit(pv)
 		}
-		if pv.Kind == scenarios.PageView {
+		if pv.Kind == scenarios.PageView && pv.Why != scenarios.Interrupted {
 			pvRecent.add(int64(time.Since(start)/time.Second), !pv.OK)
 		}
 		if pv.Kind == scenarios.PageView && o.Scenario.HasJourneys() {
@@ -789,9 +789,13 @@ func (s *Summary) WriteText(w io.Writer) error {
 		if v.Kind == scenarios.JourneyVisit {
 			what, by = "journeys", "  failed at "
 		}
-		row(what, fmt.Sprintf("%s, complete %s (%.2f%%)", fmtCount(v.Started), fmtCount(v.OK), 100*float64(v.OK)/float64(v.Started)))
+		judged := max(v.Started-v.Interrupted, 1) // the shares leave out the visits the stop cut short
+		row(what, fmt.Sprintf("%s, complete %s (%.2f%%)", fmtCount(v.Started), fmtCount(v.OK), 100*float64(v.OK)/float64(judged)))
 		for _, k := range v.brokenOrder() {
-			row(by+k, fmt.Sprintf("%s (%.2f%%)", fmtCount(v.Broken[k]), 100*float64(v.Broken[k])/float64(v.Started)))
+			row(by+k, fmt.Sprintf("%s (%.2f%%)", fmtCount(v.Broken[k]), 100*float64(v.Broken[k])/float64(judged)))
+		}
+		if v.Interrupted > 0 {
+			row("  cut short by the stop", fmt.Sprintf("%s (not in the shares above)", fmtCount(v.Interrupted)))
 		}
 	}
 	row("elapsed", s.Elapsed.Round(time.Millisecond).String())
@@ -857,19 +861,25 @@ func orDiscard(w io.Writer) io.Writer {
 // VisitCounts sums a run's page views.
 type VisitCounts struct {
 	Kind    string            // scenarios.PageView or scenarios.JourneyVisit
-	Started uint64            // visits that ended (complete or broken)
+	Started uint64            // visits that ended (complete, broken or interrupted)
 	OK      uint64            // complete: every part succeeded within the SLO's p99
 	Broken  map[string]uint64 // by the endpoint that broke them first
+	// Interrupted counts the visits the run's stop cut short; the shares
+	// of complete and broken leave them out, as the report does.
+	Interrupted uint64
 }
 
 func (c *VisitCounts) add(pv *scenarios.Visit) {
 	c.Kind = pv.Kind
 	c.Started++
-	if pv.OK {
+	switch {
+	case pv.OK:
 		c.OK++
-		return
+	case pv.Why == scenarios.Interrupted:
+		c.Interrupted++
+	default:
+		c.Broken[pv.Broke]++
 	}
-	c.Broken[pv.Broke]++
 }
 
 // brokenOrder is Broken's keys, most first.

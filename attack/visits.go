@@ -54,6 +54,7 @@ type visitEngine struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	stopped atomic.Bool
+	halt    chan struct{} // closed by Stop: journeys end at their next step
 	results chan *vegeta.Result
 	visits  chan *scenarios.Visit
 	wg      sync.WaitGroup
@@ -107,6 +108,7 @@ func newVisitEngine(o *Options, tgt *MixTargeter, eps []scenarios.Endpoint, chks
 		v.js = js
 	}
 	v.ctx, v.cancel = context.WithCancel(context.Background())
+	v.halt = make(chan struct{})
 	return v, nil
 }
 
@@ -155,8 +157,17 @@ func (v *visitEngine) Attack(_ vegeta.Targeter, p vegeta.Pacer, _ time.Duration,
 	return v.results
 }
 
-// Stop ends the arrivals; visitors in flight finish.
-func (v *visitEngine) Stop() bool { return !v.stopped.Swap(true) }
+// Stop ends the arrivals; the requests in flight finish, and so do page
+// views, but a journey goes no further than the step it is on (one
+// thinking stops at once): its remaining steps would keep a stopped run
+// waiting for minutes of think time. Such journeys count as interrupted.
+func (v *visitEngine) Stop() bool {
+	if v.stopped.Swap(true) {
+		return false
+	}
+	close(v.halt)
+	return true
+}
 
 // kill fails what is in flight at once.
 func (v *visitEngine) kill() {

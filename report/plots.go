@@ -736,13 +736,18 @@ func (a *Analysis) OverviewPanels() ([]*plot.Plot, error) {
 		}
 	}
 
-	// Rates, log scale: zero rates sit on the floor.
+	// Rates, log scale: zero rates sit on the floor while the curve offers
+	// load; where it offers none (after its end, while the last replies
+	// drain), a rate of zero is not drawn rather than drawn as a fall.
 	pr := newPanel(a.simulated()+"Request rate: offered vs achieved (log)", "req/s")
 	lo, hi := logRange(offered, achieved, sent)
 	clamp := func(vs []float64) []float64 {
 		out := make([]float64, len(vs))
 		for i, v := range vs {
 			out[i] = max(v, lo)
+			if v == 0 && offered[i] == 0 {
+				out[i] = math.NaN()
+			}
 		}
 		return out
 	}

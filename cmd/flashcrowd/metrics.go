@@ -173,7 +173,7 @@ var (
 	descSLOHeld   = prometheus.NewDesc("flashcrowd_slo_held", "1 while the last judged second held the SLO, 0 when it broke it.", runLabels, nil)
 	descJudged    = prometheus.NewDesc("flashcrowd_slo_seconds_total", "Seconds judged against the SLO, by state: held, violated, behind (the generator fell behind), idle.", append(runLabels, "state"), nil)
 	descDone      = prometheus.NewDesc("flashcrowd_run_done", "1 once the run has ended: the counts are final.", runLabels, nil)
-	descVisits    = prometheus.NewDesc("flashcrowd_visits_total", "Visitors whose visit ended, by kind (page view, journey), name (the page, the journey) and outcome: complete (every part succeeded) or broken.", append(runLabels, "kind", "name", "outcome"), nil)
+	descVisits    = prometheus.NewDesc("flashcrowd_visits_total", "Visitors whose visit ended, by kind (page view, journey), name (the page, the journey) and outcome: complete (every part succeeded), broken, or interrupted (cut short by the run's stop).", append(runLabels, "kind", "name", "outcome"), nil)
 	descVisitsBy  = prometheus.NewDesc("flashcrowd_visits_broken_total", "Broken visits by what broke them first: the part's endpoint for a page view, \"step N endpoint\" for a journey.", append(runLabels, "kind", "name", "by"), nil)
 
 	runDescs = []*prometheus.Desc{descVisits, descVisitsBy, descScheduled, descSent, descCompleted, descResponses, descErrors, descDuration, descLag,
@@ -267,6 +267,9 @@ func collectRun(ch chan<- prometheus.Metric, s attack.MeterSnapshot) {
 		}
 		counter(descVisits, v.Complete, s.Run, s.Shard, v.Kind, v.Name, "complete")
 		counter(descVisits, broken, s.Run, s.Shard, v.Kind, v.Name, "broken")
+		if v.Interrupted > 0 {
+			counter(descVisits, v.Interrupted, s.Run, s.Shard, v.Kind, v.Name, "interrupted")
+		}
 	}
 	for i, e := range s.Endpoints {
 		if i == len(s.Endpoints)-1 && e.Results == 0 {

@@ -659,6 +659,8 @@ journeys:
 		switch {
 		case v.OK:
 			want[[4]string{v.Kind, v.Name, "complete"}]++
+		case v.Why == scenarios.Interrupted:
+			want[[4]string{v.Kind, v.Name, "interrupted"}]++
 		default:
 			want[[4]string{v.Kind, v.Name, "broken"}]++
 			by := v.Broke
