@@ -645,6 +645,13 @@ func (a *Analysis) totals() {
 		whole = whole || !j.Partial && j.State != Idle
 	}
 	counts := func(j Judged) bool { return !j.Partial || !whole }
+	// The peak p99 is a window's while the curve offered load: after its
+	// end the windows hold stragglers (journeys' last steps, replies to
+	// the last sends), a handful of requests whose "p99" is their maximum.
+	offering := false
+	for _, j := range a.Windows {
+		offering = offering || j.State != Idle && j.Offered > 0
+	}
 	var offered float64
 	for i, j := range a.Windows {
 		offered += a.dueBefore(i, a.CutAt) // due while the results last
@@ -655,7 +662,7 @@ func (a *Analysis) totals() {
 			a.PeakOffered = max(a.PeakOffered, j.Offered)
 			a.PeakAchieved = max(a.PeakAchieved, j.Achieved)
 		}
-		if j.State != Idle && j.P99 > a.PeakP99 {
+		if j.State != Idle && (j.Offered > 0 || !offering) && j.P99 > a.PeakP99 {
 			a.PeakP99, a.PeakP99At = j.P99, j.Start
 		}
 		if j.Requests > 0 {

@@ -354,3 +354,27 @@ func TestLoneSlowRequests(t *testing.T) {
 		t.Errorf("one 2 s request every 2 s: %s", a.Verdict)
 	}
 }
+
+// The peak p99 is a window's while the curve offered load: two stragglers
+// sent after its end (a journey's last steps) do not make the verdict's
+// "p99 peaked at", which the latency plot would not show.
+func TestPeakP99LeavesOutStragglersAfterTheCurve(t *testing.T) {
+	info := testScenario(t, "hold 50/s for 10s")
+	f := NewFolder(info, time.Second)
+	c := info.Scenario.Curve
+	for i := uint64(0); i < c.Requests(); i++ {
+		at := time.Duration(c.Inv(float64(i)) * 1e9)
+		f.Add(&vegeta.Result{Seq: i, Code: 200, Method: "GET", URL: "http://127.0.0.1:8080/", Latency: time.Duration(10+i%20) * time.Millisecond, Timestamp: info.Start.Add(at)})
+	}
+	for k := range uint64(2) {
+		f.Add(&vegeta.Result{Seq: c.Requests() + k, Code: 200, Method: "GET", URL: "http://127.0.0.1:8080/", Latency: 600 * time.Millisecond,
+			Timestamp: info.Start.Add(11*time.Second + time.Duration(k)*100*time.Millisecond)})
+	}
+	a := Analyze(f.Windows(), info.Scenario.SLO)
+	if a.PeakP99 >= 100*time.Millisecond || a.PeakP99At >= 10 || strings.Contains(a.Verdict, "600 ms") {
+		t.Errorf("peak p99 %s at %.0f s (the stragglers' 600 ms after the curve's end): %s", a.PeakP99, a.PeakP99At, a.Verdict)
+	}
+	if a.PeakP99 < 20*time.Millisecond {
+		t.Errorf("peak p99 %s: want the curve's windows' (about 29 ms)", a.PeakP99)
+	}
+}

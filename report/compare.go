@@ -137,8 +137,8 @@ func Compare(entries []CompareEntry) *Comparison {
 			r.Survived = min(top/a.PeakOffered, 1)
 			r.SurvivedLo = min(a.CapacityLo/a.PeakOffered, r.Survived)
 		}
-		if a.Capacity > 0 && !math.IsNaN(e.Cost) {
-			r.CostPer1k = e.Cost / (a.Capacity / 1000)
+		if k := a.capacityRate(); k > 0 && !math.IsNaN(e.Cost) {
+			r.CostPer1k = e.Cost / (k / 1000)
 		}
 		c.Rows = append(c.Rows, r)
 		c.Peak = max(c.Peak, a.PeakOffered)
@@ -465,7 +465,7 @@ func (c *Comparison) TableRows() (head []string, rows [][]string) {
 		if r.Held && !math.IsNaN(r.CostPer1k) {
 			per = "≤ " + per
 		}
-		if a.Capacity <= 0 && !math.IsNaN(r.Cost) && !r.Untested {
+		if a.capacityRate() <= 0 && !math.IsNaN(r.Cost) && !r.Untested {
 			per = "- (no rate held)"
 		}
 		peakP99 := "-"
@@ -559,6 +559,7 @@ type CompareEntryJSON struct {
 	SLOHeld              bool        `json:"slo_held"`
 	Untested             bool        `json:"untested"`
 	CapacityRPS          float64     `json:"capacity_rps"`
+	ServedRPS            *float64    `json:"served_rps"`
 	CapacityBand         [2]*float64 `json:"capacity_band"`
 	BreakAtS             *float64    `json:"break_at_s"`
 	BreakOfferedRPS      *float64    `json:"break_offered_rps"`
@@ -607,7 +608,7 @@ func (c *Comparison) JSON() CompareJSON {
 	for i, r := range c.Rows {
 		s := r.Summary
 		e := CompareEntryJSON{Name: r.Name, Dir: c.Entries[i].Dir, Plan: s.Plan, Target: s.Target, Verdict: s.Verdict,
-			SLOHeld: s.SLOHeld, Untested: r.Untested, CapacityRPS: s.CapacityRPS, CapacityBand: s.CapacityBand,
+			SLOHeld: s.SLOHeld, Untested: r.Untested, CapacityRPS: s.CapacityRPS, ServedRPS: s.ServedRPS, CapacityBand: s.CapacityBand,
 			BreakAtS: s.BreakAtS, BreakOfferedRPS: s.BreakOfferedRPS, BreakPhase: s.BreakPhase, PeakOfferedRPS: s.PeakOfferedRPS,
 			SurvivedFraction: r3(r.Survived), SurvivedFractionLow: r3(r.SurvivedLo), PeakWindowP99Ms: ms(r.PeakP99), PeakP99Ms: s.PeakP99Ms, PeakErrorRatio: s.PeakErrorRatio,
 			Requests: s.Requests, Failed: s.Failed, Unsent: s.Unsent, RequestsLost: r.Lost, RecoveryS: s.RecoveryS,
@@ -736,19 +737,24 @@ func (c *Comparison) title() string {
 	return title
 }
 
-// CapacityPlot draws each entry's capacity as a bar (the highest rate that
-// held), its band as a whisker, and the peak as a line. A bar that held
+// capacityRate is the one figure a comparison gives as a plan's capacity
+// (its bar, and what its cost per 1k req/s divides by): the rate of the
+// mix it served while saturated when known (the middle of its band), else
+// the highest offered rate that held (for a plan that held, the peak: a
+// lower bound).
+func (a *Analysis) capacityRate() float64 {
+	if a.Served > 0 {
+		return a.Served
+	}
+	return a.Capacity
+}
+
+// CapacityPlot draws each entry's capacity as a bar (capacityRate), its band as a whisker, and the peak as a line. A bar that held
 // through the curve is a lower bound, marked "≥".
 func (c *Comparison) CapacityPlot() (*plot.Plot, error) {
-	// The bar is the capacity: the rate it served while saturated when
-	// known, else the highest rate held; a lighter bar above it, the rate
-	// a plan that scaled up reached.
-	capOf := func(a *Analysis) float64 {
-		if a.Served > 0 {
-			return a.Served
-		}
-		return a.Capacity
-	}
+	// The bar is the capacity (capacityRate); a lighter bar above it, the
+	// rate a plan that scaled up reached.
+	capOf := (*Analysis).capacityRate
 	top, bottom := c.Peak, math.Inf(1)
 	anyScaled := false
 	for _, e := range c.Entries {
@@ -1116,7 +1122,7 @@ ul.entries li { margin: .4rem 0; }
 <ul class="entries">
 {{range .Entries}}<li><span class="swatch" style="background: {{css .Color}}"></span><b>{{.Name}}:</b> {{.Verdict}}{{if .Link}} (<a href="{{.Link}}">full report</a>){{end}}</li>
 {{end}}</ul>
-<p style="color:#888;font-size:.8rem">Made by flashcrowd. Capacity is the highest offered rate that held the SLO before the break; $/month per 1k req/s is the monthly cost over that capacity in thousands of req/s (an upper bound, marked ≤, when the capacity is a lower bound).</p>
+<p style="color:#888;font-size:.8rem">Made by flashcrowd. Capacity is the rate of the mix a plan served while saturated (the middle of its band), or, where that is not known, the highest offered rate that held the SLO before the break; $/month per 1k req/s is the monthly cost over that capacity in thousands of req/s (an upper bound, marked ≤, when the capacity is a lower bound).</p>
 </body>
 </html>
 `))

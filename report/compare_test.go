@@ -95,9 +95,14 @@ func TestCompareCheapestHeld(t *testing.T) {
 	if want := a.CapacityHi / a.PeakOffered; math.Abs(shared.Survived-want) > 1e-12 || vps.Survived != 1 || shared.SurvivedLo != a.CapacityLo/a.PeakOffered {
 		t.Errorf("survived: shared %v (want %v), vps %v (want 1)", shared.Survived, want, vps.Survived)
 	}
-	// Cost per 1,000 req/s of capacity.
-	if want := 5 / (a.Capacity / 1000); math.Abs(shared.CostPer1k-want) > 1e-9 {
+	// Cost per 1,000 req/s of capacity: for a plan that broke, of the
+	// capacity its band is drawn around (inside the band, the capacity
+	// column), not of the highest rate held before the break.
+	if want := 5 / (a.capacityRate() / 1000); math.Abs(shared.CostPer1k-want) > 1e-9 {
 		t.Errorf("shared $/1k = %v, want %v", shared.CostPer1k, want)
+	}
+	if lo, hi := 5/(a.CapacityHi/1000), 5/(a.CapacityLo/1000); a.Served <= 0 || shared.CostPer1k < lo || shared.CostPer1k > hi {
+		t.Errorf("shared $/1k = %v, served %v: want it within $%v–$%v (the band %v–%v)", shared.CostPer1k, a.Served, lo, hi, a.CapacityLo, a.CapacityHi)
 	}
 	if want := 40 / (c.Entries[2].A.Capacity / 1000); math.Abs(vps.CostPer1k-want) > 1e-9 {
 		t.Errorf("vps $/1k = %v, want %v", vps.CostPer1k, want)

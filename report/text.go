@@ -361,7 +361,8 @@ type Summary struct {
 	Requests             uint64            `json:"requests"`
 	Failed               uint64            `json:"failed"`
 	Unsent               uint64            `json:"unsent"`
-	CapacityRPS          float64           `json:"capacity_rps"`
+	CapacityRPS          float64           `json:"capacity_rps"` // the highest offered rate that held, in a whole window, before the break
+	ServedRPS            *float64          `json:"served_rps"`   // the rate of the mix served while saturated (the band's middle); null when too few windows were saturated to say
 	CapacityBand         [2]*float64       `json:"capacity_band"` // [last good or served, first bad]; the top is null when the SLO held
 	BreakAtS             *float64          `json:"break_at_s"`
 	BreakOfferedRPS      *float64          `json:"break_offered_rps"`
@@ -463,7 +464,7 @@ func (a *Analysis) Summary() Summary {
 			GraceS: a.SLO.Grace.Seconds(), GraceRunTime: a.SLO.RunGrace, JudgedGraceS: r3(a.Grace.Seconds())},
 		WindowS: ws.Width.Seconds(), JudgedS: r3(a.JudgedSecs),
 		Requests: a.Total.Requests, Failed: a.Total.Failed(), Unsent: uint64(a.Unsent),
-		CapacityRPS: r1(a.Capacity), Breaks: len(a.Spans),
+		CapacityRPS: r1(a.Capacity), ServedRPS: opt(a.Served, a.Served > 0), Breaks: len(a.Spans),
 		PeakOfferedRPS: r1(a.PeakOffered), PeakAchievedRPS: r1(a.PeakAchieved),
 		PeakP99Ms: ms(a.PeakP99), PeakP99AtS: r3(a.PeakP99At),
 		PeakErrorRatio: r3(a.PeakErrorRatio), MaxWindowErrorRatio: r3(a.MaxErrorRatio),
