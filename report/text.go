@@ -361,8 +361,8 @@ type Summary struct {
 	Requests             uint64            `json:"requests"`
 	Failed               uint64            `json:"failed"`
 	Unsent               uint64            `json:"unsent"`
-	CapacityRPS          float64           `json:"capacity_rps"` // the highest offered rate that held, in a whole window, before the break
-	ServedRPS            *float64          `json:"served_rps"`   // the rate of the mix served while saturated (the band's middle); null when too few windows were saturated to say
+	CapacityRPS          float64           `json:"capacity_rps"`  // the highest offered rate that held, in a whole window, before the break
+	ServedRPS            *float64          `json:"served_rps"`    // the rate of the mix served while saturated (the band's middle); null when too few windows were saturated to say
 	CapacityBand         [2]*float64       `json:"capacity_band"` // [last good or served, first bad]; the top is null when the SLO held
 	BreakAtS             *float64          `json:"break_at_s"`
 	BreakOfferedRPS      *float64          `json:"break_offered_rps"`
