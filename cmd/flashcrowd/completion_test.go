@@ -95,6 +95,66 @@ func TestCompletionBash(t *testing.T) {
 	}
 }
 
+// In an interactive bash (on a pseudo-terminal zsh's zpty gives), the line
+// a TAB leaves: directories end in a slash, a --flag=value completes, and a
+// value that goes on (sample=) takes no space.
+func TestCompletionBashInteractive(t *testing.T) {
+	bash := shellOrSkip(t, "bash")
+	zsh := shellOrSkip(t, "zsh") // drives bash on a pseudo-terminal
+	dir := t.TempDir()
+	script := filepath.Join(dir, "flashcrowd.bash")
+	capture := filepath.Join(dir, "capture.zsh")
+	if err := os.WriteFile(script, []byte(completionScript(t, "bash")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(capture, []byte(strings.ReplaceAll(bashCapture, "BASH", bash)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	for _, d := range []string{"runs", "testdata"} {
+		if err := os.Mkdir(filepath.Join(work, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct{ line, want string }{
+		{"flashcrowd run --out ru", "flashcrowd run --out runs/"},
+		{"flashcrowd run --plan testd", "flashcrowd run --plan testdata/"},
+		{"flashcrowd report r", "flashcrowd report runs/"},
+		{"flashcrowd run --plan=v", "flashcrowd run --plan=vps "},
+		{"flashcrowd run --engine=f", "flashcrowd run --engine=fast "},
+		{"flashcrowd run --results sam", "flashcrowd run --results sample="},
+		{"flashcrowd run --engine f", "flashcrowd run --engine fast "},
+	}
+	for _, tt := range tests {
+		cmd := exec.Command(zsh, "-f", capture, script, tt.line)
+		cmd.Dir = work
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%q: %v\n%s", tt.line, err, out)
+		}
+		if got := strings.TrimSuffix(string(out), "\n"); got != tt.want {
+			t.Errorf("bash %q + TAB: %q, want %q", tt.line, got, tt.want)
+		}
+	}
+}
+
+// bashCapture SCRIPT LINE types LINE and a TAB into an interactive bash
+// (BASH) with SCRIPT sourced, then prints the line the completion left.
+const bashCapture = `zmodload zsh/zpty
+zpty b BASH --norc --noprofile -i
+zpty -w b "PS1=''; bind 'set enable-bracketed-paste off' 2>/dev/null; source $1"
+zpty -wn b "$2"$'\t'
+zpty -wn b $'\x01''echo "<<LI''NE:'$'\x05''>>"'$'\n'
+local line out=""
+integer i=0
+while (( i++ < 400 )); do
+  if zpty -r -t b line; then out+=$line; [[ $out == *$'\n<<LINE:'*'>>'* ]] && break; else sleep 0.05; fi
+done
+out=${out##*$'\n'<<LINE:}
+print -r -- "${out%%>>*}"
+zpty -d b
+`
+
 func itoa(i int) string { return strconv.Itoa(i) }
 
 // fish completes with `complete -C`, non-interactively.
@@ -133,7 +193,8 @@ func TestCompletionFish(t *testing.T) {
 	}
 }
 
-// zsh: the script parses and loads under compinit.
+// zsh: the script parses, loads under compinit, and completes commands,
+// flags and values in a real interactive zsh.
 func TestCompletionZsh(t *testing.T) {
 	zsh := shellOrSkip(t, "zsh")
 	dir := t.TempDir()
@@ -150,4 +211,69 @@ func TestCompletionZsh(t *testing.T) {
 	if err != nil || strings.TrimSpace(string(out)) != "_flashcrowd" {
 		t.Fatalf("zsh: loading the script: %v\n%s", err, out)
 	}
+	// Completing for real: an interactive zsh on a pseudo-terminal (zpty)
+	// with the script on its fpath is sent the line and a TAB; compadd,
+	// wrapped, prints every match zsh's completion system offers.
+	capture := filepath.Join(dir, "capture.zsh")
+	if err := os.WriteFile(capture, []byte(zshCapture), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		line string
+		want []string
+	}{
+		{"flashcrowd si", []string{"simulate"}},
+		{"flashcrowd com", []string{"compare", "completion"}},
+		{"flashcrowd run --eng", []string{"--engine"}},
+		{"flashcrowd run --engine=", []string{"fast", "vegeta"}},
+		{"flashcrowd run --plan v", []string{"vps"}},
+		{"flashcrowd serve --plan c", []string{"cdn", "cloud"}},
+		{"flashcrowd curve --scenario press-spike-v", []string{"press-spike-visitors"}},
+		{"flashcrowd serve --mix-of hn", []string{"hn-2023"}},
+		{"flashcrowd completion ", []string{"bash", "fish", "zsh"}},
+	}
+	for _, tt := range tests {
+		cmd := exec.Command(zsh, "-f", capture, dir, tt.line)
+		cmd.Dir = t.TempDir() // no files to offer
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%q: %v\n%s", tt.line, err, out)
+		}
+		var got []string
+		for _, m := range strings.Fields(string(out)) {
+			if !strings.Contains(m, "''") { // the echo of the end marker's command
+				got = append(got, m)
+			}
+		}
+		if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+			t.Errorf("zsh %q: got %q, want %q", tt.line, got, tt.want)
+		}
+	}
 }
+
+// zshCapture DIR LINE prints, sorted, the matches zsh's completion system
+// offers for LINE, with DIR (holding _flashcrowd) on fpath.
+const zshCapture = `zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z "PROMPT='' ; RPROMPT=''"
+zpty -w z "fpath=($1 \$fpath); autoload -U compinit; compinit -u -d $1/zcompdump"
+zpty -w z 'compadd () {
+  if [[ ${@[1,(i)(-|--)]} == *-(O|A|D)\ * ]]; then builtin compadd "$@"; return $?; fi
+  typeset -a __hits; builtin compadd -A __hits "$@"
+  local h; for h in $__hits; do print -r -- "<<$h>>"; done
+  builtin compadd "$@"
+}'
+zpty -w z "print '<<ST''ART>>'"
+zpty -w z "$2"$'\t'
+zpty -w z $'\x15'
+zpty -w z "print '<<EN''D>>'"
+local line out=""
+integer i=0
+while (( i++ < 400 )); do
+  if zpty -r -t z line; then out+=$line; [[ $out == *'<<END>>'* ]] && break; else sleep 0.05; fi
+done
+out=${out##*<<START>>}
+out=${out%%<<END>>*}
+print -r -- "$out" | grep -ao '<<[^<>]*>>' | sed 's/^<<//; s/>>$//' | sort -u
+zpty -d z
+`
