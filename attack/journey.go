@@ -87,10 +87,13 @@ func newJourneys(s *scenarios.Scenario, eps []scenarios.Endpoint, shard, shards 
 
 // pick is the next arrival's journey: shard i of n takes picks i, i+n, …
 // of the one sequence, as MixTargeter does.
-func (js *journeys) pick() int {
+// It also returns the journey's number among the journeys of its kind in
+// the whole schedule (every shard's), which picks its feeder row.
+func (js *journeys) pick() (k int, nth uint64) {
 	js.mu.Lock()
 	defer js.mu.Unlock()
-	return js.mix.Next()
+	k = js.mix.Next()
+	return k, js.mix.Picked(k) - 1
 }
 
 // take captures from a response: its header and (read) body.
@@ -143,10 +146,11 @@ func (c *capturer) take(h http.Header, body []byte) (string, bool) {
 	}
 }
 
-// journey is visitor i's walk through journey k: its steps in order, a
-// think time between them, a cookie jar of its own and its values (the
-// feeder row, then captures). It ends at the first step that fails.
-func (v *visitEngine) journey(i uint64, k int) {
+// journey is visitor i's walk through journey k, the nth of its kind: its
+// steps in order, a think time between them, a cookie jar of its own and
+// its values (feeder row nth, then captures). It ends at the first step
+// that fails.
+func (v *visitEngine) journey(i uint64, k int, nth uint64) {
 	defer v.wg.Done()
 	defer v.inflight.Add(-1)
 	j := &v.js.list[k]
@@ -154,7 +158,7 @@ func (v *visitEngine) journey(i uint64, k int) {
 	jar, _ := cookiejar.New(nil)
 	client := *v.client
 	client.Jar = jar
-	vals := j.Feeder.Row(i)
+	vals := j.Feeder.Row(nth)
 	if vals == nil {
 		vals = map[string]string{}
 	}

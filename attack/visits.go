@@ -147,7 +147,8 @@ func (v *visitEngine) Attack(_ vegeta.Targeter, p vegeta.Pacer, _ time.Duration,
 			v.inflight.Add(1)
 			v.wg.Add(1)
 			if v.js != nil {
-				go v.journey(i, v.js.pick())
+				k, nth := v.js.pick()
+				go v.journey(i, k, nth)
 			} else {
 				go v.visit(i, v.tgt.pick())
 			}

@@ -406,7 +406,8 @@ func readFeeder(d *Decoder, n *Node, field, name string, open Opener) *Feeder {
 	return f
 }
 
-// Row is journey arrival i's feeder values (nil without a feeder).
+// Row is row i mod the row count, by column (nil without a feeder): the
+// i-th journey of a kind takes Row(i).
 func (f *Feeder) Row(i uint64) map[string]string {
 	if f == nil || len(f.Rows) == 0 {
 		return nil

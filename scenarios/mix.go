@@ -15,6 +15,7 @@ type Mix struct {
 	weight  []float64
 	current []float64
 	total   float64
+	picked  []uint64 // picks of each endpoint so far, the other shards' included
 	// Shard: picks shard, shard+shards, … of the sequence.
 	shard, shards int
 	primed        bool
@@ -23,7 +24,7 @@ type Mix struct {
 // NewMix returns a mix over eps in declared order. Endpoints with a weight
 // that is not positive are never picked; with none positive, every pick is 0.
 func NewMix(eps []Endpoint) *Mix {
-	m := &Mix{weight: make([]float64, len(eps)), current: make([]float64, len(eps))}
+	m := &Mix{weight: make([]float64, len(eps)), current: make([]float64, len(eps)), picked: make([]uint64, len(eps))}
 	for i, e := range eps {
 		if e.Weight > 0 {
 			m.weight[i] = e.Weight
@@ -58,7 +59,19 @@ func (m *Mix) pick() int {
 		}
 	}
 	m.current[best] -= m.total
+	m.picked[best]++
 	return best
+}
+
+// Picked is how many times the sequence has picked endpoint k so far,
+// counting the picks a sharded Mix skips for the other shards: after
+// Next returns k, Picked(k)-1 is that pick's number among k's picks of the
+// whole sequence, the same whatever the sharding.
+func (m *Mix) Picked(k int) uint64 {
+	if k < 0 || k >= len(m.picked) {
+		return 0
+	}
+	return m.picked[k]
 }
 
 // Shard makes m pick shard i of n's share of its one sequence: picks i,

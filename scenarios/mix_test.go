@@ -30,3 +30,31 @@ func TestMixShards(t *testing.T) {
 		t.Errorf("1,000 picks of weights 5, 2, 0.5, 0: %v", counts)
 	}
 }
+
+// Picked numbers each endpoint's picks over the whole sequence: n shards
+// together number endpoint k's picks 0, 1, 2, … once each, as one Mix does.
+func TestMixPickedNumbersAcrossShards(t *testing.T) {
+	eps := []Endpoint{{Name: "a", Weight: 3}, {Name: "b", Weight: 1}, {Name: "c", Weight: 1}}
+	for _, n := range []int{1, 2, 3, 4} {
+		seen := map[[2]uint64]int{} // endpoint, number
+		total := 0
+		for i := range n {
+			m := NewMix(eps).Shard(i, n)
+			for k := 0; k*n+i < 500; k++ {
+				e := m.Next()
+				seen[[2]uint64{uint64(e), m.Picked(e) - 1}]++
+				total++
+			}
+		}
+		counts := map[int]uint64{}
+		for key, c := range seen {
+			if c != 1 {
+				t.Fatalf("%d shards: endpoint %d's pick %d numbered %d times", n, key[0], key[1], c)
+			}
+			counts[int(key[0])] = max(counts[int(key[0])], key[1]+1)
+		}
+		if total != 500 || counts[0]+counts[1]+counts[2] != 500 || counts[0] != 300 {
+			t.Errorf("%d shards: %d picks numbered up to %v, want 300, 100, 100", n, total, counts)
+		}
+	}
+}
