@@ -434,6 +434,12 @@ func (o *compareOpts) runAll(e *env, fs *pflag.FlagSet, s *scenarios.Scenario, j
 	if _, err := newLiveReport(s, o.slo, o.window); err != nil {
 		return false, err
 	}
+	// The metrics address is checked (and listened on) before any
+	// pre-flight request: bad usage sends nothing.
+	if o.ms, err = o.mf.start(e, "compare"); err != nil {
+		return false, err
+	}
+	defer o.ms.close(e)
 	// Every --target answers (the simulated hosts are started here, one
 	// at a time, and need no check): before the first run, so that a dead
 	// last target does not cost the runs before it.
@@ -449,10 +455,6 @@ func (o *compareOpts) runAll(e *env, fs *pflag.FlagSet, s *scenarios.Scenario, j
 		}
 		jobs[i].warns = ao.Info.Warnings
 	}
-	if o.ms, err = o.mf.start(e, "compare"); err != nil {
-		return false, err
-	}
-	defer o.ms.close(e)
 	if !o.quiet {
 		var ns []string
 		for _, j := range jobs {

@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -147,13 +148,26 @@ func readSummaryCounts(t *testing.T, dir string) summaryJSON {
 }
 
 // TestMetricsUsage: a malformed --metrics-addr or one whose port is taken
-// exits 2 before anything is sent.
+// exits 2 before anything is sent, the pre-flight request included.
 func TestMetricsUsage(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer busy.Close()
+	var hits atomic.Int64 // every request, pre-flight or not
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer target.Close()
+	for _, args := range [][]string{
+		{"run", "--rate", "50/s", "--duration", "2s", "--target", target.URL},
+		{"compare", "--rate", "50/s", "--duration", "2s", "--target", "mine=" + target.URL},
+	} {
+		dir := filepath.Join(t.TempDir(), "out")
+		code, _, errs := runCLI(t, append(args, "--out", dir, "--metrics-addr", busy.Addr().String())...)
+		if code != 2 || !strings.Contains(errs, "address already in use") || hits.Load() != 0 {
+			t.Errorf("%s with a taken --metrics-addr: exit %d, %d requests reached the target (want 2, none):\n%s", args[0], code, hits.Load(), errs)
+		}
+	}
 	for _, c := range []struct{ addr, says string }{
 		{"127.0.0.1", "want HOST:PORT"},
 		{"127.0.0.1:http-alt", "port"},

@@ -445,16 +445,18 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		}
 	}
 
-	if !simHost && !o.af.noPreflight {
-		if err := preflight(e, "run", "", &ao, o.quiet); err != nil {
-			return err
-		}
-	}
+	// The metrics address is checked (and listened on) before the
+	// pre-flight request: bad usage sends nothing.
 	ms, err := o.mf.start(e, "run")
 	if err != nil {
 		return err
 	}
 	defer ms.close(e)
+	if !simHost && !o.af.noPreflight {
+		if err := preflight(e, "run", "", &ao, o.quiet); err != nil {
+			return err
+		}
+	}
 	ao.Meter = ms.meter(o.mf.runLabel(ao.Out), ao.Shard, rep.slo)
 	ao.Started = rep.start
 	sum, err := attack.Run(e.ctx, e.hard, ao, rep.add)
