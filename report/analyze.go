@@ -786,8 +786,8 @@ func (a *Analysis) scaling() {
 	}
 	sort.Float64s(reached)
 	top := reached[len(reached)-3] // the third highest: one window's count is noisy
-	if top < scaledBy*a.CapacityHi {
-		return
+	if top <= 0 || a.CapacityHi <= 0 || top < scaledBy*a.CapacityHi {
+		return // (a host that served nothing did not scale)
 	}
 	a.Scaled, a.ScaledTo, a.ScaleSecs = true, top, -1
 	if sp.End >= 0 && sp.EndIndex < len(a.Windows) && a.Windows[sp.EndIndex].Offered > a.CapacityHi {
@@ -861,6 +861,9 @@ func (a *Analysis) sharpen() {
 		sat, satEst = sat[:third], satEst[:third]
 	}
 	mean, limit := a.servedRate(sat)
+	if mean <= 0 {
+		return // nothing served (every answer a failure): no capacity to pin, only a host failing
+	}
 	// The standard error from the windows' spread, of the limiting class.
 	per := make([]float64, len(sat))
 	for k, i := range sat {
@@ -1558,7 +1561,11 @@ func (a *Analysis) verdict() string {
 		}
 		fmt.Fprintf(&b, ", and lost %s requests while scaling", num(float64(a.LostScaling)))
 	}
-	fmt.Fprintf(&b, "; p99 peaked at %s; %s of requests failed at the peak", fmtLatency(a.PeakP99), pct(a.PeakErrorRatio))
+	if a.Total.Latency.N == 0 {
+		fmt.Fprintf(&b, "; not one request succeeded (%s)", a.failedWhat())
+	} else {
+		fmt.Fprintf(&b, "; p99 peaked at %s; %s of requests failed at the peak", fmtLatency(a.PeakP99), pct(a.PeakErrorRatio))
+	}
 	switch {
 	case a.DownAt >= 0:
 		fmt.Fprintf(&b, "; from %s nothing answered (%s): the server went down", fmtSec(a.DownAt), a.DownWhat)
@@ -1729,4 +1736,38 @@ func (a *Analysis) breakWhen() string {
 		return "at the start of the \"" + a.BreakPhase + "\" phase"
 	}
 	return fmtSec(a.BreakInPhase) + " into the \"" + a.BreakPhase + "\" phase"
+}
+
+// failedWhat says how a run's requests failed, the commonest ways first
+// (at most three): "all 500 failed: http 503", "1,200 failed: reset 70%,
+// garbage 30%".
+func (a *Analysis) failedWhat() string {
+	m := a.ErrorCounts()
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Slice(ks, func(i, j int) bool {
+		if m[ks[i]] != m[ks[j]] {
+			return m[ks[i]] > m[ks[j]]
+		}
+		return ks[i] < ks[j]
+	})
+	f := a.Total.Failed()
+	head := num(float64(f)) + " failed"
+	if f == a.Total.Requests {
+		head = "all " + head
+	}
+	if len(ks) == 1 {
+		return head + ": " + ks[0]
+	}
+	var parts []string
+	for k, name := range ks {
+		if k == 3 {
+			parts = append(parts, "…")
+			break
+		}
+		parts = append(parts, name+" "+pct(float64(m[name])/float64(max(f, 1))))
+	}
+	return head + ": " + strings.Join(parts, ", ")
 }

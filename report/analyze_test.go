@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -376,5 +377,38 @@ func TestPeakP99LeavesOutStragglersAfterTheCurve(t *testing.T) {
 	}
 	if a.PeakP99 < 20*time.Millisecond {
 		t.Errorf("peak p99 %s: want the curve's windows' (about 29 ms)", a.PeakP99)
+	}
+}
+
+// A host that answers every request with a failure (a site in maintenance
+// mode: all 503; or one that resets every connection) broke from the
+// start, below the rate offered; it did not "scale up to 0 req/s", and the
+// verdict says no request succeeded rather than "p99 peaked at 0 ms".
+func TestEveryRequestFails(t *testing.T) {
+	for _, c := range []struct {
+		name, says string
+		fail       func(r *vegeta.Result)
+	}{
+		{"503", "not one request succeeded (all 500 failed: http 503)", func(r *vegeta.Result) { r.Code = 503 }},
+		{"reset", "not one request succeeded (all 500 failed: reset)", func(r *vegeta.Result) {
+			r.Code, r.Error = 0, "read tcp 127.0.0.1:1->127.0.0.1:8080: read: connection reset by peer"
+		}},
+	} {
+		info := testScenario(t, "hold 100/s for 5s")
+		a := foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+			r.Latency = time.Millisecond
+			c.fail(r)
+			return true
+		})
+		if !a.Broke || a.Kind != KindBroke || a.Scaled || a.Capacity != 0 || a.CapacityHi != 100 || a.Served != 0 {
+			t.Errorf("%s: kind %s, scaled %v, band %v–%v, served %v; want broke, not scaled, below 100 req/s", c.name, a.Kind, a.Scaled, a.CapacityLo, a.CapacityHi, a.Served)
+		}
+		if !strings.Contains(a.Verdict, c.says) || strings.Contains(a.Verdict, "scaled") || strings.Contains(a.Verdict, "0 ms") {
+			t.Errorf("%s: %s", c.name, a.Verdict)
+		}
+		facts := fmt.Sprint(a.Facts())
+		if !strings.Contains(facts, "capacity below 100 req/s") || strings.Contains(facts, "p99 0 ms") {
+			t.Errorf("%s: facts %s", c.name, facts)
+		}
 	}
 }

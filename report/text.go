@@ -166,8 +166,12 @@ func (a *Analysis) Facts() [][2]string {
 	if a.Total.Requests == 0 {
 		return out
 	}
-	add("peak", fmt.Sprintf("%s offered, %s achieved; p99 %s at %s; %s of requests failed at the peak (worst window %s)",
-		rps(a.PeakOffered), rps(a.PeakAchieved), fmtLatency(a.PeakP99), fmtSec(a.PeakP99At), pct(a.PeakErrorRatio), pct(a.MaxErrorRatio)))
+	p99 := "p99 " + fmtLatency(a.PeakP99) + " at " + fmtSec(a.PeakP99At)
+	if a.Total.Latency.N == 0 {
+		p99 = "no request succeeded"
+	}
+	add("peak", fmt.Sprintf("%s offered, %s achieved; %s; %s of requests failed at the peak (worst window %s)",
+		rps(a.PeakOffered), rps(a.PeakAchieved), p99, pct(a.PeakErrorRatio), pct(a.MaxErrorRatio)))
 	if f := a.Total.Failed(); f > 0 && a.Total.FailLatency.N > 0 {
 		add("failed latency", fmt.Sprintf("p50 %s, p99 %s over %s failed requests (every other latency here is of successful requests)",
 			fmtLatency(a.FailedP50), fmtLatency(a.FailedP99), num(float64(f))))
