@@ -376,6 +376,7 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 		stopping = true
 		if sum.Stopped == "" {
 			sum.Stopped = why
+			info.StoppedAt = time.Now() // sending stops here; End is after the replies in flight
 		}
 		close(stop)
 		eng.Stop()
@@ -470,6 +471,7 @@ loop:
 			abandoned = true
 			if sum.Stopped == "" {
 				sum.Stopped = "interrupted"
+				info.StoppedAt = time.Now()
 			}
 			break loop
 		case <-grace:

@@ -40,9 +40,13 @@ type RunInfo struct {
 	// ResultsKept says which raw results the results file holds ("all",
 	// "1 in 10", "all up to the 2 GB budget, then 1 in 100 from seq …");
 	// "" means all (runs before it existed). Windows always see every result.
-	ResultsKept string   `json:"results_kept,omitempty"`
-	Stopped     string   `json:"stopped,omitempty"` // why the run ended early: "interrupted", "aborted: ...", ""
-	Warnings    []string `json:"warnings,omitempty"`
+	ResultsKept string `json:"results_kept,omitempty"`
+	Stopped     string `json:"stopped,omitempty"` // why the run ended early: "interrupted", "aborted: ...", ""
+	// StoppedAt is when a run that ended early stopped sending (End is
+	// later: after the replies in flight); zero for runs that did not, and
+	// for runs before it was recorded.
+	StoppedAt time.Time `json:"stopped_at,omitzero"`
+	Warnings  []string  `json:"warnings,omitempty"`
 
 	// StartSkew is how far after Start this shard's sending began by the
 	// reference clock: its lateness waking up (by its own clock) minus
