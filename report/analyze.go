@@ -146,6 +146,11 @@ type Analysis struct {
 	// CutAt is where the results end early (a cut file, a killed run),
 	// in seconds from t = 0; -1 if they do not.
 	CutAt float64
+	// stopAt is when sending stopped early (a stopped run, cut results),
+	// in seconds from t = 0; +Inf if it did not. Nothing after it is known
+	// of the curve: windows starting later are not judged, nor is their
+	// offered load due.
+	stopAt float64
 
 	Windows []Judged
 	Spans   []Span // broken stretches; the first is the break
@@ -389,9 +394,9 @@ func (a *Analysis) complete() {
 		a.Incomplete = "there are no results"
 	case info != nil && info.Stopped != "":
 		a.Incomplete = "the run stopped early (" + info.Stopped + ")"
-		if !info.End.IsZero() && info.Scenario != nil {
+		if at := a.stoppedAt(); !math.IsInf(at, 1) && info.Scenario != nil {
 			a.Incomplete = fmt.Sprintf("the run stopped early (%s) %s into the %s curve",
-				info.Stopped, fmtSec(info.End.Sub(info.Start).Seconds()), fmtSec(info.Scenario.Curve.Seconds()))
+				info.Stopped, fmtSec(at), fmtSec(info.Scenario.Curve.Seconds()))
 		}
 	case a.CutAt >= 0:
 		a.Incomplete = fmt.Sprintf("the results end at %s", fmtSec(a.CutAt))
@@ -433,14 +438,8 @@ func subject(info *scenarios.RunInfo) string {
 func (a *Analysis) judgeWindows() {
 	ws, slo := a.W, a.SLO
 	width := ws.Width.Seconds()
-	stoppedAt := math.Inf(1)
-	if ws.Info != nil && ws.Info.Stopped != "" && !ws.Info.End.IsZero() {
-		stoppedAt = ws.Info.End.Sub(ws.Info.Start).Seconds()
-	}
-	if a.CutAt >= 0 {
-		// Past the end of cut results, nothing is known: not a shortfall.
-		stoppedAt = min(stoppedAt, a.CutAt)
-	}
+	stoppedAt := a.stoppedAt()
+	a.stopAt = stoppedAt
 	a.Windows = make([]Judged, len(ws.W))
 	var dueSoFar, sentSoFar float64 // through the window being judged
 	for i := range ws.W {
@@ -463,6 +462,12 @@ func (a *Analysis) judgeWindows() {
 		j.Down = j.hostDivisor > 0 && float64(s.Errors[Refused]+s.Errors[DNS]) >= 0.9*float64(j.hostDivisor)
 		cut := j.Start+width > stoppedAt // the run was stopped in or before this window
 		j.cut = cut
+		if j.Start >= stoppedAt {
+			// Sent after the stop: a journey's step or a page's assets in
+			// flight, not the curve's load. Not judged (it would "hold").
+			j.State = Idle
+			continue
+		}
 		// A simulation has no generator to fall behind: a window short of
 		// its offered count there is Poisson arrivals' chance.
 		dueSoFar += w.Offered
@@ -653,12 +658,16 @@ func (a *Analysis) totals() {
 		offering = offering || j.State != Idle && j.Offered > 0
 	}
 	var offered float64
+	cutOrStop := -1.0
+	if !math.IsInf(a.stopAt, 1) {
+		cutOrStop = a.stopAt
+	}
 	for i, j := range a.Windows {
-		offered += a.dueBefore(i, a.CutAt) // due while the results last
+		offered += a.dueBefore(i, cutOrStop) // due while the run sent and the results last
 		if j.State != Idle && j.State != Behind {
 			a.JudgedSecs += j.Covered
 		}
-		if counts(j) {
+		if counts(j) && j.Start < a.stopAt {
 			a.PeakOffered = max(a.PeakOffered, j.Offered)
 			a.PeakAchieved = max(a.PeakAchieved, j.Achieved)
 		}
@@ -675,7 +684,7 @@ func (a *Analysis) totals() {
 	}
 	var peak Stats
 	for i, j := range a.Windows {
-		if counts(j) && j.Offered >= 0.9*a.PeakOffered && a.PeakOffered > 0 {
+		if counts(j) && j.Start < a.stopAt && j.Offered >= 0.9*a.PeakOffered && a.PeakOffered > 0 {
 			peak.Requests += ws.W[i].Total.Requests
 			peak.OK += ws.W[i].Total.OK
 		}
@@ -1111,7 +1120,14 @@ func (a *Analysis) findRecovery() {
 			return js[i].Offered*secs < capacity*secs-throughputSlack
 		}
 	}
-	for i := sp.StartIndex; i < end; i++ {
+	// Traffic falls below capacity while the curve still offers load and
+	// the run still sends: a curve that ends, a run stopped, results cut
+	// short are not a fall in the rate.
+	until := a.stopAt
+	if info := a.W.Info; info != nil && info.Scenario != nil && info.Scenario.Curve != nil {
+		until = min(until, info.Scenario.Curve.Seconds())
+	}
+	for i := sp.StartIndex; i < end && js[i].Start < until; i++ {
 		if below(i) && (!js[i].Partial || js[i].Requests == 0) {
 			a.FellBelowAt = js[i].Start
 			break
@@ -1520,8 +1536,12 @@ func (a *Analysis) verdict() string {
 		if a.Kind == KindIncomplete {
 			// A run that did not see its whole curve cannot say the host
 			// holds it.
+			held := a.Capacity // the highest rate held in a whole window
+			if held == 0 {
+				held = a.PeakOffered
+			}
 			fmt.Fprintf(&b, "Incomplete: %s, so it does not show that %s holds the curve; until then it held the SLO at up to %s, p99 ≤ %s",
-				a.Incomplete, lower, rps(a.PeakOffered), fmtLatency(a.PeakP99))
+				a.Incomplete, lower, rps(held), fmtLatency(a.PeakP99))
 		} else {
 			fmt.Fprintf(&b, "%s held the SLO through the whole curve: peak %s, p99 ≤ %s", a.Name, rps(a.PeakOffered), fmtLatency(a.PeakP99))
 		}
@@ -1770,4 +1790,24 @@ func (a *Analysis) failedWhat() string {
 		parts = append(parts, name+" "+pct(float64(m[name])/float64(max(f, 1))))
 	}
 	return head + ": " + strings.Join(parts, ", ")
+}
+
+// stoppedAt is when sending stopped early, in seconds from t = 0: a run
+// stopped (when it stopped sending; for runs before that was recorded,
+// its end), or results cut short; +Inf when neither.
+func (a *Analysis) stoppedAt() float64 {
+	at := math.Inf(1)
+	if info := a.W.Info; info != nil && info.Stopped != "" {
+		switch {
+		case !info.StoppedAt.IsZero():
+			at = info.StoppedAt.Sub(info.Start).Seconds()
+		case !info.End.IsZero():
+			at = info.End.Sub(info.Start).Seconds()
+		}
+	}
+	if a.CutAt >= 0 {
+		// Past the end of cut results, nothing is known: not a shortfall.
+		at = min(at, a.CutAt)
+	}
+	return at
 }

@@ -412,3 +412,86 @@ func TestEveryRequestFails(t *testing.T) {
 		}
 	}
 }
+
+// A run stopped while its host was broken (Ctrl-C at 10 s; the replies in
+// flight and a journey's last steps came back until 14 s): what came after
+// the stop is not judged (it would "hold", a recovery that never was), the
+// load due after it is not "due but never sent", and the verdict says when
+// the run stopped sending, not when it ended.
+func TestStoppedWhileBroken(t *testing.T) {
+	info := testScenario(t, "hold 300/s for 30s")
+	info.Stopped = "interrupted"
+	info.StoppedAt = info.Start.Add(10 * time.Second)
+	info.End = info.Start.Add(14 * time.Second)
+	f := NewFolder(info, time.Second)
+	c := info.Scenario.Curve
+	var seq uint64
+	for i := uint64(0); i < c.Requests(); i++ {
+		at := time.Duration(c.Inv(float64(i)) * 1e9)
+		if at >= 10*time.Second {
+			break
+		}
+		r := &vegeta.Result{Seq: i, Code: 200, Method: "GET", URL: "http://127.0.0.1:8080/", Latency: 20 * time.Millisecond, Timestamp: info.Start.Add(at)}
+		if at >= 2*time.Second && i%2 == 0 {
+			r.Code, r.Latency = 503, time.Millisecond
+		}
+		f.Add(r)
+		seq = i
+	}
+	for k := range uint64(12) { // stragglers after the stop, all fine
+		f.Add(&vegeta.Result{Seq: seq + 1 + k, Code: 200, Method: "GET", URL: "http://127.0.0.1:8080/", Latency: 20 * time.Millisecond,
+			Timestamp: info.Start.Add(10*time.Second + time.Duration(k)*300*time.Millisecond)})
+	}
+	a := Analyze(f.Windows(), info.Scenario.SLO)
+	if !a.Broke || a.RecoveredAt >= 0 || a.FellBelowAt >= 0 || strings.Contains(a.Verdict, "recovered at") {
+		t.Errorf("broke %v, recovered at %v, fell below at %v: %s", a.Broke, a.RecoveredAt, a.FellBelowAt, a.Verdict)
+	}
+	if a.Unsent > 5 {
+		t.Errorf("%v due but never sent: the curve's load after the stop was never meant to be sent", a.Unsent)
+	}
+	if !strings.Contains(a.Incomplete, "stopped early (interrupted) 10 s into the 30 s curve") {
+		t.Errorf("incomplete: %q", a.Incomplete)
+	}
+	for _, j := range a.Windows {
+		if j.Start >= 10 && j.State != Idle {
+			t.Errorf("window at %v s, after the stop, judged %s", j.Start, j.State)
+		}
+	}
+}
+
+// Results cut short (a truncated file) say what held before the cut, not
+// the curve's rate after it; nor did traffic "fall below capacity" where
+// the results end, or where the curve does.
+func TestCutResultsAndCurveEnd(t *testing.T) {
+	info := testScenario(t, "ramp 100/s to 1200/s over 20s")
+	f := NewFolder(info, time.Second)
+	c := info.Scenario.Curve
+	cut := 8 * time.Second
+	for i := uint64(0); i < c.Requests(); i++ {
+		at := time.Duration(c.Inv(float64(i)) * 1e9)
+		if at >= cut {
+			break
+		}
+		f.Add(&vegeta.Result{Seq: i, Code: 200, Method: "GET", URL: "http://127.0.0.1:8080/", Latency: 20 * time.Millisecond, Timestamp: info.Start.Add(at)})
+	}
+	ws := f.Windows()
+	ws.CutAt = cut
+	a := Analyze(ws, info.Scenario.SLO)
+	if a.Kind != KindIncomplete || a.PeakOffered > 600 || strings.Contains(a.Verdict, "1,200 req/s") {
+		t.Errorf("kind %s, peak %v: %s", a.Kind, a.PeakOffered, a.Verdict)
+	}
+
+	// A host of 300 req/s under a flat 600 req/s to the curve's end: it
+	// never recovered, and traffic never fell below capacity (the curve
+	// ended).
+	info = testScenario(t, "hold 600/s for 20s")
+	a = foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		if i%2 == 0 {
+			r.Code = 503
+		}
+		return true
+	})
+	if !a.Broke || a.FellBelowAt >= 0 || strings.Contains(a.Verdict, "fell below capacity") {
+		t.Errorf("fell below at %v: %s", a.FellBelowAt, a.Verdict)
+	}
+}
