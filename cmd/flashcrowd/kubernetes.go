@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -43,7 +44,7 @@ type kubeOpts struct {
 // handed to each shard's `flashcrowd run` as it is.
 var kubeOwnFlags = map[string]bool{
 	"scenario": true, "curve": true, "rate": true, "duration": true, "compress": true, "peak": true, "max-rate": true,
-	"targets": true, "targets-format": true, "out": true, "start-at": true, "shard": true,
+	"targets": true, "targets-format": true, "out": true, "start-at": true, "shard": true, "plan": true, "run-id": true,
 	"shards": true, "image": true, "namespace": true, "name": true, "results-pvc": true, "results-size": true,
 	"storage-class": true, "pod-rate": true, "pod-bandwidth": true, "pod-cpu": true, "pod-memory": true,
 }
@@ -89,7 +90,7 @@ Examples:
 			r.sf.add(fs, defaultRunScenario)
 			r.sf.addMaxRate(fs)
 			fs.StringVar(&r.target, "target", "", "base `URL` every shard sends to (default: each pod its own simulated host, a smoke test)")
-			fs.StringVar(&r.plan, "plan", "", "without --target: the simulated host's plan in each pod, `NAME` or FILE")
+			fs.StringVar(&r.plan, "plan", "", "without --target: the simulated host's plan in each pod, built-in `NAME` or FILE (carried in the ConfigMap)")
 			fs.StringVar(&r.targets, "targets", "", "send the targets of a vegeta targets `FILE` in turn (resolved into the ConfigMap)")
 			fs.StringVar(&r.targetsFormat, "targets-format", "", "`FORMAT` of --targets: http or json (default: detected)")
 			fs.StringSliceVar(&r.confirm, "confirm", nil, "allow sending to `HOST`, which is not loopback (repeat or comma-separate)")
@@ -100,13 +101,15 @@ Examples:
 			fs.StringVar(&o.namespace, "namespace", "", "`NAMESPACE` of every object (default: kubectl's current one)")
 			fs.StringVar(&o.name, "name", "", "`NAME` of the Job and prefix of the other objects (default flashcrowd-SCENARIO-MMDD-HHMM)")
 			fs.StringVar(&o.resultsPVC, "results-pvc", "", "write results to this existing ReadWriteMany PersistentVolumeClaim `NAME` instead of creating one")
-			fs.StringVar(&o.resultsSize, "results-size", "10Gi", "`SIZE` of the results claim created (about 64 bytes a request)")
-			fs.StringVar(&o.storageClass, "storage-class", "", "StorageClass `NAME` of the results claim (one that offers ReadWriteMany; default the cluster's)")
+			fs.StringVar(&o.resultsSize, "results-size", "10Gi", "`SIZE` of the results claim created (about 64 bytes a request; not with --results-pvc)")
+			fs.StringVar(&o.storageClass, "storage-class", "", "StorageClass `NAME` of the results claim created (one that offers ReadWriteMany; default the cluster's; not with --results-pvc)")
 			o.podRate = kube.PodRate
 			fs.Var(&o.podRate, "pod-rate", "`RATE` one pod sends (one core), for --shards auto")
 			fs.StringVar(&o.podBandwidth, "pod-bandwidth", "1Gbit", "`BITS` a second one pod receives (500Mbit, 1Gbit, 10Gbit), for --shards auto")
 			fs.StringVar(&o.podCPU, "pod-cpu", "1", "`CPU` request of each pod (no limit: throttling would delay sends)")
 			fs.StringVar(&o.podMemory, "pod-memory", "1Gi", "memory request and limit of each pod (`SIZE`)")
+			fs.StringVar(&r.mf.runID, "run-id", "", "the `ID` in every shard's metrics' run label (default: --name, the rehearsal's name)")
+			fs.DurationVar(&r.mf.hold, "metrics-hold", defaultMetricsHold, "keep each shard's /metrics up this `DURATION` after its run ends, so the last scrape sees the final counts")
 			r.af.add(fs)
 			fs.BoolVarP(&r.quiet, "quiet", "q", false, "no progress in the pods' logs")
 			fs.StringVar(&r.slo, "slo", "", "judge each shard and the merged report by this `SLO` (the report Job fails, exit 3, when it fails)")
@@ -172,6 +175,8 @@ func runKubernetes(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	// Where the shards send: a URL, the endpoints' own hosts, or each
 	// pod's own simulated host.
 	var sizeOf func(scenarios.Class) int64
+	var planArg, planFile string // a built-in plan's name; a plan file's ConfigMap key
+	var planData []byte
 	switch {
 	case r.target != "":
 		if fs.Changed("plan") {
@@ -205,6 +210,13 @@ func runKubernetes(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		if err != nil {
 			return err
 		}
+		if fs.Changed("plan") {
+			if _, err := hosting.BuiltinPlanSource(r.plan); err == nil {
+				planArg = r.plan
+			} else if planFile, planData, err = kubePlanFile(r.plan, plan.Name); err != nil {
+				return err
+			}
+		}
 		sizeOf = func(c scenarios.Class) int64 { return plan.Class(c).Size }
 		fmt.Fprintf(e.stderr, "flashcrowd kubernetes: no --target: every pod rehearses against its own simulated host (plan %s), a smoke test of the manifests\n", plan.Name)
 	}
@@ -212,8 +224,10 @@ func runKubernetes(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		sizeOf = func(c scenarios.Class) int64 { return kube.DefaultSizes[c] }
 	}
 
-	// How many pods.
+	// How many pods: no more than the curve starts arrivals (requests,
+	// or journeys and page views, which a shard takes whole).
 	total := s.Curve.Requests()
+	word := s.Arrivals()
 	var shards int
 	sizing := ""
 	if o.shards == "auto" {
@@ -225,10 +239,8 @@ func runKubernetes(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 			return usagef("--pod-rate must be > 0")
 		}
 		sz := kube.Size(s.Curve.Peak()*s.RequestsPerArrival(), s.RequestMix(), float64(o.podRate), bw, sizeOf)
+		sz.Cap(total, word)
 		shards = sz.Shards
-		if uint64(shards) > total {
-			shards = int(max(total, 1))
-		}
 		sizing = sz.String()
 	} else {
 		n, err := strconv.Atoi(o.shards)
@@ -238,7 +250,10 @@ func runKubernetes(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		shards = n
 	}
 	if uint64(shards) > total {
-		return usagef("--shards %d is more than the %d requests the curve sends: some pods would send nothing", shards, total)
+		return usagef("--shards %d is more than the %d %s the curve starts: some pods would send nothing", shards, total, word)
+	}
+	if o.resultsPVC != "" && fs.Changed("results-size") {
+		return usagef("--results-size %s: the claim --results-pvc %s exists already, with its own size; give one or the other", o.resultsSize, o.resultsPVC)
 	}
 
 	name := o.name
@@ -249,11 +264,20 @@ func runKubernetes(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	if err != nil {
 		return err
 	}
+	runArgs := passThrough(fs)
+	if planArg != "" {
+		runArgs = append([]string{"--plan=" + planArg}, runArgs...)
+	}
+	if fs.Changed("run-id") && r.mf.runID == "" {
+		return usagef("--run-id: give an id, or leave the flag out for the rehearsal's name")
+	}
 	reh := kube.Rehearsal{
 		Name: name, Namespace: o.namespace, Image: o.image, Shards: shards,
 		StartAt: startAt, Written: now, Duration: s.Curve.Duration(), Scenario: resolved,
-		RunArgs:    passThrough(fs),
+		RunArgs:    runArgs,
 		ReportArgs: reportThrough(fs),
+		RunID:      r.mf.runID, MetricsHold: r.mf.hold,
+		PlanFile: planFile, Plan: planData,
 		ResultsPVC: o.resultsPVC, ResultsSize: o.resultsSize, StorageClass: o.storageClass,
 		CPU: o.podCPU, Memory: o.podMemory,
 		Env: s.EnvNames(),
@@ -334,6 +358,25 @@ next:
 		ns, name,
 		ns, name, reh.RunDir()+"/report")
 	return nil
+}
+
+// kubePlanFile reads the plan file at file for the ConfigMap, under a key
+// that keeps the plan's name: a plan without a name: line is named after
+// its file, so the key is the file's own name where a ConfigMap allows it.
+func kubePlanFile(file, name string) (key string, data []byte, err error) {
+	data, err = os.ReadFile(file)
+	if err != nil {
+		return "", nil, err
+	}
+	for _, k := range []string{filepath.Base(file), "plan.yaml"} {
+		if !kube.IsConfigMapKey(k) || k == kube.ScenarioFile {
+			continue
+		}
+		if p, err := hosting.ParsePlan(path.Join(kube.ScenarioDir, k), data); err == nil && p.Name == name {
+			return k, data, nil
+		}
+	}
+	return "", nil, usagef("--plan %s: the file's name cannot be a ConfigMap key, which would rename the plan: add a name: line to it, or name the file with letters, digits, '-', '_' and '.'", file)
 }
 
 // passThrough lists the flags given that every shard's run gets as they

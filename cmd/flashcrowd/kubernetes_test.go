@@ -21,6 +21,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/flashcrowd/flashcrowd/cmd/flashcrowd/internal/kube"
+	"github.com/flashcrowd/flashcrowd/hosting"
 	"github.com/flashcrowd/flashcrowd/scenarios"
 )
 
@@ -493,6 +494,11 @@ func TestKubeBadInput(t *testing.T) {
 		"bad pod bandwidth":       {"--pod-bandwidth=fast"},
 		"bad results size":        {"--results-size=lots"},
 		"bad run flag":            {"--timeout=0s"},
+		// An existing claim has its own class and size: either given
+		// too would be silently ignored.
+		"class with existing claim": {"--results-pvc=shared", "--storage-class=nfs"},
+		"size with existing claim":  {"--results-pvc=shared", "--results-size=50Gi"},
+		"empty run id":              {"--run-id="},
 	} {
 		dir := filepath.Join(t.TempDir(), "out")
 		args := append(append(append([]string(nil), base...), extra...), "--out="+dir)
@@ -691,5 +697,252 @@ func killShard(t *testing.T, dir string) {
 		if n := e.Name(); n != scenarios.RunInfoFile && n != "results.gob" {
 			os.RemoveAll(filepath.Join(dir, n))
 		}
+	}
+}
+
+// kubeWrite runs the real binary's `flashcrowd kubernetes` with args
+// (--name=rehearsal, written to a folder) and parses the manifests back
+// strictly.
+func kubeWrite(t *testing.T, ctx context.Context, bin string, args ...string) *kube.Manifests {
+	t.Helper()
+	dir := t.TempDir()
+	args = append(append([]string{"kubernetes"}, args...), "--image=registry.example.com/flashcrowd:test", "--name=rehearsal", "--out="+dir)
+	if out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput(); err != nil {
+		t.Fatalf("flashcrowd kubernetes: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "rehearsal.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := kube.Parse(data)
+	if err != nil {
+		t.Fatalf("parsing the manifests strictly: %v", err)
+	}
+	return m
+}
+
+// TestKubeRunLabel: the shards of one rehearsal, run as the Job
+// controller would start them, show up in Prometheus as one run: every
+// shard's metrics carry run="rehearsal" (the rehearsal's name), each with
+// its own shard label, not run="shard-0", run="shard-1" after their --out
+// folders. --metrics-hold reaches the pods.
+func TestKubeRunLabel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs a rehearsal on loopback")
+	}
+	if !runHasMetrics() {
+		t.Skip("`run` has no --metrics-addr on this branch")
+	}
+	bin := buildFlashcrowd(t)
+	srv, _ := countingServer(t, 0, 200)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	m := kubeWrite(t, ctx, bin, "--rate=50/s", "--duration=1s", "--shards=2", "--target="+srv.URL, "--no-abort",
+		"--start-at=+6s", "--metrics-hold=2m", "--quiet")
+	cms := map[string]*corev1.ConfigMap{m.ConfigMap.Name: m.ConfigMap}
+	results := t.TempDir()
+	type running struct {
+		addr   string
+		cmd    *exec.Cmd
+		stderr *syncBuf
+		done   chan error
+	}
+	var pods []running
+	for i := range int(*m.Job.Spec.Completions) {
+		p := emulate(t, bin, &m.Job.Spec.Template.Spec, cms, results, i, true)
+		addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		hold := false
+		for j, a := range p.argv {
+			if strings.HasPrefix(a, "--metrics-addr=") {
+				p.argv[j] = "--metrics-addr=" + addr // a port the test can scrape
+			}
+			hold = hold || a == "--metrics-hold=2m0s"
+		}
+		if !hold {
+			t.Fatalf("index %d: --metrics-hold did not reach the pod: %q", i, p.argv)
+		}
+		cmd := exec.CommandContext(ctx, p.argv[0], p.argv[1:]...)
+		cmd.Env = p.env
+		r := running{addr: addr, cmd: cmd, stderr: &syncBuf{}, done: make(chan error, 1)}
+		cmd.Stderr = writerFunc(func(b []byte) (int, error) { r.stderr.WriteString(string(b)); return len(b), nil })
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() { r.done <- cmd.Wait() }()
+		defer cmd.Process.Kill()
+		pods = append(pods, r)
+	}
+	for i, p := range pods {
+		waitFor(t, time.Minute, fmt.Sprintf("index %d ends its run and holds its metrics", i), func() bool {
+			return strings.Contains(p.stderr.String(), "serving the final counts")
+		}, p.stderr.String)
+		mfs := scrape(t, p.addr, false)
+		runs := map[string]bool{}
+		for _, mf := range mfs {
+			if !strings.HasPrefix(mf.GetName(), "flashcrowd_") {
+				continue
+			}
+			for _, s := range mf.Metric {
+				for _, l := range s.Label {
+					switch l.GetName() {
+					case "run":
+						runs[l.GetValue()] = true
+					case "shard":
+						if l.GetValue() != strconv.Itoa(i) {
+							t.Errorf("index %d: %s has shard=%q", i, mf.GetName(), l.GetValue())
+						}
+					}
+				}
+			}
+		}
+		if len(runs) != 1 || !runs["rehearsal"] {
+			t.Errorf("index %d: run labels %v, want only the rehearsal's name, rehearsal", i, runs)
+		}
+		if v := sumOf(mfs["flashcrowd_run_done"], map[string]string{"run": "rehearsal", "shard": strconv.Itoa(i)}); v != 1 {
+			t.Errorf("index %d: flashcrowd_run_done{run=rehearsal} %v, want 1", i, v)
+		}
+	}
+	for i, p := range pods {
+		p.cmd.Process.Signal(os.Interrupt) // ends the hold
+		select {
+		case err := <-p.done:
+			if code := exitStatus(err); code != 0 {
+				t.Errorf("index %d exited %d\n%s", i, code, p.stderr.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("index %d still holding 30 s after Ctrl-C", i)
+		}
+	}
+}
+
+// TestKubePlanFile: --plan FILE (a plan of the user's, no --target) rides
+// in the ConfigMap, and each pod, started as the Job controller would on
+// a machine without the user's file, rehearses against it under its name;
+// a built-in plan NAME stays a name.
+func TestKubePlanFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs a rehearsal on loopback")
+	}
+	bin := buildFlashcrowd(t)
+	src, err := hosting.BuiltinPlanSource("vps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No name: line, so the plan is named after its file.
+	plan := regexp.MustCompile(`(?m)^name:.*\n`).ReplaceAllString(string(src), "")
+	local := t.TempDir()
+	file := filepath.Join(local, "tiny-host.yaml")
+	if err := os.WriteFile(file, []byte(plan), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	m := kubeWrite(t, ctx, bin, "--rate=40/s", "--duration=1s", "--shards=2", "--plan="+file,
+		"--start-at=+6s", "--metrics-hold=0s", "--quiet")
+	// The pods run elsewhere: the user's file is not there.
+	if err := os.RemoveAll(local); err != nil {
+		t.Fatal(err)
+	}
+	args := strings.Join(m.Job.Spec.Template.Spec.Containers[0].Args, " ")
+	if strings.Contains(args, local) || !strings.Contains(args, "--plan="+kube.ScenarioDir+"/tiny-host.yaml") {
+		t.Errorf("the pods' --plan is not the ConfigMap's copy: %s", args)
+	}
+	if m.ConfigMap.Data["tiny-host.yaml"] != plan {
+		t.Errorf("ConfigMap keys %v: want the plan file as tiny-host.yaml", keys(m.ConfigMap.Data))
+	}
+	cms := map[string]*corev1.ConfigMap{m.ConfigMap.Name: m.ConfigMap}
+	results := t.TempDir()
+	n := int(*m.Job.Spec.Completions)
+	res := make([]podResult, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		p := emulate(t, bin, &m.Job.Spec.Template.Spec, cms, results, i, runHasMetrics())
+		wg.Add(1)
+		go func() { defer wg.Done(); res[i] = <-p.start(ctx) }()
+	}
+	wg.Wait()
+	var sent int
+	for i, r := range res {
+		if r.code != 0 {
+			t.Fatalf("index %d exited %d\nstdout:\n%s\nstderr:\n%s", i, r.code, r.stdout, r.stderr)
+		}
+		ri, err := scenarios.ReadRunInfo(filepath.Join(results, "rehearsal", fmt.Sprintf("shard-%d", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ri.Plan != "tiny-host" {
+			t.Errorf("index %d rehearsed against plan %q, want tiny-host (the file's name)", i, ri.Plan)
+		}
+		sent += int(readSummaryCounts(t, filepath.Join(results, "rehearsal", fmt.Sprintf("shard-%d", i))).Requests)
+	}
+	if sent != 40 {
+		t.Errorf("the shards sent %d requests, want the curve's 40", sent)
+	}
+
+	// A built-in plan is a name, in the image: nothing to carry.
+	code, stdout, stderr := runCLI(t, "kubernetes", "--rate=40/s", "--duration=1s", "--shards=2", "--plan=vps", "--image=flashcrowd:test")
+	if code != exitOK {
+		t.Fatalf("--plan vps: exit %d\n%s", code, stderr)
+	}
+	b, err := kube.Parse([]byte(stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if args := strings.Join(b.Job.Spec.Template.Spec.Containers[0].Args, " "); !strings.Contains(args, "--plan=vps") {
+		t.Errorf("--plan vps: args %s", args)
+	}
+	if len(b.ConfigMap.Data) != 1 {
+		t.Errorf("--plan vps: ConfigMap keys %v, want only %s", keys(b.ConfigMap.Data), kube.ScenarioFile)
+	}
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestKubeShardCount: --shards auto capped by the curve's count says so,
+// and counts journeys as journeys; --shards N over that count names them.
+func TestKubeShardCount(t *testing.T) {
+	base := []string{"kubernetes", "--target=http://127.0.0.1:8080", "--image=flashcrowd:test"}
+	// 200 requests at 100/s over 100 kbit/s pods: thousands by bandwidth.
+	code, stdout, stderr := runCLI(t, append(base, "--rate=100/s", "--duration=2s", "--pod-bandwidth=100kbit")...)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if !containsAll(stderr, "--shards auto: 200 pods", "capped at the 200 requests the curve starts", "in 200 pods") {
+		t.Errorf("capped sizing does not say so:\n%s", stderr)
+	}
+	if m, err := kube.Parse([]byte(stdout)); err != nil || *m.Job.Spec.Completions != 200 {
+		t.Errorf("manifests: %v, want 200 pods", err)
+	}
+
+	// Five journeys.
+	file := filepath.Join(t.TempDir(), "visitors.yaml")
+	if err := os.WriteFile(file, []byte(`name: visitors
+curve: ["hold 5/s for 1s"]
+endpoints:
+  - {name: home, path: /, class: page}
+  - {name: cart, method: POST, path: /api/cart, class: api}
+journeys:
+  browse: {weight: 1, steps: [home]}
+  buy: {weight: 1, steps: [home, cart]}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCLI(t, append(base, "--scenario="+file, "--shards=10")...)
+	if code != exitUsage || !strings.Contains(stderr, "more than the 5 journeys") {
+		t.Errorf("--shards 10 over 5 journeys: exit %d\n%s", code, stderr)
+	}
+	code, stdout, stderr = runCLI(t, append(base, "--scenario="+file, "--pod-bandwidth=1kbit")...)
+	if code != exitOK || !containsAll(stderr, "5 pods", "capped at the 5 journeys") {
+		t.Errorf("--shards auto over 5 journeys: exit %d\n%s", code, stderr)
+	}
+	if m, err := kube.Parse([]byte(stdout)); err != nil || *m.Job.Spec.Completions != 5 {
+		t.Errorf("manifests: %v, want 5 pods", err)
 	}
 }

@@ -68,6 +68,22 @@ type Rehearsal struct {
 	// ReportArgs are further flags for the report Job's `flashcrowd report`.
 	ReportArgs []string
 
+	// RunID is every shard's --run-id, the run label of its metrics: one
+	// for all shards, so that a dashboard shows the rehearsal as one run.
+	// "" is Name.
+	RunID string
+	// MetricsHold is how long each shard keeps /metrics up after its run
+	// (its --metrics-hold, given in RunArgs): the Job's deadline allows it.
+	MetricsHold time.Duration
+
+	// PlanFile and Plan are a hosting plan file of the user's (--plan
+	// FILE, for the simulated host in each pod): Plan is carried in the
+	// ConfigMap under the key PlanFile, and each shard runs with --plan at
+	// its mounted copy. "" when no such file (a built-in plan NAME is
+	// passed in RunArgs as it is).
+	PlanFile string
+	Plan     []byte
+
 	ResultsPVC   string // an existing ReadWriteMany claim; "" creates NAME-results
 	ResultsSize  string // size of the created claim, e.g. 10Gi
 	StorageClass string // of the created claim; "" the cluster's default
@@ -139,11 +155,26 @@ func (r *Rehearsal) Validate() []error {
 	}
 	if len(r.Scenario) == 0 {
 		bad("no scenario")
-	} else if len(r.Scenario) > maxConfigMap-1024 {
-		bad("the resolved scenario is %d bytes, over what a ConfigMap holds (1 MiB): use a shorter replay curve", len(r.Scenario))
+	} else if n := len(r.Scenario) + len(r.Plan); n > maxConfigMap-1024 {
+		what := "the resolved scenario is"
+		if len(r.Plan) > 0 {
+			what = "the resolved scenario and the plan file are"
+		}
+		bad("%s %d bytes, over what a ConfigMap holds (1 MiB): use a shorter replay curve", what, n)
+	}
+	if (r.PlanFile == "") != (len(r.Plan) == 0) {
+		bad("a plan file needs both its name and its contents")
+	} else if r.PlanFile != "" && (!IsConfigMapKey(r.PlanFile) || r.PlanFile == ScenarioFile) {
+		bad("plan file %q: want a ConfigMap key (letters, digits, '-', '_', '.') other than %s", r.PlanFile, ScenarioFile)
 	}
 	if r.ResultsPVC != "" && !dnsLabel.MatchString(r.ResultsPVC) {
 		bad("--results-pvc %q: want the name of a PersistentVolumeClaim", r.ResultsPVC)
+	}
+	if r.ResultsPVC != "" && r.StorageClass != "" {
+		bad("--storage-class %s: the claim --results-pvc %s exists already, with its own class; give one or the other", r.StorageClass, r.ResultsPVC)
+	}
+	if r.MetricsHold < 0 {
+		bad("--metrics-hold %s: want a duration ≥ 0", r.MetricsHold)
 	}
 	if r.ResultsPVC == "" {
 		if q, err := resource.ParseQuantity(r.ResultsSize); err != nil || q.Sign() <= 0 {
@@ -161,6 +192,27 @@ func (r *Rehearsal) Validate() []error {
 	return errs
 }
 
+// configMapKey is what the API server accepts as a ConfigMap key.
+var configMapKey = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
+
+// IsConfigMapKey tells whether k is a valid ConfigMap key (and so a file
+// name in the mounted volume).
+func IsConfigMapKey(k string) bool {
+	return len(k) <= 253 && configMapKey.MatchString(k) && k != "." && !strings.HasPrefix(k, "..")
+}
+
+// RunLabel is every shard's --run-id.
+func (r *Rehearsal) RunLabel() string {
+	if r.RunID != "" {
+		return r.RunID
+	}
+	return r.Name
+}
+
+// literal escapes s for a container's args, where Kubernetes expands
+// $(VAR) and reads $$ as $: a value given by the user stays as given.
+func literal(s string) string { return strings.ReplaceAll(s, "$", "$$") }
+
 // RunDir is the results folder of the rehearsal on the results volume;
 // shard i writes RunDir/shard-i and the report goes to RunDir/report.
 func (r *Rehearsal) RunDir() string { return path.Join(ResultsDir, r.Name) }
@@ -176,15 +228,27 @@ func (r *Rehearsal) ShardArgs() []string {
 		"--start-at=" + r.StartAt.UTC().Format(time.RFC3339Nano),
 		"--out=" + path.Join(r.RunDir(), "shard-"+idx),
 		"--metrics-addr=:" + strconv.Itoa(MetricsPort),
+		// One run label for every shard: without it each shard's label
+		// would be its --out folder's name, shard-i.
+		"--run-id=" + literal(r.RunLabel()),
 	}
-	return append(args, r.RunArgs...)
+	if r.PlanFile != "" {
+		args = append(args, "--plan="+path.Join(ScenarioDir, r.PlanFile))
+	}
+	for _, a := range r.RunArgs {
+		args = append(args, literal(a))
+	}
+	return args
 }
 
 // ReportCommand is the arguments of the report Job's container. The pattern
 // is expanded by flashcrowd report itself (the image has no shell).
 func (r *Rehearsal) ReportCommand() []string {
 	args := []string{"report", path.Join(r.RunDir(), "shard-*"), "--out=" + path.Join(r.RunDir(), "report")}
-	return append(args, r.ReportArgs...)
+	for _, a := range r.ReportArgs {
+		args = append(args, literal(a))
+	}
+	return args
 }
 
 // Build makes the rehearsal's objects. r must be valid.
@@ -211,6 +275,9 @@ func Build(r Rehearsal) (*Manifests, error) {
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: meta(r.Name+"-scenario", "scenario"),
 		Data:       map[string]string{ScenarioFile: string(r.Scenario)},
+	}
+	if r.PlanFile != "" {
+		m.ConfigMap.Data[r.PlanFile] = string(r.Plan)
 	}
 	claim := r.ResultsPVC
 	if claim == "" {
@@ -259,8 +326,9 @@ func Build(r Rehearsal) (*Manifests, error) {
 	mem := resource.MustParse(r.Memory)
 	n := int32(r.Shards)
 	// The Job may run until the curve has been sent, plus the wait for the
-	// start instant and a margin for draining and writing results.
-	deadline := int64((r.StartAt.Sub(r.Written) + r.Duration + 10*time.Minute).Seconds())
+	// start instant, a margin for draining and writing results, and the
+	// time each shard keeps its metrics up afterwards.
+	deadline := int64((r.StartAt.Sub(r.Written) + r.Duration + 10*time.Minute + r.MetricsHold).Seconds())
 	podLabels := meta("", "load").Labels
 
 	m.Job = &batchv1.Job{

@@ -88,12 +88,20 @@ func TestParseStrict(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	for name, edit := range map[string]func(*Rehearsal){
-		"image with spaces": func(r *Rehearsal) { r.Image = "my image" },
-		"upper-case name":   func(r *Rehearsal) { r.Name = "Small" },
-		"no shards":         func(r *Rehearsal) { r.Shards = 0 },
-		"bad size":          func(r *Rehearsal) { r.ResultsSize = "lots" },
-		"bad cpu":           func(r *Rehearsal) { r.CPU = "one" },
-		"huge scenario":     func(r *Rehearsal) { r.Scenario = bytes.Repeat([]byte{'x'}, 2<<20) },
+		"image with spaces":  func(r *Rehearsal) { r.Image = "my image" },
+		"upper-case name":    func(r *Rehearsal) { r.Name = "Small" },
+		"no shards":          func(r *Rehearsal) { r.Shards = 0 },
+		"bad size":           func(r *Rehearsal) { r.ResultsSize = "lots" },
+		"bad cpu":            func(r *Rehearsal) { r.CPU = "one" },
+		"huge scenario":      func(r *Rehearsal) { r.Scenario = bytes.Repeat([]byte{'x'}, 2<<20) },
+		"huge plan file":     func(r *Rehearsal) { r.PlanFile, r.Plan = "big.yaml", bytes.Repeat([]byte{'x'}, 1<<20) },
+		"plan file key":      func(r *Rehearsal) { r.PlanFile, r.Plan = "my plan.yaml", []byte("name: x\n") },
+		"plan over scenario": func(r *Rehearsal) { r.PlanFile, r.Plan = ScenarioFile, []byte("name: x\n") },
+		"plan without data":  func(r *Rehearsal) { r.PlanFile = "plan.yaml" },
+		// An existing claim has its class: a class given too would be
+		// silently ignored.
+		"class with existing claim": func(r *Rehearsal) { r.ResultsPVC, r.StorageClass = "shared", "nfs" },
+		"negative hold":             func(r *Rehearsal) { r.MetricsHold = -time.Second },
 	} {
 		r := small(t)
 		edit(&r)
@@ -152,5 +160,61 @@ func TestDockerfile(t *testing.T) {
 		if !strings.Contains(d, want) {
 			t.Errorf("Dockerfile lacks %q", want)
 		}
+	}
+}
+
+// TestShardArgsRunIDAndPlan: every shard gets the same --run-id (the
+// rehearsal's name unless given), a plan file rides in the ConfigMap and
+// --plan points at its mounted copy, and a user's $ stays literal where
+// Kubernetes would expand $(VAR).
+func TestShardArgsRunIDAndPlan(t *testing.T) {
+	r := small(t)
+	r.RunArgs = append(r.RunArgs, "--header=X-Price: $(JOB_COMPLETION_INDEX) $$5")
+	r.ReportArgs = []string{"--slo=p99=1s"}
+	r.PlanFile, r.Plan = "tiny.yaml", []byte("workers: 2\n")
+	r.MetricsHold = 5 * time.Minute
+	m, err := Build(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := strings.Join(m.Job.Spec.Template.Spec.Containers[0].Args, "\n")
+	for _, want := range []string{"--run-id=small\n", "--plan=/etc/flashcrowd/tiny.yaml\n", "--header=X-Price: $$(JOB_COMPLETION_INDEX) $$$$5",
+		"--shard=$(JOB_COMPLETION_INDEX)/2", "--out=/results/small/shard-$(JOB_COMPLETION_INDEX)"} {
+		if !strings.Contains(args, want) {
+			t.Errorf("shard args lack %q:\n%s", want, args)
+		}
+	}
+	if got := m.ConfigMap.Data["tiny.yaml"]; got != "workers: 2\n" {
+		t.Errorf("ConfigMap plan file %q", got)
+	}
+	if _, ok := m.ConfigMap.Data[ScenarioFile]; !ok {
+		t.Errorf("ConfigMap lost %s", ScenarioFile)
+	}
+	// The deadline allows the metrics hold.
+	want := int64((2*time.Minute + r.Duration + 10*time.Minute + 5*time.Minute).Seconds())
+	if d := *m.Job.Spec.ActiveDeadlineSeconds; d != want {
+		t.Errorf("activeDeadlineSeconds %d, want %d", d, want)
+	}
+	r.RunID = "launch-rehearsal-3"
+	if args := strings.Join(r.ShardArgs(), " "); !strings.Contains(args, "--run-id=launch-rehearsal-3 ") {
+		t.Errorf("--run-id given: %s", args)
+	}
+}
+
+// TestSizeCap: capped at the curve's arrivals, the explanation says so,
+// in the arrivals' own word.
+func TestSizeCap(t *testing.T) {
+	eps := []scenarios.Endpoint{{Name: "page", Weight: 1, Class: scenarios.Page, Size: 50_000}}
+	s := Size(10_000, eps, PodRate, DefaultPodBandwidth, func(scenarios.Class) int64 { return 0 })
+	if s.Shards != 4 {
+		t.Fatalf("sizing %+v, want 4 pods", s)
+	}
+	s.Cap(10, "journeys")
+	if s.Shards != 4 || s.Wanted != 0 || strings.Contains(s.String(), "capped") {
+		t.Errorf("a cap above the figure changed it: %+v\n%s", s, s.String())
+	}
+	s.Cap(3, "journeys")
+	if txt := s.String(); s.Shards != 3 || !strings.Contains(txt, "3 pods") || !strings.Contains(txt, "capped at the 3 journeys") || !strings.Contains(txt, "ask for 4") {
+		t.Errorf("capped at 3: %+v\n%s", s, txt)
 	}
 }

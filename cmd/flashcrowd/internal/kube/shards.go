@@ -37,6 +37,23 @@ type Sizing struct {
 	ByRate       int
 	ByBandwidth  int
 	Shards       int
+	// Wanted is what the figures ask for when Cap lowered Shards to the
+	// curve's count of arrivals (0 when not capped).
+	Wanted int
+	// Arrivals is that count and Word what they are (requests, journeys,
+	// page views), for the explanation.
+	Arrivals uint64
+	Word     string
+}
+
+// Cap lowers Shards to n, the arrivals (requests, journeys or page views,
+// as word says) the curve starts: a pod with none would send nothing.
+func (s *Sizing) Cap(n uint64, word string) {
+	n = max(n, 1)
+	if uint64(s.Shards) <= n {
+		return
+	}
+	s.Wanted, s.Shards, s.Arrivals, s.Word = s.Shards, int(n), n, word
 }
 
 // Size sizes a rehearsal of peak requests a second over mix eps. Endpoint
@@ -70,7 +87,12 @@ func (s Sizing) String() string {
 	if s.Shards == 1 {
 		pods = "pod"
 	}
-	fmt.Fprintf(&b, "--shards auto: %d %s for a peak of %s/s\n", s.Shards, pods, fmtNum(s.Peak))
+	if s.Wanted > 0 {
+		fmt.Fprintf(&b, "--shards auto: %d %s for a peak of %s/s, capped at the %d %s the curve starts (the figures below ask for %d; a pod with none would send nothing)\n",
+			s.Shards, pods, fmtNum(s.Peak), s.Arrivals, s.Word, s.Wanted)
+	} else {
+		fmt.Fprintf(&b, "--shards auto: %d %s for a peak of %s/s\n", s.Shards, pods, fmtNum(s.Peak))
+	}
 	fmt.Fprintf(&b, "  requests:  %s/s ÷ %s/s a pod (one core)          = %d\n", fmtNum(s.Peak), fmtNum(s.PodRate), s.ByRate)
 	fmt.Fprintf(&b, "  bandwidth: %s/s × %s a response = %s ÷ %s a pod = %d\n",
 		fmtNum(s.Peak), fmtBytes(s.MeanBytes), fmtBits(s.Peak*s.MeanBytes*8), fmtBits(s.PodBandwidth), s.ByBandwidth)
