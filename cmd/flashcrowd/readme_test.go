@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/flashcrowd/flashcrowd/hosting"
 )
 
 // The README and docs/ are checked against the code: the Go version against
@@ -337,5 +339,46 @@ func TestREADMELinksResolve(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Error("no relative links found")
+	}
+}
+
+// The plan file shown under "Your own plan" in docs/simulated-hosting.md is
+// one a reader copies: saved as a file, it must load with the loader that
+// serve, run, simulate and compare use for --plan FILE.
+func TestDocsOwnPlanExampleLoads(t *testing.T) {
+	page := filepath.Join(repoRoot, "docs", "simulated-hosting.md")
+	data, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(data), "\n## Your own plan\n")
+	if !ok {
+		t.Fatal(`docs/simulated-hosting.md: no "## Your own plan" section`)
+	}
+	if next := strings.Index(section, "\n## "); next >= 0 {
+		section = section[:next]
+	}
+	_, block, ok := strings.Cut(section, "```yaml\n")
+	if !ok {
+		t.Fatal(`docs/simulated-hosting.md: "Your own plan" has no yaml code block`)
+	}
+	block, _, ok = strings.Cut(block, "```")
+	if !ok {
+		t.Fatal(`docs/simulated-hosting.md: the yaml block under "Your own plan" is not closed`)
+	}
+	file := filepath.Join(t.TempDir(), "myplan.yaml")
+	if err := os.WriteFile(file, []byte(block), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := hosting.LoadPlan(file)
+	if err != nil {
+		t.Fatalf("docs/simulated-hosting.md, Your own plan: the example does not load:\n%v", err)
+	}
+	if p.Name != "my-vps" {
+		t.Errorf("the example plan loaded as %q, want my-vps", p.Name)
+	}
+	// Every optional part it shows is read, not silently dropped.
+	if p.MonthlyCost != 40 || len(p.Pools) != 2 || len(p.Classes) != 3 {
+		t.Errorf("the example plan lost parts: cost %g, %d pools (want main and static), %d classes", p.MonthlyCost, len(p.Pools), len(p.Classes))
 	}
 }
