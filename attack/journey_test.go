@@ -346,3 +346,85 @@ journeys:
 		}
 	}
 }
+
+// A run stopped hard (a second Ctrl-C) while journeys and page views wait
+// on a slow step still records them: the visit engine's last visits are
+// collected after the kill, as interrupted (cut short, counted apart),
+// in visits.jsonl, the Summary and the report.
+func TestJourneyHardStopKeepsInterruptedVisits(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/slow") {
+			select { // hangs until the generator gives up on it
+			case <-r.Context().Done():
+			case <-time.After(time.Minute):
+			}
+			return
+		}
+		w.Write([]byte("ok"))
+	})
+	for _, c := range []struct{ name, yaml, kind string }{
+		{"journeys", `name: hang
+curve: "hold 20/s for 20s"
+endpoints:
+  - {name: home, path: /}
+  - {name: slow, path: /slow}
+journeys:
+  shop: {steps: [home, slow, home]}
+  browse: {steps: [home, home]}
+`, scenarios.JourneyVisit},
+		{"page views", `name: hang
+curve: "hold 20/s for 20s"
+endpoints:
+  - {name: page, path: /, assets: [img]}
+  - {name: img, path: /slow.png}
+  - {name: quick, path: /quick, assets: [icon]}
+  - {name: icon, path: /icon.png}
+`, scenarios.PageView},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			target := server(t, h)
+			s := journeyScenario(t, t.TempDir(), c.yaml)
+			out := filepath.Join(t.TempDir(), "run")
+			ctx, soft := context.WithCancel(context.Background())
+			hard, kill := context.WithCancel(context.Background())
+			go func() {
+				time.Sleep(time.Second)
+				soft() // the first Ctrl-C: the slow requests keep the run waiting
+				time.Sleep(500 * time.Millisecond)
+				kill() // the second
+			}()
+			began := time.Now()
+			sum, err := Run(ctx, hard, Options{Scenario: s, Target: target, Out: out, Timeout: 30 * time.Second}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if el := time.Since(began); el > 6*time.Second {
+				t.Errorf("Run took %s after a hard stop at 1.5 s", el)
+			}
+			vs := readVisits(t, out)
+			var interrupted, complete uint64
+			for _, v := range vs {
+				if v.Kind == c.kind && v.Why == scenarios.Interrupted {
+					interrupted++
+				}
+				if v.OK {
+					complete++
+				}
+				if v.Kind == c.kind && !v.OK && v.Why != scenarios.Interrupted {
+					t.Errorf("visit %+v: broken, not interrupted: the kill broke it, not the site", v)
+				}
+			}
+			if interrupted < 5 || complete < 5 || sum.Visits == nil || sum.Visits.Interrupted != interrupted || sum.Visits.Started != uint64(len(vs)) {
+				t.Fatalf("%d visits in visits.jsonl, %d interrupted; Summary.Visits %+v: want the ~10 visits in flight interrupted, the others complete", len(vs), interrupted, sum.Visits)
+			}
+			ws, err := report.Open([]string{out}, time.Second, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := report.Analyze(ws, s.SLO)
+			if a.Visitors == nil || a.W.Visitors.Interrupted != interrupted || c.kind == scenarios.JourneyVisit && len(a.Visitors.Journeys) == 0 {
+				t.Errorf("report: visitors %+v, %+v: want them, with %d interrupted", a.Visitors, a.W.Visitors, interrupted)
+			}
+		})
+	}
+}

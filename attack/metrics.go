@@ -33,6 +33,7 @@ type Meter struct {
 
 	mu   sync.Mutex
 	snap MeterSnapshot
+	pub  bool // Run has published snap
 	// While the run sends, the hits started and due are read at each
 	// Snapshot (they move between ticks; a scrape sees them exact).
 	tgt   *MixTargeter
@@ -40,14 +41,17 @@ type Meter struct {
 	start time.Time
 }
 
-// MeterSnapshot is what a Meter last published.
+// MeterSnapshot is what a Meter last published. From the moment the
+// Meter exists it shows the run at zero (every endpoint's, once Run has
+// set up its targets), so that the first scrape of a run waiting for its
+// start sees every counter at 0, not at its first counts.
 type MeterSnapshot struct {
 	Run, Shard string
-	Started    bool
+	Started    bool    // sending has begun (false while waiting for the start)
 	Done       bool    // the run has ended: these are its final counts
 	Scheduled  uint64  // hits due by the curve so far (this shard)
 	Offered    float64 // the curve's rate now, hits/s (this shard)
-	Phase      string  // the curve's phase now ("" past its end)
+	Phase      string  // the curve's phase now ("" before the start, past its end, or between phases)
 	Phases     []string
 	// SLOHeld is the verdict of the last judged second with traffic;
 	// true before the first.
@@ -174,6 +178,11 @@ func (m *Meter) Snapshot() MeterSnapshot {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := m.snap
+	if !m.pub {
+		// Registered, and Run has not yet published: the run's own series
+		// are at zero (no endpoint is known yet).
+		s = MeterSnapshot{Run: m.Run, Shard: m.Shard, SLOHeld: true}
+	}
 	if m.tgt != nil && s.Started && !s.Done {
 		picks := m.tgt.Picks()
 		for i := range s.Endpoints {
@@ -286,8 +295,14 @@ type judgeSecond struct {
 // arriving later are in the report but not in the live verdict.
 const settle = time.Second
 
-func newMeterFold(m *Meter, start time.Time, pacer *CurvePacer, tgt *MixTargeter, eps []scenarios.Endpoint) *meterFold {
+// newMeterFold sets up the fold of a run whose arrivals are visits
+// (page views, journeys) of the kinds and names in visits, none when they
+// are single requests.
+func newMeterFold(m *Meter, start time.Time, pacer *CurvePacer, tgt *MixTargeter, eps []scenarios.Endpoint, visits []VisitSnapshot) *meterFold {
 	f := &meterFold{m: m, start: start, pacer: pacer, tgt: tgt, slo: m.SLO, byURL: map[string]int{}, held: true, stopAt: -1, counted: map[string]uint64{}}
+	for _, v := range visits {
+		f.visits = append(f.visits, VisitSnapshot{Kind: v.Kind, Name: v.Name, Broken: map[string]uint64{}})
+	}
 	if f.slo == (scenarios.SLO{}) {
 		f.slo = scenarios.DefaultSLO
 	}
@@ -295,7 +310,7 @@ func newMeterFold(m *Meter, start time.Time, pacer *CurvePacer, tgt *MixTargeter
 	for i, t := range tgt.Targets() {
 		name := eps[i].Name
 		if name == "" {
-			name = t.Method + " " + eps[i].URL
+			name = t.Method + " " + eps[i].Redacted().URL
 		}
 		f.eps = append(f.eps, endpointFold{name: name, codes: map[uint16]uint64{}, errors: map[string]uint64{}})
 		f.method = append(f.method, t.Method)
@@ -522,6 +537,68 @@ func judgeWindow(slo scenarios.SLO, n, failed, gen uint64, lat, lag *hist, doneO
 	return "held"
 }
 
+// waiting publishes the run at zero, before its start: every endpoint's
+// and visit's series, none of them counted yet.
+func (f *meterFold) waiting() {
+	s := MeterSnapshot{
+		Run: f.m.Run, Shard: f.m.Shard, Phases: f.phases,
+		SLOHeld: true, Judged: map[string]uint64{},
+	}
+	for _, v := range f.visits {
+		v.Broken = copyMap(v.Broken)
+		s.Visits = append(s.Visits, v)
+	}
+	for i := range f.eps {
+		e := &f.eps[i]
+		s.Endpoints = append(s.Endpoints, EndpointSnapshot{Name: e.name, Codes: map[uint16]uint64{}, Errors: map[string]uint64{}})
+	}
+	f.m.mu.Lock()
+	f.m.snap, f.m.pub = s, true
+	f.m.mu.Unlock()
+}
+
+// visitNames lists the kinds and names of the visits a run of s ends:
+// the pages (endpoints with assets) when its arrivals are page views; its
+// journeys, and the pages among their steps, when they are journeys; none
+// when its arrivals are single requests.
+func visitNames(s *scenarios.Scenario, eps []scenarios.Endpoint) []VisitSnapshot {
+	var out []VisitSnapshot
+	add := func(kind, name string) {
+		for _, v := range out {
+			if v.Kind == kind && v.Name == name {
+				return
+			}
+		}
+		out = append(out, VisitSnapshot{Kind: kind, Name: name})
+	}
+	hasAssets := map[string]bool{}
+	for _, e := range eps {
+		if len(e.Assets) > 0 {
+			hasAssets[e.Name] = true
+		}
+	}
+	switch {
+	case s.HasJourneys():
+		for _, j := range s.Journeys {
+			add(scenarios.JourneyVisit, j.Name)
+		}
+		for _, j := range s.Journeys {
+			for _, st := range j.Steps {
+				if hasAssets[st.Endpoint] {
+					add(scenarios.PageView, st.Endpoint)
+				}
+			}
+		}
+	case s.PageViews():
+		for _, e := range scenarios.ArrivalEndpoints(eps) {
+			if e.Weight > 0 && hasAssets[e.Name] {
+				add(scenarios.PageView, e.Name)
+			}
+		}
+	}
+	return out
+}
+
 // publish copies the folded figures into the Meter.
 func (f *meterFold) publish(el time.Duration, done bool) {
 	sent := f.tgt.Picks()
@@ -557,7 +634,7 @@ func (f *meterFold) publish(el time.Duration, done bool) {
 		s.Endpoints = append(s.Endpoints, es)
 	}
 	f.m.mu.Lock()
-	f.m.snap = s
+	f.m.snap, f.m.pub = s, true
 	f.m.tgt, f.m.pacer, f.m.start = f.tgt, f.pacer, f.start
 	f.m.mu.Unlock()
 }

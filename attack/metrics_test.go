@@ -153,7 +153,7 @@ func TestMeterFoldNoAlloc(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	f := newMeterFold(&Meter{}, start, &CurvePacer{Curve: curve(t, "hold 100/s for 1m")}, tgt, eps)
+	f := newMeterFold(&Meter{}, start, &CurvePacer{Curve: curve(t, "hold 100/s for 1m")}, tgt, eps, nil)
 	ok := &vegeta.Result{Method: "GET", URL: tgt.Targets()[1].URL, Code: 200, Timestamp: start, Latency: time.Millisecond}
 	bad := &vegeta.Result{Method: "GET", URL: tgt.Targets()[0].URL, Code: 503, Timestamp: start, Latency: time.Millisecond}
 	f.add(ok, "", 0, true)
@@ -179,7 +179,7 @@ func BenchmarkMeterFold(b *testing.B) {
 	eps := []scenarios.Endpoint{{Name: "page", URL: "/", Weight: 1}, {Name: "image", URL: "/img", Weight: 8}}
 	tgt, _ := NewMixTargeter(u, eps, nil, 0, 1)
 	start := time.Now()
-	f := newMeterFold(&Meter{}, start, &CurvePacer{Curve: curve(b, "hold 100/s for 1m")}, tgt, eps)
+	f := newMeterFold(&Meter{}, start, &CurvePacer{Curve: curve(b, "hold 100/s for 1m")}, tgt, eps, nil)
 	r := &vegeta.Result{Method: "GET", URL: tgt.Targets()[1].URL, Code: 200, Timestamp: start, Latency: time.Millisecond}
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
@@ -197,7 +197,7 @@ func TestMeterEndpointNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := newMeterFold(&Meter{}, time.Now(), &CurvePacer{Curve: curve(t, "hold 1/s for 1s")}, tgt, eps)
+	f := newMeterFold(&Meter{}, time.Now(), &CurvePacer{Curve: curve(t, "hold 1/s for 1s")}, tgt, eps, nil)
 	var got []string
 	for _, e := range f.eps {
 		got = append(got, e.name)

@@ -294,6 +294,14 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 		}
 	}
 
+	// The live metrics show the run at zero from now on, through the
+	// wait for the start: the first scrape sees every counter at 0.
+	var meter *meterFold
+	if o.Meter != nil {
+		meter = newMeterFold(o.Meter, o.StartAt, pacer, tgt, eps, visitNames(o.Scenario, eps))
+		meter.waiting()
+	}
+
 	// Wait for the common start instant.
 	start := o.StartAt
 	if start.IsZero() {
@@ -343,9 +351,8 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 	}
 	results := eng.Attack(tgt.Next, stoppablePacer{Pacer: pacer, stop: stop}, 0, "")
 
-	var meter *meterFold
-	if o.Meter != nil {
-		meter = newMeterFold(o.Meter, start, pacer, tgt, eps)
+	if meter != nil {
+		meter.start = start
 		meter.tick(0, false, false)
 	}
 	st := newStats(start, o.Abort)
@@ -552,11 +559,36 @@ loop:
 		}
 	}
 	if abandoned {
+		killed := time.Now()
 		eng.kill()
 		go func() {
 			for range results {
 			}
 		}()
+		// The visitors in flight end now (their requests fail, their
+		// think times end): keep their visits, up to visitsDrain, as cut
+		// short by the stop, so that the report has them.
+		if visitCh != nil {
+			t := time.NewTimer(visitsDrain)
+		collect:
+			for {
+				select {
+				case pv, ok := <-visitCh:
+					if !ok {
+						visitCh = nil
+						break collect
+					}
+					if !pv.OK && pv.Why != scenarios.Interrupted && !visits.visitEnd(pv).Before(killed) {
+						// Broken by the kill, not by the site.
+						pv.Why = scenarios.Interrupted
+					}
+					addVisit(pv)
+				case <-t.C:
+					break collect
+				}
+			}
+			t.Stop()
+		}
 		if visitCh != nil {
 			go func() {
 				for range visitCh {
@@ -639,6 +671,10 @@ loop:
 	}
 	return sum, nil
 }
+
+// visitsDrain bounds the wait, after a hard stop, for the visits still
+// in flight to end (the engine has failed their requests).
+const visitsDrain = 2 * time.Second
 
 // writeEnd flushes and syncs the results file and rewrites run.json with
 // the process's CPU time so far (the sending phase's; a report made after

@@ -177,6 +177,18 @@ func (v *visitEngine) kill() {
 	v.transport.kill()
 }
 
+// visitEnd is when visit pv ended: its last response (a journey's, or a
+// page view's), from its due time and Took, or its start and Took when
+// Took counts from its page (a journey's page view, or no due time).
+func (v *visitEngine) visitEnd(pv *scenarios.Visit) time.Time {
+	if pv.Kind == scenarios.JourneyVisit || v.js == nil {
+		if due, ok := v.due(pv.Seq); ok {
+			return v.start.Add(due + pv.Took)
+		}
+	}
+	return v.start.Add(pv.Start + pv.Took)
+}
+
 // part is one request of a page view, as the visit judges it.
 type part struct {
 	ep   int

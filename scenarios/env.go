@@ -3,7 +3,10 @@ package scenarios
 import (
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -28,6 +31,8 @@ type envResolver struct {
 	d   *Decoder
 	env Env
 	hit bool // a reference was expanded since the last reset
+	// vals are the values expanded since the last reset, by reference.
+	vals map[string]string
 }
 
 // expand resolves the references in s, read from node n (for positions)
@@ -37,7 +42,12 @@ func (r *envResolver) expand(n *Node, field, s string) string {
 	if !strings.Contains(s, envOpen) {
 		return s
 	}
-	out, bad, off, err := expandEnv(s, r.env)
+	out, bad, off, err := expandEnv(s, r.env, func(ref, v string) {
+		if r.vals == nil {
+			r.vals = map[string]string{}
+		}
+		r.vals[ref] = v
+	})
 	if err != "" {
 		var at *Node
 		if n != nil {
@@ -60,7 +70,8 @@ func (r *envResolver) expand(n *Node, field, s string) string {
 
 // expandEnv replaces each ${ENV:NAME} in s by its value. On a problem it
 // returns the reference, its byte offset in s and what is wrong.
-func expandEnv(s string, env Env) (out, ref string, off int, problem string) {
+// Each reference expanded is passed to seen with its value.
+func expandEnv(s string, env Env, seen func(ref, value string)) (out, ref string, off int, problem string) {
 	var b strings.Builder
 	rest, base := s, 0
 	for {
@@ -87,6 +98,9 @@ func expandEnv(s string, env Env) (out, ref string, off int, problem string) {
 		}
 		if !ok {
 			return s, ref, at, "environment variable " + name + " is not set"
+		}
+		if seen != nil {
+			seen(ref, v)
 		}
 		b.WriteString(v)
 		rest, base = rest[i+j+1:], base+i+j+1
@@ -131,6 +145,9 @@ type writtenText struct {
 	Header       http.Header
 	Body         string
 	BodyContains string
+	// Values are the values expanded, by reference: what RedactText
+	// takes out of a message.
+	Values map[string]string
 }
 
 // Redacted is the endpoint as written down: values that came from
@@ -215,7 +232,7 @@ func (r *envResolver) resolveEndpoint(e *Endpoint, path string, at func(field st
 	if e.Expect != nil {
 		written.BodyContains = e.Expect.BodyContains
 	}
-	r.hit = false
+	r.hit, r.vals = false, nil
 	if at == nil {
 		at = func(string) *Node { return nil }
 	}
@@ -243,6 +260,43 @@ func (r *envResolver) resolveEndpoint(e *Endpoint, path string, at func(field st
 		e.Expect = &x
 	}
 	if r.hit {
+		written.Values = r.vals
 		e.written = written
 	}
+}
+
+// RedactText replaces every value that came from one of s's ${ENV:NAME}
+// references by the reference, in text as written, quoted (%q) or
+// escaped in a URL: for messages that may quote a URL, a header or a
+// body built from such values (an error from a library). Values shorter
+// than 3 bytes are left, as they would turn up in any text.
+func (s *Scenario) RedactText(text string) string {
+	if s == nil {
+		return text
+	}
+	type pair struct{ value, ref string }
+	var ps []pair
+	for _, e := range s.Endpoints {
+		if e.written == nil {
+			continue
+		}
+		for ref, v := range e.written.Values {
+			if len(v) < 3 {
+				continue
+			}
+			forms := []string{v, url.PathEscape(v), url.QueryEscape(v)}
+			if q := strconv.Quote(v); len(q) >= 2 {
+				forms = append(forms, q[1:len(q)-1])
+			}
+			for _, f := range forms {
+				ps = append(ps, pair{f, ref})
+			}
+		}
+	}
+	// The longest first: a value inside another is replaced after it.
+	sort.SliceStable(ps, func(i, j int) bool { return len(ps[i].value) > len(ps[j].value) })
+	for _, p := range ps {
+		text = strings.ReplaceAll(text, p.value, p.ref)
+	}
+	return text
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"strings"
 )
 
 // ResolvedFormat marks a resolved scenario file: the exact curve a run
@@ -67,7 +69,13 @@ func parseResolved(file string, data []byte, env Env) (*Scenario, error) {
 	d := &Decoder{File: file}
 	er := &envResolver{d: d, env: env}
 	for i := range s.Endpoints {
-		er.resolveEndpoint(&s.Endpoints[i], fmt.Sprintf("scenario.endpoints[%d]", i), nil)
+		e := &s.Endpoints[i]
+		er.resolveEndpoint(e, fmt.Sprintf("scenario.endpoints[%d]", i), nil)
+		if strings.HasPrefix(e.URL, "/") {
+			checkEndpointURL(d, nil, fmt.Sprintf("scenario.endpoints[%d].path", i), e)
+		} else if _, err := url.Parse(e.URL); err != nil {
+			d.Add(nil, fmt.Sprintf("scenario.endpoints[%d].url", i), "%q is not an http(s) URL%s", e.Redacted().URL, urlWhy(err, e.URL != e.Redacted().URL))
+		}
 	}
 	names := map[string]bool{}
 	for _, e := range s.Endpoints {

@@ -522,11 +522,13 @@ func decodeEndpoints(d *Decoder, n *Node, env *envResolver, envAt map[*Node]bool
 		case hasPath:
 			if !strings.HasPrefix(e.URL, "/") {
 				d.Add(o.Get("path"), Field(path, "path"), "%q must start with /", e.Redacted().URL)
+			} else {
+				checkEndpointURL(d, o.Get("path"), Field(path, "path"), &e)
 			}
 		case hasURL:
 			pu, err := url.Parse(e.URL)
 			if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-				d.Add(o.Get("url"), Field(path, "url"), "%q is not an http(s) URL", e.Redacted().URL)
+				d.Add(o.Get("url"), Field(path, "url"), "%q is not an http(s) URL%s", e.Redacted().URL, urlWhy(err, e.URL != e.Redacted().URL))
 			}
 		}
 		if !classGiven {
@@ -654,4 +656,62 @@ func decodeSLO(d *Decoder, n *Node) SLO {
 	}
 	o.Close()
 	return s
+}
+
+// checkEndpointURL reports an endpoint path (a value starting with /, once
+// its ${ENV:NAME} references are expanded) that cannot be sent: one that
+// does not parse as a request URI joined to a target, as every engine
+// joins it (an invalid %-escape, a control character). The problem names
+// the path as written, its references and never their values, at the
+// path's position.
+func checkEndpointURL(d *Decoder, at *Node, field string, e *Endpoint) {
+	_, err := url.ParseRequestURI("http://target" + e.URL)
+	if err == nil {
+		_, err = url.Parse(e.URL)
+	}
+	if err == nil {
+		return
+	}
+	written := e.Redacted().URL
+	if written == e.URL {
+		d.Add(at, field, "%q is not a valid URL path%s", written, urlWhy(err, false))
+		return
+	}
+	d.Add(at, field, "%q is not a valid URL path once %s %s expanded%s", written, strings.Join(refs(EnvNames(written)), ", "),
+		map[bool]string{true: "is", false: "are"}[len(EnvNames(written)) == 1], urlWhy(err, true))
+}
+
+// refs writes names as ${ENV:NAME} references.
+func refs(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = envOpen + n + "}"
+	}
+	return out
+}
+
+// urlWhy says what is wrong with a URL that does not parse, as a suffix
+// (": ..."; "" when err is nil). fromEnv: part of the URL came from the
+// environment, so the error's own text, which quotes the URL or a piece
+// of it, is not shown: only what kind of mistake it is.
+func urlWhy(err error, fromEnv bool) string {
+	if err == nil {
+		return ""
+	}
+	var esc url.EscapeError
+	var ue *url.Error
+	switch {
+	case !fromEnv:
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL itself is quoted already
+		}
+		return ": " + err.Error()
+	case errors.As(err, &esc):
+		return ": a value holds an invalid %-escape (a % not followed by two hex digits; write %25 for a literal %)"
+	case strings.Contains(err.Error(), "control character"):
+		return ": a value holds a control character (a newline, a tab, ...)"
+	case errors.As(err, new(url.InvalidHostError)):
+		return ": a value holds a character not allowed in a host name"
+	}
+	return ": a value holds characters not allowed there"
 }

@@ -169,7 +169,7 @@ var (
 	descLag       = prometheus.NewDesc("flashcrowd_send_lag_seconds", "How late each request was sent after its scheduled time.", epLabels, nil)
 	descInFlight  = prometheus.NewDesc("flashcrowd_in_flight", "Requests sent and not yet answered.", epLabels, nil)
 	descOffered   = prometheus.NewDesc("flashcrowd_offered_rate", "The curve's rate now, requests per second (this shard).", runLabels, nil)
-	descPhase     = prometheus.NewDesc("flashcrowd_phase_info", "1 for the curve's phase now, 0 for its other phases.", append(runLabels, "phase"), nil)
+	descPhase     = prometheus.NewDesc("flashcrowd_phase_info", "1, labelled with the curve's phase now; no series outside every phase (before the start, between phases, past the end).", append(runLabels, "phase"), nil)
 	descSLOHeld   = prometheus.NewDesc("flashcrowd_slo_held", "1 while the last judged second held the SLO, 0 when it broke it.", runLabels, nil)
 	descJudged    = prometheus.NewDesc("flashcrowd_slo_seconds_total", "Seconds judged against the SLO, by state: held, violated, behind (the generator fell behind), idle.", append(runLabels, "state"), nil)
 	descDone      = prometheus.NewDesc("flashcrowd_run_done", "1 once the run has ended: the counts are final.", runLabels, nil)
@@ -227,10 +227,10 @@ func (c *runCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// collectRun shows one run's snapshot. A run waiting for its start shows
+// every series at zero (and no phase), so Prometheus's first sample of
+// each counter is 0 and increase() counts the run from its first request.
 func collectRun(ch chan<- prometheus.Metric, s attack.MeterSnapshot) {
-	if !s.Started {
-		return
-	}
 	run := []string{s.Run, s.Shard}
 	must := func(m prometheus.Metric, err error) {
 		if err == nil {
@@ -253,8 +253,8 @@ func collectRun(ch chan<- prometheus.Metric, s attack.MeterSnapshot) {
 	gauge(descOffered, s.Offered, run...)
 	gauge(descSLOHeld, b2f(s.SLOHeld), run...)
 	gauge(descDone, b2f(s.Done), run...)
-	for _, p := range s.Phases {
-		gauge(descPhase, b2f(p == s.Phase), s.Run, s.Shard, p)
+	if s.Phase != "" {
+		gauge(descPhase, 1, s.Run, s.Shard, s.Phase)
 	}
 	for _, st := range []string{"held", "violated", "behind", "idle"} {
 		counter(descJudged, s.Judged[st], s.Run, s.Shard, st)
@@ -347,18 +347,19 @@ func (c *constHist) Write(m *dto.Metric) error {
 type hostCollector struct{ h *hosting.Host }
 
 var (
-	hostLabels      = []string{"plan", "pool"}
-	descHostWorkers = prometheus.NewDesc("flashcrowd_host_workers", "Workers of the simulated host's pool now (autoscaled capacity).", hostLabels, nil)
-	descHostPending = prometheus.NewDesc("flashcrowd_host_workers_pending", "Workers ordered by autoscaling, not yet arrived.", hostLabels, nil)
-	descHostBusy    = prometheus.NewDesc("flashcrowd_host_busy_workers", "Workers holding a request.", hostLabels, nil)
-	descHostQueued  = prometheus.NewDesc("flashcrowd_host_queued", "Requests waiting for a worker.", hostLabels, nil)
-	descHostQueue   = prometheus.NewDesc("flashcrowd_host_queue_length", "The pool's queue length (its bound).", hostLabels, nil)
-	descHostServed  = prometheus.NewDesc("flashcrowd_host_served_total", "Requests the simulated host answered 200 in full.", []string{"plan"}, nil)
-	descHostRejects = prometheus.NewDesc("flashcrowd_host_rejected_total", "Requests the simulated host refused or failed, by reason.", []string{"plan", "reason"}, nil)
+	hostLabels       = []string{"plan", "pool"}
+	descHostWorkers  = prometheus.NewDesc("flashcrowd_host_workers", "Workers of the simulated host's pool now (autoscaled capacity).", hostLabels, nil)
+	descHostPending  = prometheus.NewDesc("flashcrowd_host_workers_pending", "Workers ordered by autoscaling, not yet arrived.", hostLabels, nil)
+	descHostBusy     = prometheus.NewDesc("flashcrowd_host_busy_workers", "Workers holding a request.", hostLabels, nil)
+	descHostQueued   = prometheus.NewDesc("flashcrowd_host_queued", "Requests waiting for a worker.", hostLabels, nil)
+	descHostQueue    = prometheus.NewDesc("flashcrowd_host_queue_length", "Requests in the pool's queue now, waiting for a worker (as flashcrowd_host_queued).", hostLabels, nil)
+	descHostQueueCap = prometheus.NewDesc("flashcrowd_host_queue_capacity", "The pool's queue bound: waiting places; a request finding them full is refused.", hostLabels, nil)
+	descHostServed   = prometheus.NewDesc("flashcrowd_host_served_total", "Requests the simulated host answered 200 in full.", []string{"plan"}, nil)
+	descHostRejects  = prometheus.NewDesc("flashcrowd_host_rejected_total", "Requests the simulated host refused or failed, by reason.", []string{"plan", "reason"}, nil)
 )
 
 func (c hostCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descHostWorkers, descHostPending, descHostBusy, descHostQueued, descHostQueue, descHostServed, descHostRejects} {
+	for _, d := range []*prometheus.Desc{descHostWorkers, descHostPending, descHostBusy, descHostQueued, descHostQueue, descHostQueueCap, descHostServed, descHostRejects} {
 		ch <- d
 	}
 }
@@ -373,7 +374,8 @@ func (c hostCollector) Collect(ch chan<- prometheus.Metric) {
 		g(descHostPending, p.Pending, st.Plan, p.Name)
 		g(descHostBusy, p.Busy, st.Plan, p.Name)
 		g(descHostQueued, p.Queued, st.Plan, p.Name)
-		g(descHostQueue, p.Queue, st.Plan, p.Name)
+		g(descHostQueue, p.Queued, st.Plan, p.Name)
+		g(descHostQueueCap, p.Queue, st.Plan, p.Name)
 	}
 	ch <- prometheus.MustNewConstMetric(descHostServed, prometheus.CounterValue, float64(st.Served), st.Plan)
 	for _, k := range attack.SortedKeys(st.Rejected) {

@@ -499,6 +499,83 @@ func TestMetricsServe(t *testing.T) {
 	if len(pools) == 0 || sumOf(m["flashcrowd_host_workers"], nil) <= 0 || sumOf(m["flashcrowd_host_served_total"], nil) < 20 || m["flashcrowd_host_queue_length"] == nil {
 		t.Errorf("pools %v, workers %v, served %v", pools, sumOf(m["flashcrowd_host_workers"], nil), sumOf(m["flashcrowd_host_served_total"], nil))
 	}
+	// The host is idle again: its queues are empty (the length is what
+	// waits now), their bounds those of the plan (vps: 128 for the
+	// default pool, 512 for static).
+	if v := sumOf(m["flashcrowd_host_queue_length"], nil); v != 0 || v != sumOf(m["flashcrowd_host_queued"], nil) {
+		t.Errorf("flashcrowd_host_queue_length %v on an idle host, want 0 (flashcrowd_host_queued %v)", v, sumOf(m["flashcrowd_host_queued"], nil))
+	}
+	if v := sumOf(m["flashcrowd_host_queue_capacity"], nil); v != 128+512 {
+		t.Errorf("flashcrowd_host_queue_capacity sums to %v over the pools, want the plan's 128+512", v)
+	}
+}
+
+// TestMetricsBeforeStart: while a run waits for --start-at, /metrics
+// already holds the run's series, at zero (every endpoint's counters, the
+// schedule, the offered rate; no phase), so Prometheus's first sample of
+// each counter is 0 and the dashboard's $run lists the run. Once it
+// sends, flashcrowd_phase_info has one series, the phase now, at 1.
+func TestMetricsBeforeStart(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "s.yaml")
+	if err := os.WriteFile(file, []byte(`name: waits
+curve:
+  - "warm: hold 20/s for 4s"
+  - "peak: hold 40/s for 4s"
+endpoints:
+  - {name: home, path: /, weight: 3}
+  - {name: search, path: /search, weight: 1}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cmd, stderr, done := startRun(t, "--scenario", file, "--plan", "vps", "--out", filepath.Join(dir, "run"),
+		"--start-at", "+6s", "--metrics-addr", addr, "--metrics-hold", "0", "--run-id", "waits")
+	defer cmd.Process.Kill()
+	waitFor(t, 30*time.Second, "the run waits for its start", func() bool {
+		return strings.Contains(stderr.String(), "waiting ")
+	}, stderr.String)
+	m := scrape(t, addr, false)
+	run := map[string]string{"run": "waits", "shard": "0"}
+	for _, ep := range []string{"home", "search"} {
+		lv := map[string]string{"run": "waits", "shard": "0", "endpoint": ep}
+		for _, name := range []string{"flashcrowd_requests_sent_total", "flashcrowd_requests_completed_total", "flashcrowd_in_flight", "flashcrowd_request_duration_seconds", "flashcrowd_send_lag_seconds"} {
+			mf := m[name]
+			n := 0
+			for _, x := range mf.GetMetric() {
+				if hasLabels(x, lv) {
+					n++
+				}
+			}
+			if n == 0 || sumOf(mf, lv) != 0 {
+				t.Errorf("waiting: %s{endpoint=%q}: %d series summing to %v, want series at 0", name, ep, n, sumOf(mf, lv))
+			}
+		}
+	}
+	for _, name := range []string{"flashcrowd_requests_scheduled_total", "flashcrowd_offered_rate", "flashcrowd_run_done", "flashcrowd_slo_seconds_total"} {
+		if mf := m[name]; len(mf.GetMetric()) == 0 || sumOf(mf, run) != 0 {
+			t.Errorf("waiting: %s: %d series summing to %v, want series at 0", name, len(mf.GetMetric()), sumOf(mf, run))
+		}
+	}
+	if mf := m["flashcrowd_phase_info"]; len(mf.GetMetric()) != 0 {
+		t.Errorf("waiting: flashcrowd_phase_info has %d series, want none before the start", len(mf.GetMetric()))
+	}
+	// Sending: one phase, at 1.
+	waitFor(t, 30*time.Second, "requests counted on /metrics", func() bool {
+		return sumOf(scrape(t, addr, false)["flashcrowd_requests_completed_total"], nil) >= 10
+	}, stderr.String)
+	mf := scrape(t, addr, false)["flashcrowd_phase_info"]
+	if len(mf.GetMetric()) != 1 || mf.Metric[0].GetGauge().GetValue() != 1 {
+		t.Errorf("sending: flashcrowd_phase_info %v, want one series, the phase now, at 1", mf.GetMetric())
+	}
+	select {
+	case err := <-done:
+		if code := exitStatus(err); code != 0 {
+			t.Errorf("exit %d\n%s", code, stderr.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("the run did not end\n%s", stderr.String())
+	}
 }
 
 type writerFunc func([]byte) (int, error)

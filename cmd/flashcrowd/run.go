@@ -302,7 +302,7 @@ Examples:
 	})
 }
 
-func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
+func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) (err error) {
 	o := opts.(*runOpts)
 	if len(args) > 0 {
 		return usagef("unexpected argument %q", args[0])
@@ -326,6 +326,10 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	if err != nil {
 		return err
 	}
+	// No message holds a value from the environment: a ${ENV:NAME}
+	// reference is printed as the reference (an error from a library may
+	// quote a URL or a header built from one).
+	defer func() { err = redactErr(s, err) }()
 	if o.targets != "" {
 		eps, err := attack.ReadTargets(o.targets, o.targetsFormat)
 		if err != nil {
@@ -380,7 +384,7 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		if err != nil {
 			return usagef("%v", err)
 		}
-		about = "against " + strings.Join(hosts, ", ")
+		about = "against " + s.RedactText(strings.Join(hosts, ", "))
 	} else if o.target != "" {
 		if fs.Changed("plan") {
 			return usagef("--plan is for the simulated host: give --target or --plan, not both")
@@ -441,7 +445,7 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		fmt.Fprintf(e.stderr, "flashcrowd run: %s %s\n", desc, about)
 		if real {
 			fmt.Fprintf(e.stderr, "flashcrowd run: %s is a real site: starting at %s; Ctrl-C now to cancel\n",
-				strings.Join(hosts, ", "), ao.StartAt.Format(time.TimeOnly))
+				s.RedactText(strings.Join(hosts, ", ")), ao.StartAt.Format(time.TimeOnly))
 		}
 	}
 
@@ -467,9 +471,9 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		if sum == nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "flashcrowd run: %v\n", err)
+		fmt.Fprintf(e.stderr, "flashcrowd run: %s\n", s.RedactText(err.Error()))
 	}
-	to := strings.Join(hosts, ", ")
+	to := s.RedactText(strings.Join(hosts, ", "))
 	if ao.Target != nil {
 		to = ao.Target.String()
 	}
@@ -513,6 +517,37 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	}
 	return nil
 }
+
+// redactErr is err with every value from one of s's ${ENV:NAME}
+// references replaced by the reference, in its message (its kind kept:
+// errors.Is and As see through it).
+func redactErr(s *scenarios.Scenario, err error) error {
+	if err == nil || !s.FromEnv() {
+		return err
+	}
+	var ue usageError
+	var ee exitError
+	switch {
+	case errors.As(err, &ee):
+		ee.msg = s.RedactText(ee.msg)
+		return ee
+	case errors.As(err, &ue):
+		return usageError{s.RedactText(ue.msg)}
+	}
+	if msg := s.RedactText(err.Error()); msg != err.Error() {
+		return &redactedError{msg: msg, err: err}
+	}
+	return err
+}
+
+// redactedError is an error whose message was redacted.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (r *redactedError) Error() string { return r.msg }
+func (r *redactedError) Unwrap() error { return r.err }
 
 // exitInterrupted is the exit status of a run stopped by Ctrl-C or SIGTERM
 // (128 + SIGINT), its results kept.

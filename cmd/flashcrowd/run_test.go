@@ -429,3 +429,50 @@ func vegetaReport(t *testing.T, path string, n int) {
 		t.Errorf("vegeta report: %d requests (%v), want %d\n%s", m.Requests, err, n, out)
 	}
 }
+
+// TestRunEnvValueNotInMessages: a ${ENV:NAME} value never shows in what
+// run prints: a path its value makes invalid is bad input at the path's
+// file:line:col, naming the reference, whatever sends it (the fast and
+// vegeta engines, page views, journeys); a host from the environment is
+// named by its reference in the confirmation error.
+func TestRunEnvValueNotInMessages(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TOK2", "leakA%zz")
+	t.Setenv("FC_LEAK_HOST", "leak-host.example.com")
+	write := func(name, body string) string {
+		f := filepath.Join(dir, name)
+		if err := os.WriteFile(f, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	plain := write("s.yaml", "name: s\ncurve: hold 1/s for 1s\nendpoints:\n  - name: s1\n    path: \"/secret/${ENV:TOK2}\"\n")
+	pages := write("pages.yaml", "name: p\ncurve: hold 1/s for 1s\nendpoints:\n  - {name: page, path: /, assets: [img]}\n  - name: img\n    path: \"/img/${ENV:TOK2}.png\"\n")
+	journeys := write("journeys.yaml", "name: j\ncurve: hold 1/s for 1s\nendpoints:\n  - {name: home, path: /}\n  - name: buy\n    path: \"/buy/${ENV:TOK2}\"\njourneys:\n  shop: {steps: [home, buy]}\n")
+	for _, c := range []struct {
+		name string
+		args []string
+		at   string
+	}{
+		{"fast", []string{"--scenario", plain, "--engine", "fast"}, plain + ":5:12: endpoints[0].path"},
+		{"vegeta", []string{"--scenario", plain, "--engine", "vegeta"}, plain + ":5:12: endpoints[0].path"},
+		{"page views", []string{"--scenario", pages}, pages + ":6:12: endpoints[1].path"},
+		{"journeys", []string{"--scenario", journeys}, journeys + ":6:12: endpoints[1].path"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string{"run", "--target", "http://127.0.0.1:1", "-q", "--out", filepath.Join(dir, c.name)}, c.args...)
+			code, out, errs := runCLI(t, args...)
+			if code != exitUsage || !strings.Contains(errs, c.at+": ") || !strings.Contains(errs, "${ENV:TOK2}") {
+				t.Errorf("exit %d, want 2 with the problem at %s naming ${ENV:TOK2}:\n%s%s", code, c.at, out, errs)
+			}
+			if strings.Contains(out+errs, "leakA") || strings.Contains(out+errs, `"%zz"`) {
+				t.Errorf("the value of TOK2 is shown:\n%s%s", out, errs)
+			}
+		})
+	}
+	host := write("host.yaml", "name: h\ncurve: hold 1/s for 1s\nendpoints:\n  - {name: h1, url: \"http://${ENV:FC_LEAK_HOST}/x\"}\n")
+	code, out, errs := runCLI(t, "run", "--scenario", host, "-q", "--out", filepath.Join(dir, "host"))
+	if code != exitUsage || !strings.Contains(errs, "${ENV:FC_LEAK_HOST}") || strings.Contains(out+errs, "leak-host") {
+		t.Errorf("a host from the environment: exit %d, want 2 naming ${ENV:FC_LEAK_HOST}, not its value:\n%s%s", code, out, errs)
+	}
+}

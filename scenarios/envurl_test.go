@@ -1,0 +1,74 @@
+package scenarios
+
+import (
+	"strings"
+	"testing"
+)
+
+// A path whose ${ENV:NAME} value makes it an invalid URL is refused at
+// load, at the path's position, naming the reference and never the value
+// (not even the piece an invalid %-escape error would quote).
+func TestEnvURLProblemHidesValue(t *testing.T) {
+	src := "name: leak\ncurve: hold 1/s for 1m\nendpoints:\n" +
+		"  - {name: s1, path: \"/secret/${ENV:TOK2}\"}\n" +
+		"  - {name: s2, path: \"/ctl/${ENV:TOK3}\"}\n" +
+		"  - {name: s3, url: \"http://127.0.0.1:1/u/${ENV:TOK2}\"}\n" +
+		"  - {name: s4, path: \"/plain%zz\"}\n"
+	vals := map[string]string{"TOK2": "leakA%zz", "TOK3": "leakB\nline"}
+	_, err := ParseEnv("s.yaml", []byte(src), nil, env(vals))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{
+		`s.yaml:4:23: endpoints[0].path: "/secret/${ENV:TOK2}" is not a valid URL path once ${ENV:TOK2} is expanded: a value holds an invalid %-escape`,
+		`s.yaml:5:23: endpoints[1].path: "/ctl/${ENV:TOK3}" is not a valid URL path once ${ENV:TOK3} is expanded: a value holds a control character`,
+		`s.yaml:6:22: endpoints[2].url: "http://127.0.0.1:1/u/${ENV:TOK2}" is not an http(s) URL: a value holds an invalid %-escape`,
+		`s.yaml:7:23: endpoints[3].path: "/plain%zz" is not a valid URL path: invalid URL escape "%zz"`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	for _, v := range []string{"leakA", "leakB", `"%zz" is`, "zz\"\n"} {
+		if strings.Contains(strings.Replace(err.Error(), `"/plain%zz"`, "", -1), v) {
+			t.Errorf("a problem shows a variable's value (%q):\n%v", v, err)
+		}
+	}
+	// A resolved file (a Kubernetes Job's) checks the same on the
+	// machine that loads it, with its own environment.
+	ok := "name: ok\ncurve: hold 1/s for 1m\nendpoints:\n  - {name: s1, path: \"/secret/${ENV:TOK2}\"}\n"
+	s, err := ParseEnv("s.yaml", []byte(ok), nil, env(map[string]string{"TOK2": "fine"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := MarshalResolved(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = parseResolved("scenario.json", data, env(vals))
+	if err == nil || !strings.Contains(err.Error(), `scenario.json: scenario.endpoints[0].path: "/secret/${ENV:TOK2}" is not a valid URL path once ${ENV:TOK2} is expanded`) ||
+		strings.Contains(err.Error(), "leakA") {
+		t.Errorf("resolved file with a bad value: %v", err)
+	}
+}
+
+// RedactText takes every value from the environment out of a message, as
+// written, quoted or escaped, and leaves other text.
+func TestEnvRedactText(t *testing.T) {
+	src := "name: r\ncurve: hold 1/s for 1m\nendpoints:\n" +
+		"  - {name: s1, path: \"/p/${ENV:TOK}\", headers: {X-Key: \"${ENV:KEY}\"}}\n"
+	s, err := ParseEnv("s.yaml", []byte(src), nil, env(map[string]string{"TOK": `t"ok en`, "KEY": "k-secret"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := `Get "http://h/p/t\"ok en": bad; /p/t%22ok%20en; header k-secret; ok`
+	got := s.RedactText(msg)
+	want := `Get "http://h/p/${ENV:TOK}": bad; /p/${ENV:TOK}; header ${ENV:KEY}; ok`
+	if got != want {
+		t.Errorf("RedactText:\n got %s\nwant %s", got, want)
+	}
+	var none *Scenario
+	if none.RedactText("x") != "x" {
+		t.Error("nil scenario")
+	}
+}
