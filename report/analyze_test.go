@@ -244,6 +244,15 @@ func TestDeadHost(t *testing.T) {
 	if got := a.ErrorCounts()["refused"]; got != a.Total.Requests {
 		t.Errorf("refused %d of %d", got, a.Total.Requests)
 	}
+	// Not a capacity result: summary.json and the facts give no band,
+	// break or recovery.
+	s := a.Summary()
+	if s.CapacityBand[0] != nil || s.CapacityBand[1] != nil || s.BreakAtS != nil || s.BreakOfferedRPS != nil || s.Gate != "" || s.Scaled || s.RecoveryS != nil {
+		t.Errorf("summary of an unreachable host: band %v, break %v at %v, gate %q, scaled %v", s.CapacityBand, s.BreakAtS, s.BreakOfferedRPS, s.Gate, s.Scaled)
+	}
+	if facts := fmt.Sprint(a.Facts()); !strings.Contains(facts, "[capacity not measured: nothing answered]") || strings.Contains(facts, "[break") {
+		t.Errorf("facts of an unreachable host: %s", facts)
+	}
 }
 
 // A run stopped early (Ctrl-C, an abort) that held says it held until it

@@ -308,7 +308,13 @@ func (c *Comparison) verdict() string {
 			break
 		}
 		fmt.Fprintf(&b, "broke at %s (capacity %s)", rps(a.BreakOffered), a.bandText())
-		hi, lo := a.CapacityHi, max(a.CapacityLo, a.Capacity)
+		// The band, its bottom raised to the highest rate held within it;
+		// a rate held above it (while a queue filled) is not capacity.
+		hi, lo := a.CapacityHi, a.CapacityLo
+		if a.Capacity <= hi {
+			lo = max(lo, a.Capacity)
+		}
+		lo = min(lo, hi)
 		if a.Scaled {
 			fmt.Fprintf(&b, " and scaled up to about %s", rps(a.ScaledTo))
 			hi, lo = max(hi, a.ScaledTo), max(lo, a.ScaledTo)

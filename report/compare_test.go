@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"math"
 	"os"
@@ -342,5 +343,26 @@ func TestCompareVisitorsColumn(t *testing.T) {
 	var out bytes.Buffer
 	if err := c.WriteText(&out); err != nil || !strings.Contains(out.String(), "page views broken at peak") {
 		t.Errorf("text: %v\n%s", err, out.String())
+	}
+}
+
+// A host that holds the first second of a flat overload while its queue
+// fills (260 req/s "held" above a band of about 218–252 req/s around the
+// 229 req/s it served): the comparison's "more capacity needed" runs from
+// the band, low to high, not from the queue-filling rate ("3–0%"), and
+// the capacity fact says why that rate is not capacity.
+func TestCompareMoreCapacityFromTheBand(t *testing.T) {
+	a, info := analyzeSim(t, starvedHost(), "hold 260/s for 20s", 1)
+	if a.Served <= 0 || a.Capacity <= a.CapacityHi {
+		t.Fatalf("want a rate held above the band: held %v, band %v–%v, served %v", a.Capacity, a.CapacityLo, a.CapacityHi, a.Served)
+	}
+	c := Compare([]CompareEntry{{Name: info.Plan, A: a, Cost: 5}})
+	wantLo, wantHi := 260/a.CapacityHi-1, 260/a.CapacityLo-1
+	if math.Abs(c.MoreLo-wantLo) > 1e-9 || math.Abs(c.MoreHi-wantHi) > 1e-9 || c.MoreLo > c.MoreHi {
+		t.Errorf("more capacity %v–%v, want %v–%v (peak over the band's ends): %s", c.MoreLo, c.MoreHi, wantLo, wantHi, c.Verdict)
+	}
+	facts := fmt.Sprint(a.Facts())
+	if !strings.Contains(facts, "it held 260 req/s only while its queue filled") {
+		t.Errorf("facts: %s", facts)
 	}
 }

@@ -91,7 +91,7 @@ func (a *Analysis) Facts() [][2]string {
 	case KindUnreachable:
 		add("unreachable", fmt.Sprintf("from %s nothing answered at %s (%s)", fmtSec(a.DownAt), a.targetName(), a.DownWhat))
 	}
-	if a.Broke {
+	if a.Broke && a.Kind != KindUnreachable { // a server that went down is no capacity result
 		why := strings.Join(a.BreakWhy, "; ")
 		if a.Gate == GateShare {
 			why += fmt.Sprintf(" (decided by the share of failed requests: %s of all requests, above the %s limit; no failing stretch outlasted the %s)",
@@ -102,6 +102,9 @@ func (a *Analysis) Facts() [][2]string {
 		switch {
 		case a.Served > 0:
 			held = fmt.Sprintf(" (around the %s of the mix it served while saturated; highest rate held: %s)", rps(a.Served), rps(a.Capacity))
+			if a.Capacity > a.CapacityHi {
+				held = fmt.Sprintf(" (around the %s of the mix it served while saturated; it held %s only while its queue filled)", rps(a.Served), rps(a.Capacity))
+			}
 			if a.Capacity == 0 {
 				held = fmt.Sprintf(" (around the %s of the mix it served while saturated; no rate offered held)", rps(a.Served))
 			}
@@ -141,6 +144,8 @@ func (a *Analysis) Facts() [][2]string {
 		if len(a.Spans) > 1 {
 			add("breaks", fmt.Sprintf("the SLO broke %d times", len(a.Spans)))
 		}
+	} else if a.Kind == KindUnreachable {
+		add("capacity", "not measured: nothing answered")
 	} else if a.Total.Requests > 0 {
 		add("capacity", a.bandText()+" (the SLO held at every rate offered)")
 	} else {
@@ -494,6 +499,15 @@ func (a *Analysis) Summary() Summary {
 	if !math.IsInf(a.CapacityHi, 1) {
 		hi := r1(a.CapacityHi)
 		s.CapacityBand[1] = &hi
+	}
+	if a.Kind == KindUnreachable {
+		// Nothing answered: not a capacity result, so no band, break,
+		// scaling or recovery (down_at_s says when it went; capacity_rps
+		// stays the highest rate that held before).
+		s.CapacityBand = [2]*float64{}
+		s.ServedRPS, s.BreakAtS, s.BreakOfferedRPS, s.BreakPhase, s.BreakReasons = nil, nil, nil, "", nil
+		s.Gate, s.Scaled, s.ScaledToRPS, s.ScaleS, s.LostWhileScaling = "", false, nil, nil, nil
+		s.FellBelowCapacityAtS, s.RecoveredAtS, s.RecoveryS = nil, nil, nil
 	}
 	if info := ws.Info; info != nil {
 		s.Scenario, s.Target, s.Plan, s.Simulated = info.Scenario.Name, info.Target, info.Plan, info.Simulated
