@@ -81,7 +81,7 @@ func LoadPlan(nameOrFile string) (*Plan, error) {
 //	bandwidth: 125MB            # bytes per second out, shared by all responses (> 0; "unlimited" or leave out)
 //	host_timeout: 30s           # a request queued longer gets 504 (> 0; leave out for none)
 //	when_full: 503              # 503 | refuse | reset
-//	workers: 16                 # the main pool: every class no other pool claims
+//	workers: 8                  # the main pool: every class no other pool claims (with autoscale: its start, = autoscale.min)
 //	queue: 128
 //	autoscale: {min: 8, max: 64, step: 8, lag: 45s, target: 70%, every: 5s}
 //	pools:                      # extra pools, each with its own workers and queue
