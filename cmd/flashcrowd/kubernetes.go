@@ -55,7 +55,7 @@ func init() {
 		order:   15,
 		summary: "write Kubernetes manifests that run one rehearsal on N pods (an Indexed Job) and merge their results",
 		usage: `flashcrowd kubernetes [--scenario NAME|FILE] [--target URL --confirm HOST] [--shards N|auto]
-               [--image IMAGE] [--namespace NS] [--start-at TIME] [--out DIR|-] [run flags]
+                      [--image IMAGE] [--namespace NS] [--start-at TIME] [--out DIR|-] [run flags]
 
 Writes, for kubectl apply -f, the manifests of one rehearsal split over N pods:
 a ConfigMap holding the resolved scenario (the exact curve after --compress,

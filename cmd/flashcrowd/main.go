@@ -167,7 +167,10 @@ func newFlagSet(c *command) *pflag.FlagSet {
 }
 
 func printUsage(w io.Writer, c *command, fs *pflag.FlagSet) {
-	fmt.Fprintf(w, "%s\n\nUsage:\n  %s\n\nFlags:\n%s", c.summary, strings.TrimSpace(strings.ReplaceAll(c.usage, "\n", "\n  ")), fs.FlagUsages())
+	fmt.Fprintf(w, "%s\n\nUsage:\n  %s\n", c.summary, strings.TrimSpace(strings.ReplaceAll(c.usage, "\n", "\n  ")))
+	if fs.HasAvailableFlags() {
+		fmt.Fprintf(w, "\nFlags:\n%s", fs.FlagUsages())
+	}
 }
 
 func printHelp(w io.Writer) {

@@ -39,7 +39,7 @@ func (m *metricsFlags) add(fs *pflag.FlagSet, hold bool) {
 	fs.StringVar(&m.addr, "metrics-addr", "", "serve Prometheus metrics on `HOST:PORT` at /metrics (e.g. 127.0.0.1:9464; see docs/metrics.md)")
 	if hold {
 		fs.DurationVar(&m.hold, "metrics-hold", defaultMetricsHold, "with --metrics-addr: keep /metrics up this `DURATION` after the run ends, so the last scrape sees the final counts")
-		fs.StringVar(&m.runID, "run-id", "", "the `ID` in the metrics' run label (default: the --out directory's name; give every shard the same one)")
+		fs.StringVar(&m.runID, "run-id", "", "the `ID` in the metrics' run label (default: the --out directory's name; with --shard, give every shard the same one)")
 	}
 }
 

@@ -100,7 +100,7 @@ func (o *attackFlags) add(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.noPreflight, "no-preflight", false, "skip the pre-flight request (one HEAD a host before the run, not counted; exit 2 when nothing answers, the name does not resolve or TLS fails)")
 	fs.StringVar(&o.engine, "engine", attack.DefaultEngine, "sender `NAME`: fast (keep-alive HTTP/1.1, plain http to one host, no redirects; other runs fall back to vegeta) or vegeta (net/http: https, HTTP/2, redirects)")
 	fs.IntVar(&o.perVisitor, "connections-per-visitor", attack.DefaultConnectionsPerVisitor, "a page view loads up to `N` of its assets at once, as a browser's connections to a host (scenarios whose pages list assets)")
-	fs.StringVar(&o.results, "results", "", "raw results kept in results.gob: `all`, none or sample=N (default: all up to --results-budget, then 1 in 100); reports always count every result")
+	fs.StringVar(&o.results, "results", "", "raw results kept in results.gob, by `MODE`: all, none or sample=N (default: all up to --results-budget, then 1 in 100); reports always count every result")
 	fs.StringVar(&o.resultsBudget, "results-budget", "2GB", "`BYTES` of results.gob kept in full before sampling 1 in 100 (≈ 64 bytes a result: 2GB is ≈ 15 min at 35,000/s)")
 }
 

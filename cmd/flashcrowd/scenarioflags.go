@@ -30,10 +30,20 @@ func (f *scenarioFlags) add(fs *pflag.FlagSet, defaultScenario string) {
 	fs.StringVar(&f.duration, "duration", "", "`DURATION` of a --rate run (e.g. 2m)")
 	fs.Float64Var(&f.compress, "compress", 0, "replay the curve `K` times faster, keeping its rates (overrides the scenario's compress)")
 	fs.Var(&f.peak, "peak", "scale the curve so its peak is `RATE` (rehearse a smaller spike)")
+	noDefault(fs, "rate", "peak") // unset, not "0/s"
+}
+
+// noDefault keeps -h from printing a default for flags whose zero value
+// means "not given" but prints as one ("(default 0/s)").
+func noDefault(fs *pflag.FlagSet, names ...string) {
+	for _, n := range names {
+		fs.Lookup(n).DefValue = ""
+	}
 }
 
 func (f *scenarioFlags) addMaxRate(fs *pflag.FlagSet) {
 	fs.Var(&f.maxRate, "max-rate", "cap the curve at `RATE`")
+	noDefault(fs, "max-rate")
 }
 
 // load resolves the flags to a scenario whose Curve is the one to run
