@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -337,7 +338,8 @@ journeys:
 	if err := sum.WriteText(&b); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), fmt.Sprintf("cut short by the stop  %s (not in the shares above)", fmtCount(v.Interrupted))) || strings.Contains(b.String(), "failed at") {
+	if !strings.Contains(b.String(), fmt.Sprintf("cut short by the stop  %s (not in the shares above)", fmtCount(v.Interrupted))) || strings.Contains(b.String(), "failed at") ||
+		!regexp.MustCompile(`planned\s+`+fmtCount(sum.Planned)+` journeys\n\s+sent\s+\d+ requests`).MatchString(b.String()) {
 		t.Errorf("summary:\n%s", b.String())
 	}
 	for _, x := range readVisits(t, out) {

@@ -792,8 +792,15 @@ func progressLine(el time.Duration, c *scenarios.Curve, p *CurvePacer, st *stats
 func (s *Summary) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "  %s\t%s\n", k, v) }
-	row("planned", fmtCount(s.Planned))
-	row("sent", fmtCount(s.Sent))
+	if s.Info != nil && s.Info.Scenario != nil && s.Info.Scenario.Arrivals() != "requests" {
+		// Visitors are planned; their requests follow from what each
+		// visitor got.
+		row("planned", fmtCount(s.Planned)+" "+s.Info.Scenario.Arrivals())
+		row("sent", fmtCount(s.Sent)+" requests")
+	} else {
+		row("planned", fmtCount(s.Planned))
+		row("sent", fmtCount(s.Sent))
+	}
 	row("results", fmtCount(s.Results))
 	if s.Results > 0 {
 		row("ok", fmt.Sprintf("%s (%.2f%%)", fmtCount(s.OK), 100*float64(s.OK)/float64(s.Results)))
@@ -828,7 +835,11 @@ func (s *Summary) WriteText(w io.Writer) error {
 			what, by = "journeys", "  failed at "
 		}
 		judged := max(v.Started-v.Interrupted, 1) // the shares leave out the visits the stop cut short
-		row(what, fmt.Sprintf("%s, complete %s (%.2f%%)", fmtCount(v.Started), fmtCount(v.OK), 100*float64(v.OK)/float64(judged)))
+		share := fmt.Sprintf(" (%.2f%%)", 100*float64(v.OK)/float64(judged))
+		if v.Started == v.Interrupted {
+			share = "" // none judged
+		}
+		row(what, fmt.Sprintf("%s, complete %s%s", fmtCount(v.Started), fmtCount(v.OK), share))
 		for _, k := range v.brokenOrder() {
 			row(by+k, fmt.Sprintf("%s (%.2f%%)", fmtCount(v.Broken[k]), 100*float64(v.Broken[k])/float64(judged)))
 		}
