@@ -204,6 +204,9 @@ func (r *CompareRow) capText(a *Analysis) string {
 	if r.Untested {
 		return "?"
 	}
+	if a.Kind == KindUnreachable {
+		return "not measured (no answer)"
+	}
 	if math.IsInf(a.CapacityHi, 1) {
 		return "≥ " + rps(a.CapacityLo)
 	}
@@ -278,9 +281,18 @@ func (c *Comparison) verdict() string {
 		fmt.Fprintf(&b, "%s held the SLO through the whole curve, at a cost not known (give --cost NAME=DOLLARS to rank them).", joinNames(c.names(held)))
 	case len(broke) > 0:
 		// None held: what the curve needed is to lose as little as
-		// possible. Rank by the requests lost, then by cost.
+		// possible. Rank by the share of requests lost (the count, on one
+		// curve), then by cost; a host where nothing answered is no
+		// capacity result and comes last.
 		sort.SliceStable(broke, func(x, y int) bool {
 			rx, ry := &c.Rows[broke[x]], &c.Rows[broke[y]]
+			ux, uy := c.Entries[broke[x]].A.Kind == KindUnreachable, c.Entries[broke[y]].A.Kind == KindUnreachable
+			if ux != uy {
+				return !ux
+			}
+			if lx, ly := c.lostShare(broke[x]), c.lostShare(broke[y]); lx != ly {
+				return lx < ly
+			}
 			if rx.Lost != ry.Lost {
 				return rx.Lost < ry.Lost
 			}
@@ -369,6 +381,16 @@ func (c *Comparison) verdict() string {
 	return b.String()
 }
 
+// lostShare is row i's requests lost over those due.
+func (c *Comparison) lostShare(i int) float64 {
+	a := c.Entries[i].A
+	due := float64(a.Total.Requests) + a.Unsent
+	if due <= 0 {
+		return 1
+	}
+	return float64(c.Rows[i].Lost) / due
+}
+
 // lostText is row i's requests lost, with their share of those due:
 // "780,922 requests (8.6%".
 func (c *Comparison) lostText(i int) string {
@@ -447,7 +469,7 @@ func (c *Comparison) TableRows() (head []string, rows [][]string) {
 			slo = "held"
 		}
 		brk, rec, first := "-", "-", "-"
-		if a.Broke {
+		if a.Broke && a.Kind != KindUnreachable { // nothing answered: no break, no recovery
 			brk = fmtSec(a.BreakAt)
 			if a.BreakPhase != "" {
 				brk = fmtSec(a.BreakInPhase) + " into " + a.BreakPhase
@@ -475,7 +497,7 @@ func (c *Comparison) TableRows() (head []string, rows [][]string) {
 			per = "- (no rate held)"
 		}
 		peakP99 := "-"
-		if a.PeakOffered > 0 {
+		if a.PeakOffered > 0 && a.Total.Latency.N > 0 {
 			peakP99 = fmtLatency(r.PeakP99)
 		}
 		survived := pct(r.Survived)
@@ -485,6 +507,9 @@ func (c *Comparison) TableRows() (head []string, rows [][]string) {
 		if r.Untested {
 			// A run that did not cover its curve says nothing of either.
 			survived, per = "?", "?"
+		}
+		if a.Kind == KindUnreachable {
+			survived, per = "-", "-" // not a capacity result
 		}
 		scaled := "-"
 		if a.Scaled {

@@ -366,3 +366,29 @@ func TestCompareMoreCapacityFromTheBand(t *testing.T) {
 		t.Errorf("facts: %s", facts)
 	}
 }
+
+// A host where nothing answered is no capacity result: beside one that
+// broke on the same curve it is not "the one that lost the fewest", and
+// its row gives no band, break, survival or cost per capacity.
+func TestCompareUnreachableLast(t *testing.T) {
+	broke, _ := analyzeSim(t, starvedHost(), "hold 300/s for 20s", 1)
+	info := testScenario(t, "hold 300/s for 20s")
+	f := NewFolder(info, time.Second)
+	starvedHost().simulate(info, 1, func(r *vegeta.Result) {
+		r.Code, r.Latency, r.BytesIn = 0, 300*time.Microsecond, 0
+		r.Error = `Get "http://127.0.0.1:8080/": dial tcp 127.0.0.1:8080: connect: connection refused`
+		f.Add(r)
+	})
+	dead := Analyze(f.Windows(), info.Scenario.SLO)
+	if dead.Kind != KindUnreachable || broke.Kind != KindBroke {
+		t.Fatalf("kinds %s and %s", dead.Kind, broke.Kind)
+	}
+	c := Compare([]CompareEntry{{Name: "dead", A: dead, Cost: 5}, {Name: "small", A: broke, Cost: 5}})
+	if c.Top != 1 || !strings.Contains(c.Verdict, "small lost the fewest") {
+		t.Errorf("top %d: %s", c.Top, c.Verdict)
+	}
+	_, rows := c.TableRows()
+	if got := rows[0]; got[1] != "no answer" || got[2] != "not measured (no answer)" || got[4] != "-" || got[5] != "-" || got[6] != "-" || got[9] != "-" || got[12] != "-" {
+		t.Errorf("dead host's row: %q", got)
+	}
+}
