@@ -72,3 +72,30 @@ func TestEnvRedactText(t *testing.T) {
 		t.Error("nil scenario")
 	}
 }
+
+// The query is sent as written: a space in it (every request a 400) or a
+// bad %-escape is refused at load, at the path's position; written or from
+// the environment, the value is never quoted.
+func TestEndpointQueryProblems(t *testing.T) {
+	src := "name: q\ncurve: hold 1/s for 1m\nendpoints:\n" +
+		"  - {name: s1, path: \"/a?k=a b\"}\n" +
+		"  - {name: s2, path: \"/a?k=x%zz\"}\n" +
+		"  - {name: s3, path: \"/a?k=${ENV:TOK}\"}\n" +
+		"  - {name: ok, path: \"/a?k=a%20b&j=1+2\"}\n"
+	_, err := ParseEnv("q.yaml", []byte(src), nil, env(map[string]string{"TOK": "leakC z"}))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{
+		`q.yaml:4:23: endpoints[0].path: "/a?k=a b" is not a valid URL path: a space in the query: write %20`,
+		`q.yaml:5:23: endpoints[1].path: "/a?k=x%zz" is not a valid URL path: an invalid %-escape in the query`,
+		`q.yaml:6:23: endpoints[2].path: "/a?k=${ENV:TOK}" is not a valid URL path once ${ENV:TOK} is expanded: a space in the query`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "leakC") || strings.Contains(err.Error(), "endpoints[3]") {
+		t.Errorf("a value shown, or a good query refused:\n%v", err)
+	}
+}

@@ -666,8 +666,20 @@ func decodeSLO(d *Decoder, n *Node) SLO {
 // path's position.
 func checkEndpointURL(d *Decoder, at *Node, field string, e *Endpoint) {
 	_, err := url.ParseRequestURI("http://target" + e.URL)
+	var u *url.URL
 	if err == nil {
-		_, err = url.Parse(e.URL)
+		u, err = url.Parse(e.URL)
+	}
+	if err == nil {
+		// The query is sent as written: a space would make the request
+		// line invalid (every request a 400), a bad %-escape one the
+		// server cannot decode.
+		switch _, qerr := url.ParseQuery(u.RawQuery); {
+		case strings.ContainsAny(u.RawQuery, " \t"):
+			err = errQuerySpace
+		case qerr != nil:
+			err = errQueryEscape
+		}
 	}
 	if err == nil {
 		return
@@ -680,6 +692,12 @@ func checkEndpointURL(d *Decoder, at *Node, field string, e *Endpoint) {
 	d.Add(at, field, "%q is not a valid URL path once %s %s expanded%s", written, strings.Join(refs(EnvNames(written)), ", "),
 		map[bool]string{true: "is", false: "are"}[len(EnvNames(written)) == 1], urlWhy(err, true))
 }
+
+// Problems with an endpoint's query, which is sent as written.
+var (
+	errQuerySpace  = errors.New("a space in the query: write %20 (or + in a form value)")
+	errQueryEscape = errors.New("an invalid %-escape in the query (a % not followed by two hex digits; write %25 for a literal %)")
+)
 
 // refs writes names as ${ENV:NAME} references.
 func refs(names []string) []string {
@@ -697,6 +715,9 @@ func refs(names []string) []string {
 func urlWhy(err error, fromEnv bool) string {
 	if err == nil {
 		return ""
+	}
+	if err == errQuerySpace || err == errQueryEscape {
+		return ": " + err.Error() // quotes nothing of the URL
 	}
 	var esc url.EscapeError
 	var ue *url.Error
