@@ -151,6 +151,9 @@ func (a *Analysis) Facts() [][2]string {
 	} else {
 		add("capacity", "not measured: no requests")
 	}
+	if v := a.Visitors; v != nil && v.Interrupted > 0 {
+		add("cut short", fmt.Sprintf("%s visits (page views or journeys) were under way when the run stopped: left out of the visitors' tables and shares", num(float64(v.Interrupted))))
+	}
 	if a.Search != nil {
 		add("capacity search", fmt.Sprintf("%s (%d probes of %s; %s)", a.Search.Statement, len(a.Search.Probes), fmtSec(a.Search.ProbeS), a.Search.Stopped))
 	}

@@ -223,6 +223,9 @@ type VisitorsSummary struct {
 	PeakBrokenBy    []Count      `json:"peak_broken_by"`
 	Pages           []PageRow    `json:"pages"`
 	Journeys        []JourneyRow `json:"journeys,omitempty"`
+	// Interrupted counts the visits the run's stop cut short: in none of
+	// the figures above.
+	Interrupted uint64 `json:"interrupted"`
 }
 
 // JourneyRow is one journey's line of the journeys table.
@@ -275,7 +278,7 @@ func (a *Analysis) visitors() {
 	if v == nil {
 		return
 	}
-	s := &VisitorsSummary{}
+	s := &VisitorsSummary{Interrupted: v.Interrupted}
 	for _, j := range v.Journeys {
 		s.Journeys = append(s.Journeys, JourneyRow{Name: j.Name, Started: j.Started, Completed: j.Completed, Abandoned: j.Abandoned,
 			Failed: j.Started - j.Completed, FailedAt: counts(j.FailedAt, j.Started), P50Ms: ms(j.Took.Quantile(.5)), P99Ms: ms(j.Took.Quantile(.99))})
@@ -293,7 +296,7 @@ func (a *Analysis) visitors() {
 			P50Ms: ms(p.Took.Quantile(.5)), P99Ms: ms(p.Took.Quantile(.99))})
 	}
 	if s.Views == 0 {
-		if len(s.Journeys) > 0 {
+		if len(s.Journeys) > 0 || s.Interrupted > 0 {
 			a.Visitors = s
 		}
 		return

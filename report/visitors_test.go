@@ -65,6 +65,9 @@ func TestVisitorsFromVisitsFile(t *testing.T) {
 	}
 	a := &Analysis{W: ws}
 	a.visitors()
+	if a.Visitors == nil || a.Visitors.Interrupted != 2 {
+		t.Errorf("visitors summary %+v: want the 2 visits cut short counted", a.Visitors)
+	}
 	got := a.journeysSentence()
 	if want := "Journeys: 30% of 10 buy journeys failed, most at step 4 checkout; every browse journey completed (1)."; got != want {
 		t.Errorf("journeys sentence %q, want %q", got, want)
