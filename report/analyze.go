@@ -1663,6 +1663,18 @@ func (a *Analysis) graceText() string {
 }
 
 // violated reports whether any window broke the SLO.
+// violatedTop is the highest offered rate of a window that failed the
+// SLO (forgiven or not), 0 when none did.
+func (a *Analysis) violatedTop() float64 {
+	top := 0.0
+	for _, j := range a.Windows {
+		if j.State == Violated {
+			top = max(top, j.Offered)
+		}
+	}
+	return top
+}
+
 func (a *Analysis) violated() bool {
 	for _, j := range a.Windows {
 		if j.State == Violated {

@@ -504,3 +504,24 @@ func TestCutResultsAndCurveEnd(t *testing.T) {
 		t.Errorf("fell below at %v: %s", a.FellBelowAt, a.Verdict)
 	}
 }
+
+// A run that held with failing windows forgiven by the grace (a 3 s burst
+// of 503s at 400 req/s, the grace 5 s, under 1% failed over the run) does
+// not say the SLO held "at every rate offered": it names the highest rate
+// a window failed at.
+func TestHeldWithForgivenWindows(t *testing.T) {
+	info := testScenario(t, "ramp 100/s to 400/s over 30s, hold 400/s for 6m")
+	a := foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		if at >= 40*time.Second && at < 43*time.Second && i%20 == 0 {
+			r.Code = 503
+		}
+		return true
+	})
+	if a.Broke || a.Kind != KindHeld || a.violatedTop() < 399 {
+		t.Fatalf("kind %s, failed windows up to %v: %s", a.Kind, a.violatedTop(), a.Verdict)
+	}
+	facts := fmt.Sprint(a.Facts())
+	if strings.Contains(facts, "at every rate offered") || !strings.Contains(facts, "windows failed, within the grace, at up to 400 req/s") {
+		t.Errorf("facts: %s", facts)
+	}
+}

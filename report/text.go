@@ -147,7 +147,13 @@ func (a *Analysis) Facts() [][2]string {
 	} else if a.Kind == KindUnreachable {
 		add("capacity", "not measured: nothing answered")
 	} else if a.Total.Requests > 0 {
-		add("capacity", a.bandText()+" (the SLO held at every rate offered)")
+		why := " (the SLO held at every rate offered)"
+		if top := a.violatedTop(); top > 0 {
+			// Some windows failed, forgiven by the grace: the rates they
+			// were offered did not "hold".
+			why = fmt.Sprintf(" (the highest rate a whole window held; windows failed, within the grace, at up to %s)", rps(top))
+		}
+		add("capacity", a.bandText()+why)
 	} else {
 		add("capacity", "not measured: no requests")
 	}
