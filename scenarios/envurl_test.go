@@ -61,9 +61,9 @@ func TestEnvRedactText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg := `Get "http://h/p/t\"ok en": bad; /p/t%22ok%20en; header k-secret; ok`
+	msg := `Get "http://127.0.0.1/p/t\"ok en": bad; /p/t%22ok%20en; header k-secret; ok`
 	got := s.RedactText(msg)
-	want := `Get "http://h/p/${ENV:TOK}": bad; /p/${ENV:TOK}; header ${ENV:KEY}; ok`
+	want := `Get "http://127.0.0.1/p/${ENV:TOK}": bad; /p/${ENV:TOK}; header ${ENV:KEY}; ok`
 	if got != want {
 		t.Errorf("RedactText:\n got %s\nwant %s", got, want)
 	}
