@@ -239,24 +239,10 @@ func TestKubeEmulatedJob(t *testing.T) {
 
 	// The shards start 7 s after the manifests are written: time for three
 	// processes to start on a busy machine (a pod later than 1 s fails).
-	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	args := append([]string{"kubernetes"}, kubeCurveFlags...)
-	args = append(args, "--shards="+strconv.Itoa(kubeShards), "--target="+srv.URL, "--no-abort",
-		"--start-at=+7s", "--image=registry.example.com/flashcrowd:test", "--name=rehearsal", "--out="+dir)
-	w := exec.CommandContext(ctx, bin, args...)
-	if out, err := w.CombinedOutput(); err != nil {
-		t.Fatalf("flashcrowd kubernetes: %v\n%s", err, out)
-	}
-	data, err := os.ReadFile(filepath.Join(dir, "rehearsal.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := kube.Parse(data)
-	if err != nil {
-		t.Fatalf("parsing the manifests strictly: %v", err)
-	}
+	m := kubeWrite(t, ctx, bin, append(append([]string{}, kubeCurveFlags...),
+		"--shards="+strconv.Itoa(kubeShards), "--target="+srv.URL, "--no-abort", "--start-at=+7s")...)
 	checkJobShape(t, m, kubeShards)
 
 	cms := map[string]*corev1.ConfigMap{m.ConfigMap.Name: m.ConfigMap}
