@@ -303,13 +303,11 @@ journeys:
 	}
 }
 
-// A run stopped while journeys think between steps counts those journeys
-// as cut short, not as journeys the site broke: in the summary, its
-// shares and the live metrics' snapshot alike.
+// A run stopped while journeys think between steps ends them at once and
+// counts them as cut short, not as journeys the site broke: in the
+// summary, its shares and visits.jsonl alike.
 func TestJourneysCutShortByTheStop(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
-	defer srv.Close()
-	target, _ := url.Parse(srv.URL)
+	target := server(t, okHandler)
 	s := journeyScenario(t, t.TempDir(), `name: thinkers
 curve: "hold 20/s for 10s"
 endpoints:
