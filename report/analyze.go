@@ -1777,32 +1777,22 @@ func (a *Analysis) breakWhen() string {
 // (at most three): "all 500 failed: http 503", "1,200 failed: reset 70%,
 // garbage 30%".
 func (a *Analysis) failedWhat() string {
-	m := a.ErrorCounts()
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Slice(ks, func(i, j int) bool {
-		if m[ks[i]] != m[ks[j]] {
-			return m[ks[i]] > m[ks[j]]
-		}
-		return ks[i] < ks[j]
-	})
 	f := a.Total.Failed()
+	ks := counts(a.ErrorCounts(), f) // commonest first
 	head := num(float64(f)) + " failed"
 	if f == a.Total.Requests {
 		head = "all " + head
 	}
 	if len(ks) == 1 {
-		return head + ": " + ks[0]
+		return head + ": " + ks[0].Name
 	}
 	var parts []string
-	for k, name := range ks {
+	for k, c := range ks {
 		if k == 3 {
 			parts = append(parts, "…")
 			break
 		}
-		parts = append(parts, name+" "+pct(float64(m[name])/float64(max(f, 1))))
+		parts = append(parts, c.Name+" "+pct(float64(c.N)/float64(max(f, 1))))
 	}
 	return head + ": " + strings.Join(parts, ", ")
 }
