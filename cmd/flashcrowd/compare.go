@@ -146,6 +146,16 @@ type compareDir struct{ name, dir string }
 
 func runCompare(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	o := opts.(*compareOpts)
+	var s *scenarios.Scenario
+	err := o.compare(e, fs, args, &s)
+	// A message may quote a URL, header or body built from ${ENV:NAME}
+	// values (an error from a library): the references are written instead.
+	return redactErr(s, err)
+}
+
+// compare is runCompare; *sp is the scenario the new runs send, once
+// loaded.
+func (o *compareOpts) compare(e *env, fs *pflag.FlagSet, args []string, sp **scenarios.Scenario) error {
 	if o.simulate && len(o.targets) > 0 {
 		return usagef("--simulate runs plans, not --target hosts: give one or the other")
 	}
@@ -251,6 +261,7 @@ func runCompare(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		if s, err = o.loadScenario(fs); err != nil {
 			return err
 		}
+		*sp = s
 		if len(s.Endpoints) == 0 {
 			s.Endpoints = scenarios.DefaultEndpoints()
 		}
@@ -450,7 +461,7 @@ func (o *compareOpts) runAll(e *env, fs *pflag.FlagSet, s *scenarios.Scenario, j
 		ao := base
 		ao.Target = j.target
 		ao.Info.Warnings = nil
-		if err := preflight(e, "compare", "--target "+j.name, &ao, o.quiet); err != nil {
+		if err := preflight(e, s, "compare", "--target "+j.name, &ao, o.quiet); err != nil {
 			return false, err
 		}
 		jobs[i].warns = ao.Info.Warnings
@@ -501,7 +512,7 @@ func (o *compareOpts) runAll(e *env, fs *pflag.FlagSet, s *scenarios.Scenario, j
 		about = j.target.String()
 		if !ao.StartAt.IsZero() && !o.quiet {
 			fmt.Fprintf(e.stderr, "flashcrowd compare: %s is a real site: starting at %s; Ctrl-C now to cancel\n",
-				strings.Join(hosts, ", "), ao.StartAt.Format(time.TimeOnly))
+				s.RedactText(strings.Join(hosts, ", ")), ao.StartAt.Format(time.TimeOnly))
 		}
 		stopped, err := o.runOne(e, s, ao, j.name, about)
 		if err != nil || stopped {
@@ -534,7 +545,7 @@ func (o *compareOpts) runOne(e *env, s *scenarios.Scenario, ao attack.Options, n
 		if sum == nil {
 			return false, fmt.Errorf("running %s: %w", name, err)
 		}
-		fmt.Fprintf(e.stderr, "flashcrowd compare: %s: %v\n", name, err)
+		fmt.Fprintf(e.stderr, "flashcrowd compare: %s: %s\n", name, s.RedactText(err.Error()))
 	}
 	quiet := &env{stdin: e.stdin, stdout: io.Discard, stderr: e.stderr, ctx: e.ctx, hard: e.hard}
 	if _, err := rep.finish(quiet, ao.Out); err != nil {

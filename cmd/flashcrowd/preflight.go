@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/flashcrowd/flashcrowd/attack"
+	"github.com/flashcrowd/flashcrowd/scenarios"
 )
 
 // preflight checks that ao's target answers before anything is sent: one
@@ -15,12 +16,15 @@ import (
 // warning, printed unless quiet and kept in run.json. what, if not "",
 // prefixes the messages (a compare entry: "--target NAME"). The simulated
 // host is not checked: this process has just started it and it listens.
-func preflight(e *env, name, what string, ao *attack.Options, quiet bool) error {
+// Warnings are written with s's ${ENV:NAME} values redacted, as
+// run.json is.
+func preflight(e *env, s *scenarios.Scenario, name, what string, ao *attack.Options, quiet bool) error {
 	if what != "" {
 		what += ": "
 	}
 	warns, err := attack.Preflight(e.ctx, *ao)
 	for _, w := range warns {
+		w = s.RedactText(w)
 		ao.Info.Warnings = append(ao.Info.Warnings, w)
 		if !quiet {
 			fmt.Fprintf(e.stderr, "flashcrowd %s: %swarning: %s\n", name, what, w)

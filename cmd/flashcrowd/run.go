@@ -457,7 +457,7 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) (err error) {
 	}
 	defer ms.close(e)
 	if !simHost && !o.af.noPreflight {
-		if err := preflight(e, "run", "", &ao, o.quiet); err != nil {
+		if err := preflight(e, s, "run", "", &ao, o.quiet); err != nil {
 			return err
 		}
 	}

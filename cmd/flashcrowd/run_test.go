@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -434,7 +435,8 @@ func vegetaReport(t *testing.T, path string, n int) {
 // run prints: a path its value makes invalid is bad input at the path's
 // file:line:col, naming the reference, whatever sends it (the fast and
 // vegeta engines, page views, journeys); a host from the environment is
-// named by its reference in the confirmation error.
+// named by its reference in run's and compare's confirmation errors and
+// in a pre-flight warning, printed and kept in run.json.
 func TestRunEnvValueNotInMessages(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("TOK2", "leakA%zz")
@@ -474,5 +476,38 @@ func TestRunEnvValueNotInMessages(t *testing.T) {
 	code, out, errs := runCLI(t, "run", "--scenario", host, "-q", "--out", filepath.Join(dir, "host"))
 	if code != exitUsage || !strings.Contains(errs, "${ENV:FC_LEAK_HOST}") || strings.Contains(out+errs, "leak-host") {
 		t.Errorf("a host from the environment: exit %d, want 2 naming ${ENV:FC_LEAK_HOST}, not its value:\n%s%s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, "compare", "--scenario", host, "--plan", "shared", "-q", "--out", filepath.Join(dir, "cmp"))
+	if code != exitUsage || !strings.Contains(errs, "${ENV:FC_LEAK_HOST}") || strings.Contains(out+errs, "leak-host") {
+		t.Errorf("compare, a host from the environment: exit %d, want 2 naming ${ENV:FC_LEAK_HOST}, not its value:\n%s%s", code, out, errs)
+	}
+
+	// A host that answers garbage to the pre-flight request: the warning,
+	// printed and kept in run.json, names the host by its reference.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("garbage\r\n\r\n"))
+			c.Close()
+		}
+	}()
+	t.Setenv("FC_ODD_HOST", ln.Addr().String())
+	odd := write("odd.yaml", "name: o\ncurve: hold 1/s for 1s\nendpoints:\n  - {name: o1, url: \"http://${ENV:FC_ODD_HOST}/x\"}\n")
+	runDir := filepath.Join(dir, "odd")
+	code, out, errs = runCLI(t, "run", "--scenario", odd, "--out", runDir)
+	runJSON, _ := os.ReadFile(filepath.Join(runDir, scenarios.RunInfoFile))
+	if !strings.Contains(errs, "warning: ${ENV:FC_ODD_HOST}") || !strings.Contains(string(runJSON), "${ENV:FC_ODD_HOST}") {
+		t.Errorf("exit %d: want the pre-flight warning naming ${ENV:FC_ODD_HOST} on stderr and in run.json:\n%s%s\nrun.json: %s", code, out, errs, runJSON)
+	}
+	if strings.Contains(out+errs+string(runJSON), ln.Addr().String()) {
+		t.Errorf("the value of FC_ODD_HOST is shown:\n%s%s\nrun.json: %s", out, errs, runJSON)
 	}
 }
