@@ -547,7 +547,7 @@ func (o *compareOpts) runOne(e *env, s *scenarios.Scenario, ao attack.Options, n
 		}
 		fmt.Fprintf(e.stderr, "flashcrowd compare: %s: %s\n", name, s.RedactText(err.Error()))
 	}
-	quiet := &env{stdin: e.stdin, stdout: io.Discard, stderr: e.stderr, ctx: e.ctx, hard: e.hard}
+	quiet := &env{stdin: e.stdin, stdout: io.Discard, stderr: e.stderr, ctx: e.ctx, hard: e.hard, stopNote: e.stopNote}
 	if _, err := rep.finish(quiet, ao.Out); err != nil {
 		return false, fmt.Errorf("writing %s's report: %w", name, err)
 	}

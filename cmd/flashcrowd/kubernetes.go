@@ -193,6 +193,12 @@ func runKubernetes(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		if err := attack.CheckConfirmed(hosts, r.confirm); err != nil {
 			return usagef("%v", err)
 		}
+		for _, h := range hosts {
+			if attack.IsLoopback(h) {
+				fmt.Fprintf(e.stderr, "flashcrowd kubernetes: warning: --target %s is a loopback address: in a pod that is the pod itself, where nothing listens (every shard's pre-flight request fails, exit 2); give an address the pods reach, such as a Service: http://shop.staging.svc:8080\n", r.target)
+				break
+			}
+		}
 	case allFullURLs(s.Endpoints) && !fs.Changed("plan"):
 		hosts, err := targetHosts(nil, s.Endpoints)
 		if err != nil {
@@ -354,10 +360,23 @@ next:
 		startAt.UTC().Format(time.RFC3339), scenarios.FormatDuration(startAt.Sub(now).Round(time.Second)), dest,
 		secret, ns, file, startAt.UTC().Format(time.TimeOnly),
 		ns, name,
-		ns, name, scenarios.FormatDuration((startAt.Sub(now) + s.Curve.Duration() + 5*time.Minute).Round(time.Minute)),
+		ns, name, kubectlDuration(startAt.Sub(now)+s.Curve.Duration()+5*time.Minute),
 		ns, name,
 		ns, name, reh.RunDir()+"/report")
 	return nil
+}
+
+// kubectlDuration is d, to the minute, as kubectl's --timeout reads it (a
+// Go duration: hours, no days): "669h5m".
+func kubectlDuration(d time.Duration) string {
+	s := strings.TrimSuffix(d.Round(time.Minute).String(), "0s") // "669h5m", "2h0m"
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	if s == "" {
+		return "0s"
+	}
+	return s
 }
 
 // kubePlanFile reads the plan file at file for the ConfigMap, under a key

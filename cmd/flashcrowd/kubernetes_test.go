@@ -932,3 +932,29 @@ journeys:
 		t.Errorf("manifests: %v, want 5 pods", err)
 	}
 }
+
+// TestKubeNextSteps: the printed kubectl wait takes a timeout kubectl
+// parses (a Go duration: no days) covering a start a month away; a
+// loopback --target gets a warning, as in a pod it is the pod itself.
+func TestKubeNextSteps(t *testing.T) {
+	start := time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)
+	code, _, stderr := runCLI(t, "kubernetes", "--rate=50/s", "--duration=20s", "--shards=2", "--image=flashcrowd:test",
+		"--target=http://10.0.0.5:8080", "--confirm=10.0.0.5", "--start-at="+start)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	m := regexp.MustCompile(`kubectl wait .* --timeout=(\S+)`).FindStringSubmatch(stderr)
+	if m == nil {
+		t.Fatalf("no kubectl wait line:\n%s", stderr)
+	}
+	if d, err := time.ParseDuration(m[1]); err != nil || d < 30*24*time.Hour || d > 31*24*time.Hour {
+		t.Errorf("kubectl wait --timeout=%s: %v, %v; want a Go duration over the month to the start", m[1], d, err)
+	}
+	if strings.Contains(stderr, "loopback") {
+		t.Errorf("a warning about loopback for 10.0.0.5:\n%s", stderr)
+	}
+	code, _, stderr = runCLI(t, "kubernetes", "--rate=50/s", "--duration=20s", "--image=flashcrowd:test", "--target=http://localhost:8080")
+	if code != exitOK || !strings.Contains(stderr, "warning: --target http://localhost:8080 is a loopback address: in a pod that is the pod itself") {
+		t.Errorf("a loopback --target: exit %d, want 0 with a warning:\n%s", code, stderr)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/pflag"
@@ -38,6 +39,10 @@ type env struct {
 	stdout, stderr io.Writer
 	ctx            context.Context
 	hard           context.Context // cancelled by a second signal
+	// stopNote, if set, is what the first signal prints instead of
+	// "stopping (keeping every result…)": the run is over, and the signal
+	// ends something else (the metrics hold).
+	stopNote *atomic.Pointer[string]
 }
 
 // command is one subcommand. Each lives in its own file and registers itself
@@ -115,12 +120,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
+	stopNote := new(atomic.Pointer[string])
 	go func() {
 		n := 0
 		for range sigs {
 			n++
 			if n == 1 {
-				fmt.Fprintln(stderr, "\nflashcrowd: stopping (keeping every result; press Ctrl-C again to stop at once)")
+				msg := "stopping (keeping every result; press Ctrl-C again to stop at once)"
+				if p := stopNote.Load(); p != nil {
+					msg = *p
+				}
+				fmt.Fprintln(stderr, "\nflashcrowd: "+msg)
 				cancel()
 			} else {
 				hardCancel()
@@ -129,7 +139,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}()
 
-	err := c.run(&env{stdin: stdin, stdout: stdout, stderr: stderr, ctx: ctx, hard: hard}, fs, opts, fs.Args())
+	err := c.run(&env{stdin: stdin, stdout: stdout, stderr: stderr, ctx: ctx, hard: hard, stopNote: stopNote}, fs, opts, fs.Args())
 	return exitCode(stderr, c.name, err)
 }
 

@@ -33,9 +33,11 @@ type metricsFlags struct {
 	addr  string
 	hold  time.Duration
 	runID string
+	fs    *pflag.FlagSet
 }
 
 func (m *metricsFlags) add(fs *pflag.FlagSet, hold bool) {
+	m.fs = fs
 	fs.StringVar(&m.addr, "metrics-addr", "", "serve Prometheus metrics on `HOST:PORT` at /metrics (e.g. 127.0.0.1:9464; see docs/metrics.md)")
 	if hold {
 		fs.DurationVar(&m.hold, "metrics-hold", defaultMetricsHold, "with --metrics-addr: keep /metrics up this `DURATION` after the run ends, so the last scrape sees the final counts")
@@ -74,6 +76,9 @@ type metricsServer struct {
 // nil when --metrics-addr was not given.
 func (m *metricsFlags) start(e *env, name string) (*metricsServer, error) {
 	if m.addr == "" {
+		if m.fs != nil && m.fs.Changed("metrics-hold") {
+			return nil, usagef("--metrics-hold keeps /metrics up after the run: give --metrics-addr too")
+		}
 		return nil, nil
 	}
 	host, port, err := net.SplitHostPort(m.addr)
@@ -137,6 +142,9 @@ func (s *metricsServer) close(e *env) {
 		stop := e.ctx.Done()
 		if e.ctx.Err() != nil {
 			stop = e.hard.Done()
+		} else if e.stopNote != nil {
+			note := "ending the metrics hold (the run is over: every result is kept)"
+			e.stopNote.Store(&note)
 		}
 		fmt.Fprintf(e.stderr, "flashcrowd %s: serving the final counts on http://%s/metrics for %s (Ctrl-C ends it)\n", s.name, s.ln.Addr(), s.hold)
 		t := time.NewTimer(s.hold)

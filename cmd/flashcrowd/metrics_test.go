@@ -147,7 +147,8 @@ func readSummaryCounts(t *testing.T, dir string) summaryJSON {
 	return s
 }
 
-// TestMetricsUsage: a malformed --metrics-addr or one whose port is taken
+// exits 2 before anything is sent, the pre-flight request included; so
+// does --metrics-hold without --metrics-addr.
 // exits 2 before anything is sent, the pre-flight request included.
 func TestMetricsUsage(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
@@ -183,7 +184,12 @@ func TestMetricsUsage(t *testing.T) {
 			t.Errorf("--metrics-addr %s: the run started:\n%s", c.addr, errs)
 		}
 	}
-	code, _, errs := runCLI(t, "serve", "--listen", "127.0.0.1:0", "--metrics-addr", busy.Addr().String())
+	dir := filepath.Join(t.TempDir(), "run")
+	code, _, errs := runCLI(t, "run", "--rate", "50/s", "--duration", "2s", "--out", dir, "--metrics-hold", "5s")
+	if _, err := os.Stat(dir); code != 2 || !strings.Contains(errs, "give --metrics-addr too") || err == nil {
+		t.Errorf("--metrics-hold without --metrics-addr: exit %d, want 2 saying so, and no run:\n%s", code, errs)
+	}
+	code, _, errs = runCLI(t, "serve", "--listen", "127.0.0.1:0", "--metrics-addr", busy.Addr().String())
 	if code != 2 || !strings.Contains(errs, "address already in use") {
 		t.Errorf("serve with a taken --metrics-addr: exit %d:\n%s", code, errs)
 	}
@@ -324,7 +330,7 @@ func TestDashboard(t *testing.T) {
 // TestMetricsFinalCounts: a run's /metrics, parsed by Prometheus's own
 // parser, ends with the counts of the run's own summary.json, in the text
 // and the protobuf format (native histogram included), and stays up for
-// the hold until Ctrl-C.
+// the hold until Ctrl-C, which says it ends the hold.
 func TestMetricsFinalCounts(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
@@ -416,6 +422,10 @@ func TestMetricsFinalCounts(t *testing.T) {
 	case err := <-done:
 		if code := exitStatus(err); code != 0 {
 			t.Errorf("exit %d after the run and a Ctrl-C in the hold, want 0\n%s", code, stderr.String())
+		}
+		// The run is over: the signal ends the hold, and says so.
+		if s := stderr.String(); !strings.Contains(s, "flashcrowd: ending the metrics hold") || strings.Contains(s, "stopping (keeping every result") {
+			t.Errorf("a Ctrl-C in the hold should say it ends the hold, not that it stops the run:\n%s", s)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatalf("still holding 30 s after Ctrl-C\n%s", stderr.String())

@@ -184,9 +184,9 @@ func (r *Rehearsal) Validate() []error {
 	if r.StorageClass != "" && !dnsSubdomain.MatchString(r.StorageClass) {
 		bad("--storage-class %q: want a StorageClass name", r.StorageClass)
 	}
-	for _, q := range []struct{ flag, v string }{{"--pod-cpu", r.CPU}, {"--pod-memory", r.Memory}} {
+	for _, q := range []struct{ flag, v, eg string }{{"--pod-cpu", r.CPU, "1 or 500m"}, {"--pod-memory", r.Memory, "1Gi or 512Mi"}} {
 		if v, err := resource.ParseQuantity(q.v); err != nil || v.Sign() <= 0 {
-			bad("%s %q: want a Kubernetes quantity such as 1 or 1Gi", q.flag, q.v)
+			bad("%s %q: want a Kubernetes quantity such as %s", q.flag, q.v, q.eg)
 		}
 	}
 	return errs
