@@ -677,7 +677,7 @@ func (a *Analysis) totals() {
 		if p := judgedP99(&a.W.W[i].Total); j.State != Idle && (j.Offered > 0 || !offering) && p > a.PeakP99 {
 			a.PeakP99, a.PeakP99At = p, j.Start
 		}
-		if j.Requests > 0 {
+		if j.Requests > 0 && counts(j) {
 			a.MaxErrorRatio = max(a.MaxErrorRatio, j.ErrorRatio)
 		}
 		a.MaxLag = max(a.MaxLag, j.LagMax)

@@ -505,6 +505,45 @@ func TestCutResultsAndCurveEnd(t *testing.T) {
 	}
 }
 
+// A killed run's results end 2 ms into a window, with one good answer
+// there, after 5 s of a host failing a fifth of its requests: that sliver
+// is not a recovery (nor, were it a failure, the worst window at 100%);
+// the verdict says the results end before it recovered.
+func TestKilledRunSliver(t *testing.T) {
+	for _, lastOK := range []bool{true, false} {
+		info := testScenario(t, "hold 300/s for 40s")
+		f := NewFolder(info, time.Second)
+		c := info.Scenario.Curve
+		var n uint64
+		for i := uint64(0); i < c.Requests(); i++ {
+			at := time.Duration(c.Inv(float64(i)) * 1e9)
+			if at >= 25*time.Second {
+				break
+			}
+			r := &vegeta.Result{Seq: i, Code: 200, Method: "GET", URL: "http://127.0.0.1:8080/", Latency: 20 * time.Millisecond, Timestamp: info.Start.Add(at)}
+			if at >= 20*time.Second && i%5 == 0 {
+				r.Code = 503
+			}
+			f.Add(r)
+			n = i + 1
+		}
+		last := &vegeta.Result{Seq: n, Code: 200, Method: "GET", URL: "http://127.0.0.1:8080/", Latency: 20 * time.Millisecond, Timestamp: info.Start.Add(25*time.Second + 2*time.Millisecond)}
+		if !lastOK {
+			last.Code = 503
+		}
+		f.Add(last)
+		ws := f.Windows()
+		ws.CutAt = 25*time.Second + 3*time.Millisecond
+		a := Analyze(ws, info.Scenario.SLO)
+		if !a.Broke || a.RecoveredAt >= 0 || strings.Contains(a.Verdict, "recovered at") || !strings.Contains(a.Verdict, "before it recovered") {
+			t.Errorf("last answer ok %v: broke %v, recovered at %v: %s", lastOK, a.Broke, a.RecoveredAt, a.Verdict)
+		}
+		if a.MaxErrorRatio > 0.25 {
+			t.Errorf("last answer ok %v: worst window %v, from the sliver: %s", lastOK, a.MaxErrorRatio, a.Verdict)
+		}
+	}
+}
+
 // A run that held with failing windows forgiven by the grace (a 3 s burst
 // of 503s at 400 req/s, the grace 5 s, under 1% failed over the run) does
 // not say the SLO held "at every rate offered": it names the highest rate

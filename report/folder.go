@@ -731,8 +731,15 @@ func (ws *Windows) fillOffered() {
 	}
 	n := float64(max(len(ws.Shards), 1))
 	w := ws.Width.Seconds()
+	sentTo, stopped := ws.sendEnd()
 	for i := range ws.W {
 		t0 := float64(ws.W[i].Index) * w
-		ws.W[i].Offered = ws.Info.Offered(t0, t0+w) * n
+		t1 := t0 + w
+		if stopped && t0 < sentTo.Seconds() {
+			// The window sending ended in offered only up to the end
+			// (its rate is over that part: Covered).
+			t1 = min(t1, sentTo.Seconds())
+		}
+		ws.W[i].Offered = ws.Info.Offered(t0, t1) * n
 	}
 }

@@ -269,16 +269,40 @@ type Interval struct {
 // were being sent in: its width, but for the windows at the edges of a
 // plain vegeta file's traffic.
 func (ws *Windows) Covered(i int) float64 {
-	if ws.Sending == nil {
-		return ws.Width.Seconds()
-	}
 	lo := ws.Start(i)
 	hi := lo + ws.Width
+	if ws.Sending == nil {
+		if end, ok := ws.sendEnd(); ok && hi > end {
+			// The window the run stopped in or its results end in: a
+			// sliver there is a few requests, not a rate.
+			return max(0, end-lo).Seconds()
+		}
+		return ws.Width.Seconds()
+	}
 	var c time.Duration
 	for _, s := range ws.Sending {
 		c += max(0, min(hi, s.To)-max(lo, s.From))
 	}
 	return c.Seconds()
+}
+
+// sendEnd is where a run's sending ended before its curve did, as an
+// offset from Origin: where it was stopped (Ctrl-C, an abort rule) or its
+// results end early (a killed run, a cut file). ok is false when it sent
+// to the end.
+func (ws *Windows) sendEnd() (end time.Duration, ok bool) {
+	if ws.Info == nil {
+		return 0, false
+	}
+	if ws.CutAt > 0 {
+		end, ok = ws.CutAt, true
+	}
+	if in := ws.Info; in.Stopped != "" && !in.StoppedAt.IsZero() {
+		if at := in.StoppedAt.Sub(ws.Origin); !ok || at < end {
+			end, ok = at, true
+		}
+	}
+	return end, ok
 }
 
 // Secs is the time window i's rates are counted over: the part of it
