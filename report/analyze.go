@@ -410,7 +410,7 @@ func (a *Analysis) complete() {
 		a.Incomplete = inc // shards missing or killed
 	}
 	switch {
-	case a.DownAt >= 0 && (!a.Broke || a.DownAt <= a.BreakAt):
+	case a.DownAt >= 0 && (!a.Broke || a.DownAt <= a.BreakAt || a.diedAtBreak()):
 		a.Kind = KindUnreachable
 	case a.Total.Requests == 0 || a.GenBlamed:
 		a.Kind = KindIncomplete
@@ -421,6 +421,28 @@ func (a *Analysis) complete() {
 	default:
 		a.Kind = KindHeld
 	}
+}
+
+// diedAtBreak reports whether the break is the target going down: every
+// window from the break to where nothing answered failed (nearly) only by
+// refused connections or names that did not resolve. A server that dies
+// mid-window fails half that window's requests so, and then all: that is
+// not a capacity.
+func (a *Analysis) diedAtBreak() bool {
+	if !a.Broke || a.DownAt < 0 {
+		return false
+	}
+	for i := a.Spans[0].StartIndex; i < len(a.Windows) && a.Windows[i].Start < a.DownAt; i++ {
+		j := a.Windows[i]
+		if j.State == Idle {
+			continue
+		}
+		e := a.W.W[i].Total.Errors
+		if j.hostFailed == 0 || float64(e[Refused]+e[DNS]) < 0.9*float64(j.hostFailed) {
+			return false
+		}
+	}
+	return true
 }
 
 func subject(info *scenarios.RunInfo) string {

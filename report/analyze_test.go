@@ -505,6 +505,39 @@ func TestCutResultsAndCurveEnd(t *testing.T) {
 	}
 }
 
+// A server that dies 5.5 s into a steady 100 req/s fails half of that
+// window's requests (refused), then all: the server went down, not a
+// capacity break; the capacity is what held before.
+func TestServerDiesMidWindow(t *testing.T) {
+	info := testScenario(t, "hold 100/s for 15s")
+	a := foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		if at >= 5500*time.Millisecond {
+			r.Code, r.Latency = 0, 200*time.Microsecond
+			r.Error = `Get "http://127.0.0.1:8080/": dial tcp 127.0.0.1:8080: connect: connection refused`
+		}
+		return true
+	})
+	if a.Kind != KindUnreachable || !strings.Contains(a.Verdict, "held the SLO at up to 100 req/s, then stopped answering") {
+		t.Errorf("kind %s: %s", a.Kind, a.Verdict)
+	}
+	if facts := fmt.Sprint(a.Facts()); !strings.Contains(facts, "at least 100 req/s (held until the server stopped answering") {
+		t.Errorf("facts: %s", facts)
+	}
+	// A host that breaks by its own failures (503s), then goes down, broke.
+	a = foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		switch {
+		case at >= 8*time.Second:
+			r.Code, r.Error = 0, `Get "http://127.0.0.1:8080/": dial tcp 127.0.0.1:8080: connect: connection refused`
+		case at >= 4*time.Second && i%2 == 0:
+			r.Code = 503
+		}
+		return true
+	})
+	if a.Kind != KindBroke {
+		t.Errorf("503s from 4 s, down from 8 s: kind %s: %s", a.Kind, a.Verdict)
+	}
+}
+
 // A killed run's results end 2 ms into a window, with one good answer
 // there, after 5 s of a host failing a fifth of its requests: that sliver
 // is not a recovery (nor, were it a failure, the worst window at 100%);

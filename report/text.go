@@ -145,7 +145,11 @@ func (a *Analysis) Facts() [][2]string {
 			add("breaks", fmt.Sprintf("the SLO broke %d times", len(a.Spans)))
 		}
 	} else if a.Kind == KindUnreachable {
-		add("capacity", "not measured: nothing answered")
+		if held := a.heldBefore(a.DownAt); held > 0 {
+			add("capacity", fmt.Sprintf("at least %s (held until the server stopped answering; no capacity measured past that)", rps(held)))
+		} else {
+			add("capacity", "not measured: nothing answered")
+		}
 	} else if a.Total.Requests > 0 {
 		why := " (the SLO held at every rate offered)"
 		if top := a.violatedTop(); top > 0 {
