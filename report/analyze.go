@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -167,6 +168,10 @@ type Analysis struct {
 	// windows of the break, 0 when too few were saturated to say; when
 	// known, the band is drawn around it.
 	Served float64
+	// AtHeldRate is set when the break came at a rate the host had held
+	// in whole windows before and it then served far less: an outage or a
+	// fault, not its capacity (the band is "at least" what it held).
+	AtHeldRate bool
 	// SaturatedAt is the rate of the mix the host served while saturated
 	// when that is above the band: the SLO broke before the host was
 	// saturated. 0 otherwise.
@@ -784,8 +789,43 @@ func (a *Analysis) findBreak() {
 	if a.Capacity == 0 {
 		a.CapacityLo = 0
 	}
+	if a.atHeldRate(first) {
+		// Not a capacity: the host failed at a rate it had served within
+		// the SLO in whole windows before. It holds at least that.
+		a.AtHeldRate = true
+		a.CapacityLo, a.CapacityHi = a.Capacity, math.Inf(1)
+		return
+	}
 	a.sharpen()
 }
+
+// atHeldRate reports whether the break came at a rate the host had held:
+// at least heldWindows whole windows before it held the SLO at 95% of the
+// breaking rate or more, and in the first broken windows (first) it served
+// under 80% of that rate. A host at its capacity keeps serving about its
+// capacity when it breaks (a queue that filled slowly at a steady rate
+// past it); one that serves far less at a rate it served before had an
+// outage or a fault, not a limit of its capacity.
+func (a *Analysis) atHeldRate(first []int) bool {
+	if a.BreakOffered <= 0 || len(first) == 0 {
+		return false
+	}
+	n := 0
+	for i := 0; i < a.Spans[0].StartIndex; i++ {
+		if j := a.Windows[i]; j.State == Held && !j.Partial && j.Offered >= 0.95*a.BreakOffered {
+			n++
+		}
+	}
+	if n < heldWindows {
+		return false
+	}
+	served, _ := a.servedRate(first)
+	return served < 0.8*a.BreakOffered
+}
+
+// heldWindows is how many whole windows must have held a rate before a
+// break at it is taken for an outage rather than the capacity.
+const heldWindows = 3
 
 // scaledBy is how much more than the band's top a host must serve after
 // its break to count as having scaled up.
@@ -796,6 +836,11 @@ const scaledBy = 1.5
 // break began, well above the capacity band.
 func (a *Analysis) scaling() {
 	if !a.Broke || a.W.Info == nil {
+		return
+	}
+	if a.AtHeldRate || a.Capacity == 0 {
+		// It served the rate before (an outage), or no rate held, so the
+		// band has no top to scale from.
 		return
 	}
 	sp := a.Spans[0]
@@ -823,6 +868,9 @@ func (a *Analysis) scaling() {
 	if top <= 0 || a.CapacityHi <= 0 || top < scaledBy*a.CapacityHi {
 		return // (a host that served nothing did not scale)
 	}
+	if !a.servedMoreLater(sp) {
+		return
+	}
 	a.Scaled, a.ScaledTo, a.ScaleSecs = true, top, -1
 	if sp.End >= 0 && sp.EndIndex < len(a.Windows) && a.Windows[sp.EndIndex].Offered > a.CapacityHi {
 		a.ScaleSecs = sp.End - sp.Start
@@ -835,6 +883,53 @@ func (a *Analysis) scaling() {
 		}
 	}
 }
+
+// servedMoreLater reports whether the host, after its break, served well
+// above the band's top (scaledBy) while saturated: in at least three whole
+// broken windows, serving a rate that does not follow the rate sent (a
+// plateau: what a saturated host serves is its capacity, however much is
+// sent). A host that fails a share of requests at any rate (a failing
+// check, a soft limit near the SLO's error limit) serves more as more is
+// sent, at about the same share: that is no scaling. When the rate sent
+// barely varies, a plateau is one that refuses more than plateauShare of
+// it.
+func (a *Analysis) servedMoreLater(sp Span) bool {
+	var xs, ys []float64
+	for i := sp.StartIndex; i < len(a.Windows); i++ {
+		j := a.Windows[i]
+		if j.State == Violated && !j.Partial && !j.GenBehind && !j.cut && j.Sent > 0 && j.Achieved >= scaledBy*a.CapacityHi {
+			xs, ys = append(xs, j.Sent), append(ys, j.Achieved)
+		}
+	}
+	if len(xs) < 3 {
+		return false
+	}
+	lo, hi := slices.Min(xs), slices.Max(xs)
+	if hi < 1.2*lo {
+		var sent, served float64
+		for k := range xs {
+			sent, served = sent+xs[k], served+ys[k]
+		}
+		return served <= plateauShare*sent
+	}
+	// The least-squares slope of the rate served on the rate sent.
+	mx, _ := meanSD(xs)
+	my, _ := meanSD(ys)
+	var sxy, sxx float64
+	for k := range xs {
+		sxy += (xs[k] - mx) * (ys[k] - my)
+		sxx += (xs[k] - mx) * (xs[k] - mx)
+	}
+	return sxx > 0 && sxy/sxx <= plateauSlope
+}
+
+// A plateau: the rate served rises by at most plateauSlope of a rise in
+// the rate sent, or (when the rate sent barely varies) is at most
+// plateauShare of it.
+const (
+	plateauSlope = 0.5
+	plateauShare = 0.7
+)
 
 // Margins of the band around the rate a saturated host served: it cannot
 // serve faster than its capacity, so the rate served understates it (a
@@ -1587,9 +1682,13 @@ func (a *Analysis) verdict() string {
 		return b.String()
 	}
 	when := a.breakWhen()
-	if a.Capacity == 0 {
+	switch {
+	case a.Capacity == 0:
 		fmt.Fprintf(&b, "%s failed the SLO from the start, at %s (%s)", a.Name, rps(a.BreakOffered), a.briefWhy())
-	} else {
+	case a.AtHeldRate:
+		fmt.Fprintf(&b, "%s failed the SLO %s at %s, a rate it had held before: not its capacity (%s) but an outage or a fault at the host (%s)",
+			a.Name, when, rps(a.BreakOffered), a.bandText(), a.briefWhy())
+	default:
 		fmt.Fprintf(&b, "%s broke %s at %s (capacity %s)", a.Name, when, rps(a.BreakOffered), a.bandText())
 	}
 	if a.Gate == GateShare {
@@ -1614,6 +1713,8 @@ func (a *Analysis) verdict() string {
 	switch {
 	case a.DownAt >= 0:
 		fmt.Fprintf(&b, "; from %s nothing answered (%s): the server went down", fmtSec(a.DownAt), a.DownWhat)
+	case a.RecoveredAt >= 0 && a.AtHeldRate:
+		fmt.Fprintf(&b, "; it held the SLO again from %s", fmtSec(a.RecoveredAt))
 	case a.RecoveredAt >= 0 && (a.FellBelowAt < 0 || a.RecoveredAt < a.FellBelowAt):
 		fmt.Fprintf(&b, "; it recovered at %s, while traffic was still at or above capacity", fmtSec(a.RecoveredAt))
 	case a.Recovery >= 0 && a.Recovery < a.W.Width.Seconds():
@@ -1771,6 +1872,10 @@ func (a *Analysis) bandText() string {
 	}
 	return num(lo) + "–" + rps(hi)
 }
+
+// bandKnown reports whether the run found a capacity band with a top: it
+// broke, and not at a rate it had held before (AtHeldRate).
+func (a *Analysis) bandKnown() bool { return a.Broke && !math.IsInf(a.CapacityHi, 1) }
 
 // SLOHeld reports whether the SLO held over the whole curve: only a
 // complete run that did not break holds.

@@ -538,6 +538,57 @@ func TestServerDiesMidWindow(t *testing.T) {
 	}
 }
 
+// An outage at a steady rate (all 503 from 5.5 s to 11.5 s at 100 req/s,
+// held before and after) is not a capacity of 11–33 req/s, nor a host
+// that scaled up: it failed at a rate it had held. A queue that fills
+// slowly at a steady rate just past the capacity (the host then serves
+// 95% of it) is a break at a capacity.
+func TestOutageAtHeldRate(t *testing.T) {
+	info := testScenario(t, "hold 100/s for 20s")
+	a := foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		if at >= 5500*time.Millisecond && at < 11500*time.Millisecond {
+			r.Code, r.Latency = 503, time.Millisecond
+		}
+		return true
+	})
+	if !a.Broke || !a.AtHeldRate || a.Scaled || a.CapacityLo < 99 || !math.IsInf(a.CapacityHi, 1) ||
+		!strings.Contains(a.Verdict, "at 100 req/s, a rate it had held before: not its capacity (at least 100 req/s) but an outage or a fault") {
+		t.Errorf("held-rate %v, scaled %v, band %v–%v: %s", a.AtHeldRate, a.Scaled, a.CapacityLo, a.CapacityHi, a.Verdict)
+	}
+	if s := a.Summary(); !s.AtHeldRate || s.SLOHeld || s.CapacityBand[1] != nil {
+		t.Errorf("summary.json: break at a held rate %v, held %v, band top %v", s.AtHeldRate, s.SLOHeld, s.CapacityBand[1])
+	}
+	if _, err := a.LatencyVsLoadPlot(); err != nil {
+		t.Errorf("latency vs load: %v", err)
+	}
+
+	a = foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		if at >= 8*time.Second && i%20 == 0 {
+			r.Code = 503
+		}
+		return true
+	})
+	if !a.Broke || a.AtHeldRate || a.CapacityHi > 110 || !strings.Contains(a.Verdict, "(capacity ") {
+		t.Errorf("a slow queue fill: held-rate %v, band %v–%v: %s", a.AtHeldRate, a.CapacityLo, a.CapacityHi, a.Verdict)
+	}
+}
+
+// A host that fails a fixed share of requests at every rate (a check that
+// always fails on one endpoint) serves more as more is offered: that is no
+// scaling, however far above the band its later windows serve.
+func TestFixedShareFailingIsNotScaling(t *testing.T) {
+	info := testScenario(t, "hold 50/s for 10s, ramp 50/s to 400/s over 30s")
+	a := foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		if at >= 8*time.Second && i%12 == 0 {
+			r.Code = 404
+		}
+		return true
+	})
+	if !a.Broke || a.Scaled || strings.Contains(a.Verdict, "scaled") {
+		t.Errorf("broke %v, scaled %v to %v (band %v–%v): %s", a.Broke, a.Scaled, a.ScaledTo, a.CapacityLo, a.CapacityHi, a.Verdict)
+	}
+}
+
 // A killed run's results end 2 ms into a window, with one good answer
 // there, after 5 s of a host failing a fifth of its requests: that sliver
 // is not a recovery (nor, were it a failure, the worst window at 100%);

@@ -319,6 +319,11 @@ func (c *Comparison) verdict() string {
 			fmt.Fprintf(&b, "failed from the start (at %s); the peak is %s.", rps(a.BreakOffered), rps(c.Peak))
 			break
 		}
+		if a.AtHeldRate {
+			fmt.Fprintf(&b, "failed at %s, a rate it had held before: an outage or a fault, not its capacity (at least %s); the peak is %s.",
+				rps(a.BreakOffered), rps(a.CapacityLo), rps(c.Peak))
+			break
+		}
 		fmt.Fprintf(&b, "broke at %s (capacity %s)", rps(a.BreakOffered), a.bandText())
 		// The band, its bottom raised to the highest rate held within it;
 		// a rate held above it (while a queue filled) is not capacity.
@@ -674,7 +679,7 @@ func (c *Comparison) LatencyVsLoadPlot() (*plot.Plot, error) {
 		a := e.A
 		slo = max(slo, a.SLO.P99)
 		kn := a.Capacity
-		if a.Broke {
+		if a.bandKnown() {
 			kn = a.CapacityHi
 		}
 		if kn > 0 {
@@ -851,7 +856,7 @@ func (c *Comparison) CapacityPlot() (*plot.Plot, error) {
 		}
 		label := r.capText(a)
 		ly := max(v, a.ScaledTo)
-		if a.Broke && !r.Untested && a.CapacityLo > 0 {
+		if a.bandKnown() && !r.Untested && a.CapacityLo > 0 {
 			// The whisker: the band from bottom to top.
 			for _, seg := range [][2]plotter.XY{
 				{{X: x, Y: a.CapacityLo}, {X: x, Y: a.CapacityHi}},

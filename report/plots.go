@@ -929,12 +929,12 @@ func (a *Analysis) LatencyVsLoadPlot() (*plot.Plot, error) {
 	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, floorTicks(LatencyTicks{}, floored)
 	p.Y.Min, p.Y.Max = lo, hi
 	knee, top := a.Capacity, a.Capacity
-	if a.Broke {
+	if a.bandKnown() {
 		knee, top = a.CapacityHi, a.CapacityHi
 	}
 	xs, ax := loadAxis(p, xs, knee, top)
 	m := &marks{}
-	if a.Broke {
+	if a.bandKnown() {
 		if err := box(p, max(a.CapacityLo, ax.min), ax.minWidth(max(a.CapacityLo, ax.min), a.CapacityHi), lo, hi, colBand); err != nil {
 			return nil, err
 		}
