@@ -950,7 +950,7 @@ const (
 // saturated, or when the host scaled up during the break (the first
 // windows, before it scaled, are used when there are enough of them).
 func (a *Analysis) sharpen() {
-	if !a.Broke || a.W.Info == nil {
+	if !a.Broke {
 		return
 	}
 	sp := a.Spans[0]
@@ -1002,7 +1002,9 @@ func (a *Analysis) sharpen() {
 	se := sd / math.Sqrt(float64(len(sat)))
 	lo := mean - max(2*se, servedBelow*mean)
 	hi := mean + max(2*se, servedAbove*mean)
-	if mean < a.CapacityLo || mean > a.CapacityHi {
+	// (A plain file's top is only its breaking window's average send
+	// rate, which a saturated host can outserve.)
+	if mean < a.CapacityLo || mean > a.CapacityHi && a.W.Info != nil {
 		// The served rate is outside the band of offered rates: the SLO
 		// failed before the host saturated (a burst of errors near its
 		// capacity, a slow endpoint), so the offered rates say where the
@@ -1013,6 +1015,12 @@ func (a *Analysis) sharpen() {
 	a.Served = mean
 	a.CapacityLo = max(a.CapacityLo, lo)
 	a.CapacityHi = min(a.CapacityHi, hi)
+	if a.W.Info == nil {
+		// A plain file's breaking window says only its average send
+		// rate (a step of a ramp may have begun in it): the top is the
+		// saturated host's, as the bottom is.
+		a.CapacityHi = max(hi, a.CapacityLo)
+	}
 	if a.Capacity > 0 {
 		a.CapacityLo = min(a.CapacityLo, max(a.Capacity, lo))
 	}

@@ -401,3 +401,32 @@ func TestSavePlot(t *testing.T) {
 		t.Errorf("left in the directory: %v", es)
 	}
 }
+
+// Plain vegeta files of a step ramp (5 s at each of 300 … 1,300 req/s,
+// steps starting half-way through the clock's windows) against a host that
+// serves 750 req/s and answers the rest 503: the band is the saturated
+// host's (the breaking window's average straddles two steps and is not
+// its top), and it holds 750 req/s.
+func TestPlainStepRampBand(t *testing.T) {
+	const capacity = 750.0
+	var files [][]*vegeta.Result
+	start := t0.Add(500 * time.Millisecond)
+	served := map[int64]float64{} // successes per 1/10 s
+	for k, rate := range []float64{300, 450, 600, 700, 800, 900, 1100, 1300} {
+		at := start.Add(time.Duration(k) * 5 * time.Second)
+		rs := attack(at, rate, int(5*rate), func(int) string { return "/" }, ok)
+		for _, r := range rs {
+			slot := r.Timestamp.UnixNano() / int64(100*time.Millisecond)
+			if served[slot] >= capacity/10 {
+				r.Code, r.Latency = 503, time.Millisecond
+				continue
+			}
+			served[slot]++
+		}
+		files = append(files, rs)
+	}
+	a := Analyze(fold(time.Second, files...), mustSLO(t, "p99=1s,errors=1%,grace=2s"))
+	if !a.Broke || a.CapacityLo > capacity || a.CapacityHi < capacity || a.CapacityHi > 1.15*capacity {
+		t.Errorf("band %.0f–%.0f, want it to hold %v (and top ≤ +15%%): %s", a.CapacityLo, a.CapacityHi, capacity, a.Verdict)
+	}
+}
