@@ -1919,6 +1919,9 @@ func (a *Analysis) failedWhat() string {
 		head = "all " + head
 	}
 	if len(ks) == 1 {
+		if ks[0].Name == Garbage.String() {
+			return head + ": the answers were not HTTP; is the URL's scheme (http or https) or port right?"
+		}
 		return head + ": " + ks[0].Name
 	}
 	var parts []string

@@ -430,3 +430,20 @@ func TestPlainStepRampBand(t *testing.T) {
 		t.Errorf("band %.0f–%.0f, want it to hold %v (and top ≤ +15%%): %s", a.CapacityLo, a.CapacityHi, capacity, a.Verdict)
 	}
 }
+
+// A target answering something other than HTTP (the wrong port, https
+// spoken to plain http) fails every request as garbage: the verdict says
+// the answers were not HTTP and asks about the scheme and port, and the
+// error kind is "garbage", not "other".
+func TestGarbageAnswers(t *testing.T) {
+	rs := attack(t0, 50, 300, func(int) string { return "/" }, func(int) (uint16, time.Duration, string) {
+		return 0, time.Millisecond, `net/http: HTTP/1.x transport connection broken: malformed HTTP response "\x15\x03\x01"`
+	})
+	a := Analyze(fold(time.Second, rs), mustSLO(t, "p99=1s,errors=1%"))
+	if !strings.Contains(a.Verdict, "all 300 failed: the answers were not HTTP; is the URL's scheme (http or https) or port right?") {
+		t.Errorf("verdict: %s", a.Verdict)
+	}
+	if s := a.Summary(); s.Errors["garbage"] != 300 || s.Errors["other"] != 0 {
+		t.Errorf("summary.json errors %v, want garbage: 300", s.Errors)
+	}
+}

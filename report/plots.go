@@ -77,6 +77,7 @@ var errorBands = []errorBand{
 	{"tls", color.RGBA{R: 188, G: 189, B: 34, A: 255}, func(s *Stats) uint64 { return s.Errors[TLS] }},
 	{"generator", color.RGBA{R: 60, G: 60, B: 60, A: 255}, func(s *Stats) uint64 { return s.Errors[Generator] }},
 	{"dns", color.RGBA{R: 188, G: 143, B: 143, A: 255}, func(s *Stats) uint64 { return s.Errors[DNS] }},
+	{"garbage", color.RGBA{R: 255, G: 187, B: 120, A: 255}, func(s *Stats) uint64 { return s.Errors[Garbage] }},
 	{"other", color.RGBA{R: 127, G: 127, B: 127, A: 255}, func(s *Stats) uint64 { return s.Errors[OtherError] }},
 	{"check", color.RGBA{R: 44, G: 160, B: 44, A: 255}, func(s *Stats) uint64 {
 		return s.Errors[CheckStatus] + s.Errors[CheckBytes] + s.Errors[CheckBody] + s.Errors[CheckLatency]

@@ -23,7 +23,7 @@ const (
 	Reset                       // reset, broken pipe, closed or cut short by the server
 	TLS                         // handshake or certificate
 	Generator                   // the generator ran out of file descriptors or ports: not the host's fault
-	OtherError                  // anything else (garbage, redirects, ...)
+	OtherError                  // anything else (too many redirects, ...)
 	DNS                         // the host name did not resolve (last: saved windows keep their indexes)
 	// Responses that failed a check, by the first check failed (added after
 	// DNS: saved windows keep their indexes).
@@ -31,12 +31,13 @@ const (
 	CheckBytes   // the body was shorter than min_bytes
 	CheckBody    // the body lacked the body_contains text
 	CheckLatency // the response took longer than max_latency
+	Garbage      // the answer was not HTTP (wrong scheme or port?); added last: saved windows keep their indexes
 	numErrorKinds
 )
 
 var errorKindNames = [numErrorKinds]string{"timeout", "refused", "reset", "tls", "generator", "other", "dns",
 	scenarios.ErrCheckPrefix + scenarios.CheckStatus, scenarios.ErrCheckPrefix + scenarios.CheckMinBytes,
-	scenarios.ErrCheckPrefix + scenarios.CheckBodyContains, scenarios.ErrCheckPrefix + scenarios.CheckMaxLatency}
+	scenarios.ErrCheckPrefix + scenarios.CheckBodyContains, scenarios.ErrCheckPrefix + scenarios.CheckMaxLatency, "garbage"}
 
 // IsCheck reports whether k is a failed check.
 func (k ErrorKind) IsCheck() bool { return k >= CheckStatus && k <= CheckLatency }
@@ -77,6 +78,8 @@ func ClassifyError(s string) ErrorKind {
 		return Generator
 	case scenarios.ErrDNS:
 		return DNS
+	case scenarios.ErrGarbage:
+		return Garbage
 	}
 	return OtherError
 }
