@@ -30,7 +30,10 @@ const envOpen = "${ENV:"
 type envResolver struct {
 	d   *Decoder
 	env Env
-	hit bool // a reference was expanded since the last reset
+	// keepUnset leaves a reference to a variable env does not have as
+	// written, not a problem (LoadUnresolved).
+	keepUnset bool
+	hit       bool // a reference was expanded since the last reset
 	// vals are the values expanded since the last reset, by reference.
 	vals map[string]string
 }
@@ -42,7 +45,22 @@ func (r *envResolver) expand(n *Node, field, s string) string {
 	if !strings.Contains(s, envOpen) {
 		return s
 	}
-	out, bad, off, err := expandEnv(s, r.env, func(ref, v string) {
+	env := r.env
+	if r.keepUnset {
+		// An unset variable's value is its reference: the text keeps it.
+		env = func(name string) (string, bool) {
+			if r.env != nil {
+				if v, ok := r.env(name); ok {
+					return v, true
+				}
+			}
+			return envOpen + name + "}", true
+		}
+	}
+	out, bad, off, err := expandEnv(s, env, func(ref, v string) {
+		if v == ref {
+			return // left unset: nothing to redact
+		}
 		if r.vals == nil {
 			r.vals = map[string]string{}
 		}
@@ -66,6 +84,12 @@ func (r *envResolver) expand(n *Node, field, s string) string {
 	}
 	r.hit = true
 	return out
+}
+
+// unresolved tells whether s still holds a reference to a variable left
+// unset (LoadUnresolved): such a value cannot be checked.
+func (r *envResolver) unresolved(s string) bool {
+	return r.keepUnset && strings.Contains(s, envOpen)
 }
 
 // expandEnv replaces each ${ENV:NAME} in s by its value. On a problem it

@@ -49,6 +49,12 @@ func isResolved(data []byte) bool {
 // the curve is the one to send, not to be compressed or scaled again.
 // ${ENV:NAME} references in its endpoints are resolved with env.
 func parseResolved(file string, data []byte, env Env) (*Scenario, error) {
+	return parseResolvedWith(file, data, &envResolver{env: env})
+}
+
+// parseResolvedWith is parseResolved with the resolver for ${ENV:NAME}
+// references.
+func parseResolvedWith(file string, data []byte, er *envResolver) (*Scenario, error) {
 	var r resolvedFile
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -67,11 +73,13 @@ func parseResolved(file string, data []byte, env Env) (*Scenario, error) {
 		s.Endpoints = DefaultEndpoints()
 	}
 	d := &Decoder{File: file}
-	er := &envResolver{d: d, env: env}
+	er.d = d
 	for i := range s.Endpoints {
 		e := &s.Endpoints[i]
 		er.resolveEndpoint(e, fmt.Sprintf("scenario.endpoints[%d]", i), nil)
-		if strings.HasPrefix(e.URL, "/") {
+		if er.unresolved(e.URL) {
+			// A variable left unset (LoadUnresolved): checked once set.
+		} else if strings.HasPrefix(e.URL, "/") {
 			checkEndpointURL(d, nil, fmt.Sprintf("scenario.endpoints[%d].path", i), e)
 		} else if _, err := url.Parse(e.URL); err != nil {
 			d.Add(nil, fmt.Sprintf("scenario.endpoints[%d].url", i), "%q is not an http(s) URL%s", e.Redacted().URL, urlWhy(err, e.URL != e.Redacted().URL))

@@ -256,6 +256,22 @@ func Load(nameOrFile string) (*Scenario, error) { return LoadEnv(nameOrFile, nil
 // ${ENV:NAME} references with env; a variable env does not have is a
 // problem naming the file, line, column and variable.
 func LoadEnv(nameOrFile string, env Env) (*Scenario, error) {
+	return load(nameOrFile, env, false)
+}
+
+// LoadUnresolved reads a scenario to look at, not to send: as LoadEnv, but
+// a ${ENV:NAME} reference to a variable env does not have stays as
+// written, and a value holding one is not checked (a url of
+// ${ENV:TARGET}/login is no URL until TARGET is set). Its curve, mix and
+// every other field are checked as LoadEnv checks them, so flashcrowd
+// curve can lint a scenario where its secrets are not set. Send only what
+// LoadEnv loads.
+func LoadUnresolved(nameOrFile string, env Env) (*Scenario, error) {
+	return load(nameOrFile, env, true)
+}
+
+// load is LoadEnv, or LoadUnresolved with keepUnset.
+func load(nameOrFile string, env Env, keepUnset bool) (*Scenario, error) {
 	if s, err := Builtin(nameOrFile); err == nil {
 		return s, nil
 	}
@@ -266,10 +282,11 @@ func LoadEnv(nameOrFile string, env Env) (*Scenario, error) {
 		}
 		return nil, &Problem{File: nameOrFile, Msg: err.Error()}
 	}
+	r := &envResolver{env: env, keepUnset: keepUnset}
 	if isResolved(data) {
-		return parseResolved(nameOrFile, data, env)
+		return parseResolvedWith(nameOrFile, data, r)
 	}
-	return ParseEnv(nameOrFile, data, DirOpener(filepath.Dir(nameOrFile)), env)
+	return parse(nameOrFile, data, DirOpener(filepath.Dir(nameOrFile)), r)
 }
 
 // Parse reads a scenario from YAML. Every problem found is reported, each
@@ -296,11 +313,17 @@ func Parse(file string, data []byte, open Opener) (*Scenario, error) {
 // ParseEnv is Parse with an environment for ${ENV:NAME} references in
 // endpoints' paths, urls, header values, bodies and expect.body_contains.
 func ParseEnv(file string, data []byte, open Opener, env Env) (*Scenario, error) {
+	return parse(file, data, open, &envResolver{env: env})
+}
+
+// parse is ParseEnv with the resolver for ${ENV:NAME} references.
+func parse(file string, data []byte, open Opener, env *envResolver) (*Scenario, error) {
 	root, err := ParseYAML(file, data)
 	if err != nil {
 		return nil, err
 	}
 	d := &Decoder{File: file}
+	env.d = d
 	if root.Kind == NullNode {
 		d.Add(root, "", "scenario is empty: it needs at least a curve")
 		return nil, d.Problems
@@ -324,7 +347,7 @@ func ParseEnv(file string, data []byte, open Opener, env Env) (*Scenario, error)
 		d.Add(root, "curve", "missing: a scenario needs a curve")
 	}
 	envAt := map[*Node]bool{}
-	s.Endpoints = decodeEndpoints(d, o.Get("endpoints"), &envResolver{d: d, env: env}, envAt)
+	s.Endpoints = decodeEndpoints(d, o.Get("endpoints"), env, envAt)
 	strayEnv(d, root, "", envAt)
 	s.Journeys = decodeJourneys(d, o.Get("journeys"), s.Endpoints, open)
 	if len(s.Journeys) > 0 && s.PageViews() {
@@ -519,6 +542,8 @@ func decodeEndpoints(d *Decoder, n *Node, env *envResolver, envAt map[*Node]bool
 		env.resolveEndpoint(&e, path, func(f string) *Node { return nodes[f] })
 		switch {
 		case hasPath && hasURL:
+		case env.unresolved(e.URL):
+			// A variable left unset (LoadUnresolved): checked once set.
 		case hasPath:
 			if !strings.HasPrefix(e.URL, "/") {
 				d.Add(o.Get("path"), Field(path, "path"), "%q must start with /", e.Redacted().URL)

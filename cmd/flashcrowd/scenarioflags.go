@@ -21,6 +21,9 @@ type scenarioFlags struct {
 	compress float64
 	peak     scenarios.Rate
 	maxRate  scenarios.Rate
+	// unresolved loads the scenario to look at, not to send: a
+	// ${ENV:NAME} variable left unset is no problem (curve).
+	unresolved bool
 }
 
 func (f *scenarioFlags) add(fs *pflag.FlagSet, defaultScenario string) {
@@ -67,7 +70,11 @@ func (f *scenarioFlags) load(fs *pflag.FlagSet) (*scenarios.Scenario, error) {
 	if f.scenario != "" && (fs.Changed("scenario") || (f.curve == "" && f.rate == 0)) {
 		var err error
 		// ${ENV:NAME} in the scenario file reads this process's environment.
-		if s, err = scenarios.LoadEnv(f.scenario, os.LookupEnv); err != nil {
+		load := scenarios.LoadEnv
+		if f.unresolved {
+			load = scenarios.LoadUnresolved
+		}
+		if s, err = load(f.scenario, os.LookupEnv); err != nil {
 			return nil, err
 		}
 	}
