@@ -95,12 +95,15 @@ func (c *Curve) Total() float64 { return c.cum[len(c.cum)-1] }
 // in its first minutes and sends nothing there). Total is a sum of
 // floating-point integrals: a total within a part in 10¹² of a half
 // counts as reaching it.
-func (c *Curve) Requests() uint64 {
-	total := c.Total()
-	if total <= 0 {
+func (c *Curve) Requests() uint64 { return dueBy(c.Total()) }
+
+// dueBy is the number of requests due once the curve has offered n: the
+// i with i + ½ ≤ n (see Requests).
+func dueBy(n float64) uint64 {
+	if n <= 0 {
 		return 0
 	}
-	return uint64(math.Floor(total + 0.5 + 1e-12*max(1, total)))
+	return uint64(math.Floor(n + 0.5 + 1e-12*max(1, n)))
 }
 
 // Due is the time, in seconds from t = 0, at which request i of the whole
@@ -253,11 +256,14 @@ type PhaseSpan struct {
 	From     float64 `json:"from_rps"`
 	To       float64 `json:"to_rps"`
 	Peak     float64 `json:"peak_rps"`
-	Requests float64 `json:"requests"`
+	Requests float64 `json:"requests"` // ∫r over the phase
+	// Sent is the number of requests a run sends in the phase: those due
+	// in it (see Curve.Due). The phases' Sent add up to Curve.Requests.
+	Sent uint64 `json:"sent"`
 }
 
 // Spans lists the phases in order, with their start, length, rates and the
-// number of requests each sends.
+// number of requests each offers and sends.
 func (c *Curve) Spans() []PhaseSpan {
 	var out []PhaseSpan
 	for i := range c.Segments {
@@ -270,6 +276,7 @@ func (c *Curve) Spans() []PhaseSpan {
 		p.To = s.End()
 		p.Peak = max(p.Peak, s.From, s.End())
 		p.Requests += c.cum[i+1] - c.cum[i]
+		p.Sent += dueBy(c.cum[i+1]) - dueBy(c.cum[i])
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -54,6 +55,9 @@ flashcrowd (see flashcrowd scenarios -h).`,
 }
 
 // curveJSON is what `curve --json` prints.
+// For page views and journeys the curve's rates and counts (total_requests,
+// requests_sent, peak_rps, the phases') are of arrivals, as Arrivals says:
+// each sends about RequestsPerArrival requests, AboutRequests in all.
 type curveJSON struct {
 	Scenario      string                `json:"scenario"`
 	Source        string                `json:"source"`
@@ -64,6 +68,10 @@ type curveJSON struct {
 	PeakRPS       float64               `json:"peak_rps"`
 	Phases        []scenarios.PhaseSpan `json:"phases"`
 	Curve         string                `json:"curve"`
+	// Arrivals is what the curve counts: "requests", "page views" or "journeys".
+	Arrivals           string  `json:"arrivals"`
+	RequestsPerArrival float64 `json:"requests_per_arrival,omitempty"` // page views and journeys
+	AboutRequests      uint64  `json:"about_requests,omitempty"`       // requests_sent × requests_per_arrival, rounded
 }
 
 func runCurve(e *env, fs *pflag.FlagSet, opts any, args []string) error {
@@ -71,9 +79,21 @@ func runCurve(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	if len(args) > 0 {
 		return usagef("unexpected argument %q", args[0])
 	}
+	// curve sends nothing: a scenario's ${ENV:NAME} variables need no
+	// values here, so it lints where the secrets are not set (CI).
+	o.sf.unresolved = true
 	s, err := o.sf.load(fs)
 	if err != nil {
 		return err
+	}
+	var unset []string
+	for _, n := range s.EnvNames() {
+		if _, ok := os.LookupEnv(n); !ok {
+			unset = append(unset, "${ENV:"+n+"}")
+		}
+	}
+	if len(unset) > 0 {
+		fmt.Fprintf(e.stderr, "note: %s not set: curve sends nothing and needs no values; run needs them\n", strings.Join(unset, ", "))
 	}
 	c := s.Curve
 	title := s.Name
@@ -96,25 +116,76 @@ func runCurve(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	if o.json {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(curveJSON{Scenario: s.Name, Source: s.Source, Compress: s.Compress, DurationS: c.Seconds(),
-			TotalRequests: c.Total(), RequestsSent: c.Requests(), PeakRPS: c.Peak(), Phases: c.Spans(), Curve: c.String()})
+		j := curveJSON{Scenario: s.Name, Source: s.Source, Compress: s.Compress, DurationS: c.Seconds(),
+			TotalRequests: c.Total(), RequestsSent: c.Requests(), PeakRPS: c.Peak(), Phases: c.Spans(), Curve: c.String(),
+			Arrivals: s.Arrivals()}
+		if s.Visitors() {
+			j.RequestsPerArrival = s.RequestsPerArrival()
+			j.AboutRequests = aboutRequests(c.Requests(), j.RequestsPerArrival)
+		}
+		return enc.Encode(j)
 	}
-	fmt.Fprintf(e.stdout, "%s — %s\n", s.Name, strings.TrimSpace(s.Description))
+	if d := strings.TrimSpace(s.Description); d != "" {
+		fmt.Fprintf(e.stdout, "%s — %s\n", s.Name, d)
+	} else {
+		fmt.Fprintln(e.stdout, s.Name)
+	}
 	if s.Compress != 1 {
 		fmt.Fprintf(e.stdout, "compressed %g× (rates kept, time %g× faster)\n", s.Compress, s.Compress)
 	}
-	fmt.Fprintln(e.stdout)
-	t := tablewriter.NewTable(e.stdout, tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: []tw.Align{tw.AlignRight, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight}}))
-	t.Header("#", "phase", "start", "duration", "from → to", "peak", "requests")
-	for i, sp := range c.Spans() {
-		t.Append(fmt.Sprint(i+1), sp.Name, fmtDur(sp.Start), fmtDur(sp.Seconds),
-			report.FormatRate(sp.From)+" → "+report.FormatRate(sp.To), report.FormatRate(sp.Peak), fmtCount(sp.Requests))
+	spans := c.Spans()
+	// Counts are the requests a run sends (due in each phase), so the rows
+	// add up to the total and to what run plans.
+	if !s.Visitors() {
+		fmt.Fprintln(e.stdout)
+		t := newCurveTable(e, "requests")
+		for i, sp := range spans {
+			t.Append(curveRow(i, sp, fmtCount(float64(sp.Sent))))
+		}
+		t.Footer("", "total", "", fmtDur(c.Seconds()), "", report.FormatRate(c.Peak()), fmtCount(float64(c.Requests())))
+		return t.Render()
 	}
-	t.Footer("", "total", "", fmtDur(c.Seconds()), "", report.FormatRate(c.Peak()), fmtCount(c.Total()))
-	if err := t.Render(); err != nil {
-		return err
+	// Page views and journeys: the curve's rates and counts are of
+	// arrivals; the last column is about how many requests they send
+	// (run's "about N requests"), rounded so that the rows add up.
+	what, k := s.Arrivals(), s.RequestsPerArrival()
+	fmt.Fprintf(e.stdout, "\nRates and counts are of %s, each about %.3g requests (the requests column, rounded): peak %s %s, about %s requests.\n\n",
+		what, k, report.FormatRate(c.Peak()), what, report.FormatRate(c.Peak()*k))
+	t := newCurveTable(e, what, "requests")
+	var sent uint64
+	for i, sp := range spans {
+		before := sent
+		sent += sp.Sent
+		t.Append(append(curveRow(i, sp, fmtCount(float64(sp.Sent))),
+			fmtCount(float64(aboutRequests(sent, k)-aboutRequests(before, k)))))
 	}
-	return nil
+	t.Footer("", "total", "", fmtDur(c.Seconds()), "", report.FormatRate(c.Peak()),
+		fmtCount(float64(c.Requests())), fmtCount(float64(aboutRequests(c.Requests(), k))))
+	return t.Render()
+}
+
+// newCurveTable starts curve's table of phases; counts names its count
+// columns.
+func newCurveTable(e *env, counts ...string) *tablewriter.Table {
+	align := []tw.Align{tw.AlignRight, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight}
+	for range counts {
+		align = append(align, tw.AlignRight)
+	}
+	t := tablewriter.NewTable(e.stdout, tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}))
+	t.Header(append([]string{"#", "phase", "start", "duration", "from → to", "peak"}, counts...))
+	return t
+}
+
+// curveRow is phase i's row up to and including its count.
+func curveRow(i int, sp scenarios.PhaseSpan, count string) []string {
+	return []string{fmt.Sprint(i + 1), sp.Name, fmtDur(sp.Start), fmtDur(sp.Seconds),
+		report.FormatRate(sp.From) + " → " + report.FormatRate(sp.To), report.FormatRate(sp.Peak), count}
+}
+
+// aboutRequests is about how many requests n arrivals of k requests each
+// send, as run prints it.
+func aboutRequests(n uint64, k float64) uint64 {
+	return uint64(math.Round(float64(n) * k))
 }
 
 // fmtCount prints a count with thousands separators: 545,425,779.

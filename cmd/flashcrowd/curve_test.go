@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -180,5 +181,155 @@ func TestScenariosShowLoadsAsIsFromAnyDirectory(t *testing.T) {
 		if json.Unmarshal([]byte(got), &g) != nil || json.Unmarshal([]byte(want), &w) != nil || g.TotalRequests != w.TotalRequests || g.Curve != w.Curve {
 			t.Errorf("%s as shown differs from the built-in", name)
 		}
+	}
+}
+
+// curveTable reads curve's table: each row's cells, the footer last.
+func curveTable(t *testing.T, out string) (header []string, rows [][]string) {
+	t.Helper()
+	for _, ln := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(ln, "│") {
+			continue
+		}
+		var cells []string
+		for _, c := range strings.Split(strings.Trim(ln, "│"), "│") {
+			cells = append(cells, strings.TrimSpace(c))
+		}
+		if header == nil {
+			header = cells
+		} else {
+			rows = append(rows, cells)
+		}
+	}
+	if len(rows) < 2 {
+		t.Fatalf("no table:\n%s", out)
+	}
+	return header, rows
+}
+
+// count reads a count as fmtCount prints it.
+func count(t *testing.T, s string) uint64 {
+	t.Helper()
+	var n uint64
+	for _, r := range s {
+		switch {
+		case r == ',':
+		case '0' <= r && r <= '9':
+			n = 10*n + uint64(r-'0')
+		default:
+			t.Fatalf("%q is not a count", s)
+		}
+	}
+	return n
+}
+
+// The rows count the requests a run sends in each phase: they add up to
+// the total, which is what run plans, however the halves fall (337.5 +
+// 600 + 225 offered; 1,163 sent, not 1,162).
+func TestCurveRowsAddUpToWhatRunSends(t *testing.T) {
+	const curve = "up: ramp 0/s to 15/s over 45s, hold 10/s for 1m, down: ramp 15/s to 0/s over 30s"
+	code, out, errs := runCLI(t, "curve", "--curve", curve)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	_, rows := curveTable(t, out)
+	var got []uint64
+	for _, r := range rows {
+		got = append(got, count(t, r[len(r)-1]))
+	}
+	if want := []uint64{338, 600, 225, 1163}; !slices.Equal(got, want) {
+		t.Fatalf("requests %v, want %v:\n%s", got, want, out)
+	}
+	c, err := scenarios.ParseCurve("t", curve, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Requests() != 1163 {
+		t.Fatalf("a run sends %d", c.Requests())
+	}
+
+	code, out, errs = runCLI(t, "curve", "--scenario", "press-spike", "--compress", "400", "--peak", "77/s", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var j curveJSON
+	if err := json.Unmarshal([]byte(out), &j); err != nil {
+		t.Fatal(err)
+	}
+	var sent uint64
+	for _, p := range j.Phases {
+		sent += p.Sent
+	}
+	if sent != j.RequestsSent || j.Arrivals != "requests" || j.AboutRequests != 0 {
+		t.Fatalf("phases send %d of %d; arrivals %q, about %d", sent, j.RequestsSent, j.Arrivals, j.AboutRequests)
+	}
+}
+
+// For journeys the counts are journeys, labelled so, and a column gives
+// the requests they send, adding up to run's "about N requests".
+func TestCurveVisitorsCountsJourneysAndRequests(t *testing.T) {
+	code, out, errs := runCLI(t, "curve", "--scenario", "press-spike-visitors")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	header, rows := curveTable(t, out)
+	if n := len(header); n < 2 || header[n-2] != "JOURNEYS" || header[n-1] != "REQUESTS" {
+		t.Fatalf("header %q", header)
+	}
+	if !strings.Contains(out, "Rates and counts are of journeys") {
+		t.Fatalf("no note on what is counted:\n%s", out)
+	}
+	s, err := scenarios.Builtin("press-spike-visitors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	arrivals, requests := s.Curve.Requests(), aboutRequests(s.Curve.Requests(), s.RequestsPerArrival())
+	var a, r uint64
+	for _, row := range rows[:len(rows)-1] {
+		a += count(t, row[len(row)-2])
+		r += count(t, row[len(row)-1])
+	}
+	foot := rows[len(rows)-1]
+	if a != arrivals || r != requests || count(t, foot[len(foot)-2]) != arrivals || count(t, foot[len(foot)-1]) != requests {
+		t.Fatalf("rows %d journeys, %d requests; footer %q; want %d, %d", a, r, foot, arrivals, requests)
+	}
+	// scenarios lists the same requests.
+	if code, out, _ := runCLI(t, "scenarios"); code != 0 || !strings.Contains(out, fmtCount(float64(requests))) {
+		t.Fatalf("scenarios lacks %s requests:\n%s", fmtCount(float64(requests)), out)
+	}
+}
+
+// curve sends nothing: a scenario whose ${ENV:NAME} variables are unset
+// still prints (a lint step in CI without secrets); run still refuses it.
+func TestCurveWithUnsetEnv(t *testing.T) {
+	const unset = "FLASHCROWD_TEST_UNSET_9F3"
+	if _, ok := os.LookupEnv(unset); ok {
+		t.Skipf("%s is set", unset)
+	}
+	file := filepath.Join(t.TempDir(), "env.yaml")
+	yaml := `name: env
+curve: "hold 10/s for 1m"
+endpoints:
+  - {name: login, method: POST, url: "${ENV:` + unset + `}/login", headers: {Authorization: "Bearer ${ENV:` + unset + `}"}}
+  - {name: page, path: "/p/${ENV:` + unset + `}?q=1"}
+  - {name: other, url: "https://${ENV:` + unset + `}/x"}
+`
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(t, "curve", "--scenario", file)
+	if code != 0 || !strings.Contains(out, "600") || !strings.Contains(errs, "${ENV:"+unset+"} not set") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+	if _, err := scenarios.LoadEnv(file, os.LookupEnv); err == nil || !strings.Contains(err.Error(), unset+" is not set") {
+		t.Fatalf("LoadEnv (run's load): %v", err)
+	}
+	// Everything else is still checked.
+	bad := strings.Replace(yaml, "for 1m", "for", 1)
+	if err := os.WriteFile(file, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runCLI(t, "curve", "--scenario", file); code != exitUsage || !strings.Contains(errs, "missing duration") {
+		t.Fatalf("bad curve: exit %d: %s", code, errs)
 	}
 }

@@ -55,11 +55,12 @@ directory. Other replay files are relative to the scenario file.`,
 					return err
 				}
 				c := s.Curve
-				peak, total := report.FormatRate(c.Peak()), fmtCount(c.Total())
-				if k := s.RequestsPerArrival(); s.PageViews() {
+				// The requests a run sends (as run and curve count them).
+				peak, total := report.FormatRate(c.Peak()), fmtCount(float64(c.Requests()))
+				if k := s.RequestsPerArrival(); s.Visitors() {
 					// Arrivals are visitors: show requests, as for the rest.
 					peak = report.FormatRate(c.Peak()*k) + " (" + report.FormatRate(c.Peak()) + " visitors)"
-					total = fmtCount(c.Total() * k)
+					total = fmtCount(float64(aboutRequests(c.Requests(), k)))
 				}
 				t.Append(n, peak, fmtDur(c.Seconds()), total, firstSentence(s.Description))
 			}
