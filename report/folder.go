@@ -582,7 +582,7 @@ func (f *Folder) Merge(g *Folder) error {
 		return fmt.Errorf("merging results with and without run.json")
 	}
 	if !f.plain && !g.origin.Equal(f.origin) {
-		return fmt.Errorf("merging shards that started at different times (%s and %s): give every shard the same --start-at",
+		return fmt.Errorf("merging shards that started at different times (%s and %s): give every shard the same absolute --start-at (one RFC 3339 time: +DURATION is each process's own clock)",
 			g.origin.Format(time.RFC3339Nano), f.origin.Format(time.RFC3339Nano))
 	}
 	f.unspill()

@@ -265,7 +265,7 @@ func (f *Folder) AddWindows(ws *Windows) error {
 	} else {
 		shift = ws.Origin.Sub(f.origin)
 		if shift != 0 {
-			return fmt.Errorf("merging shards that started at different times (%s and %s): give every shard the same --start-at",
+			return fmt.Errorf("merging shards that started at different times (%s and %s): give every shard the same absolute --start-at (one RFC 3339 time: +DURATION is each process's own clock)",
 				ws.Origin.Format(time.RFC3339Nano), f.origin.Format(time.RFC3339Nano))
 		}
 	}

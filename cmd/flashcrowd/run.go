@@ -287,7 +287,7 @@ Examples:
 			fs.StringVar(&o.targetsFormat, "targets-format", "", "`FORMAT` of --targets: http or json (default: detected)")
 			fs.StringVar(&o.out, "out", "", "run `DIR` for results.gob and run.json (default runs/DATE-TIME-SCENARIO)")
 			fs.StringVar(&o.shard, "shard", "", "send only shard `i/n` of the schedule (0 ≤ i < n): requests i, i+n, i+2n, …")
-			fs.StringVar(&o.startAt, "start-at", "", "start the curve at `TIME` (RFC 3339, or +DURATION from now); give every shard the same one")
+			fs.StringVar(&o.startAt, "start-at", "", "start the curve at `TIME`: RFC 3339, or +DURATION from now (one process); give every shard the same RFC 3339 time")
 			fs.StringSliceVar(&o.confirm, "confirm", nil, "allow sending to `HOST`, which is not loopback (repeat or comma-separate for several)")
 			o.af.add(fs)
 			fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
@@ -358,6 +358,9 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) (err error) {
 	}
 	if ao.StartAt, err = parseStartAt(o.startAt, time.Now()); err != nil {
 		return err
+	}
+	if w := startAtWarning(o.startAt, ao.Shards); w != "" {
+		fmt.Fprintf(e.stderr, "flashcrowd run: warning: %s\n", w)
 	}
 
 	ao.Out = o.out
@@ -597,6 +600,18 @@ func parseShard(s string) (int, int, error) {
 		return 0, 0, usagef("--shard %q: want i/n with 0 ≤ i < n, e.g. 0/4 … 3/4", s)
 	}
 	return i, n, nil
+}
+
+// startAtWarning is the warning for a relative --start-at on a shard:
+// each process adds the duration to its own clock, so shards started by
+// hand a moment apart start apart, and flashcrowd report refuses to merge
+// them. "" when there is nothing to say.
+func startAtWarning(startAt string, shards int) string {
+	if shards < 2 || !strings.HasPrefix(startAt, "+") {
+		return ""
+	}
+	return fmt.Sprintf("--start-at %s is from this process's clock: shards started a moment apart start apart, and flashcrowd report refuses to merge them; "+
+		"give every shard the same absolute time, computed once (T=$(date -u -d '+2 min' +%%Y-%%m-%%dT%%H:%%M:%%SZ), then --start-at $T on each); +DURATION is for one process", startAt)
 }
 
 // parseStartAt reads an RFC 3339 instant or +DURATION from now; "" is the

@@ -511,3 +511,29 @@ func TestRunEnvValueNotInMessages(t *testing.T) {
 		t.Errorf("the value of FC_ODD_HOST is shown:\n%s%s\nrun.json: %s", out, errs, runJSON)
 	}
 }
+
+// A relative --start-at on a shard is each process's own clock: run warns
+// and says to give one absolute time. Here --out is a file, so the run
+// stops (exit 2) before anything starts or is sent.
+func TestRunWarnsRelativeStartAtOnShard(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		warn bool
+	}{
+		{[]string{"--shard", "1/2", "--start-at", "+30s"}, true},
+		{[]string{"--shard", "1/2", "--start-at", time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}, false},
+		{[]string{"--start-at", "+30s"}, false},
+	} {
+		code, _, errs := runCLI(t, append([]string{"run", "--rate", "10/s", "--duration", "1s", "--out", file}, c.args...)...)
+		if code != exitUsage || !strings.Contains(errs, "is a file") {
+			t.Fatalf("%q: exit %d: %s", c.args, code, errs)
+		}
+		if got := strings.Contains(errs, "warning: --start-at +30s is from this process's clock") && strings.Contains(errs, "same absolute time"); got != c.warn {
+			t.Errorf("%q: warned %v, want %v:\n%s", c.args, got, c.warn, errs)
+		}
+	}
+}
