@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -15,6 +16,22 @@ import (
 // them warns: windows are aligned on the shared t = 0, each by its own
 // shard's clock, so a larger spread blurs per-second rates.
 const MaxSkew = 50 * time.Millisecond
+
+// TrimShardWarnings drops the count of shards given ("only 2 of 3 shards'
+// results were given") from a's warnings when a note names the shards
+// missing ("incomplete: shard 1 of 3 missing …", from OpenStdin): the same
+// fact twice. A shard's own report (run --shard) keeps the count.
+func (a *Analysis) TrimShardWarnings() {
+	named := slices.ContainsFunc(a.Warnings, func(w string) bool {
+		return strings.HasPrefix(w, incompletePrefix+"shard ") && strings.Contains(w, " missing (")
+	})
+	if !named {
+		return
+	}
+	a.Warnings = slices.DeleteFunc(a.Warnings, func(w string) bool {
+		return strings.HasPrefix(w, "only ") && strings.Contains(w, " shards' results were given")
+	})
+}
 
 // shardNotes are the warnings about the shards of one run merged into a
 // report: shards missing from the merged windows (holding the shards in

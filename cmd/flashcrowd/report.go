@@ -37,6 +37,8 @@ phase table and an endpoint table, and writes overview.png/.svg,
 latency-vs-load.png, endpoints.png, report.html, report.md and summary.json
 into the run directory (for files: the first file's directory; for stdin: the
 current directory), or --out. With -q it prints the verdict alone.
+Warnings are printed once, in the report text; on stderr instead with --json,
+and also there when stdout goes to a file from a terminal.
 
 A run directory whose windows.json.gz is damaged is reported from its run.json
 and results file, with a warning. A --window finer than the saved windows, or
@@ -78,10 +80,6 @@ func runReport(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 			return usagef("- reads results from stdin, which is a terminal: pipe them in (vegeta attack … | flashcrowd report -)")
 		}
 	}
-	warn := e.stderr
-	if o.quiet {
-		warn = io.Discard
-	}
 	var width time.Duration
 	if o.window != "" {
 		d, err := scenarios.ParseDuration(o.window)
@@ -94,7 +92,9 @@ func runReport(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	if err != nil {
 		return err
 	}
-	ws, err := report.OpenStdin(args, e.stdin, width, warn)
+	// Warnings go into the report (its text, summary.json, report.md) and
+	// are printed once, below, where they are read.
+	ws, err := report.OpenStdin(args, e.stdin, width, io.Discard)
 	if err != nil {
 		return err
 	}
@@ -108,13 +108,23 @@ func runReport(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		}
 	}
 	a := report.Analyze(ws, slo)
+	a.TrimShardWarnings()
 	if len(args) == 1 {
 		// A run that searched its capacity (run --find-capacity) keeps
 		// the search beside it; its probes were judged when they ran.
 		if st, err := os.Stat(args[0]); err == nil && st.IsDir() {
 			if a.Search, err = report.ReadSearch(args[0]); err != nil {
-				fmt.Fprintf(warn, "warning: %v: the capacity search is left out\n", err)
+				a.Warnings = append(a.Warnings, fmt.Sprintf("%v: the capacity search is left out", err))
 			}
+		}
+	}
+	// The text on stdout holds the warnings: in a terminal, or a Job's
+	// log where stdout and stderr meet, once is enough. On stderr too
+	// when the text is not read there: with --json (a program reads
+	// stdout), or stdout sent to a file from a terminal. -q prints none.
+	if !o.quiet && (o.json || !isTerminal(e.stdout) && isTerminal(e.stderr)) {
+		for _, w := range a.Warnings {
+			fmt.Fprintf(e.stderr, "warning: %s\n", w)
 		}
 	}
 	out := o.out

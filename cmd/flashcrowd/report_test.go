@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,5 +108,73 @@ func TestReportCommand(t *testing.T) {
 	out.Reset()
 	if code := run([]string{"report", plain, "--window", "2s"}, nil, &out, &errb); code != exitSLO || !strings.Contains(out.String(), "The target broke") {
 		t.Errorf("plain file: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+}
+
+// writeShard writes shard i of n of a small run into dir/shard-i, as run
+// --shard writes it: its run.json and its share of the schedule's results.
+func writeShard(t *testing.T, dir string, i, n int) string {
+	t.Helper()
+	dir = filepath.Join(dir, fmt.Sprintf("shard-%d", i))
+	c, err := scenarios.ParseCurve("test", "hold 60/s for 5s", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := &scenarios.RunInfo{Tool: "flashcrowd", Target: "http://127.0.0.1:1", Shard: i, Shards: n, Results: "results.gob",
+		Start:    time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		End:      time.Date(2026, 1, 2, 3, 4, 10, 0, time.UTC),
+		Scenario: &scenarios.Scenario{Name: "shards", Curve: c, Compress: 1, SLO: scenarios.DefaultSLO, Endpoints: scenarios.DefaultEndpoints()}}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := scenarios.WriteRunInfo(dir, info); err != nil {
+		t.Fatal(err)
+	}
+	fh, err := os.Create(filepath.Join(dir, "results.gob"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := vegeta.NewEncoder(fh)
+	for seq := uint64(0); seq*uint64(n)+uint64(i) < c.Requests(); seq++ {
+		r := vegeta.Result{Seq: seq, Method: "GET", URL: "http://127.0.0.1:1/", Timestamp: info.Start.Add(info.Due(seq)), Latency: 5 * time.Millisecond, Code: 200}
+		if err := enc.Encode(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fh.Close()
+	return dir
+}
+
+// A report of shards with one missing says so once: in the report text,
+// not again on stderr, and without a second line counting the shards
+// given. With --json (no text on stdout) the warnings go to stderr, once.
+func TestReportWarnsOnce(t *testing.T) {
+	dir := t.TempDir()
+	sh0, sh2 := writeShard(t, dir, 0, 3), writeShard(t, dir, 2, 3)
+	code, out, errs := runCLI(t, "report", sh0, sh2, "--out", filepath.Join(dir, "r"))
+	if code != exitSLO {
+		t.Fatalf("exit %d, want 3 (incomplete)\n%s%s", code, out, errs)
+	}
+	const missing = "shard 1 of 3 missing"
+	if strings.Count(out, "warning: incomplete: "+missing) != 1 || strings.Contains(out, "shards' results were given") {
+		t.Errorf("stdout: want the warning %q once and no count of shards given:\n%s", missing, out)
+	}
+	if strings.Contains(errs, "warning:") {
+		t.Errorf("stderr repeats the report's warnings:\n%s", errs)
+	}
+
+	code, out, errs = runCLI(t, "report", sh0, sh2, "--json", "--out", filepath.Join(dir, "j"))
+	if code != exitSLO {
+		t.Fatalf("--json: exit %d\n%s", code, errs)
+	}
+	var sum struct{ Warnings []string }
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(sum.Warnings, "\n"); strings.Count(w, missing) != 1 || strings.Contains(w, "shards' results were given") {
+		t.Errorf("summary.json warnings %q", sum.Warnings)
+	}
+	if strings.Count(errs, "warning: incomplete: "+missing) != 1 || strings.Contains(errs, "shards' results were given") {
+		t.Errorf("--json: stderr should carry each warning once:\n%s", errs)
 	}
 }
