@@ -1615,7 +1615,8 @@ func (a *Analysis) warnings() {
 	if n := a.shortRun(); n != "" {
 		a.Warnings = append(a.Warnings, n+": a break needs a longer failing stretch than that, unless the SLO never held")
 	}
-	if ws.Info != nil && ws.Info.Shards > 1 && len(ws.Shards) < ws.Info.Shards {
+	if ws.Info != nil && ws.Info.Shards > 1 && len(ws.Shards) < ws.Info.Shards && !missingNoted(ws.Warnings) {
+		// (A note naming the shards missing says it already.)
 		a.Warnings = append(a.Warnings, fmt.Sprintf("only %d of %d shards' results were given: figures cover those shards", len(ws.Shards), ws.Info.Shards))
 	}
 }
@@ -1731,6 +1732,8 @@ func (a *Analysis) verdict() string {
 		fmt.Fprintf(&b, "; it recovered %s after traffic fell below capacity", fmtSec(a.Recovery))
 	case a.Incomplete != "":
 		fmt.Fprintf(&b, "; %s before it recovered", a.Incomplete)
+	case a.AtHeldRate:
+		b.WriteString("; the SLO was still broken at the end")
 	case a.FellBelowAt < 0 && (a.W.Info == nil || a.Capacity == 0):
 		b.WriteString("; the results end with the SLO still broken")
 	case a.FellBelowAt < 0:

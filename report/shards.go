@@ -17,19 +17,11 @@ import (
 // shard's clock, so a larger spread blurs per-second rates.
 const MaxSkew = 50 * time.Millisecond
 
-// TrimShardWarnings drops the count of shards given ("only 2 of 3 shards'
-// results were given") from a's warnings when a note names the shards
-// missing ("incomplete: shard 1 of 3 missing …", from OpenStdin): the same
-// fact twice. A shard's own report (run --shard) keeps the count.
-func (a *Analysis) TrimShardWarnings() {
-	named := slices.ContainsFunc(a.Warnings, func(w string) bool {
+// missingNoted reports whether warnings hold a note naming shards missing
+// ("incomplete: shard 1 of 3 missing …").
+func missingNoted(warnings []string) bool {
+	return slices.ContainsFunc(warnings, func(w string) bool {
 		return strings.HasPrefix(w, incompletePrefix+"shard ") && strings.Contains(w, " missing (")
-	})
-	if !named {
-		return
-	}
-	a.Warnings = slices.DeleteFunc(a.Warnings, func(w string) bool {
-		return strings.HasPrefix(w, "only ") && strings.Contains(w, " shards' results were given")
 	})
 }
 
@@ -145,6 +137,11 @@ func (a *Analysis) incompleteVerdict(v string) string {
 	case !a.Broke:
 		return fmt.Sprintf("Incomplete, so not held: %s. The shards given held the SLO (peak %s, p99 ≤ %s), but the missing requests were never judged.",
 			inc, rps(a.PeakOffered), fmtLatency(a.PeakP99))
+	}
+	if ws := a.W; ws.Info != nil && ws.Info.Shards > 1 && len(ws.Shards) < ws.Info.Shards {
+		// The host got every shard's load; the rates here are of the
+		// shards given.
+		inc += fmt.Sprintf("; rates are of the %d of %d shards given, not all the host got", len(ws.Shards), ws.Info.Shards)
 	}
 	return "Incomplete (" + inc + "): " + v
 }

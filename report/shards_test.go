@@ -70,6 +70,11 @@ func TestIncompleteVerdict(t *testing.T) {
 	if v := a.incompleteVerdict("The host broke at 118 req/s."); v != "Incomplete (shard 1 of 3 missing; shard 2 did not finish): The host broke at 118 req/s." {
 		t.Errorf("verdict %q", v)
 	}
+	// The rates of a merge missing a shard are of the shards given.
+	a.W.Info, a.W.Shards = &scenarios.RunInfo{Shards: 3}, []int{0, 2}
+	if v := a.incompleteVerdict("The host broke at 118 req/s."); !strings.Contains(v, "; rates are of the 2 of 3 shards given, not all the host got): The host broke") {
+		t.Errorf("verdict %q", v)
+	}
 	a = &Analysis{W: &Windows{}, Kind: KindHeld}
 	a.Total.Requests = 100
 	if v := a.incompleteVerdict("held."); v != "held." || !a.SLOHeld() {

@@ -119,7 +119,7 @@ func TestReportStdin(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		code := run([]string{"report", "-", "--out", out}, pr, &stdout, &stderr)
 		pr.Close()
-		if code != exitSLO || !strings.Contains(stdout.String(), "The target broke") { // the default SLO fails: exit 3
+		if code != exitSLO || !strings.Contains(stdout.String(), "The target failed the SLO") { // the default SLO fails: exit 3
 			t.Errorf("%s: exit %d\n%s%s", name, code, stdout.String(), stderr.String())
 			continue
 		}
@@ -158,6 +158,9 @@ func TestReportQuiet(t *testing.T) {
 		}
 	}
 	code, stdout, stderr = runCLI(t, "report", dir, "--quiet", "--slo", "errors=5%", "--out", out)
+	if b, err = os.ReadFile(filepath.Join(out, report.SummaryFile)); err != nil || json.Unmarshal(b, &s) != nil {
+		t.Fatalf("summary.json: %v", err)
+	}
 	if code != exitSLO || stdout != s.Verdict+"\n" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "SLO failed") {
 		t.Errorf("-q, failing --slo: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}

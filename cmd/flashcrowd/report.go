@@ -108,7 +108,6 @@ func runReport(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		}
 	}
 	a := report.Analyze(ws, slo)
-	a.TrimShardWarnings()
 	if len(args) == 1 {
 		// A run that searched its capacity (run --find-capacity) keeps
 		// the search beside it; its probes were judged when they ran.
