@@ -109,8 +109,12 @@ func (c *capturer) take(h http.Header, body []byte) (string, bool) {
 		}
 		return string(m[1]), true
 	}
+	// Numbers decode as written: through a float64, an id above 2^53
+	// would come back as a neighbouring one.
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
 	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
+	if err := dec.Decode(&v); err != nil {
 		return "", false
 	}
 	for _, p := range c.json {
@@ -134,8 +138,8 @@ func (c *capturer) take(h http.Header, body []byte) (string, bool) {
 	switch x := v.(type) {
 	case string:
 		return x, true
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64), true
+	case json.Number:
+		return x.String(), true
 	case bool:
 		return strconv.FormatBool(x), true
 	case nil:

@@ -428,3 +428,43 @@ endpoints:
 		})
 	}
 }
+
+// An integer id above 2^53 is captured as the server wrote it: decoded
+// through a float64 it would come back as 9007199254740992.
+func TestJourneyCapturesBigIntegerIDsExactly(t *testing.T) {
+	var (
+		mu  sync.Mutex
+		ids = map[string]int{}
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/api/checkout":
+			w.Write([]byte(`{"id": 9007199254740993, "nested": {"n": 1.50}}`))
+		case strings.HasPrefix(r.URL.Path, "/api/orders/"):
+			mu.Lock()
+			ids[strings.TrimPrefix(r.URL.Path, "/api/orders/")]++
+			mu.Unlock()
+			w.Write([]byte(`{}`))
+		}
+	}))
+	defer srv.Close()
+	target, _ := url.Parse(srv.URL)
+	s := journeyScenario(t, t.TempDir(), `name: bigid
+curve: "hold 5/s for 1s"
+endpoints:
+  - {name: checkout, method: POST, path: /api/checkout}
+  - {name: order, path: "/api/orders/{{order_id}}-{{n}}"}
+journeys:
+  buy:
+    steps: [{endpoint: checkout, capture: {order_id: "json:$.id", n: "json:$.nested.n"}}, order]
+`)
+	out := filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), context.Background(), Options{Scenario: s, Target: target, Out: out, Timeout: 5 * time.Second}, nil); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ids) != 1 || ids["9007199254740993-1.50"] != 5 {
+		t.Errorf("orders fetched by id %v: want 9007199254740993-1.50 five times", ids)
+	}
+}
