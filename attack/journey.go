@@ -218,7 +218,7 @@ func (v *visitEngine) journey(i uint64, k int, nth uint64) {
 		}
 		if why != "" {
 			jv.Broke, jv.Why, jv.Step = v.eps[st.ep].Name, why, s
-			jv.Abandoned = s < len(steps)-1
+			jv.Abandoned = true
 			break
 		}
 	}

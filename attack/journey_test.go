@@ -180,7 +180,7 @@ journeys:
 	if !found {
 		t.Errorf("the report does not count 15 requests of endpoint order: %+v", a.Endpoints)
 	}
-	if a.Visitors == nil || len(a.Visitors.Journeys) != 2 || !strings.Contains(a.Verdict, "Journeys: every buy journey completed (15); 100% of 5 lost journeys failed, most at step 2 empty.") {
+	if a.Visitors == nil || len(a.Visitors.Journeys) != 2 || !strings.Contains(a.Verdict, "Journeys: every buy journey completed (15); 100% of 5 lost journeys failed, most at step 2 empty (capture x).") {
 		t.Errorf("verdict: %s", a.Verdict)
 	}
 }
@@ -466,5 +466,85 @@ journeys:
 	defer mu.Unlock()
 	if len(ids) != 1 || ids["9007199254740993-1.50"] != 5 {
 		t.Errorf("orders fetched by id %v: want 9007199254740993-1.50 five times", ids)
+	}
+}
+
+// A run whose requests fail for reasons other than 503s and timeouts: the
+// report names them (per endpoint, by kind, with exact status codes),
+// shows "-" for the latency of an endpoint nothing succeeded at, and
+// gives each journey's failing step with why; a journey failing at its
+// last step counts as failed (started = completed + failed).
+func TestReportSaysWhyRequestsAndJourneysFailed(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/":
+			w.Write([]byte("home"))
+		case "/big":
+			w.Write([]byte("short")) // fails min_bytes
+		case "/checkout":
+			w.Write([]byte(`{"order":{}}`)) // no id to capture
+		case "/order":
+			http.Error(w, "no", http.StatusForbidden)
+		}
+	}))
+	defer srv.Close()
+	target, _ := url.Parse(srv.URL)
+	s := journeyScenario(t, t.TempDir(), `name: why
+curve: "hold 6/s for 1s"
+endpoints:
+  - {name: home, path: /}
+  - {name: big page, path: /big, expect: {min_bytes: 1000}}
+  - {name: checkout, method: POST, path: /checkout}
+  - {name: order, path: /order}
+journeys:
+  browse: {weight: 1, steps: [home, big page]}
+  buyx: {weight: 1, steps: [home, {endpoint: checkout, capture: {id: "json:$.order.id"}}, order]}
+  buy: {weight: 1, steps: [home, order]}
+`)
+	out := filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), context.Background(), Options{Scenario: s, Target: target, Out: out, Timeout: 5 * time.Second}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := report.Open([]string{out}, time.Second, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := report.Analyze(ws, s.SLO)
+	var text strings.Builder
+	if err := a.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	got := text.String()
+	for _, want := range []string{
+		"check min_bytes 2", "http 403 2",
+		"step 2 big page (check min_bytes) 2", "step 2 checkout (capture id) 2", "step 2 order (http 403) 2",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the report lacks %q:\n%s", want, got)
+		}
+	}
+	dashes := regexp.MustCompile(`│ +- │ +- │ +- │`)
+	section := ""
+	for _, line := range strings.Split(got, "\n") {
+		if line != "" && strings.IndexAny(line, " ┌│├└") != 0 && !strings.HasPrefix(line, "warning") {
+			section = line
+		}
+		if strings.HasPrefix(line, "│ big page ") && strings.Contains(line, "100%") && !dashes.MatchString(line) && section == "Endpoints" {
+			t.Errorf("big page had no success, its latencies should read -: %s", line)
+		}
+		if w := len([]rune(line)); w > 100 && section != "Phases" && strings.ContainsAny(line, "│┌") {
+			t.Errorf("%s: line %d columns wide: %s", section, w, line)
+		}
+	}
+	sum := a.Summary()
+	for _, j := range sum.Visitors.Journeys {
+		if j.Started != j.Completed+j.Failed || j.Failed != 2 || len(j.FailedBy) != 1 || j.FailedBy[0].Why == "" {
+			t.Errorf("journey %+v: want 2 failed, with why, and started = completed + failed", j)
+		}
+	}
+	for _, e := range sum.Endpoints {
+		if e.Name == "order" && e.Errors["http 403"] != 2 {
+			t.Errorf("summary endpoint order errors %v, want http 403: 2", e.Errors)
+		}
 	}
 }

@@ -317,7 +317,7 @@ func (vs *visitSim) step(v *simVisit, t int64, seq uint64) {
 	}
 	if kind != "" {
 		v.rec.Broke, v.rec.Why, v.rec.Step = vs.endpointName(k), kind, s
-		v.rec.Abandoned = s < len(steps)-1
+		v.rec.Abandoned = true
 		vs.push(end, v, true)
 		return
 	}

@@ -236,6 +236,9 @@ func (a *Analysis) WriteText(w io.Writer) error {
 	if a.Visitors != nil && len(a.Visitors.Journeys) > 0 {
 		fmt.Fprintln(bw, "Journeys")
 		h, rows := a.JourneyRows()
+		for _, r := range rows { // a failure a line: the table stays narrow
+			r[4] = strings.ReplaceAll(r[4], "; ", "\n")
+		}
 		if err := table(bw, h, rows, []bool{false, true, true, true, false, true, true}); err != nil {
 			return err
 		}
@@ -298,14 +301,15 @@ func (a *Analysis) PhaseRows() (head []string, rows [][]string) {
 	return head, rows
 }
 
-// EndpointRows are the endpoint table's header and rows as text.
+// EndpointRows are the endpoint table's header and rows as text. The
+// latencies are of successful requests: "-" for an endpoint with none.
+// How the failed ones failed is in FailureRows.
 func (a *Analysis) EndpointRows() (head []string, rows [][]string) {
-	head = []string{"endpoint", "class", "requests", "failed", "503", "504", "timeout", "refused/reset", "p50", "p99", "max", "failed from"}
+	head = []string{"endpoint", "class", "requests", "failed", "p50", "p99", "max", "failed from"}
 	for _, s := range a.Endpoints {
 		if s.Requests == 0 {
 			continue
 		}
-		t := &s.Total
 		from := "-"
 		if s.BrokeAt >= 0 {
 			from = fmt.Sprintf("%s @ %s", fmtSec(s.BrokeAt), rps(s.BrokeOffered))
@@ -313,9 +317,25 @@ func (a *Analysis) EndpointRows() (head []string, rows [][]string) {
 				from += " (first)"
 			}
 		}
+		n := s.Total.Latency.N
 		rows = append(rows, []string{s.Name, string(s.Class), num(float64(s.Requests)), pct(s.ErrorRatio),
-			num(float64(t.S503)), num(float64(t.S504)), num(float64(t.Errors[Timeout])), num(float64(t.Errors[Refused] + t.Errors[Reset])),
-			fmtLatency(s.P50), fmtLatency(s.P99), fmtLatency(s.Max), from})
+			latOrDash(s.P50, n), latOrDash(s.P99, n), latOrDash(s.Max, n), from})
+	}
+	return head, rows
+}
+
+// FailureRows are the failures table: for each endpoint with failed
+// requests, how they failed, the commonest kinds first ("check min_bytes
+// 775, http 403 58"); no rows when nothing failed.
+func (a *Analysis) FailureRows() (head []string, rows [][]string) {
+	head = []string{"endpoint", "failed", "failed by (commonest first)"}
+	for _, s := range a.Endpoints {
+		f := s.Total.Failed()
+		if s.Requests == 0 || f == 0 {
+			continue
+		}
+		by := topCounts(counts(s.Total.Kinds(), f), func(c Count) string { return num(float64(c.N)) })
+		rows = append(rows, []string{s.Name, fmt.Sprintf("%s (%s)", num(float64(f)), pct(s.ErrorRatio)), by})
 	}
 	return head, rows
 }
@@ -334,7 +354,15 @@ func (a *Analysis) phaseTable(w io.Writer) error {
 
 func (a *Analysis) endpointTable(w io.Writer) error {
 	head, rows := a.EndpointRows()
-	return table(w, head, rows, []bool{false, false, true, true, true, true, true, true, true, true, true, false})
+	if err := table(w, head, rows, []bool{false, false, true, true, true, true, true, false}); err != nil {
+		return err
+	}
+	if head, rows = a.FailureRows(); len(rows) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Failed requests, by kind")
+		return table(w, head, rows, []bool{false, true, false})
+	}
+	return nil
 }
 
 func table(w io.Writer, head []string, rows [][]string, right []bool) error {
@@ -414,7 +442,7 @@ type Summary struct {
 	MaxSendLagMs         float64           `json:"max_send_lag_ms"`
 	GeneratorBehind      bool              `json:"generator_behind"`
 	GeneratorBehindAtS   *float64          `json:"generator_behind_at_s"`
-	Errors               map[string]uint64 `json:"errors"` // failed requests by kind: "http 503", "timeout", ...
+	Errors               map[string]uint64 `json:"errors"` // failed requests by kind: "http 503", "http 403", "timeout", "check min_bytes", ...
 	Endpoints            []SummarySeries   `json:"endpoints"`
 	Classes              []SummarySeries   `json:"classes"`
 	Phases               []SummaryPhase    `json:"phases"`
@@ -452,6 +480,9 @@ type SummarySeries struct {
 	MaxMs           float64  `json:"max_ms"`
 	BrokeAtS        *float64 `json:"broke_at_s"`
 	BrokeOfferedRPS *float64 `json:"broke_offered_rps"`
+	// Errors counts the failed requests by kind, as Summary.Errors does
+	// for the run; empty when none failed.
+	Errors map[string]uint64 `json:"errors,omitempty"`
 }
 
 // SummaryPhase is a phase's line in summary.json.
@@ -546,7 +577,7 @@ func (a *Analysis) Summary() Summary {
 			}
 			out = append(out, SummarySeries{Name: e.Name, Class: string(e.Class), Requests: e.Requests, Failed: e.Failed,
 				ErrorRatio: r3(e.ErrorRatio), P50Ms: ms(e.P50), P99Ms: ms(e.P99), MaxMs: ms(e.Max),
-				BrokeAtS: opt(e.BrokeAt, e.BrokeAt >= 0), BrokeOfferedRPS: opt(e.BrokeOffered, e.BrokeAt >= 0)})
+				BrokeAtS: opt(e.BrokeAt, e.BrokeAt >= 0), BrokeOfferedRPS: opt(e.BrokeOffered, e.BrokeAt >= 0), Errors: e.Total.Kinds()})
 		}
 		return out
 	}
@@ -559,29 +590,8 @@ func (a *Analysis) Summary() Summary {
 	return s
 }
 
-// ErrorCounts counts failed requests by kind: "http 503" and the like for
-// error statuses (by class where the code is not kept: "http 4xx"), the
-// transport error kinds otherwise.
-func (a *Analysis) ErrorCounts() map[string]uint64 {
-	t := &a.Total
-	m := map[string]uint64{}
-	put := func(k string, n uint64) {
-		if n > 0 {
-			m[k] += n
-		}
-	}
-	put("http 429", t.S429)
-	put("http 503", t.S503)
-	put("http 504", t.S504)
-	put("http 4xx", t.Status[4]-t.S429)
-	put("http 5xx", t.Status[5]-t.S503-t.S504)
-	put("http 1xx", t.Status[1])
-	put("http other", t.Status[6])
-	for k := ErrorKind(0); k < numErrorKinds; k++ {
-		put(k.String(), t.Errors[k])
-	}
-	return m
-}
+// ErrorCounts counts the run's failed requests by kind (Stats.Kinds).
+func (a *Analysis) ErrorCounts() map[string]uint64 { return a.Total.Kinds() }
 
 // WriteJSON writes summary.json's content.
 func (a *Analysis) WriteJSON(w io.Writer) error {

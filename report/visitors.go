@@ -29,9 +29,43 @@ type JourneyVisits struct {
 	Name      string            `json:"name"`
 	Started   uint64            `json:"started"`
 	Completed uint64            `json:"completed"`
-	Abandoned uint64            `json:"abandoned"` // stopped at a failed step
 	FailedAt  map[string]uint64 `json:"failed_at"` // "step N endpoint" where journeys failed first
+	// Failures are the failed journeys by step and why that step failed.
+	Failures []StepFailure `json:"failures,omitempty"`
 	Took      Hist              `json:"took"`      // from arrival to the last response, think time included
+}
+
+// StepFailure counts the journeys that failed first at one step, for one
+// reason.
+type StepFailure struct {
+	Step     int     `json:"step"`     // from 1
+	Endpoint string  `json:"endpoint"` // the step's endpoint
+	Why      string  `json:"why"`      // the step's error kind: "http 503", "check min_bytes", "capture order_id", …
+	N        uint64  `json:"n"`
+	Ratio    float64 `json:"ratio,omitempty"` // of the journeys started (summary.json only)
+}
+
+// String is the failure as the journeys table words it: "step 3 checkout
+// (capture order_id)".
+func (f StepFailure) String() string {
+	s := fmt.Sprintf("step %d %s", f.Step, f.Endpoint)
+	if f.Why != "" {
+		s += " (" + f.Why + ")"
+	}
+	return s
+}
+
+// addFailure counts n journeys failed as f.
+func (j *JourneyVisits) addFailure(f StepFailure, n uint64) {
+	for i := range j.Failures {
+		g := &j.Failures[i]
+		if g.Step == f.Step && g.Endpoint == f.Endpoint && g.Why == f.Why {
+			g.N += n
+			return
+		}
+	}
+	f.N = n
+	j.Failures = append(j.Failures, f)
 }
 
 // PageVisits is the page views of one page.
@@ -108,10 +142,8 @@ func (v *Visitors) Add(x *scenarios.Visit, shift, width time.Duration) {
 		case x.OK:
 			j.Completed++
 		default:
-			if x.Abandoned {
-				j.Abandoned++
-			}
 			j.FailedAt[x.FailedAt()]++
+			j.addFailure(StepFailure{Step: x.Step + 1, Endpoint: x.Broke, Why: x.Why}, 1)
 		}
 		return
 	}
@@ -136,9 +168,11 @@ func (v *Visitors) Merge(o *Visitors) {
 		j := v.journey(oj.Name)
 		j.Started += oj.Started
 		j.Completed += oj.Completed
-		j.Abandoned += oj.Abandoned
 		for k, n := range oj.FailedAt {
 			j.FailedAt[k] += n
+		}
+		for _, f := range oj.Failures {
+			j.addFailure(f, f.N)
 		}
 		j.Took.Merge(&oj.Took)
 	}
@@ -228,14 +262,18 @@ type VisitorsSummary struct {
 	Interrupted uint64 `json:"interrupted"`
 }
 
-// JourneyRow is one journey's line of the journeys table.
+// JourneyRow is one journey's line of the journeys table. Started is
+// Completed + Failed: a failed journey stops at the step that failed first
+// (it is abandoned there); the journeys the run's stop cut short are in
+// VisitorsSummary.Interrupted only.
 type JourneyRow struct {
 	Name      string  `json:"name"`
 	Started   uint64  `json:"started"`
 	Completed uint64  `json:"completed"`
-	Abandoned uint64  `json:"abandoned"`
 	Failed    uint64  `json:"failed"`
 	FailedAt  []Count `json:"failed_at"` // "step N endpoint" where journeys failed first, most first
+	// FailedBy is the failed journeys by step and why it failed, most first.
+	FailedBy []StepFailure `json:"failed_by"`
 	P50Ms     float64 `json:"p50_ms"`    // arrival to the last response, think time included
 	P99Ms     float64 `json:"p99_ms"`
 }
@@ -280,8 +318,19 @@ func (a *Analysis) visitors() {
 	}
 	s := &VisitorsSummary{Interrupted: v.Interrupted}
 	for _, j := range v.Journeys {
-		s.Journeys = append(s.Journeys, JourneyRow{Name: j.Name, Started: j.Started, Completed: j.Completed, Abandoned: j.Abandoned,
-			Failed: j.Started - j.Completed, FailedAt: counts(j.FailedAt, j.Started), P50Ms: ms(j.Took.Quantile(.5)), P99Ms: ms(j.Took.Quantile(.99))})
+		by := make([]StepFailure, 0, len(j.Failures))
+		for _, f := range j.Failures {
+			f.Ratio = r3(float64(f.N) / float64(max(j.Started, 1)))
+			by = append(by, f)
+		}
+		sort.Slice(by, func(a, b int) bool {
+			if by[a].N != by[b].N {
+				return by[a].N > by[b].N
+			}
+			return by[a].String() < by[b].String()
+		})
+		s.Journeys = append(s.Journeys, JourneyRow{Name: j.Name, Started: j.Started, Completed: j.Completed,
+			Failed: j.Started - j.Completed, FailedAt: counts(j.FailedAt, j.Started), FailedBy: by, P50Ms: ms(j.Took.Quantile(.5)), P99Ms: ms(j.Took.Quantile(.99))})
 	}
 	var all Hist
 	broken := map[string]uint64{}
@@ -357,7 +406,10 @@ func (a *Analysis) journeysSentence() string {
 			continue
 		}
 		where := ""
-		if len(j.FailedAt) > 0 {
+		switch {
+		case len(j.FailedBy) > 0:
+			where = fmt.Sprintf(", most at %s", j.FailedBy[0])
+		case len(j.FailedAt) > 0:
 			where = fmt.Sprintf(", most at %s", j.FailedAt[0].Name)
 		}
 		parts = append(parts, fmt.Sprintf("%s of %s %s journeys failed%s", pct(float64(j.Failed)/float64(j.Started)), num(float64(j.Started)), j.Name, where))
@@ -415,13 +467,25 @@ func topCounts(cs []Count, figure func(Count) string) string {
 	return strings.Join(out, ", ")
 }
 
-// JourneyRows is the journeys table: one row per journey.
+// JourneyRows is the journeys table: one row per journey. Its "failed
+// first at" cell lists the commonest steps journeys failed at, with why,
+// separated by "; ": "step 3 checkout (capture order_id) 194".
 func (a *Analysis) JourneyRows() (head []string, rows [][]string) {
-	head = []string{"journey", "started", "completed", "abandoned", "failed first at", "p50 journey", "p99 journey"}
+	head = []string{"journey", "started", "completed", "failed", "failed first at (why)", "p50", "p99"}
 	for _, j := range a.Visitors.Journeys {
-		at := topCounts(j.FailedAt, func(c Count) string { return num(float64(c.N)) })
+		var at []string
+		for _, f := range j.FailedBy {
+			if len(at) == 3 {
+				at = append(at, "…")
+				break
+			}
+			at = append(at, f.String()+" "+num(float64(f.N)))
+		}
+		if len(at) == 0 { // folded before failures were kept: steps only
+			at = append(at, topCounts(j.FailedAt, func(c Count) string { return num(float64(c.N)) }))
+		}
 		rows = append(rows, []string{j.Name, num(float64(j.Started)), pct(float64(j.Completed) / float64(max(j.Started, 1))),
-			num(float64(j.Abandoned)), at,
+			num(float64(j.Failed)), strings.Join(at, "; "),
 			fmtLatency(time.Duration(j.P50Ms * 1e6)), fmtLatency(time.Duration(j.P99Ms * 1e6))})
 	}
 	return head, rows

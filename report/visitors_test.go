@@ -60,7 +60,7 @@ func TestVisitorsFromVisitsFile(t *testing.T) {
 	if w := v.W[3]; w == nil || w.Views != 2 || w.Complete != 2 {
 		t.Errorf("window 3 (page views 6 and 7): %+v", w)
 	}
-	if len(v.Journeys) != 2 || v.Journeys[0].Started != 10 || v.Journeys[0].Completed != 7 || v.Journeys[0].Abandoned != 3 || v.Journeys[0].FailedAt["step 4 checkout"] != 3 {
+	if len(v.Journeys) != 2 || v.Journeys[0].Started != 10 || v.Journeys[0].Completed != 7 || len(v.Journeys[0].Failures) != 1 || v.Journeys[0].Failures[0] != (StepFailure{Step: 4, Endpoint: "checkout", Why: "http 503", N: 3}) || v.Journeys[0].FailedAt["step 4 checkout"] != 3 {
 		t.Fatalf("journeys %+v", v.Journeys)
 	}
 	a := &Analysis{W: ws}
@@ -69,11 +69,11 @@ func TestVisitorsFromVisitsFile(t *testing.T) {
 		t.Errorf("visitors summary %+v: want the 2 visits cut short counted", a.Visitors)
 	}
 	got := a.journeysSentence()
-	if want := "Journeys: 30% of 10 buy journeys failed, most at step 4 checkout; every browse journey completed (1)."; got != want {
+	if want := "Journeys: 30% of 10 buy journeys failed, most at step 4 checkout (http 503); every browse journey completed (1)."; got != want {
 		t.Errorf("journeys sentence %q, want %q", got, want)
 	}
 	h, rows := a.JourneyRows()
-	if len(h) != 7 || rows[0][0] != "buy" || rows[0][2] != "70%" || rows[0][3] != "3" || !strings.Contains(rows[0][4], "step 4 checkout 3") {
+	if len(h) != 7 || rows[0][0] != "buy" || rows[0][2] != "70%" || rows[0][3] != "3" || rows[0][4] != "step 4 checkout (http 503) 3" || h[3] != "failed" {
 		t.Errorf("journey rows %q", rows)
 	}
 	// A damaged line names the file and the line.

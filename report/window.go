@@ -118,11 +118,15 @@ type Stats struct {
 	S503     uint64                `json:"s503,omitempty"`
 	S504     uint64                `json:"s504,omitempty"`
 	Errors   [numErrorKinds]uint64 `json:"err,omitempty"` // transport errors and failed checks by kind
-	BytesIn  uint64                `json:"bin,omitempty"`
-	BytesOut uint64                `json:"bout,omitempty"`
-	Done     uint64                `json:"done,omitempty"`
-	DoneOK   uint64                `json:"done_ok,omitempty"`
-	Latency  Hist                  `json:"lat"` // successful requests
+	// Codes counts the error statuses without a field of their own (all
+	// but 429, 503 and 504) by code; nil until one is seen. Windows saved
+	// before it have only their class in Status.
+	Codes    map[uint16]uint64 `json:"codes,omitempty"`
+	BytesIn  uint64            `json:"bin,omitempty"`
+	BytesOut uint64            `json:"bout,omitempty"`
+	Done     uint64            `json:"done,omitempty"`
+	DoneOK   uint64            `json:"done_ok,omitempty"`
+	Latency  Hist              `json:"lat"` // successful requests
 	// FailLatency is the failed requests' latencies (errors and 4xx/5xx).
 	FailLatency Hist `json:"flat"`
 }
@@ -166,10 +170,43 @@ func (s *Stats) count(r *vegeta.Result, kind ErrorKind, ok bool) {
 			s.S503++
 		case 504:
 			s.S504++
+		default:
+			if s.Codes == nil {
+				s.Codes = map[uint16]uint64{}
+			}
+			s.Codes[c]++
 		}
 	default:
 		s.Status[6]++
 	}
+}
+
+// Kinds counts the failed requests by kind: "http 403" and the like for
+// error statuses (by class, "http 4xx", where the code was not kept), the
+// transport error kinds ("timeout") and failed checks ("check min_bytes").
+func (s *Stats) Kinds() map[string]uint64 {
+	m := map[string]uint64{}
+	put := func(k string, n uint64) {
+		if n > 0 {
+			m[k] += n
+		}
+	}
+	put("http 429", s.S429)
+	put("http 503", s.S503)
+	put("http 504", s.S504)
+	var kept [7]uint64 // by class
+	for c, n := range s.Codes {
+		put(fmt.Sprintf("http %d", c), n)
+		kept[c/100] += n
+	}
+	put("http 1xx", s.Status[1]-kept[1])
+	put("http 4xx", s.Status[4]-s.S429-kept[4])
+	put("http 5xx", s.Status[5]-s.S503-s.S504-kept[5])
+	put("http other", s.Status[6])
+	for k := ErrorKind(0); k < numErrorKinds; k++ {
+		put(k.String(), s.Errors[k])
+	}
+	return m
 }
 
 // Merge adds o's counts to s.
@@ -184,6 +221,12 @@ func (s *Stats) Merge(o *Stats) {
 	s.S504 += o.S504
 	for i := range s.Errors {
 		s.Errors[i] += o.Errors[i]
+	}
+	for c, n := range o.Codes {
+		if s.Codes == nil {
+			s.Codes = make(map[uint16]uint64, len(o.Codes))
+		}
+		s.Codes[c] += n
 	}
 	s.BytesIn += o.BytesIn
 	s.BytesOut += o.BytesOut

@@ -156,6 +156,10 @@ func (a *Analysis) WriteMarkdown(w io.Writer) error {
 	b.WriteString("\n### Endpoints\n\n")
 	h, rows = a.EndpointRows()
 	mdTable(&b, h, rows)
+	if h, rows = a.FailureRows(); len(rows) > 0 {
+		b.WriteString("\n### Failed requests, by kind\n\n")
+		mdTable(&b, h, rows)
+	}
 	if a.Search != nil {
 		fmt.Fprintf(&b, "\n### Capacity search\n\n%s\n\n", mdEscape(a.Search.Heading()))
 		h, rows = a.Search.Rows()
@@ -199,6 +203,7 @@ func mdTable(b *strings.Builder, head []string, rows [][]string) {
 func (a *Analysis) WriteHTML(w io.Writer, r *Rendered) error {
 	ph, prows := a.PhaseRows()
 	eh, erows := a.EndpointRows()
+	fh, frows := a.FailureRows()
 	title := a.title()
 	// Green only for a run that held its whole curve.
 	state := "generator" // amber: incomplete
@@ -219,6 +224,7 @@ func (a *Analysis) WriteHTML(w io.Writer, r *Rendered) error {
 		"Endpoints": template.HTML(inlineSVG(r.EndpointsSVG)),
 		"PH":        ph, "PRows": prows,
 		"EH": eh, "ERows": erows,
+		"FH": fh, "FRows": frows,
 	}
 	if a.Visitors != nil && len(a.Visitors.Pages) > 0 {
 		data["VH"], data["VRows"] = a.VisitorRows()
@@ -251,6 +257,7 @@ table.facts td:first-child { font-weight: 600; width: 9rem; }
 figure { margin: 1rem 0; }
 figure svg { display: block; max-width: 100%; border: 1px solid #eee; }
 figcaption { color: #666; font-size: .85rem; }
+#failures td:last-child, #failures th:last-child, #journeys td:nth-child(5), #journeys th:nth-child(5) { text-align: left; white-space: normal; }
 `
 
 var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
@@ -278,7 +285,7 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <table id="journeys"><tr>{{range .JH}}<th>{{.}}</th>{{end}}</tr>
 {{range .JRows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</table>
-<p class="note">A journey completes when every step succeeded; it is abandoned at the step that failed first.</p>{{end}}
+<p class="note">A journey completes when every step succeeded; one that failed stops (is abandoned) at the step that failed first, named with why it failed. Started = completed + failed.</p>{{end}}
 <h2>Overview</h2>
 <figure id="overview">{{.Overview}}
 <figcaption>Offered vs achieved rate, latency percentiles and errors on one time axis. Shaded: the SLO was broken; red line: the break; green: recovery.</figcaption></figure>
@@ -296,6 +303,11 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <table id="endpoint-table"><tr>{{range .EH}}<th>{{.}}</th>{{end}}</tr>
 {{range .ERows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</table>
+<p class="note">Latencies are of successful requests ("-": none succeeded).</p>
+{{if .FRows}}<h3>Failed requests, by kind</h3>
+<table id="failures"><tr>{{range .FH}}<th>{{.}}</th>{{end}}</tr>
+{{range .FRows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</table>{{end}}
 {{if .Search}}<h2>Capacity search</h2>
 <p>{{.Search.Heading}}</p>
 <table id="capacity-search"><tr>{{range .SH}}<th>{{.}}</th>{{end}}</tr>

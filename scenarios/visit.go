@@ -48,7 +48,8 @@ type Visit struct {
 	// OK or for page views.
 	Step int `json:"step"`
 	// Abandoned says a journey stopped at its failed step (the steps after
-	// it were not sent).
+	// it, if any, were not sent): true for every journey that did not
+	// complete, whichever step failed.
 	Abandoned bool `json:"abandoned,omitempty"`
 }
 
