@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -387,6 +388,10 @@ func readFeeder(d *Decoder, n *Node, field, name string, open Opener) *Feeder {
 				c = strings.TrimSpace(strings.TrimPrefix(c, "\ufeff"))
 				if !varName.MatchString(c) {
 					d.Add(n, field, "%s:1: column %d, %q, is not a variable name (letters, digits, _)", name, i+1, c)
+					return nil
+				}
+				if k := slices.Index(f.Columns, c); k >= 0 {
+					d.Add(n, field, "%s:1: column %d, %q, repeats column %d: each column names its own variable", name, i+1, c, k+1)
 					return nil
 				}
 				f.Columns = append(f.Columns, c)

@@ -132,3 +132,18 @@ journeys:
 		t.Errorf("got %v, want %s", err, want)
 	}
 }
+
+// A feeder whose header names a column twice would silently lose one of
+// them: an error naming the file, line 1 and both columns.
+func TestFeederDuplicateColumn(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "dup.csv"), []byte("sku,qty,sku\njacket,1,boots\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Parse("j.yaml", []byte(journeyEndpoints+`journeys:
+  buy: {feeder: dup.csv, steps: [home, cart]}
+`), DirOpener(dir))
+	if err == nil || !strings.Contains(err.Error(), `dup.csv:1: column 3, "sku", repeats column 1`) || !strings.Contains(err.Error(), "j.yaml:") {
+		t.Errorf("duplicate feeder column: %v", err)
+	}
+}
