@@ -32,7 +32,7 @@ type JourneyVisits struct {
 	FailedAt  map[string]uint64 `json:"failed_at"` // "step N endpoint" where journeys failed first
 	// Failures are the failed journeys by step and why that step failed.
 	Failures []StepFailure `json:"failures,omitempty"`
-	Took      Hist              `json:"took"`      // from arrival to the last response, think time included
+	Took     Hist          `json:"took"` // from arrival to the last response, think time included
 }
 
 // StepFailure counts the journeys that failed first at one step, for one
@@ -274,8 +274,8 @@ type JourneyRow struct {
 	FailedAt  []Count `json:"failed_at"` // "step N endpoint" where journeys failed first, most first
 	// FailedBy is the failed journeys by step and why it failed, most first.
 	FailedBy []StepFailure `json:"failed_by"`
-	P50Ms     float64 `json:"p50_ms"`    // arrival to the last response, think time included
-	P99Ms     float64 `json:"p99_ms"`
+	P50Ms    float64       `json:"p50_ms"` // arrival to the last response, think time included
+	P99Ms    float64       `json:"p99_ms"`
 }
 
 // Count is a named count.
