@@ -1859,7 +1859,7 @@ func (a *Analysis) briefWhy() string {
 				}
 			}
 		}
-		parts = append(parts, eps[k])
+		parts = append(parts, a.withCommonestFailure(j.Start, eps[k]))
 		if n := len(eps) - 1; n == 1 {
 			parts = append(parts, "and 1 more endpoint")
 		} else if n > 1 {
@@ -1867,6 +1867,34 @@ func (a *Analysis) briefWhy() string {
 		}
 	}
 	return strings.Join(parts, "; ")
+}
+
+// withCommonestFailure adds to a window-judgement line about an endpoint's
+// errors ("big page: errors 100% and achieved 0% of offered") how most of
+// its failed requests failed in the window starting at start: "big page:
+// errors 100% (http 403) and …". Other lines are returned as they are.
+func (a *Analysis) withCommonestFailure(start float64, why string) string {
+	name, rest, ok := strings.Cut(why, ": ")
+	if !ok || !strings.HasPrefix(rest, "errors ") {
+		return why
+	}
+	i := a.windowAt(start)
+	for k, e := range a.W.Endpoints {
+		if e.Name != name || i < 0 || k >= len(a.W.W[i].Endpoints) {
+			continue
+		}
+		st := &a.W.W[i].Endpoints[k]
+		ks := counts(st.Kinds(), st.Failed())
+		if len(ks) == 0 {
+			break
+		}
+		figure, tail, _ := strings.Cut(rest[len("errors "):], " ")
+		if tail != "" {
+			tail = " " + tail
+		}
+		return name + ": errors " + figure + " (" + ks[0].Name + ")" + tail
+	}
+	return why
 }
 
 // bandText prints the capacity band: "1,120–1,180 req/s".

@@ -447,3 +447,18 @@ func TestGarbageAnswers(t *testing.T) {
 		t.Errorf("summary.json errors %v, want garbage: 300", s.Errors)
 	}
 }
+
+// The verdict says how the endpoint that broke it failed: an endpoint
+// answering 403 to every request reads "GET /b: errors 100% (http 403)".
+func TestVerdictNamesHowAnEndpointFailed(t *testing.T) {
+	rs := attack(t0, 50, 300, func(i int) string { return []string{"/a", "/b"}[i%2] }, func(i int) (uint16, time.Duration, string) {
+		if i%2 == 1 {
+			return 403, time.Millisecond, ""
+		}
+		return 200, 10 * time.Millisecond, ""
+	})
+	a := Analyze(fold(time.Second, rs), mustSLO(t, "p99=1s,errors=1%"))
+	if !strings.Contains(a.Verdict, "GET /b: errors 100% (http 403)") {
+		t.Errorf("verdict: %s", a.Verdict)
+	}
+}
