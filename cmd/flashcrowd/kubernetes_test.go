@@ -939,7 +939,7 @@ journeys:
 func TestKubeNextSteps(t *testing.T) {
 	start := time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)
 	code, _, stderr := runCLI(t, "kubernetes", "--rate=50/s", "--duration=20s", "--shards=2", "--image=flashcrowd:test",
-		"--target=http://10.0.0.5:8080", "--confirm=10.0.0.5", "--start-at="+start)
+		"--target=http://192.0.2.10:8080", "--confirm=192.0.2.10", "--start-at="+start)
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
@@ -951,7 +951,7 @@ func TestKubeNextSteps(t *testing.T) {
 		t.Errorf("kubectl wait --timeout=%s: %v, %v; want a Go duration over the month to the start", m[1], d, err)
 	}
 	if strings.Contains(stderr, "loopback") {
-		t.Errorf("a warning about loopback for 10.0.0.5:\n%s", stderr)
+		t.Errorf("a warning about loopback for 192.0.2.10 (TEST-NET: nothing is sent):\n%s", stderr)
 	}
 	code, _, stderr = runCLI(t, "kubernetes", "--rate=50/s", "--duration=20s", "--image=flashcrowd:test", "--target=http://localhost:8080")
 	if code != exitOK || !strings.Contains(stderr, "warning: --target http://localhost:8080 is a loopback address: in a pod that is the pod itself") {
