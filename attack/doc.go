@@ -19,10 +19,10 @@
 // on time (the open model: a slow target gets more requests in flight),
 // up to min(MaxWorkers, MaxConnections), past which hits queue and Run
 // reports it. It emits vegeta.Results with net/http's error texts, so
-// scenarios.ErrorKind classifies them alike. It sends plain http to one host
-// and follows no redirects; anything else (https, HTTP/2, several hosts,
-// keep-alive off) falls back to vegeta's Attacker on net/http, which stays
-// available as EngineVegeta.
+// scenarios.ErrorKind classifies them alike. It sends plain http to one host;
+// a redirect it follows with net/http, as vegeta would (Options.Redirects);
+// anything else (https, HTTP/2, several hosts, keep-alive off) falls back
+// to vegeta's Attacker on net/http, which stays available as EngineVegeta.
 //
 // Run streams every result to the sink and to DIR/results.gob in vegeta's
 // own gob encoding (readable by `vegeta report`; Options.Results and

@@ -31,7 +31,8 @@ const (
 )
 
 // fastEligible says why the fast engine cannot send these targets, "" if
-// it can: it speaks plain HTTP/1.1 to one host and follows no redirects.
+// it can: it speaks plain HTTP/1.1 to one host (redirects it follows with
+// net/http, see follow).
 func fastEligible(o *Options, targets []vegeta.Target) string {
 	if o.DisableKeepAlive {
 		return "keep-alive is off"
@@ -69,7 +70,8 @@ type fastEndpoint struct {
 	head       bool // HEAD: responses carry no body
 	replayable bool // safe to send again after a failure (as net/http judges)
 	errorPfx   string
-	check      *checker // the endpoint's checks; nil: none
+	check      *checker      // the endpoint's checks; nil: none
+	target     vegeta.Target // the target as sent, for a redirect's first request
 }
 
 // fastEngine sends hits over keep-alive HTTP/1.1 connections. One
@@ -89,6 +91,8 @@ type fastEngine struct {
 	maxBody     int64
 	keepHeaders bool
 	maxConns    int64
+	redirects   int         // as vegeta.Redirects: up to this many; vegeta.NoFollow: a 3xx is the result
+	rt          *transport  // sends a redirect's further requests; nil: follows none
 	curve       *CurvePacer // for how late a hit is and when the next ones are due; nil: never counts as late
 	// began is the instant the pacer's elapsed time counts from (Run sets
 	// it where it measures the pacer's Offset, so that a dispatcher that
@@ -121,7 +125,11 @@ func newFastEngine(o *Options, tgt *MixTargeter, cs *checks) (*fastEngine, error
 		maxBody:     o.MaxBody,
 		keepHeaders: o.KeepHeaders,
 		maxConns:    int64(min(uint64(o.MaxConnections), o.MaxWorkers)),
+		redirects:   o.Redirects,
 		dialer:      net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second},
+	}
+	if e.redirects != vegeta.NoFollow {
+		e.rt = newTransport(o)
 	}
 	e.pool.New = func() any { return new(vegeta.Result) }
 	for i, t := range tgt.Targets() {
@@ -167,6 +175,7 @@ func newFastEngine(o *Options, tgt *MixTargeter, cs *checks) (*fastEngine, error
 			replayable: method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions || method == http.MethodTrace,
 			errorPfx:   fmt.Sprintf("%s%s %q: ", method[:1], strings.ToLower(method[1:]), shown),
 			check:      cs.at(i),
+			target:     t,
 		})
 	}
 	return e, nil
@@ -372,6 +381,9 @@ func (e *fastEngine) kill() {
 		k.(*fastConn).close()
 		return true
 	})
+	if e.rt != nil {
+		e.rt.kill()
+	}
 }
 
 // release takes back a result Run has finished with.
@@ -394,6 +406,8 @@ type fastConn struct {
 	fresh  bool     // counted in dialing until its first dial ends
 	chk    *checker // scans the body being read for its body_contains text; nil: no scan
 	scan   bodyScan
+	redir  bool   // the response read is a redirect to follow, to loc
+	loc    []byte // its Location
 }
 
 func (c *fastConn) close() {
@@ -477,6 +491,10 @@ func (c *fastConn) do(j fastJob) *vegeta.Result {
 		c.scan = bodyScan{}
 		err = c.roundTrip(r, ep)
 	}
+	var ferr error
+	if err == nil && c.redir {
+		ferr = c.follow(r, ep)
+	}
 	r.Latency = time.Since(r.Timestamp)
 	// A racy moving average is fine: a lost update is one sample.
 	l := e.latency.Load()
@@ -487,10 +505,141 @@ func (c *fastConn) do(j fastJob) *vegeta.Result {
 		c.close()
 		r.Code = 0
 		r.Error = ep.errorPfx + err.Error()
+	} else if ferr != nil {
+		// The connection is fine: the redirect's own requests failed.
+		r.Code = 0
+		r.Error = ep.errorPfx + ferr.Error()
 	} else {
 		ep.check.judge(r, &c.scan)
 	}
 	return r
+}
+
+// follow follows the redirect c has just read (c.loc) as vegeta's engine
+// does: net/http's client sends the further requests, and its redirect
+// rules apply (method, body and headers carried or dropped, relative
+// locations), with vegeta's limit (Redirects: past e.redirects the hit is
+// an error, "stopped after N redirects"). The result becomes the last
+// response's: status, headers, body kept and checked; its bytes in add up
+// over the chain and its latency covers it (as the vegeta engine's
+// transport meters them). Only redirects take this path.
+func (c *fastConn) follow(r *vegeta.Result, ep *fastEndpoint) error {
+	e := c.e
+	req, err := ep.target.Request()
+	if err != nil {
+		return err
+	}
+	code := int(r.Code)
+	first := &http.Response{
+		Status: strconv.Itoa(code) + " " + http.StatusText(code), StatusCode: code,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{"Location": {string(c.loc)}}, Body: http.NoBody,
+	}
+	hop := &firstHop{resp: first, next: e.rt}
+	client := &http.Client{
+		Transport:     hop,
+		CheckRedirect: checkRedirect(e.redirects),
+		// What is left of the hit's timeout; a Timeout of 0 would be none.
+		Timeout: max(time.Until(r.Timestamp.Add(e.timeout)), time.Nanosecond),
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		// The request is in the result's error already (ep.errorPfx).
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	r.Code, r.Error, r.Body, r.Headers = uint16(resp.StatusCode), "", r.Body[:0], nil
+	if r.Code < 200 || r.Code >= 400 {
+		r.Error = resp.Status
+	}
+	if e.keepHeaders {
+		r.Headers = resp.Header
+	}
+	c.scan = bodyScan{}
+	buf := make([]byte, 8<<10)
+	defer func() { r.BytesIn += hop.n }()
+	for {
+		n, err := resp.Body.Read(buf)
+		b := buf[:n]
+		if c.chk != nil {
+			c.chk.scan(&c.scan, b)
+		}
+		if max := e.maxBody; max < 0 || int64(len(r.Body)) < max {
+			if max > 0 {
+				b = b[:min(int64(n), max-int64(len(r.Body)))]
+			}
+			r.Body = append(r.Body, b...)
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// checkRedirect is vegeta's redirect policy (vegeta.Redirects): follow up
+// to n redirects, stop with an error past them; vegeta.NoFollow: the 3xx
+// is the response.
+func checkRedirect(n int) func(*http.Request, []*http.Request) error {
+	return func(_ *http.Request, via []*http.Request) error {
+		switch {
+		case n == vegeta.NoFollow:
+			return http.ErrUseLastResponse
+		case n < len(via):
+			return fmt.Errorf("stopped after %d redirects", n)
+		}
+		return nil
+	}
+}
+
+// firstHop answers a client's first request with the response the fast
+// engine has read already, and sends the rest with next, counting the
+// bytes read of their bodies in n.
+type firstHop struct {
+	resp *http.Response
+	next http.RoundTripper
+	n    uint64
+}
+
+func (h *firstHop) RoundTrip(req *http.Request) (*http.Response, error) {
+	if resp := h.resp; resp != nil {
+		h.resp = nil
+		resp.Request = req
+		return resp, nil
+	}
+	resp, err := h.next.RoundTrip(req)
+	if err == nil && resp.Body != nil {
+		resp.Body = &countedBody{ReadCloser: resp.Body, n: &h.n}
+	}
+	return resp, err
+}
+
+// countedBody adds the bytes read of a body to n.
+type countedBody struct {
+	io.ReadCloser
+	n *uint64
+}
+
+func (b *countedBody) Read(p []byte) (int, error) {
+	k, err := b.ReadCloser.Read(p)
+	*b.n += uint64(k)
+	return k, err
+}
+
+// isRedirect says whether net/http's client follows a response with this
+// status (given a Location).
+func isRedirect(code uint16) bool {
+	switch code {
+	case 301, 302, 303, 307, 308:
+		return true
+	}
+	return false
 }
 
 // errNoResponse marks a connection closed before any byte of a response.
@@ -569,6 +718,8 @@ func (c *fastConn) readResponse(r *vegeta.Result, ep *fastEndpoint) (keep bool, 
 		}
 		r.Code = code
 		keep = line[7] == '1'
+		c.redir = false
+		follow := c.e.rt != nil && isRedirect(code)
 		status := bytes.TrimRight(line[9:], "\r\n")
 		if code < 200 || code >= 400 {
 			r.Error = string(status)
@@ -615,6 +766,9 @@ func (c *fastConn) readResponse(r *vegeta.Result, ep *fastEndpoint) (keep bool, 
 				} else if asciiEqualFold(v, "keep-alive") {
 					keep = true
 				}
+			case follow && !c.redir && len(v) > 0 && asciiEqualFold(k, "location"):
+				c.loc = append(c.loc[:0], v...)
+				c.redir = true
 			}
 			if r.Headers != nil {
 				r.Headers.Add(string(k), string(v))

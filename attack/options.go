@@ -63,9 +63,9 @@ type Options struct {
 	ResultsBudget int64 // bytes; 0 → DefaultResultsBudget
 
 	// Engine is the sender: EngineFast (the default, "") or EngineVegeta.
-	// The fast engine speaks plain HTTP/1.1 to one host and follows no
-	// redirects (a 3xx is a result); a run it cannot send (https, several
-	// hosts, keep-alive off) uses vegeta's and says so.
+	// The fast engine speaks plain HTTP/1.1 to one host (a redirect it
+	// follows with net/http, as vegeta's does); a run it cannot send
+	// (https, several hosts, keep-alive off) uses vegeta's and says so.
 	Engine string
 
 	// ConnectionsPerVisitor is how many of a page view's assets load at

@@ -230,6 +230,9 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 			return nil, err
 		}
 		fast.curve = pacer
+		if fast.rt != nil {
+			defer fast.rt.base.CloseIdleConnections()
+		}
 		eng = fast
 	default:
 		tr = newTransport(&o)
