@@ -98,7 +98,7 @@ func (o *attackFlags) add(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&o.abort, "abort", nil, "stop on `RULE` such as 'errors > 50% for 15s' or 'p99 > 10s for 30s' (repeatable; replaces the scenario's rules)")
 	fs.BoolVar(&o.noAbort, "no-abort", false, "run the whole curve whatever happens")
 	fs.BoolVar(&o.noPreflight, "no-preflight", false, "skip the pre-flight request (one HEAD a host before the run, not counted; exit 2 when nothing answers, the name does not resolve or TLS fails)")
-	fs.StringVar(&o.engine, "engine", attack.DefaultEngine, "sender `NAME`: fast (keep-alive HTTP/1.1, plain http to one host, no redirects; other runs fall back to vegeta) or vegeta (net/http: https, HTTP/2, redirects)")
+	fs.StringVar(&o.engine, "engine", attack.DefaultEngine, "sender `NAME`: fast (keep-alive HTTP/1.1, plain http to one host; other runs fall back to vegeta) or vegeta (net/http: https, HTTP/2)")
 	fs.IntVar(&o.perVisitor, "connections-per-visitor", attack.DefaultConnectionsPerVisitor, "a page view loads up to `N` of its assets at once, as a browser's connections to a host (scenarios whose pages list assets)")
 	fs.StringVar(&o.results, "results", "", "raw results kept in results.gob, by `MODE`: all, none or sample=N (default: all up to --results-budget, then 1 in 100); reports always count every result")
 	fs.StringVar(&o.resultsBudget, "results-budget", "2GB", "`BYTES` of results.gob kept in full before sampling 1 in 100 (≈ 64 bytes a result: 2GB is ≈ 15 min at 35,000/s)")
@@ -148,13 +148,6 @@ func (o *attackFlags) options(fs *pflag.FlagSet, s *scenarios.Scenario, confirm 
 		return ao, usagef("--engine %q: want fast or vegeta", o.engine)
 	}
 	ao.Engine = o.engine
-	if fs.Changed("redirects") && o.redirects > 0 {
-		// The fast engine follows no redirects.
-		if fs.Changed("engine") && o.engine == attack.EngineFast {
-			return ao, usagef("--engine fast follows no redirects: drop --redirects or use --engine vegeta")
-		}
-		ao.Engine = attack.EngineVegeta
-	}
 	if _, err := attack.ParseResults(o.results); err != nil {
 		return ao, usagef("--results: %v", err)
 	}

@@ -537,3 +537,81 @@ func TestRunWarnsRelativeStartAtOnShard(t *testing.T) {
 		}
 	}
 }
+
+// TestRunRedirects: run follows redirects with its default engine (fast)
+// as --redirects says: a redirect loop fails the run (exit 3, every
+// request a redirects error), a redirect to /ok fetches /ok and holds the
+// SLO, and --redirects -1 counts the 302 itself as the response.
+func TestRunRedirects(t *testing.T) {
+	counts := map[string]*atomic.Int64{"/loop": {}, "/moved": {}, "/ok": {}}
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(attack.PreflightHeader) != "" {
+			return
+		}
+		n, ok := counts[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		n.Add(1)
+		switch r.URL.Path {
+		case "/loop":
+			http.Redirect(w, r, "/loop", http.StatusFound)
+		case "/moved":
+			http.Redirect(w, r, "/ok", http.StatusFound)
+		default:
+			w.Write([]byte("ok"))
+		}
+	}))
+	t.Cleanup(s.Close)
+	for _, tc := range []struct {
+		name, path string
+		args       []string
+		exit       int
+		want       map[string]int64 // requests per path
+		code       uint16           // of every result; 0: a redirects error
+	}{
+		{"loop", "/loop", nil, exitSLO, map[string]int64{"/loop": 20 * (1 + attack.DefaultRedirects)}, 0},
+		{"moved", "/moved", nil, 0, map[string]int64{"/moved": 20, "/ok": 20}, 200},
+		{"no follow", "/moved", []string{"--redirects", "-1"}, 0, map[string]int64{"/moved": 20, "/ok": 0}, 302},
+		{"explicit", "/moved", []string{"--redirects", "1"}, 0, map[string]int64{"/moved": 20, "/ok": 20}, 200}, // still the fast engine
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, n := range counts {
+				n.Store(0)
+			}
+			tf := filepath.Join(t.TempDir(), "targets.txt")
+			os.WriteFile(tf, []byte("GET "+s.URL+tc.path+"\n"), 0o644)
+			dir := filepath.Join(t.TempDir(), "run")
+			args := append([]string{"run", "--targets", tf, "--rate", "20/s", "--duration", "1s", "--out", dir}, tc.args...)
+			code, out, errs := runCLI(t, args...)
+			if code != tc.exit {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.exit, out, errs)
+			}
+			for path, want := range tc.want {
+				if got := counts[path].Load(); got != want {
+					t.Errorf("%s got %d requests, want %d", path, got, want)
+				}
+			}
+			info, err := scenarios.ReadRunInfo(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Engine != attack.EngineFast {
+				t.Errorf("run.json engine %q, want %q", info.Engine, attack.EngineFast)
+			}
+			rs := decodeAll(t, filepath.Join(dir, "results.gob"))
+			if len(rs) != 20 {
+				t.Fatalf("%d results, want 20", len(rs))
+			}
+			for _, r := range rs {
+				if k := scenarios.ErrorKind(r.Code, r.Error); r.Code != tc.code || (tc.code == 0) != (k == scenarios.ErrRedirects) {
+					t.Fatalf("seq %d: code %d, error %q (kind %q), want code %d", r.Seq, r.Code, r.Error, k, tc.code)
+				}
+			}
+			if tc.code == 0 && !strings.Contains(out, scenarios.ErrRedirects) {
+				t.Errorf("the report does not name the redirects errors:\n%s", out)
+			}
+		})
+	}
+}
