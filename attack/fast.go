@@ -92,6 +92,7 @@ type fastEngine struct {
 	keepHeaders bool
 	maxConns    int64
 	redirects   int         // as vegeta.Redirects: up to this many; vegeta.NoFollow: a 3xx is the result
+	confirm     []string    // hosts beyond loopback a redirect may lead to (Options.Confirm)
 	rt          *transport  // sends a redirect's further requests; nil: follows none
 	curve       *CurvePacer // for how late a hit is and when the next ones are due; nil: never counts as late
 	// began is the instant the pacer's elapsed time counts from (Run sets
@@ -126,6 +127,7 @@ func newFastEngine(o *Options, tgt *MixTargeter, cs *checks) (*fastEngine, error
 		keepHeaders: o.KeepHeaders,
 		maxConns:    int64(min(uint64(o.MaxConnections), o.MaxWorkers)),
 		redirects:   o.Redirects,
+		confirm:     o.Confirm,
 		dialer:      net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second},
 	}
 	if e.redirects != vegeta.NoFollow {
@@ -538,7 +540,7 @@ func (c *fastConn) follow(r *vegeta.Result, ep *fastEndpoint) error {
 	hop := &firstHop{resp: first, next: e.rt}
 	client := &http.Client{
 		Transport:     hop,
-		CheckRedirect: checkRedirect(e.redirects),
+		CheckRedirect: checkRedirect(e.redirects, e.confirm),
 		// What is left of the hit's timeout; a Timeout of 0 would be none.
 		Timeout: max(time.Until(r.Timestamp.Add(e.timeout)), time.Nanosecond),
 	}
@@ -586,16 +588,27 @@ func (c *fastConn) follow(r *vegeta.Result, ep *fastEndpoint) error {
 // checkRedirect is vegeta's redirect policy (vegeta.Redirects): follow up
 // to n redirects, stop with an error past them; vegeta.NoFollow: the 3xx
 // is the response.
-func checkRedirect(n int) func(*http.Request, []*http.Request) error {
-	return func(_ *http.Request, via []*http.Request) error {
+func checkRedirect(n int, confirmed []string) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
 		switch {
 		case n == vegeta.NoFollow:
 			return http.ErrUseLastResponse
 		case n < len(via):
 			return fmt.Errorf("stopped after %d redirects", n)
 		}
-		return nil
+		return allowedRedirect(req, confirmed)
 	}
+}
+
+// allowedRedirect refuses a redirect to a host the run may not send to: not
+// loopback and not confirmed (--confirm). A staging site that redirects
+// to production, or an image to a CDN, does not take the load there.
+func allowedRedirect(req *http.Request, confirmed []string) error {
+	host := req.URL.Hostname()
+	if err := CheckConfirmed([]string{host}, confirmed); err != nil {
+		return fmt.Errorf("redirected to %s, which is not loopback: not followed (--confirm %s allows it)", host, host)
+	}
+	return nil
 }
 
 // firstHop answers a client's first request with the response the fast

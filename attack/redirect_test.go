@@ -28,6 +28,7 @@ func redirectServer(t *testing.T, okDelay time.Duration) (*http.ServeMux, map[st
 		})
 	}
 	redirect("/loop", "/loop")
+	redirect("/away", "http://192.0.2.1:9/x") // TEST-NET-1: never followed, nothing is sent there
 	redirect("/two", "/one")
 	redirect("/one", "/ok")
 	n := new(atomic.Int64)
@@ -43,8 +44,9 @@ func redirectServer(t *testing.T, okDelay time.Duration) (*http.ServeMux, map[st
 // TestRedirects: both engines follow redirects as vegeta does (up to
 // Options.Redirects, 10 by default; the result is the last response, its
 // latency the whole chain's; past the limit an error of kind redirects;
-// NoFollow: the 3xx is the result), and the fast engine does so itself
-// rather than falling back to vegeta's.
+// NoFollow: the 3xx is the result; none to a host that is not loopback
+// and not confirmed), and the fast engine does so itself rather than
+// falling back to vegeta's.
 func TestRedirects(t *testing.T) {
 	const okDelay = 30 * time.Millisecond
 	cases := []struct {
@@ -52,6 +54,7 @@ func TestRedirects(t *testing.T) {
 		redirects  int
 		code       uint16
 		kind       string // error kind of every result; "": all OK
+		says       string // what every result's error says, with kind ("stopped after" if "")
 		bytesIn    uint64
 		requests   map[string]int64 // requests per path, per hit
 		expect     *scenarios.Expect
@@ -62,6 +65,8 @@ func TestRedirects(t *testing.T) {
 		{name: "chain", path: "/two", redirects: 2, code: 200, bytesIn: 5 + 5 + 5, requests: map[string]int64{"/two": 1, "/one": 1, "/ok": 1}},
 		{name: "past limit", path: "/two", redirects: 1, kind: scenarios.ErrRedirects, requests: map[string]int64{"/two": 1, "/one": 1, "/ok": 0}},
 		{name: "no follow", path: "/one", redirects: -1, code: 302, bytesIn: 5, requests: map[string]int64{"/one": 1, "/ok": 0}},
+		// A redirect off loopback, to a host not confirmed, is not followed.
+		{name: "away", path: "/away", kind: scenarios.ErrRedirects, says: "redirected to 192.0.2.1, which is not loopback: not followed", requests: map[string]int64{"/away": 1}},
 	}
 	forEngines(t, func(t *testing.T, engine string) {
 		for _, tc := range cases {
@@ -89,7 +94,11 @@ func TestRedirects(t *testing.T) {
 				}
 				for _, r := range rs {
 					if tc.kind != "" {
-						if r.Code != 0 || !strings.Contains(r.Error, "stopped after") || !strings.Contains(r.Error, "redirects") {
+						says := tc.says
+						if says == "" {
+							says = "stopped after"
+						}
+						if r.Code != 0 || !strings.Contains(r.Error, says) || !strings.Contains(r.Error, "redirect") {
 							t.Fatalf("seq %d: code %d, error %q: want a redirects error", r.Seq, r.Code, r.Error)
 						}
 						continue

@@ -238,10 +238,13 @@ func Run(ctx, hard context.Context, o Options, sink func(r *vegeta.Result)) (*Su
 		tr = newTransport(&o)
 		tr.checks = chks
 		defer tr.base.CloseIdleConnections()
-		client := &http.Client{Transport: tr, Timeout: o.Timeout}
+		// vegeta's redirect policy, and no redirect to a host the run may
+		// not send to: Redirects first, as it sets the client's policy,
+		// which Client then replaces.
+		client := &http.Client{Transport: tr, Timeout: o.Timeout, CheckRedirect: checkRedirect(o.Redirects, o.Confirm)}
 		eng = vegetaEngine{vegeta.NewAttacker(
-			vegeta.Client(client),
 			vegeta.Redirects(o.Redirects),
+			vegeta.Client(client),
 			vegeta.Workers(o.Workers),
 			vegeta.MaxWorkers(o.MaxWorkers),
 			vegeta.MaxBody(o.MaxBody),

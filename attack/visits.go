@@ -90,16 +90,7 @@ func newVisitEngine(o *Options, tgt *MixTargeter, eps []scenarios.Endpoint, chks
 			}
 		}
 	}
-	redirects := o.Redirects
-	v.client = &http.Client{Transport: tr, Timeout: o.Timeout, CheckRedirect: func(_ *http.Request, via []*http.Request) error {
-		switch {
-		case redirects < 0:
-			return http.ErrUseLastResponse
-		case len(via) > redirects:
-			return fmt.Errorf("stopped after %d redirects", redirects)
-		}
-		return nil
-	}}
+	v.client = &http.Client{Transport: tr, Timeout: o.Timeout, CheckRedirect: checkRedirect(o.Redirects, o.Confirm)}
 	if o.Scenario.HasJourneys() {
 		js, err := newJourneys(o.Scenario, eps, o.Shard, o.Shards)
 		if err != nil {

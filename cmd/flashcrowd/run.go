@@ -91,7 +91,7 @@ func (o *attackFlags) add(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.keepAlive, "keepalive", true, "reuse connections (off: a new connection per request, which exhausts local ports fast)")
 	fs.BoolVar(&o.http2, "http2", true, "use HTTP/2 with https targets that offer it")
 	fs.BoolVar(&o.insecure, "insecure", false, "do not verify TLS certificates")
-	fs.IntVar(&o.redirects, "redirects", attack.DefaultRedirects, "follow up to `N` redirects (-1: follow none, a 3xx counts as success)")
+	fs.IntVar(&o.redirects, "redirects", attack.DefaultRedirects, "follow up to `N` redirects (-1: follow none, a 3xx counts as success); never to a host that is not loopback or --confirm'ed")
 	fs.StringArrayVarP(&o.headers, "header", "H", nil, "add `'NAME: VALUE'` to every request (repeatable)")
 	fs.StringVar(&o.maxBody, "max-body", "0", "keep up to `BYTES` of each response body in the results (-1: all); bodies are always read and counted")
 	fs.BoolVar(&o.keepHeaders, "keep-headers", false, "keep response headers in the results")
