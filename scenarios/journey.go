@@ -193,6 +193,11 @@ func decodeJourneys(d *Decoder, n *Node, eps []Endpoint, open Opener) []Journey 
 			}
 		}
 		defined := map[string]bool{}
+		// badCapture: a capture already reported as malformed defines
+		// its variable for the later steps (its own problem is the one to
+		// fix), and a capture that is no map, all variables: badMapAt is
+		// the first such step (-1: none).
+		badCapture, badMapAt := map[string]bool{}, -1
 		if fn, ok := o.String("feeder"); ok {
 			j.Feeder = readFeeder(d, o.Get("feeder"), Field(path, "feeder"), fn, open)
 			if j.Feeder != nil {
@@ -226,6 +231,9 @@ func decodeJourneys(d *Decoder, n *Node, eps []Endpoint, open Opener) []Journey 
 					if c := so.Get("capture"); c != nil && c.Kind != NullNode {
 						if c.Kind != MapNode {
 							d.Add(c, Field(sp, "capture"), "want a map of VAR: \"json:$.id\" (or header:NAME, regex:…)")
+							if badMapAt < 0 {
+								badMapAt = i
+							}
 						} else {
 							for ci, ck := range c.Keys {
 								cv := c.Vals[ci]
@@ -235,10 +243,12 @@ func decodeJourneys(d *Decoder, n *Node, eps []Endpoint, open Opener) []Journey 
 								}
 								if cv.Kind != ScalarNode {
 									d.Add(cv, Field(Field(sp, "capture"), ck.Scalar), "want \"json:$.id\", \"header:NAME\" or \"regex:…(…)…\"")
+									badCapture[ck.Scalar] = true
 									continue
 								}
 								if msg := checkCapture(cv.Scalar); msg != "" {
 									d.Add(cv, Field(Field(sp, "capture"), ck.Scalar), "%s", msg)
+									badCapture[ck.Scalar] = true
 									continue
 								}
 								st.Capture = append(st.Capture, Capture{Var: ck.Scalar, From: cv.Scalar})
@@ -255,7 +265,7 @@ func decodeJourneys(d *Decoder, n *Node, eps []Endpoint, open Opener) []Journey 
 					d.Add(at, sp, "no endpoint %q (endpoints: %s)", st.Endpoint, strings.Join(names, ", "))
 					continue
 				}
-				if ok {
+				if ok && (badMapAt < 0 || badMapAt == i) {
 					for _, v := range endpointVars(&eps[ei]) {
 						if defined[v] {
 							continue
@@ -270,6 +280,9 @@ func decodeJourneys(d *Decoder, n *Node, eps []Endpoint, open Opener) []Journey 
 				}
 				for _, c := range st.Capture {
 					defined[c.Var] = true
+				}
+				for v := range badCapture {
+					defined[v] = true
 				}
 				j.Steps = append(j.Steps, st)
 			}

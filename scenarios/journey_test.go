@@ -147,3 +147,37 @@ func TestFeederDuplicateColumn(t *testing.T) {
 		t.Errorf("duplicate feeder column: %v", err)
 	}
 }
+
+// A malformed capture is reported once, where it is written: the later
+// steps that use its variable are not reported again as using a value
+// no capture defines.
+func TestMalformedCaptureReportedOnce(t *testing.T) {
+	for _, c := range []struct{ name, journey, want string }{
+		{"expression", `{steps: [home, {endpoint: checkout, capture: {order_id: "json:id"}}, order, order]}`,
+			`j.yaml:8:65: journeys.buy.steps[1].capture.order_id: "json:id": a JSON path starts with $`},
+		{"not a map", `{steps: [home, {endpoint: checkout, capture: "json:$.id"}, order]}`,
+			`j.yaml:8:54: journeys.buy.steps[1].capture: want a map of VAR`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			file := filepath.Join(dir, "j.yaml")
+			if err := os.WriteFile(file, []byte(journeyEndpoints+"journeys:\n  buy: "+c.journey+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(file)
+			var ps Problems
+			if !errors.As(err, &ps) || len(ps) != 1 || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("got %d problems:\n%v\nwant only\n%s", len(ps), err, c.want)
+			}
+		})
+	}
+	// A step that uses the variable before the malformed capture is still wrong.
+	dir := t.TempDir()
+	file := filepath.Join(dir, "j.yaml")
+	if err := os.WriteFile(file, []byte(journeyEndpoints+"journeys:\n  buy: {steps: [order, {endpoint: checkout, capture: {order_id: \"json:id\"}}]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(file); err == nil || !strings.Contains(err.Error(), `journeys.buy.steps[0]: endpoint "order" uses {{order_id}}`) {
+		t.Errorf("use before a malformed capture: %v", err)
+	}
+}
