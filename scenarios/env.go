@@ -47,10 +47,11 @@ func (r *envResolver) expand(n *Node, field, s string) string {
 	}
 	env := r.env
 	if r.keepUnset {
-		// An unset variable's value is its reference: the text keeps it.
+		// An unset (or empty) variable's value is its reference: the
+		// text keeps it.
 		env = func(name string) (string, bool) {
 			if r.env != nil {
-				if v, ok := r.env(name); ok {
+				if v, ok := r.env(name); ok && v != "" {
 					return v, true
 				}
 			}
@@ -92,7 +93,8 @@ func (r *envResolver) unresolved(s string) bool {
 	return r.keepUnset && strings.Contains(s, envOpen)
 }
 
-// expandEnv replaces each ${ENV:NAME} in s by its value. On a problem it
+// expandEnv replaces each ${ENV:NAME} in s by its value, which must not
+// be empty. On a problem it
 // returns the reference, its byte offset in s and what is wrong.
 // Each reference expanded is passed to seen with its value.
 func expandEnv(s string, env Env, seen func(ref, value string)) (out, ref string, off int, problem string) {
@@ -122,6 +124,11 @@ func expandEnv(s string, env Env, seen func(ref, value string)) (out, ref string
 		}
 		if !ok {
 			return s, ref, at, "environment variable " + name + " is not set"
+		}
+		if v == "" {
+			// An empty host, token or password is never what was meant
+			// (NAME= in a shell, an empty CI secret).
+			return s, ref, at, "environment variable " + name + " is set but empty"
 		}
 		if seen != nil {
 			seen(ref, v)

@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -97,5 +99,37 @@ func TestEndpointQueryProblems(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "leakC") || strings.Contains(err.Error(), "endpoints[3]") {
 		t.Errorf("a value shown, or a good query refused:\n%v", err)
+	}
+}
+
+// A variable set but empty (NAME= in a shell, an empty CI secret) is a
+// problem at the reference, like an unset one: an empty token or host is
+// never what was meant. LoadUnresolved (flashcrowd curve) keeps the
+// reference as written, as it does an unset one.
+func TestEnvEmptyIsAProblem(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "e.yaml")
+	src := "name: empty\ncurve: hold 1/s for 1m\nendpoints:\n" +
+		"  - name: orders\n" +
+		"    url: \"https://${ENV:FC_HOST}/api/orders\"\n" +
+		"    headers: {Authorization: \"Bearer ${ENV:FC_TOKEN}\"}\n"
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadEnv(file, env(map[string]string{"FC_HOST": "shop.example", "FC_TOKEN": ""}))
+	want := file + ":6:38: endpoints[0].headers.Authorization: ${ENV:FC_TOKEN}: environment variable FC_TOKEN is set but empty"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got\n%v\nwant\n%s", err, want)
+	}
+	_, err = LoadEnv(file, env(map[string]string{"FC_HOST": "", "FC_TOKEN": "t0k3n"}))
+	want = file + ":5:19: endpoints[0].url: ${ENV:FC_HOST}: environment variable FC_HOST is set but empty"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got\n%v\nwant\n%s", err, want)
+	}
+	s, err := LoadUnresolved(file, env(map[string]string{"FC_HOST": "", "FC_TOKEN": ""}))
+	if err != nil {
+		t.Fatalf("LoadUnresolved: %v", err)
+	}
+	if e := s.Endpoints[0]; e.URL != "https://${ENV:FC_HOST}/api/orders" || e.Header.Get("Authorization") != "Bearer ${ENV:FC_TOKEN}" {
+		t.Errorf("LoadUnresolved: %+v", e)
 	}
 }

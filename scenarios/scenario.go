@@ -253,15 +253,15 @@ func DefaultEndpoints() []Endpoint {
 func Load(nameOrFile string) (*Scenario, error) { return LoadEnv(nameOrFile, nil) }
 
 // LoadEnv reads a scenario file, or a built-in by name, resolving its
-// ${ENV:NAME} references with env; a variable env does not have is a
-// problem naming the file, line, column and variable.
+// ${ENV:NAME} references with env; a variable env does not have, or has
+// empty, is a problem naming the file, line, column and variable.
 func LoadEnv(nameOrFile string, env Env) (*Scenario, error) {
 	return load(nameOrFile, env, false)
 }
 
 // LoadUnresolved reads a scenario to look at, not to send: as LoadEnv, but
-// a ${ENV:NAME} reference to a variable env does not have stays as
-// written, and a value holding one is not checked (a url of
+// a ${ENV:NAME} reference to a variable env does not have (or has
+// empty) stays as written, and a value holding one is not checked (a url of
 // ${ENV:TARGET}/login is no URL until TARGET is set). Its curve, mix and
 // every other field are checked as LoadEnv checks them, so flashcrowd
 // curve can lint a scenario where its secrets are not set. Send only what
