@@ -34,6 +34,9 @@ type envResolver struct {
 	// written, not a problem (LoadUnresolved).
 	keepUnset bool
 	hit       bool // a reference was expanded since the last reset
+	// urlFailed: a reference in the last endpoint's path or url could
+	// not be resolved (reported): the text left is not to be checked.
+	urlFailed bool
 	// vals are the values expanded since the last reset, by reference.
 	vals map[string]string
 }
@@ -271,7 +274,9 @@ func (r *envResolver) resolveEndpoint(e *Endpoint, path string, at func(field st
 	if strings.HasPrefix(e.URL, "/") {
 		urlField = "path"
 	}
+	before := len(r.d.Problems)
 	e.URL = r.expand(at(urlField), Field(path, urlField), e.URL)
+	r.urlFailed = len(r.d.Problems) > before
 	if len(e.Header) > 0 {
 		h := http.Header{}
 		for _, k := range slices.Sorted(maps.Keys(e.Header)) {

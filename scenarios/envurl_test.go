@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -124,6 +125,14 @@ func TestEnvEmptyIsAProblem(t *testing.T) {
 	want = file + ":5:19: endpoints[0].url: ${ENV:FC_HOST}: environment variable FC_HOST is set but empty"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("got\n%v\nwant\n%s", err, want)
+	}
+	// The url left unexpanded is not reported again as no URL, whether
+	// its variable is empty or unset.
+	for _, vals := range []map[string]string{{"FC_HOST": "", "FC_TOKEN": "t0k3n"}, {"FC_TOKEN": "t0k3n"}} {
+		var ps Problems
+		if _, err := LoadEnv(file, env(vals)); !errors.As(err, &ps) || len(ps) != 1 || !strings.Contains(err.Error(), "FC_HOST is") {
+			t.Errorf("%v: want one problem, FC_HOST's; got\n%v", vals, err)
+		}
 	}
 	s, err := LoadUnresolved(file, env(map[string]string{"FC_HOST": "", "FC_TOKEN": ""}))
 	if err != nil {

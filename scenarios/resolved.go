@@ -77,8 +77,9 @@ func parseResolvedWith(file string, data []byte, er *envResolver) (*Scenario, er
 	for i := range s.Endpoints {
 		e := &s.Endpoints[i]
 		er.resolveEndpoint(e, fmt.Sprintf("scenario.endpoints[%d]", i), nil)
-		if er.unresolved(e.URL) {
-			// A variable left unset (LoadUnresolved): checked once set.
+		if er.unresolved(e.URL) || er.urlFailed {
+			// A variable left unset (LoadUnresolved), checked once set, or
+			// a reference not resolved, reported already.
 		} else if strings.HasPrefix(e.URL, "/") {
 			checkEndpointURL(d, nil, fmt.Sprintf("scenario.endpoints[%d].path", i), e)
 		} else if _, err := url.Parse(e.URL); err != nil {

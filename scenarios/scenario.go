@@ -544,6 +544,8 @@ func decodeEndpoints(d *Decoder, n *Node, env *envResolver, envAt map[*Node]bool
 		case hasPath && hasURL:
 		case env.unresolved(e.URL):
 			// A variable left unset (LoadUnresolved): checked once set.
+		case env.urlFailed:
+			// A reference not resolved, reported already.
 		case hasPath:
 			if !strings.HasPrefix(e.URL, "/") {
 				d.Add(o.Get("path"), Field(path, "path"), "%q must start with /", e.Redacted().URL)
