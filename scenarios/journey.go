@@ -40,7 +40,9 @@ import (
 // journey's value of name: a column of its feeder row, or a value captured
 // from an earlier step's response ("json:$.a.b" a JSON field, "header:Name"
 // a response header, "regex:text(\d+)" the first group of a match in the
-// body). A step that fails (an error, a failed check, a capture that does
+// body). Only a step fills values in: an endpoint also sent outside any
+// journey (by the mix, or as a page view's asset) may not use {{name}}.
+// A step that fails (an error, a failed check, a capture that does
 // not match) abandons the journey there. Still an open model: a slow site
 // has more journeys in flight, never fewer started.
 
@@ -438,4 +440,81 @@ func (f *Feeder) Row(i uint64) map[string]string {
 		}
 	}
 	return m
+}
+
+// checkLoneVars reports {{name}} references in the path or url, header
+// values and body of an endpoint that is sent outside any journey, where
+// nothing fills them in and they would go out as written: every endpoint
+// of a scenario without journeys (the mix sends it, or a page view as its
+// page or an asset), and, with journeys, an asset of a page a journey
+// walks (a page view's assets are sent without the journey's values).
+// With journeys, an endpoint no journey walks is never sent. n is the
+// endpoints list as written.
+func checkLoneVars(d *Decoder, n *Node, s *Scenario) {
+	if n == nil || n.Kind != SeqNode {
+		return
+	}
+	journeys := s.HasJourneys()
+	stepped := map[string]bool{}
+	for _, j := range s.Journeys {
+		for _, st := range j.Steps {
+			stepped[st.Endpoint] = true
+		}
+	}
+	assetOf := map[string]string{} // asset → first page sending it
+	for _, e := range s.Endpoints {
+		if journeys && !stepped[e.Name] {
+			continue // a page no journey walks is never sent (reported)
+		}
+		for _, a := range e.Assets {
+			if _, ok := assetOf[a.Name]; !ok {
+				assetOf[a.Name] = e.Name
+			}
+		}
+	}
+	for i, e := range s.Endpoints {
+		if i >= len(n.Vals) {
+			break
+		}
+		var how string
+		page, isAsset := assetOf[e.Name]
+		switch {
+		case isAsset:
+			how = fmt.Sprintf("as an asset of page %q (a page view's assets get no journey's values)", page)
+		case journeys:
+			continue // sent only as a journey's step
+		case len(e.Assets) > 0:
+			how = "as a page view's page (the scenario has no journeys)"
+		default:
+			how = "by the mix (the scenario has no journeys)"
+		}
+		also := ""
+		if stepped[e.Name] {
+			also = "also "
+		}
+		path := fmt.Sprintf("endpoints[%d]", i)
+		v := n.Vals[i]
+		check := func(at *Node, field string) {
+			if at == nil || at.Kind != ScalarNode {
+				return
+			}
+			seen := map[string]bool{}
+			for _, name := range Vars(at.Scalar) {
+				if seen[name] {
+					continue
+				}
+				seen[name] = true
+				d.Add(at, field, "{{%s}} is filled in only in journeys (a capture or feeder column), but endpoint %q is %ssent on its own, %s, where {{%s}} would go out as written",
+					name, e.Name, also, how, name)
+			}
+		}
+		check(mapValue(v, "path"), Field(path, "path"))
+		check(mapValue(v, "url"), Field(path, "url"))
+		if h := mapValue(v, "headers"); h != nil && h.Kind == MapNode {
+			for k, key := range h.Keys {
+				check(h.Vals[k], Field(Field(path, "headers"), key.Scalar))
+			}
+		}
+		check(mapValue(v, "body"), Field(path, "body"))
+	}
 }

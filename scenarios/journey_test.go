@@ -181,3 +181,87 @@ func TestMalformedCaptureReportedOnce(t *testing.T) {
 		t.Errorf("use before a malformed capture: %v", err)
 	}
 }
+
+// {{name}} is filled in only by a journey: in an endpoint sent outside
+// any journey (the plain mix, a page view's page or asset) it would go
+// out as written (/api/orders/{{id}}, a 404), so it is refused at load
+// where it is written. An endpoint only journeys send may use it, and so
+// may one no journey walks (with journeys, it is never sent).
+func TestVarsOutsideJourneys(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "skus.csv"), []byte("sku,qty\njacket,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	load := func(t *testing.T, text string) (string, error) {
+		t.Helper()
+		file := filepath.Join(dir, "v.yaml")
+		if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(file)
+		return file, err
+	}
+	const mix = `curve: "hold 1/s for 1m"
+endpoints:
+  - {name: home, path: /}
+  - {name: order, path: "/api/orders/{{id}}", weight: 2}
+  - name: cart
+    method: POST
+    path: /api/cart
+    headers: {X-Sku: "{{sku}}"}
+    body: '{"sku":"{{sku}}","n":{{ qty }}}'
+`
+	file, err := load(t, mix)
+	var ps Problems
+	if !errors.As(err, &ps) || len(ps) != 4 {
+		t.Fatalf("got %d problems, want 4:\n%v", len(ps), err)
+	}
+	for _, want := range []string{
+		file + `:4:26: endpoints[1].path: {{id}} is filled in only in journeys (a capture or feeder column), but endpoint "order" is sent on its own, by the mix (the scenario has no journeys), where {{id}} would go out as written`,
+		file + `:8:23: endpoints[2].headers.X-Sku: {{sku}} is filled in only in journeys`,
+		file + `:9:12: endpoints[2].body: {{sku}} is filled in only in journeys`,
+		file + `:9:12: endpoints[2].body: {{qty}} is filled in only in journeys`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks\n%s\ngot\n%v", want, err)
+		}
+	}
+
+	// With journeys, the arrivals are journeys: order and cart are sent
+	// only as steps, with their values; an endpoint no journey walks is
+	// never sent.
+	walked := mix + `  - {name: unused, path: "/u/{{nothing}}"}
+journeys:
+  browse: {weight: 5, steps: [home]}
+  buy: {feeder: skus.csv, steps: [home, cart, {endpoint: home, capture: {id: "header:X-Order"}}, order]}
+`
+	if _, err := load(t, walked); err != nil {
+		t.Errorf("endpoints sent only in journeys: %v", err)
+	}
+
+	// A page view's assets are sent without the journey's values, and
+	// in a scenario without journeys a page view is no journey either.
+	const views = `curve: "hold 1/s for 1m"
+endpoints:
+  - {name: product, path: "/p/{{sku}}", assets: [photo]}
+  - {name: photo, path: "/img/{{sku}}.jpg"}
+`
+	file, err = load(t, views)
+	for _, want := range []string{
+		file + `:3:28: endpoints[0].path: {{sku}} is filled in only in journeys (a capture or feeder column), but endpoint "product" is sent on its own, as a page view's page (the scenario has no journeys)`,
+		file + `:4:26: endpoints[1].path: {{sku}} is filled in only in journeys (a capture or feeder column), but endpoint "photo" is sent on its own, as an asset of page "product" (a page view's assets get no journey's values)`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks\n%s\ngot\n%v", want, err)
+		}
+	}
+	file, err = load(t, views+"journeys:\n  buy: {feeder: skus.csv, steps: [product]}\n")
+	if !errors.As(err, &ps) || len(ps) != 1 || !strings.Contains(err.Error(), file+`:4:26: endpoints[1].path: {{sku}} is filled in only in journeys`) {
+		t.Errorf("an asset of a journey's page: got\n%v", err)
+	}
+	// An endpoint both a step and an asset is sent on its own too.
+	both := views + "journeys:\n  buy: {feeder: skus.csv, steps: [product, photo]}\n"
+	if _, err := load(t, both); err == nil || !strings.Contains(err.Error(), `endpoint "photo" is also sent on its own, as an asset of page "product"`) {
+		t.Errorf("a step that is also an asset: got\n%v", err)
+	}
+}

@@ -374,6 +374,10 @@ func parse(file string, data []byte, open Opener, env *envResolver) (*Scenario, 
 			}
 		}
 	}
+	if jn := o.Get("journeys"); jn == nil || jn.Kind == NullNode || jn.Kind == MapNode {
+		// (journeys that are no map are reported: what they send is unknown)
+		checkLoneVars(d, o.Get("endpoints"), s)
+	}
 	s.SLO = decodeSLO(d, o.Get("slo"))
 	if n := o.Get("abort"); n != nil && n.Kind != NullNode {
 		s.Abort = nil
