@@ -174,3 +174,27 @@ func TestSimulatePageViews(t *testing.T) {
 		t.Errorf("report at 5 s windows: visitors %+v, want the simulation's %d page views, %d complete", w, v.Views, v.Complete)
 	}
 }
+
+// {{name}} in an endpoint the plain mix sends would go out as written (a
+// reviewer's /api/orders/{{id}} got 404s): run and curve refuse the file,
+// exit 2, naming where it is written.
+func TestVarOutsideJourneyIsRefused(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "orders.yaml")
+	if err := os.WriteFile(file, []byte(`name: orders
+curve: "hold 10/s for 1m"
+endpoints:
+  - {name: home, path: /}
+  - {name: order, path: "/api/orders/{{id}}"}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := file + `:5:26: endpoints[1].path: {{id}} is filled in only in journeys (a capture or feeder column), but endpoint "order" is sent on its own`
+	// run is compressed into a temporary directory: were the file
+	// accepted, it would send a second to the simulated host on loopback.
+	for _, args := range [][]string{{"curve"}, {"run", "--compress", "60", "--out", filepath.Join(t.TempDir(), "run"), "-q"}} {
+		args = append(args, "--scenario", file)
+		if code, _, stderr := runCLI(t, args...); code != exitUsage || !strings.Contains(stderr, want) {
+			t.Errorf("%s: exit %d, want %d with\n%s\nstderr:\n%s", args[0], code, exitUsage, want, stderr)
+		}
+	}
+}
