@@ -88,12 +88,12 @@ func runCurve(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 	}
 	var unset []string
 	for _, n := range s.EnvNames() {
-		if _, ok := os.LookupEnv(n); !ok {
+		if v, ok := os.LookupEnv(n); !ok || v == "" {
 			unset = append(unset, "${ENV:"+n+"}")
 		}
 	}
 	if len(unset) > 0 {
-		fmt.Fprintf(e.stderr, "note: %s not set: curve sends nothing and needs no values; run needs them\n", strings.Join(unset, ", "))
+		fmt.Fprintf(e.stderr, "note: %s not set (or empty): curve sends nothing and needs no values; run needs them\n", strings.Join(unset, ", "))
 	}
 	c := s.Curve
 	title := s.Name

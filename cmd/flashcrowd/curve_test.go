@@ -324,6 +324,12 @@ endpoints:
 	if _, err := scenarios.LoadEnv(file, os.LookupEnv); err == nil || !strings.Contains(err.Error(), unset+" is not set") {
 		t.Fatalf("LoadEnv (run's load): %v", err)
 	}
+	// Set but empty: the same note.
+	t.Setenv(unset, "")
+	if code, _, errs := runCLI(t, "curve", "--scenario", file); code != 0 || !strings.Contains(errs, "${ENV:"+unset+"} not set (or empty)") {
+		t.Fatalf("an empty variable: exit %d\n%s", code, errs)
+	}
+	os.Unsetenv(unset)
 	// Everything else is still checked.
 	bad := strings.Replace(yaml, "for 1m", "for", 1)
 	if err := os.WriteFile(file, []byte(bad), 0o644); err != nil {
