@@ -1697,6 +1697,9 @@ func (a *Analysis) verdict() string {
 	case a.AtHeldRate:
 		fmt.Fprintf(&b, "%s failed the SLO %s at %s, a rate it had held before: not its capacity (%s) but an outage or a fault at the host (%s)",
 			a.Name, when, rps(a.BreakOffered), a.bandText(), a.briefWhy())
+	case a.brokeBeforeSaturated():
+		fmt.Fprintf(&b, "%s broke %s at %s, before it was saturated: it served %s of the mix while saturated later, about its capacity; the SLO failed at the lower rate (%s)",
+			a.Name, when, rps(a.BreakOffered), rps(a.SaturatedAt), a.briefWhy())
 	default:
 		fmt.Fprintf(&b, "%s broke %s at %s (capacity %s)", a.Name, when, rps(a.BreakOffered), a.bandText())
 	}
@@ -1912,9 +1915,20 @@ func (a *Analysis) bandText() string {
 	return num(lo) + "–" + rps(hi)
 }
 
+// brokeBeforeSaturated reports whether the host served more of the mix
+// while saturated (SaturatedAt) than the band's top: the SLO failed on the
+// way up (an endpoint's throughput lagging a steep climb, a burst of
+// errors), below what the host can serve.
+func (a *Analysis) brokeBeforeSaturated() bool {
+	return a.Broke && a.SaturatedAt > a.CapacityHi && !math.IsInf(a.CapacityHi, 1)
+}
+
 // bandKnown reports whether the run found a capacity band with a top: it
-// broke, and not at a rate it had held before (AtHeldRate).
-func (a *Analysis) bandKnown() bool { return a.Broke && !math.IsInf(a.CapacityHi, 1) }
+// broke, not at a rate it had held before (AtHeldRate), nor before it was
+// saturated.
+func (a *Analysis) bandKnown() bool {
+	return a.Broke && !math.IsInf(a.CapacityHi, 1) && !a.brokeBeforeSaturated()
+}
 
 // SLOHeld reports whether the SLO held over the whole curve: only a
 // complete run that did not break holds.

@@ -589,6 +589,37 @@ func TestFixedShareFailingIsNotScaling(t *testing.T) {
 	}
 }
 
+// A host that fails a tenth of its requests on the way up a steep ramp
+// (from 860 req/s), and saturates at 1,500 req/s: the SLO broke before the
+// host was saturated. The verdict does not call 860–955 req/s its capacity;
+// it names what it served while saturated, and compare's capacity is that.
+func TestBrokeBeforeSaturated(t *testing.T) {
+	info := testScenario(t, "ramp 100/s to 2000/s over 20s, hold 2000/s for 20s")
+	served := map[int64]int{}
+	a := foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		slot := int64(at / (100 * time.Millisecond))
+		switch {
+		case served[slot] >= 150: // 1,500 req/s
+			r.Code = 503
+		case at >= 8*time.Second && i%10 == 0:
+			r.Code = 503
+		default:
+			served[slot]++
+		}
+		return true
+	})
+	if !a.Broke || !a.brokeBeforeSaturated() || a.SaturatedAt < 1300 || a.SaturatedAt > 1600 ||
+		!strings.Contains(a.Verdict, "before it was saturated: it served") || strings.Contains(a.Verdict, "(capacity ") {
+		t.Errorf("broke %v, saturated at %v, band %v–%v: %s", a.Broke, a.SaturatedAt, a.CapacityLo, a.CapacityHi, a.Verdict)
+	}
+	if k := a.capacityRate(); k != a.SaturatedAt {
+		t.Errorf("compare's capacity %v, want the rate served saturated, %v", k, a.SaturatedAt)
+	}
+	if _, err := a.LatencyVsLoadPlot(); err != nil {
+		t.Errorf("latency vs load: %v", err)
+	}
+}
+
 // A killed run's results end 2 ms into a window, with one good answer
 // there, after 5 s of a host failing a fifth of its requests: that sliver
 // is not a recovery (nor, were it a failure, the worst window at 100%);

@@ -130,12 +130,16 @@ func Compare(entries []CompareEntry) *Comparison {
 			// The share of the peak the capacity band covers (a host
 			// with a queue can hold a window or two above its band while
 			// the queue fills: that is not capacity).
-			top := a.Capacity
+			top, lo := a.Capacity, a.CapacityLo
 			if !math.IsInf(a.CapacityHi, 1) && a.CapacityHi > 0 {
 				top = a.CapacityHi
 			}
+			if a.brokeBeforeSaturated() {
+				// The SLO failed below what the host serves.
+				top, lo = a.SaturatedAt, a.SaturatedAt
+			}
 			r.Survived = min(top/a.PeakOffered, 1)
-			r.SurvivedLo = min(a.CapacityLo/a.PeakOffered, r.Survived)
+			r.SurvivedLo = min(lo/a.PeakOffered, r.Survived)
 		}
 		if k := a.capacityRate(); k > 0 && !math.IsNaN(e.Cost) {
 			r.CostPer1k = e.Cost / (k / 1000)
@@ -209,6 +213,9 @@ func (r *CompareRow) capText(a *Analysis) string {
 	}
 	if math.IsInf(a.CapacityHi, 1) {
 		return "≥ " + rps(a.CapacityLo)
+	}
+	if a.brokeBeforeSaturated() {
+		return "~" + rps(a.SaturatedAt) + " (served saturated)"
 	}
 	return a.bandText()
 }
@@ -324,6 +331,11 @@ func (c *Comparison) verdict() string {
 				rps(a.BreakOffered), rps(a.CapacityLo), rps(c.Peak))
 			break
 		}
+		if a.brokeBeforeSaturated() {
+			fmt.Fprintf(&b, "broke at %s, before it was saturated (it served %s while saturated); the peak is %s.",
+				rps(a.BreakOffered), rps(a.SaturatedAt), rps(c.Peak))
+			break
+		}
 		fmt.Fprintf(&b, "broke at %s (capacity %s)", rps(a.BreakOffered), a.bandText())
 		// The band, its bottom raised to the highest rate held within it;
 		// a rate held above it (while a queue filled) is not capacity.
@@ -357,7 +369,11 @@ func (c *Comparison) verdict() string {
 			fmt.Fprintf(&b, " %s failed the SLO from the start.", c.Rows[i].Name)
 			continue
 		}
-		fmt.Fprintf(&b, " %s broke %s at %s (capacity %s)", c.Rows[i].Name, a.breakWhen(), rps(a.BreakOffered), a.bandText())
+		if a.brokeBeforeSaturated() {
+			fmt.Fprintf(&b, " %s broke %s at %s, before it was saturated (it served %s while saturated)", c.Rows[i].Name, a.breakWhen(), rps(a.BreakOffered), rps(a.SaturatedAt))
+		} else {
+			fmt.Fprintf(&b, " %s broke %s at %s (capacity %s)", c.Rows[i].Name, a.breakWhen(), rps(a.BreakOffered), a.bandText())
+		}
 		if a.Scaled {
 			fmt.Fprintf(&b, ", scaled up to about %s", rps(a.ScaledTo))
 			if a.ScaleSecs >= 0 {
@@ -781,6 +797,9 @@ func (c *Comparison) title() string {
 func (a *Analysis) capacityRate() float64 {
 	if a.Served > 0 {
 		return a.Served
+	}
+	if a.brokeBeforeSaturated() {
+		return a.SaturatedAt
 	}
 	return a.Capacity
 }

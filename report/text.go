@@ -114,8 +114,11 @@ func (a *Analysis) Facts() [][2]string {
 			held = " (no rate offered held)"
 		}
 		add("capacity", a.bandText()+held)
-		if a.SaturatedAt > 0 {
+		switch {
+		case a.SaturatedAt > a.CapacityHi:
 			add("saturated", fmt.Sprintf("the host served %s of the mix while saturated, above the band: the SLO broke before the host was saturated", rps(a.SaturatedAt)))
+		case a.SaturatedAt > 0:
+			add("saturated", fmt.Sprintf("the host served %s of the mix while saturated, below the band", rps(a.SaturatedAt)))
 		}
 		switch {
 		case a.AtHeldRate && a.RecoveredAt >= 0:
