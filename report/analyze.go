@@ -800,32 +800,45 @@ func (a *Analysis) findBreak() {
 }
 
 // atHeldRate reports whether the break came at a rate the host had held:
-// at least heldWindows whole windows before it held the SLO at 95% of the
-// breaking rate or more, and in the first broken windows (first) it served
-// under 80% of that rate. A host at its capacity keeps serving about its
-// capacity when it breaks (a queue that filled slowly at a steady rate
-// past it); one that serves far less at a rate it served before had an
-// outage or a fault, not a limit of its capacity.
+// whole windows before it, over at least heldFor of the run (and three
+// windows), held the SLO at 95% of the breaking rate or more, with a
+// steady latency (the p50 of the last no more than twice the first's: a
+// queue filling past the capacity lengthens it), and in the first broken
+// windows (first) the host answered under 80% of that rate. A host at its
+// capacity keeps serving about its capacity when it breaks; one that
+// serves far less at a rate it served before, steadily, had an outage or
+// a fault, not a limit of its capacity.
 func (a *Analysis) atHeldRate(first []int) bool {
 	if a.BreakOffered <= 0 || len(first) == 0 {
 		return false
 	}
-	n := 0
+	var held []int
+	secs := 0.0
 	for i := 0; i < a.Spans[0].StartIndex; i++ {
 		if j := a.Windows[i]; j.State == Held && !j.Partial && j.Offered >= 0.95*a.BreakOffered {
-			n++
+			held = append(held, i)
+			secs += j.Covered
 		}
 	}
-	if n < heldWindows {
+	if len(held) < 3 || secs < heldFor.Seconds() {
 		return false
 	}
-	served, _ := a.servedRate(first)
-	return served < 0.8*a.BreakOffered
+	if p0, p1 := a.Windows[held[0]].P50, a.Windows[held[len(held)-1]].P50; p0 > 0 && p1 > 2*p0 {
+		return false
+	}
+	var ok uint64
+	var span float64
+	for _, i := range first {
+		ok += a.W.W[i].Total.DoneOK
+		span += a.W.Secs(i)
+	}
+	return span > 0 && float64(ok)/span < 0.8*a.BreakOffered
 }
 
-// heldWindows is how many whole windows must have held a rate before a
-// break at it is taken for an outage rather than the capacity.
-const heldWindows = 3
+// heldFor is how long a rate must have held, steadily, before a break at
+// it is taken for an outage rather than the capacity: longer than a queue
+// takes to fill at a rate a little past the capacity.
+const heldFor = 3 * time.Second
 
 // scaledBy is how much more than the band's top a host must serve after
 // its break to count as having scaled up.

@@ -571,6 +571,29 @@ func TestOutageAtHeldRate(t *testing.T) {
 	if !a.Broke || a.AtHeldRate || a.CapacityHi > 110 || !strings.Contains(a.Verdict, "(capacity ") {
 		t.Errorf("a slow queue fill: held-rate %v, band %v–%v: %s", a.AtHeldRate, a.CapacityLo, a.CapacityHi, a.Verdict)
 	}
+	// Held for 2 s only (a queue filling at a rate past the capacity, in
+	// quarter-second windows), then 30% refused: a capacity, not an outage.
+	a = foldGen(t, info, 250*time.Millisecond, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		if at >= 2*time.Second && i%10 < 3 {
+			r.Code = 503
+		}
+		return true
+	})
+	if !a.Broke || a.AtHeldRate {
+		t.Errorf("held 2 s, then 30%% refused: held-rate %v: %s", a.AtHeldRate, a.Verdict)
+	}
+	// Held steadily for 5 s while the latency grew (a queue filling),
+	// then 30% refused: not an outage either.
+	a = foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		r.Latency = 10*time.Millisecond + at/10
+		if at >= 5*time.Second && i%10 < 3 {
+			r.Code = 503
+		}
+		return true
+	})
+	if !a.Broke || a.AtHeldRate {
+		t.Errorf("latency rising, then 30%% refused: held-rate %v: %s", a.AtHeldRate, a.Verdict)
+	}
 }
 
 // A host that fails a fixed share of requests at every rate (a check that
