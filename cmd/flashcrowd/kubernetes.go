@@ -195,7 +195,7 @@ func runKubernetes(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 		}
 		for _, h := range hosts {
 			if attack.IsLoopback(h) {
-				fmt.Fprintf(e.stderr, "flashcrowd kubernetes: warning: --target %s is a loopback address: in a pod that is the pod itself, where nothing listens (every shard's pre-flight request fails, exit 2); give an address the pods reach, such as a Service: http://shop.staging.svc:8080\n", r.target)
+				fmt.Fprintf(e.stderr, "flashcrowd kubernetes: warning: --target %s is a loopback address: in a pod that is the pod itself, where nothing listens (every shard's pre-flight request fails, exit 2); give an address the pods reach, such as a Service name (shop.staging.svc)\n", r.target)
 				break
 			}
 		}
