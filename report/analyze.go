@@ -172,6 +172,15 @@ type Analysis struct {
 	// in whole windows before and it then served far less: an outage or a
 	// fault, not its capacity (the band is "at least" what it held).
 	AtHeldRate bool
+	// FellFrom is set when the break came at a rate the host had held
+	// for HeldSecs, after which it served a steady lower rate: the band is
+	// drawn around that (Served), and FellFrom is the rate it had held.
+	// FellSteady says the latency was steady while it held (a capacity
+	// that fell: a burst allowance running out, a throttle); otherwise it
+	// grew (a queue had hidden the capacity while it filled).
+	FellFrom   float64
+	FellSteady bool
+	HeldSecs   float64
 	// SaturatedAt is the rate of the mix the host served while saturated
 	// when that is above the band: the SLO broke before the host was
 	// saturated. 0 otherwise.
@@ -789,28 +798,54 @@ func (a *Analysis) findBreak() {
 	if a.Capacity == 0 {
 		a.CapacityLo = 0
 	}
-	if a.atHeldRate(first) {
+	switch a.heldBreak(first) {
+	case heldOutage:
 		// Not a capacity: the host failed at a rate it had served within
 		// the SLO in whole windows before. It holds at least that.
 		a.AtHeldRate = true
 		a.CapacityLo, a.CapacityHi = a.Capacity, math.Inf(1)
 		return
+	case heldFell:
+		// It served the rate for a while, then steadily less: what it
+		// serves now is its capacity, whatever it held before.
+		lo, hi := a.CapacityLo, a.CapacityHi
+		a.CapacityLo, a.CapacityHi = 0, a.BreakOffered
+		a.sharpen()
+		if a.Served > 0 {
+			a.FellFrom = a.Capacity
+			return
+		}
+		a.CapacityLo, a.CapacityHi = lo, hi
 	}
 	a.sharpen()
 }
 
-// atHeldRate reports whether the break came at a rate the host had held:
-// whole windows before it, over at least heldFor of the run (and three
-// windows), held the SLO at 95% of the breaking rate or more, with a
-// steady latency (the p50 of the last no more than twice the first's: a
-// queue filling past the capacity lengthens it), and in the first broken
-// windows (first) the host answered under 80% of that rate. A host at its
-// capacity keeps serving about its capacity when it breaks; one that
-// serves far less at a rate it served before, steadily, had an outage or
-// a fault, not a limit of its capacity.
-func (a *Analysis) atHeldRate(first []int) bool {
+// heldKind is how a break at a rate the host had held reads.
+type heldKind int
+
+const (
+	heldNot    heldKind = iota // not at a held rate (or held too briefly): a capacity
+	heldOutage                 // it then served far less, or erratically: an outage or a fault
+	heldFell                   // it then served a steady rate well below it: its capacity fell (or a queue had hidden it)
+)
+
+// heldBreak reads a break at a rate the host had held (whole windows
+// before it, over at least heldFor of the run and three windows, held
+// the SLO at 95% of the breaking rate or more). A host at its capacity
+// keeps serving about its capacity when it breaks, so what it served
+// through the break (its windows at the rate held or more) says which:
+// a steady rate (a plateau) below 80% of the breaking rate is a capacity
+// that fell (a burst allowance running out, a throttle; the latency was
+// steady while it held) or that a queue had hidden while it filled (the
+// p50 of the last held window over twice the first's), and the band is
+// drawn around it. With a steady latency while it held, serving under 80%
+// of the rate at once, in its first broken windows (first), or less and
+// less, or erratically, is an outage, a fault or a leak, not its capacity
+// (a growing latency: a queue filling past the capacity, and a queue with
+// timeouts serves less and less past it).
+func (a *Analysis) heldBreak(first []int) heldKind {
 	if a.BreakOffered <= 0 || len(first) == 0 {
-		return false
+		return heldNot
 	}
 	var held []int
 	secs := 0.0
@@ -821,10 +856,12 @@ func (a *Analysis) atHeldRate(first []int) bool {
 		}
 	}
 	if len(held) < 3 || secs < heldFor.Seconds() {
-		return false
+		return heldNot
 	}
+	a.HeldSecs = secs
+	steady := true
 	if p0, p1 := a.Windows[held[0]].P50, a.Windows[held[len(held)-1]].P50; p0 > 0 && p1 > 2*p0 {
-		return false
+		steady = false
 	}
 	var ok uint64
 	var span float64
@@ -832,8 +869,47 @@ func (a *Analysis) atHeldRate(first []int) bool {
 		ok += a.W.W[i].Total.DoneOK
 		span += a.W.Secs(i)
 	}
-	return span > 0 && float64(ok)/span < 0.8*a.BreakOffered
+	answered := span > 0 && float64(ok)/span < 0.8*a.BreakOffered
+	// What it served through the break, window by window, at the rate
+	// it had held or more.
+	var served []float64
+	sp := a.Spans[0]
+	for i := sp.StartIndex; i < sp.EndIndex && i < len(a.Windows); i++ {
+		j := a.Windows[i]
+		if j.State != Violated || j.Partial || j.GenBehind || j.cut || j.Down || j.Offered < 0.95*a.BreakOffered {
+			continue
+		}
+		r, _ := a.servedRate([]int{i})
+		served = append(served, r)
+	}
+	plateau := false
+	if len(served) >= 3 {
+		m, sd := meanSD(served)
+		plateau = m >= fellShare*a.BreakOffered && sd <= fellSpread*m && m < 0.95*a.BreakOffered
+	}
+	low := len(served) >= 3 && median(served) < 0.8*a.BreakOffered
+	switch {
+	case plateau && low:
+		// A steady lower rate: with a steady latency while it held, a
+		// capacity that fell; with a growing one, a queue filling had
+		// hidden the capacity it then served.
+		a.FellSteady = steady
+		return heldFell
+	case steady && (answered || low):
+		// It answered far less at once, or served less and less, or
+		// erratically: an outage, a fault, a leak.
+		return heldOutage
+	}
+	return heldNot
 }
+
+// A capacity that fell: the host serves, through the break, a steady rate
+// (windows' standard deviation at most fellSpread of their mean) of at
+// least fellShare of the rate it had held.
+const (
+	fellShare  = 0.4
+	fellSpread = 0.2
+)
 
 // heldFor is how long a rate must have held, steadily, before a break at
 // it is taken for an outage rather than the capacity: longer than a queue
@@ -1710,11 +1786,23 @@ func (a *Analysis) verdict() string {
 	case a.AtHeldRate:
 		fmt.Fprintf(&b, "%s failed the SLO %s at %s, a rate it had held before: not its capacity (%s) but an outage or a fault at the host (%s)",
 			a.Name, when, rps(a.BreakOffered), a.bandText(), a.briefWhy())
+	case a.FellFrom > 0:
+		how := "its capacity fell (a burst allowance running out, a throttle)"
+		if !a.FellSteady {
+			how = "a queue, filling while its latency grew, had hidden its capacity"
+		}
+		fmt.Fprintf(&b, "%s failed the SLO %s at %s, a rate it had held for %s; from then it served %s of the mix (capacity %s): %s (%s)",
+			a.Name, when, rps(a.BreakOffered), fmtSec(a.HeldSecs), rps(a.Served), a.bandText(), how, a.briefWhy())
 	case a.brokeBeforeSaturated():
 		fmt.Fprintf(&b, "%s broke %s at %s, before it was saturated: it served %s of the mix while saturated later, about its capacity; the SLO failed at the lower rate (%s)",
 			a.Name, when, rps(a.BreakOffered), rps(a.SaturatedAt), a.briefWhy())
 	default:
 		fmt.Fprintf(&b, "%s broke %s at %s (capacity %s)", a.Name, when, rps(a.BreakOffered), a.bandText())
+		if a.SaturatedAt > 0 && a.SaturatedAt < a.CapacityLo {
+			// Past its capacity it served less than it: a queue with
+			// timeouts, retries, thrashing.
+			fmt.Fprintf(&b, "; overloaded, it served only %s of the mix", rps(a.SaturatedAt))
+		}
 	}
 	if a.Gate == GateShare {
 		fmt.Fprintf(&b, ": %s of all requests failed, above the SLO's %s, though no failing stretch outlasted the %s",

@@ -582,8 +582,8 @@ func TestOutageAtHeldRate(t *testing.T) {
 	if !a.Broke || a.AtHeldRate {
 		t.Errorf("held 2 s, then 30%% refused: held-rate %v: %s", a.AtHeldRate, a.Verdict)
 	}
-	// Held steadily for 5 s while the latency grew (a queue filling),
-	// then 30% refused: not an outage either.
+	// The latency growing (a queue filling) from the start, then 30%
+	// refused: not an outage either.
 	a = foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
 		r.Latency = 10*time.Millisecond + at/10
 		if at >= 5*time.Second && i%10 < 3 {
@@ -593,6 +593,55 @@ func TestOutageAtHeldRate(t *testing.T) {
 	})
 	if !a.Broke || a.AtHeldRate {
 		t.Errorf("latency rising, then 30%% refused: held-rate %v: %s", a.AtHeldRate, a.Verdict)
+	}
+	// Held for 5 s while the latency grew slowly (a queue filling), then
+	// 30% refused: a queue had hidden the capacity it then served.
+	a = foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		r.Latency = 10*time.Millisecond + at/50
+		if at >= 5*time.Second && i%10 < 3 {
+			r.Code = 503
+		}
+		return true
+	})
+	if !a.Broke || a.AtHeldRate || a.FellFrom != 100 || a.FellSteady || a.CapacityLo > 70 || a.CapacityHi < 70 || a.CapacityHi > 80 ||
+		!strings.Contains(a.Verdict, "a queue, filling while its latency grew, had hidden its capacity") {
+		t.Errorf("latency rising slowly, then 30%% refused: held-rate %v, fell from %v (steady %v), band %v–%v: %s", a.AtHeldRate, a.FellFrom, a.FellSteady, a.CapacityLo, a.CapacityHi, a.Verdict)
+	}
+}
+
+// A host that served 600 req/s for 6 s, then steadily 400 (a burst
+// allowance ran out, a throttle): its capacity fell to 400 req/s; neither
+// an outage nor a capacity of 600. One whose answers then dwindle (a leak:
+// a growing share of errors) had a fault, not a capacity.
+func TestCapacityFellAtHeldRate(t *testing.T) {
+	info := testScenario(t, "hold 200/s for 3s, hold 600/s for 14s")
+	a := foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		if at >= 9*time.Second && i%3 == 0 {
+			r.Code, r.Latency = 503, time.Millisecond
+		}
+		return true
+	})
+	if !a.Broke || a.AtHeldRate || a.FellFrom != 600 || !a.FellSteady || a.HeldSecs != 6 || a.CapacityLo > 400 || a.CapacityHi < 400 || a.CapacityHi > 450 ||
+		!strings.Contains(a.Verdict, "at 600 req/s, a rate it had held for 6 s; from then it served 400 req/s of the mix (capacity ") ||
+		!strings.Contains(a.Verdict, "its capacity fell (a burst allowance running out, a throttle)") {
+		t.Errorf("held-rate %v, fell from %v (steady %v, held %v s), band %v–%v: %s", a.AtHeldRate, a.FellFrom, a.FellSteady, a.HeldSecs, a.CapacityLo, a.CapacityHi, a.Verdict)
+	}
+	if s := a.Summary(); s.FellFromReqS == nil || *s.FellFromReqS != 600 || s.CapacityBand[1] == nil || *s.CapacityBand[1] > 450 || s.AtHeldRate {
+		t.Errorf("summary.json: fell from %v, band %v, held-rate %v", s.FellFromReqS, s.CapacityBand, s.AtHeldRate)
+	}
+	if facts := fmt.Sprint(a.Facts()); !strings.Contains(facts, "it had held 600 req/s for 6 s before") {
+		t.Errorf("facts: %s", facts)
+	}
+
+	info = testScenario(t, "hold 300/s for 30s")
+	a = foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		if at >= 8*time.Second && float64(i%100) < 100*(at-8*time.Second).Seconds()/15 {
+			r.Code, r.Latency = 503, time.Millisecond
+		}
+		return true
+	})
+	if !a.Broke || !a.AtHeldRate || a.FellFrom != 0 || !math.IsInf(a.CapacityHi, 1) || !strings.Contains(a.Verdict, "an outage or a fault") {
+		t.Errorf("a growing share failing: held-rate %v, fell from %v, band %v–%v: %s", a.AtHeldRate, a.FellFrom, a.CapacityLo, a.CapacityHi, a.Verdict)
 	}
 }
 
@@ -700,5 +749,23 @@ func TestHeldWithForgivenWindows(t *testing.T) {
 	facts := fmt.Sprint(a.Facts())
 	if strings.Contains(facts, "at every rate offered") || !strings.Contains(facts, "windows failed, within the grace, at up to 400 req/s") {
 		t.Errorf("facts: %s", facts)
+	}
+}
+
+// A host that serves less the more it is sent past its capacity of 200
+// req/s (a queue with timeouts, thrashing): the band is where the SLO
+// broke, and the verdict says how little it served overloaded.
+func TestOverloadCollapse(t *testing.T) {
+	info := testScenario(t, "ramp 50/s to 400/s over 20s")
+	a := foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		rate := 50 + 350*at.Seconds()/20
+		if rate > 200 && math.Mod(float64(i)*0.618034, 1) >= (400-rate)/rate {
+			r.Code, r.Latency = 503, time.Millisecond
+		}
+		return true
+	})
+	if !a.Broke || a.SaturatedAt <= 0 || a.SaturatedAt >= a.CapacityLo || a.CapacityLo > 200 || a.CapacityHi < 200 ||
+		!strings.Contains(a.Verdict, "; overloaded, it served only "+rps(a.SaturatedAt)+" of the mix") {
+		t.Errorf("band %v–%v, served saturated %v: %s", a.CapacityLo, a.CapacityHi, a.SaturatedAt, a.Verdict)
 	}
 }

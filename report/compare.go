@@ -331,6 +331,11 @@ func (c *Comparison) verdict() string {
 				rps(a.BreakOffered), rps(a.CapacityLo), rps(c.Peak))
 			break
 		}
+		if a.FellFrom > 0 {
+			fmt.Fprintf(&b, "failed at %s, a rate it had held for %s, then served %s (capacity %s); the peak is %s.",
+				rps(a.BreakOffered), fmtSec(a.HeldSecs), rps(a.Served), a.bandText(), rps(c.Peak))
+			break
+		}
 		if a.brokeBeforeSaturated() {
 			fmt.Fprintf(&b, "broke at %s, before it was saturated (it served %s while saturated); the peak is %s.",
 				rps(a.BreakOffered), rps(a.SaturatedAt), rps(c.Peak))

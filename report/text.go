@@ -108,6 +108,9 @@ func (a *Analysis) Facts() [][2]string {
 			if a.Capacity == 0 {
 				held = fmt.Sprintf(" (around the %s of the mix it served while saturated; no rate offered held)", rps(a.Served))
 			}
+			if a.FellFrom > 0 {
+				held = fmt.Sprintf(" (around the %s of the mix it served steadily through the break; it had held %s for %s before)", rps(a.Served), rps(a.FellFrom), fmtSec(a.HeldSecs))
+			}
 		case a.CapacityLo > a.Capacity:
 			held = fmt.Sprintf(" (the host served %s of the mix within the SLO's latency while saturated; the highest window rate that held was %s)", rps(a.CapacityLo), rps(a.Capacity))
 		case a.Capacity == 0:
@@ -400,14 +403,15 @@ func table(w io.Writer, head []string, rows [][]string, right []bool) error {
 type Summary struct {
 	Verdict              string            `json:"verdict"`
 	SLOHeld              bool              `json:"slo_held"`
-	Kind                 string            `json:"verdict_kind"`         // held, broke, incomplete, unreachable
-	Gate                 string            `json:"break_gate,omitempty"` // what decided the break: "stretch" (a failing stretch outlasted the grace) or "share" (failed requests over the run above the limit)
-	AtHeldRate           bool              `json:"break_at_held_rate"`   // the break came at a rate the host had held before, serving far less then: an outage or a fault, not its capacity (capacity_band has no top)
-	Incomplete           string            `json:"incomplete,omitempty"` // why the run does not cover its curve
-	HostFailedRatio      float64           `json:"host_failed_ratio"`    // failed requests at the host over the whole run (the generator's own left out)
-	DownAtS              *float64          `json:"target_down_at_s"`     // when the target stopped answering, null if it did not
-	CutAtS               *float64          `json:"results_cut_at_s"`     // where the results end early (a cut file, a killed run), null if they do not
-	FailedLatency        SummaryLatency    `json:"failed_latency"`       // latency of failed requests; every other latency is of successful requests
+	Kind                 string            `json:"verdict_kind"`             // held, broke, incomplete, unreachable
+	Gate                 string            `json:"break_gate,omitempty"`     // what decided the break: "stretch" (a failing stretch outlasted the grace) or "share" (failed requests over the run above the limit)
+	AtHeldRate           bool              `json:"break_at_held_rate"`       // the break came at a rate the host had held before, serving far less then: an outage or a fault, not its capacity (capacity_band has no top)
+	FellFromReqS         *float64          `json:"capacity_fell_from_req_s"` // the break came at a rate the host had held (this one), after which it served a steady lower rate: capacity_band is around that; null otherwise
+	Incomplete           string            `json:"incomplete,omitempty"`     // why the run does not cover its curve
+	HostFailedRatio      float64           `json:"host_failed_ratio"`        // failed requests at the host over the whole run (the generator's own left out)
+	DownAtS              *float64          `json:"target_down_at_s"`         // when the target stopped answering, null if it did not
+	CutAtS               *float64          `json:"results_cut_at_s"`         // where the results end early (a cut file, a killed run), null if they do not
+	FailedLatency        SummaryLatency    `json:"failed_latency"`           // latency of failed requests; every other latency is of successful requests
 	SLO                  SummarySLO        `json:"slo"`
 	JudgedS              float64           `json:"judged_s"` // how long the judged windows sent requests for; below slo.grace_s a break needs the SLO never to hold
 	Scenario             string            `json:"scenario,omitempty"`
@@ -519,7 +523,7 @@ func (a *Analysis) Summary() Summary {
 	ws := a.W
 	s := Summary{
 		Verdict: a.Verdict, SLOHeld: a.SLOHeld(), Kind: a.Kind, Gate: a.Gate, Incomplete: a.Incomplete, CapacitySearch: a.Search, Visitors: a.Visitors,
-		HostFailedRatio: r3(a.HostFailed), AtHeldRate: a.AtHeldRate, DownAtS: opt(a.DownAt, a.DownAt >= 0), CutAtS: opt(a.CutAt, a.CutAt >= 0),
+		HostFailedRatio: r3(a.HostFailed), AtHeldRate: a.AtHeldRate, FellFromReqS: opt(r1(a.FellFrom), a.FellFrom > 0), DownAtS: opt(a.DownAt, a.DownAt >= 0), CutAtS: opt(a.CutAt, a.CutAt >= 0),
 		FailedLatency: SummaryLatency{N: a.Total.FailLatency.N, P50Ms: ms(a.FailedP50), P99Ms: ms(a.FailedP99)},
 		SLO: SummarySLO{P99Ms: ms(a.SLO.P99), MaxErrorRatio: a.SLO.MaxErrorRatio, MinThroughput: a.SLO.MinThroughput,
 			GraceS: a.SLO.Grace.Seconds(), GraceRunTime: a.SLO.RunGrace, JudgedGraceS: r3(a.Grace.Seconds())},
