@@ -920,6 +920,12 @@ const heldFor = 3 * time.Second
 // its break to count as having scaled up.
 const scaledBy = 1.5
 
+// heldScaledBy is how much more than the band's top a saturated host must
+// hold the SLO at, after its break, to count as having scaled up: the top
+// bounds what it served saturated, so holding above it in three whole
+// windows is no queue draining.
+const heldScaledBy = 1.2
+
 // scaling finds whether the host scaled up during its first break: the
 // rate it served while saturated, or held in a whole window, after the
 // break began, well above the capacity band.
@@ -934,6 +940,7 @@ func (a *Analysis) scaling() {
 	}
 	sp := a.Spans[0]
 	var reached []float64
+	heldAbove := 0
 	for i := sp.StartIndex; i < len(a.Windows); i++ {
 		j := a.Windows[i]
 		if j.Partial || j.GenBehind || j.cut || j.Requests == 0 {
@@ -942,6 +949,9 @@ func (a *Analysis) scaling() {
 		switch j.State {
 		case Held:
 			reached = append(reached, j.Offered)
+			if j.Offered >= heldScaledBy*a.CapacityHi {
+				heldAbove++
+			}
 		case Violated:
 			if a.minRateIn(i) > a.CapacityHi {
 				r, _ := a.servedRate([]int{i})
@@ -954,10 +964,16 @@ func (a *Analysis) scaling() {
 	}
 	sort.Float64s(reached)
 	top := reached[len(reached)-3] // the third highest: one window's count is noisy
-	if top <= 0 || a.CapacityHi <= 0 || top < scaledBy*a.CapacityHi {
+	if top <= 0 || a.CapacityHi <= 0 {
 		return // (a host that served nothing did not scale)
 	}
-	if !a.servedMoreLater(sp) {
+	// Saturated at the break (the band drawn around what it served), then
+	// holding the SLO in whole windows offered well above the band's top:
+	// it scaled, however its windows in between read (it serves more as
+	// the curve falls while it scales, no plateau). Without that, it
+	// served far more while saturated, on a plateau.
+	heldMore := a.Served > 0 && heldAbove >= 3
+	if !heldMore && (top < scaledBy*a.CapacityHi || !a.servedMoreLater(sp)) {
 		return
 	}
 	a.Scaled, a.ScaledTo, a.ScaleSecs = true, top, -1

@@ -239,3 +239,38 @@ func TestAutoscaledPlan(t *testing.T) {
 		t.Errorf("compare.json: vps scaled %v, cloud scaled %v to %v", js.Entries[0].Scaled, js.Entries[1].Scaled, js.Entries[1].ScaledToRPS)
 	}
 }
+
+// The cloud plan under press-spike compressed 400× with its peak at
+// 6,000/s: saturated at its first capacity, it scales while the curve
+// falls from the peak (it serves more as less is sent, no plateau), then
+// holds the SLO far above its band: it scaled.
+func TestAutoscaledWhileTheCurveFalls(t *testing.T) {
+	sc, err := scenarios.Builtin("press-spike")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cv, err := sc.Curve.Compress(400)
+	if err == nil {
+		cv, err = cv.ScalePeak(6000)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := hosting.LoadPlan("cloud")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := *sc
+	s.Curve, s.Compress = cv, 400
+	info := &scenarios.RunInfo{Scenario: &s, Plan: "cloud", PlanCost: plan.MonthlyCost, Shards: 1, Start: t0, Simulated: true}
+	f := NewFolder(info, time.Second)
+	if _, err := hosting.Simulate(context.Background(), plan, cv, s.Endpoints,
+		hosting.SimOptions{Start: t0, Seed: 1, ClientTimeout: 10 * time.Second, Target: "http://127.0.0.1:8080"},
+		func(r *vegeta.Result) { f.Add(r) }); err != nil {
+		t.Fatal(err)
+	}
+	a := Analyze(f.Windows(), s.SLO)
+	if !a.Scaled || a.ScaledTo < 1.4*a.Served || a.Served <= 0 || !strings.Contains(a.Verdict, "it scaled up to about") {
+		t.Errorf("scaled %v to %.0f (band %.0f–%.0f, served %.0f): %s", a.Scaled, a.ScaledTo, a.CapacityLo, a.CapacityHi, a.Served, a.Verdict)
+	}
+}
