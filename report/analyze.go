@@ -109,6 +109,7 @@ type PhaseRow struct {
 	Failed     uint64
 	ErrorRatio float64
 	P50, P99   time.Duration
+	Succeeded  uint64 // the successful requests P50 and P99 are of
 	State      string // held, broke, generator, idle
 	Began      bool   // the break began in this phase
 }
@@ -838,7 +839,11 @@ const (
 // that fell (a burst allowance running out, a throttle; the latency was
 // steady while it held) or that a queue had hidden while it filled (the
 // p50 of the last held window over twice the first's), and the band is
-// drawn around it. With a steady latency while it held, serving under 80%
+// drawn around it; with a steady latency while it held, only when its
+// successes then waited (their p50 over twice what it was while it held:
+// saturated), for a host failing a share of requests at once (a fault, a
+// rate limiter) serves a steady lower rate too. With a steady latency
+// while it held, serving under 80%
 // of the rate at once, in its first broken windows (first), or less and
 // less, or erratically, is an outage, a fault or a leak, not its capacity
 // (a growing latency: a queue filling past the capacity, and a queue with
@@ -873,6 +878,7 @@ func (a *Analysis) heldBreak(first []int) heldKind {
 	// What it served through the break, window by window, at the rate
 	// it had held or more.
 	var served []float64
+	var p50s []float64
 	sp := a.Spans[0]
 	for i := sp.StartIndex; i < sp.EndIndex && i < len(a.Windows); i++ {
 		j := a.Windows[i]
@@ -881,7 +887,17 @@ func (a *Analysis) heldBreak(first []int) heldKind {
 		}
 		r, _ := a.servedRate([]int{i})
 		served = append(served, r)
+		p50s = append(p50s, float64(j.P50))
 	}
+	// Saturated: its successes waited (a queue full), their p50 over
+	// twice what it was while it held. A host that fails a share of
+	// requests at once (a fault) or refuses them at once (a rate limiter)
+	// answers the rest as fast as before.
+	var heldP50 []float64
+	for _, i := range held {
+		heldP50 = append(heldP50, float64(a.Windows[i].P50))
+	}
+	saturated := len(p50s) > 0 && median(heldP50) > 0 && median(p50s) > 2*median(heldP50)
 	plateau := false
 	if len(served) >= 3 {
 		m, sd := meanSD(served)
@@ -889,7 +905,7 @@ func (a *Analysis) heldBreak(first []int) heldKind {
 	}
 	low := len(served) >= 3 && median(served) < 0.8*a.BreakOffered
 	switch {
-	case plateau && low:
+	case plateau && low && (saturated || !steady):
 		// A steady lower rate: with a steady latency while it held, a
 		// capacity that fell; with a growing one, a queue filling had
 		// hidden the capacity it then served.
@@ -1679,7 +1695,7 @@ func (a *Analysis) phases() {
 			}
 		}
 		row.Requests, row.Failed, row.ErrorRatio = st.Requests, st.Failed(), st.ErrorRatio()
-		row.P50, row.P99 = st.Latency.Quantile(.5), st.Latency.Quantile(.99)
+		row.P50, row.P99, row.Succeeded = st.Latency.Quantile(.5), st.Latency.Quantile(.99), st.Latency.N
 		a.Phases = append(a.Phases, row)
 	}
 }

@@ -609,20 +609,25 @@ func TestOutageAtHeldRate(t *testing.T) {
 	}
 }
 
-// A host that served 600 req/s for 6 s, then steadily 400 (a burst
-// allowance ran out, a throttle): its capacity fell to 400 req/s; neither
-// an outage nor a capacity of 600. One whose answers then dwindle (a leak:
-// a growing share of errors) had a fault, not a capacity.
+// A host that served 600 req/s for 6 s, then steadily 400, its queue
+// full (a burst allowance ran out, a throttle): its capacity fell to 400
+// req/s; neither an outage nor a capacity of 600. One that fails a third
+// at once, answering the rest as fast as before, had a fault (or a rate
+// limiter refused them): the capacity is at least what it held. One whose
+// answers dwindle (a leak: a growing share of errors) had a fault.
 func TestCapacityFellAtHeldRate(t *testing.T) {
 	info := testScenario(t, "hold 200/s for 3s, hold 600/s for 14s")
 	a := foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
-		if at >= 9*time.Second && i%3 == 0 {
-			r.Code, r.Latency = 503, time.Millisecond
+		if at >= 9*time.Second {
+			r.Latency = 300 * time.Millisecond // a full queue
+			if i%3 == 0 {
+				r.Code, r.Latency = 503, time.Millisecond
+			}
 		}
 		return true
 	})
 	if !a.Broke || a.AtHeldRate || a.FellFrom != 600 || !a.FellSteady || a.HeldSecs != 6 || a.CapacityLo > 400 || a.CapacityHi < 400 || a.CapacityHi > 450 ||
-		!strings.Contains(a.Verdict, "at 600 req/s, a rate it had held for 6 s; from then it served 400 req/s of the mix (capacity ") ||
+		!strings.Contains(a.Verdict, "at 600 req/s, a rate it had held for 6 s; from then it served "+rps(a.Served)+" of the mix (capacity ") ||
 		!strings.Contains(a.Verdict, "its capacity fell (a burst allowance running out, a throttle)") {
 		t.Errorf("held-rate %v, fell from %v (steady %v, held %v s), band %v–%v: %s", a.AtHeldRate, a.FellFrom, a.FellSteady, a.HeldSecs, a.CapacityLo, a.CapacityHi, a.Verdict)
 	}
@@ -631,6 +636,16 @@ func TestCapacityFellAtHeldRate(t *testing.T) {
 	}
 	if facts := fmt.Sprint(a.Facts()); !strings.Contains(facts, "it had held 600 req/s for 6 s before") {
 		t.Errorf("facts: %s", facts)
+	}
+
+	a = foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		if at >= 9*time.Second && i%3 == 0 {
+			r.Code, r.Latency = 503, time.Millisecond
+		}
+		return true
+	})
+	if !a.Broke || !a.AtHeldRate || a.FellFrom != 0 || a.CapacityLo != 600 || !strings.Contains(a.Verdict, "an outage or a fault") {
+		t.Errorf("a third failing at once: held-rate %v, fell from %v, band %v–%v: %s", a.AtHeldRate, a.FellFrom, a.CapacityLo, a.CapacityHi, a.Verdict)
 	}
 
 	info = testScenario(t, "hold 300/s for 30s")

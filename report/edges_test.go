@@ -461,4 +461,21 @@ func TestVerdictNamesHowAnEndpointFailed(t *testing.T) {
 	if !strings.Contains(a.Verdict, "GET /b: errors 100% (http 403)") {
 		t.Errorf("verdict: %s", a.Verdict)
 	}
+	// summary.json: /b's latency of successes is null (none succeeded),
+	// not 0 ms a script could take for fast; /a's is its own.
+	seen := 0
+	for _, e := range a.Summary().Endpoints {
+		if e.Name == "GET /a" || e.Name == "GET /b" {
+			seen++
+		}
+		switch {
+		case e.Name == "GET /b" && (e.P50Ms != nil || e.P99Ms != nil || e.MaxMs != nil):
+			t.Errorf("%s: latency %v/%v/%v ms with no success", e.Name, e.P50Ms, e.P99Ms, e.MaxMs)
+		case e.Name == "GET /a" && (e.P99Ms == nil || *e.P99Ms < 9 || *e.P99Ms > 11):
+			t.Errorf("%s: p99 %v ms, want 10", e.Name, e.P99Ms)
+		}
+	}
+	if seen != 2 {
+		t.Errorf("summary.json: %d of the endpoints GET /a and GET /b", seen)
+	}
 }

@@ -482,9 +482,9 @@ type SummarySeries struct {
 	Requests        uint64   `json:"requests"`
 	Failed          uint64   `json:"failed"`
 	ErrorRatio      float64  `json:"error_ratio"`
-	P50Ms           float64  `json:"p50_ms"`
-	P99Ms           float64  `json:"p99_ms"`
-	MaxMs           float64  `json:"max_ms"`
+	P50Ms           *float64 `json:"p50_ms"` // of successful requests: null when none succeeded
+	P99Ms           *float64 `json:"p99_ms"`
+	MaxMs           *float64 `json:"max_ms"`
 	BrokeAtS        *float64 `json:"broke_at_s"`
 	BrokeOfferedRPS *float64 `json:"broke_offered_rps"`
 	// Errors counts the failed requests by kind, as Summary.Errors does
@@ -494,21 +494,26 @@ type SummarySeries struct {
 
 // SummaryPhase is a phase's line in summary.json.
 type SummaryPhase struct {
-	Name         string  `json:"name"`
-	StartS       float64 `json:"start_s"`
-	DurationS    float64 `json:"duration_s"`
-	PeakOffered  float64 `json:"peak_offered_rps"`
-	PeakAchieved float64 `json:"peak_achieved_rps"`
-	Requests     uint64  `json:"requests"`
-	Failed       uint64  `json:"failed"`
-	P50Ms        float64 `json:"p50_ms"`
-	P99Ms        float64 `json:"p99_ms"`
-	State        string  `json:"state"`
-	BreakBegan   bool    `json:"break_began,omitempty"` // the break began in this phase
+	Name         string   `json:"name"`
+	StartS       float64  `json:"start_s"`
+	DurationS    float64  `json:"duration_s"`
+	PeakOffered  float64  `json:"peak_offered_rps"`
+	PeakAchieved float64  `json:"peak_achieved_rps"`
+	Requests     uint64   `json:"requests"`
+	Failed       uint64   `json:"failed"`
+	P50Ms        *float64 `json:"p50_ms"` // of successful requests: null when none succeeded
+	P99Ms        *float64 `json:"p99_ms"`
+	State        string   `json:"state"`
+	BreakBegan   bool     `json:"break_began,omitempty"` // the break began in this phase
 }
 
 func r3(x float64) float64 { return math.Round(x*1000) / 1000 }
-func r1(x float64) float64 { return math.Round(x*10) / 10 }
+
+// msOf is a latency of n successful requests in milliseconds, nil (null)
+// when there were none: a latency of nothing is no 0 ms a script could
+// take for fast.
+func msOf(d time.Duration, n uint64) *float64 { return opt(ms(d), n > 0) }
+func r1(x float64) float64                    { return math.Round(x*10) / 10 }
 
 func opt(x float64, ok bool) *float64 {
 	if !ok {
@@ -583,7 +588,7 @@ func (a *Analysis) Summary() Summary {
 				continue
 			}
 			out = append(out, SummarySeries{Name: e.Name, Class: string(e.Class), Requests: e.Requests, Failed: e.Failed,
-				ErrorRatio: r3(e.ErrorRatio), P50Ms: ms(e.P50), P99Ms: ms(e.P99), MaxMs: ms(e.Max),
+				ErrorRatio: r3(e.ErrorRatio), P50Ms: msOf(e.P50, e.Total.Latency.N), P99Ms: msOf(e.P99, e.Total.Latency.N), MaxMs: msOf(e.Max, e.Total.Latency.N),
 				BrokeAtS: opt(e.BrokeAt, e.BrokeAt >= 0), BrokeOfferedRPS: opt(e.BrokeOffered, e.BrokeAt >= 0), Errors: e.Total.Kinds()})
 		}
 		return out
@@ -592,7 +597,7 @@ func (a *Analysis) Summary() Summary {
 	s.Phases = []SummaryPhase{}
 	for _, p := range a.Phases {
 		s.Phases = append(s.Phases, SummaryPhase{Name: p.Name, StartS: r3(p.Start), DurationS: r3(p.Seconds), PeakOffered: r1(p.PeakRPS),
-			PeakAchieved: r1(p.Achieved), Requests: p.Requests, Failed: p.Failed, P50Ms: ms(p.P50), P99Ms: ms(p.P99), State: p.State, BreakBegan: p.Began})
+			PeakAchieved: r1(p.Achieved), Requests: p.Requests, Failed: p.Failed, P50Ms: msOf(p.P50, p.Succeeded), P99Ms: msOf(p.P99, p.Succeeded), State: p.State, BreakBegan: p.Began})
 	}
 	return s
 }
