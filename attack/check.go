@@ -59,6 +59,17 @@ func newChecker(x *scenarios.Expect) *checker {
 	return c
 }
 
+// with is c with the journey's values filled into its body_contains text
+// ({{order_id}}: the id a step captured), c itself when it has none.
+func (c *checker) with(vals map[string]string) *checker {
+	if c == nil || len(vals) == 0 || !strings.Contains(c.x.BodyContains, "{{") {
+		return c
+	}
+	x := *c.x
+	x.BodyContains = scenarios.Expand(x.BodyContains, vals)
+	return newChecker(&x)
+}
+
 // scansBody says whether the checker needs to see the body.
 func (c *checker) scansBody() bool { return c != nil && len(c.needle) > 0 }
 

@@ -239,7 +239,7 @@ func (v *visitEngine) step(client *http.Client, st journeyStep, seq uint64, vals
 	// not the value), so the report counts it under its endpoint.
 	r := &vegeta.Result{Seq: seq, Method: t.Method, URL: t.URL, Timestamp: time.Now()}
 	var scan bodyScan
-	chk := v.chks.at(st.ep)
+	chk := v.chks.at(st.ep).with(vals)
 	why := ""
 	func() {
 		u := expandURL(t.URL, vals)

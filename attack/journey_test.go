@@ -52,8 +52,9 @@ func readVisits(t *testing.T, dir string) []scenarios.Visit {
 
 // A real cookie-checking shop on loopback: a journey sends back the session
 // cookie its first page set (each journey its own), carries its feeder
-// row's values and the order id it captured into later requests, and a
-// capture that finds nothing abandons the journey at its step.
+// row's values and the order id it captured into later requests (its
+// path, and the text its check looks for), and a capture that finds
+// nothing abandons the journey at its step.
 func TestJourneyCookiesCapturesAndFeeder(t *testing.T) {
 	var (
 		mu       sync.Mutex
@@ -97,7 +98,7 @@ func TestJourneyCookiesCapturesAndFeeder(t *testing.T) {
 				return
 			}
 			fetched++
-			w.Write([]byte(`{"status":"paid"}`))
+			fmt.Fprintf(w, `{"status":"paid","id":%q}`, id)
 		case r.URL.Path == "/api/empty":
 			w.Write([]byte(`{}`))
 		}
@@ -115,7 +116,7 @@ endpoints:
   - {name: home, path: /}
   - {name: cart, method: POST, path: /api/cart, body: "{{sku}}×{{qty}}"}
   - {name: checkout, method: POST, path: /api/checkout}
-  - {name: order, path: "/api/orders/{{order_id}}"}
+  - {name: order, path: "/api/orders/{{order_id}}", expect: {body_contains: '"id":"{{order_id}}"'}}
   - {name: empty, path: /api/empty}
 journeys:
   buy:

@@ -120,6 +120,9 @@ func endpointVars(e *Endpoint) []string {
 			vs = append(vs, Vars(h)...)
 		}
 	}
+	if e.Expect != nil {
+		vs = append(vs, Vars(e.Expect.BodyContains)...)
+	}
 	return vs
 }
 
@@ -443,7 +446,7 @@ func (f *Feeder) Row(i uint64) map[string]string {
 }
 
 // checkLoneVars reports {{name}} references in the path or url, header
-// values and body of an endpoint that is sent outside any journey, where
+// values, body and expect.body_contains of an endpoint that is sent outside any journey, where
 // nothing fills them in and they would go out as written: every endpoint
 // of a scenario without journeys (the mix sends it, or a page view as its
 // page or an asset), and, with journeys, an asset of a page a journey
@@ -494,6 +497,7 @@ func checkLoneVars(d *Decoder, n *Node, s *Scenario) {
 		}
 		path := fmt.Sprintf("endpoints[%d]", i)
 		v := n.Vals[i]
+		written := "would go out as written"
 		check := func(at *Node, field string) {
 			if at == nil || at.Kind != ScalarNode {
 				return
@@ -504,8 +508,8 @@ func checkLoneVars(d *Decoder, n *Node, s *Scenario) {
 					continue
 				}
 				seen[name] = true
-				d.Add(at, field, "{{%s}} is filled in only in journeys (a capture or feeder column), but endpoint %q is %ssent on its own, %s, where {{%s}} would go out as written",
-					name, e.Name, also, how, name)
+				d.Add(at, field, "{{%s}} is filled in only in journeys (a capture or feeder column), but endpoint %q is %ssent on its own, %s, where {{%s}} %s",
+					name, e.Name, also, how, name, written)
 			}
 		}
 		check(mapValue(v, "path"), Field(path, "path"))
@@ -516,5 +520,9 @@ func checkLoneVars(d *Decoder, n *Node, s *Scenario) {
 			}
 		}
 		check(mapValue(v, "body"), Field(path, "body"))
+		if x := mapValue(v, "expect"); x != nil && x.Kind == MapNode {
+			written = "would be looked for as written"
+			check(mapValue(x, "body_contains"), Field(Field(path, "expect"), "body_contains"))
+		}
 	}
 }

@@ -210,17 +210,19 @@ endpoints:
     path: /api/cart
     headers: {X-Sku: "{{sku}}"}
     body: '{"sku":"{{sku}}","n":{{ qty }}}'
+    expect: {body_contains: "{{sku}}"}
 `
 	file, err := load(t, mix)
 	var ps Problems
-	if !errors.As(err, &ps) || len(ps) != 4 {
-		t.Fatalf("got %d problems, want 4:\n%v", len(ps), err)
+	if !errors.As(err, &ps) || len(ps) != 5 {
+		t.Fatalf("got %d problems, want 5:\n%v", len(ps), err)
 	}
 	for _, want := range []string{
 		file + `:4:26: endpoints[1].path: {{id}} is filled in only in journeys (a capture or feeder column), but endpoint "order" is sent on its own, by the mix (the scenario has no journeys), where {{id}} would go out as written`,
 		file + `:8:23: endpoints[2].headers.X-Sku: {{sku}} is filled in only in journeys`,
 		file + `:9:12: endpoints[2].body: {{sku}} is filled in only in journeys`,
 		file + `:9:12: endpoints[2].body: {{qty}} is filled in only in journeys`,
+		file + `:10:30: endpoints[2].expect.body_contains: {{sku}} is filled in only in journeys (a capture or feeder column), but endpoint "cart" is sent on its own, by the mix (the scenario has no journeys), where {{sku}} would be looked for as written`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks\n%s\ngot\n%v", want, err)

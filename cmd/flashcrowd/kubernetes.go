@@ -325,7 +325,15 @@ func runKubernetes(e *env, fs *pflag.FlagSet, opts any, args []string) error {
 			return fmt.Errorf("writing manifests: %w", err)
 		}
 		file = filepath.Join(r.out, name+".yaml")
-		if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+		// Whole or not at all: a half-written file applied would create
+		// half a rehearsal.
+		tmp := file + ".tmp"
+		if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("writing manifests: %w", err)
+		}
+		if err := os.Rename(tmp, file); err != nil {
+			os.Remove(tmp)
 			return fmt.Errorf("writing manifests: %w", err)
 		}
 		dest = file
