@@ -563,6 +563,29 @@ func (c *Comparison) TableRows() (head []string, rows [][]string) {
 			}
 			rows[i] = append(rows[i][:at:at], append([]string{cell}, rows[i][at:]...)...)
 		}
+		// Runs of journeys: what share of each journey failed (the
+		// shop's question: how many checkouts failed?).
+		journeys := false
+		for _, en := range c.Entries {
+			journeys = journeys || en.A.Visitors != nil && len(en.A.Visitors.Journeys) > 0
+		}
+		if journeys {
+			const at = 9 // after "page views broken at peak"
+			head = append(head[:at:at], append([]string{"journeys failed"}, head[at:]...)...)
+			for i := range rows {
+				cell := "-"
+				if v := c.Entries[i].A.Visitors; v != nil && len(v.Journeys) > 0 {
+					var parts []string
+					for _, j := range v.Journeys {
+						if j.Started > 0 {
+							parts = append(parts, j.Name+" "+pct(float64(j.Failed)/float64(j.Started)))
+						}
+					}
+					cell = strings.Join(parts, ", ")
+				}
+				rows[i] = append(rows[i][:at:at], append([]string{cell}, rows[i][at:]...)...)
+			}
+		}
 	}
 	return head, rows
 }
@@ -639,6 +662,10 @@ type CompareEntryJSON struct {
 	FirstFailingEndpoint *string     `json:"first_failing_endpoint"`
 	MonthlyCost          *float64    `json:"monthly_cost"`
 	CostPer1kRPS         *float64    `json:"cost_per_1k_rps"`
+	// Journeys is each journey's started, completed and failed counts
+	// (as summary.json's visitors.journeys), when the arrivals were
+	// journeys.
+	Journeys []JourneyRow `json:"journeys,omitempty"`
 }
 
 func optNum(x float64) *float64 {
@@ -673,6 +700,9 @@ func (c *Comparison) JSON() CompareJSON {
 			FirstFailingEndpoint: s.FirstFailingEndpoint, MonthlyCost: optNum(r.Cost), CostPer1kRPS: optNum(r.CostPer1k)}
 		if info := c.Entries[i].A.W.Info; info != nil {
 			e.Simulated = info.Simulated
+		}
+		if v := c.Entries[i].A.Visitors; v != nil {
+			e.Journeys = v.Journeys
 		}
 		out.Entries = append(out.Entries, e)
 	}

@@ -344,6 +344,17 @@ func TestCompareVisitorsColumn(t *testing.T) {
 	if err := c.WriteText(&out); err != nil || !strings.Contains(out.String(), "page views broken at peak") {
 		t.Errorf("text: %v\n%s", err, out.String())
 	}
+	// Runs of journeys add each journey's failed share; compare.json
+	// carries their counts.
+	a.A.Visitors.Journeys = []JourneyRow{{Name: "browse", Started: 200, Completed: 190, Failed: 10}, {Name: "buy", Started: 10, Completed: 3, Failed: 7}}
+	c = Compare([]CompareEntry{a, b})
+	head, rows = c.TableRows()
+	if head[9] != "journeys failed" || rows[0][9] != "browse 5%, buy 70%" || rows[1][9] != "-" || len(rows[0]) != len(head) {
+		t.Errorf("head %q\nrows %q", head, rows)
+	}
+	if js := c.JSON(); len(js.Entries[0].Journeys) != 2 || js.Entries[0].Journeys[1].Failed != 7 || js.Entries[1].Journeys != nil {
+		t.Errorf("compare.json journeys: %+v / %+v", js.Entries[0].Journeys, js.Entries[1].Journeys)
+	}
 }
 
 // A host that holds the first second of a flat overload while its queue
