@@ -182,6 +182,12 @@ type Analysis struct {
 	FellFrom   float64
 	FellSteady bool
 	HeldSecs   float64
+
+	// MixShifted is set when the visitors' requests in the saturated
+	// windows were another mix than the scenario's (see mixShifted): the
+	// band is of offered rates only.
+	MixShifted bool
+	mixShare   map[scenarios.Class]float64 // mixShares, once worked out
 	// SaturatedAt is the rate of the mix the host served while saturated
 	// when that is above the band: the SLO broke before the host was
 	// saturated. 0 otherwise.
@@ -1110,6 +1116,25 @@ func (a *Analysis) sharpen() {
 		}
 		sat, satEst = sat[:third], satEst[:third]
 	}
+	if a.mixShares() != nil {
+		// Visitors whose earlier request failed sent no later ones: in
+		// such windows the host served another mix, whose capacity is
+		// not the scenario's. Only the windows that sent the scenario's
+		// mix say; with fewer than three, the band of offered rates
+		// stands.
+		var kept []int
+		var keptEst []float64
+		for k, i := range sat {
+			if !a.mixShifted([]int{i}) {
+				kept, keptEst = append(kept, i), append(keptEst, satEst[k])
+			}
+		}
+		if len(kept) < 3 {
+			a.MixShifted = true
+			return
+		}
+		sat, satEst = kept, keptEst
+	}
 	mean, limit := a.servedRate(sat)
 	if mean <= 0 {
 		return // nothing served (every answer a failure): no capacity to pin, only a host failing
@@ -1179,8 +1204,13 @@ func (a *Analysis) servedRate(idx []int) (rate float64, limit scenarios.Class) {
 	if total.Requests == 0 {
 		return rate, ""
 	}
+	mix := a.mixShares()
 	for _, c := range scenarios.Classes {
-		if share := reqs[c] / float64(total.Requests); share >= 0.05 {
+		share := reqs[c] / float64(total.Requests)
+		if mix != nil {
+			share = mix[c]
+		}
+		if share >= 0.05 {
 			if r := done[c] / share / secs; r < rate {
 				rate, limit = r, c
 			}
@@ -1207,7 +1237,68 @@ func (a *Analysis) classRate(i int, c scenarios.Class) float64 {
 	if reqs == 0 {
 		return float64(w.Total.DoneOK) / secs
 	}
+	if mix := a.mixShares(); mix != nil && mix[c] > 0 {
+		return done / mix[c] / secs
+	}
 	return done / (reqs / float64(w.Total.Requests)) / secs
+}
+
+// mixShifted says whether the requests sent in windows idx were another
+// mix than the scenario's: a class sent at under 80% of its share of the
+// rate offered (visitors whose page failed sent no assets, journeys
+// abandoned before their api steps), where at least 20 were due. A class
+// of a few requests can weigh much: the api steps of journeys are 2% of
+// the requests and a quarter of the app workers' time. Only runs of
+// visitors can.
+func (a *Analysis) mixShifted(idx []int) bool {
+	mix := a.mixShares()
+	if mix == nil {
+		return false
+	}
+	var offered float64
+	sent := map[scenarios.Class]float64{}
+	for _, i := range idx {
+		w := &a.W.W[i]
+		offered += a.Windows[i].Offered * a.W.Secs(i)
+		for k := range w.Endpoints {
+			if k < len(a.W.Endpoints) {
+				sent[a.W.Endpoints[k].Class] += float64(w.Endpoints[k].Requests)
+			}
+		}
+	}
+	for c, m := range mix {
+		if due := offered * m; due >= 20 && sent[c] < 0.8*due {
+			return true
+		}
+	}
+	return false
+}
+
+// mixShares is each class's share of the requests the scenario's mix
+// sends, for runs of visitors (page views, journeys), nil otherwise. A
+// visitor's later requests are sent only when the earlier ones succeeded
+// (a page's assets, a journey's next step), so the shares sent shift as
+// the host fails: a class's served rate of the mix is over its share of
+// the mix, not of what was sent. Requests sent one by one (the mix) are
+// sent in their shares whatever the host does.
+func (a *Analysis) mixShares() map[scenarios.Class]float64 {
+	if a.mixShare != nil || a.W.Info == nil || a.W.Info.Scenario == nil || !a.W.Info.Scenario.Visitors() {
+		return a.mixShare
+	}
+	var total float64
+	m := map[scenarios.Class]float64{}
+	for _, e := range a.W.Info.Scenario.RequestMix() {
+		m[e.Class] += e.Weight
+		total += e.Weight
+	}
+	if total <= 0 {
+		return nil
+	}
+	for c := range m {
+		m[c] /= total
+	}
+	a.mixShare = m
+	return m
 }
 
 // minRateIn is the lowest offered rate within window i (see rateRange).

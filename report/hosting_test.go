@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -272,5 +273,50 @@ func TestAutoscaledWhileTheCurveFalls(t *testing.T) {
 	a := Analyze(f.Windows(), s.SLO)
 	if !a.Scaled || a.ScaledTo < 1.4*a.Served || a.Served <= 0 || !strings.Contains(a.Verdict, "it scaled up to about") {
 		t.Errorf("scaled %v to %.0f (band %.0f–%.0f, served %.0f): %s", a.Scaled, a.ScaledTo, a.CapacityLo, a.CapacityHi, a.Served, a.Verdict)
+	}
+}
+
+// The main job's scenario (journeys whose first step is a page view) on
+// the shared and vps plans, simulated at 200× compression: each band
+// holds the plan's true capacity for the scenario's mix of requests. On
+// vps the product pages fail, so their assets and the buy journeys' api
+// steps go unsent: the host serves another mix (pages alone get the app
+// workers), and its served rate would overstate the capacity by a fifth.
+// The band then stays that of the offered rates, and says why it is wide.
+func TestVisitorsBandHoldsTheCapacity(t *testing.T) {
+	sc, err := scenarios.Builtin("press-spike-visitors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cv, err := sc.Curve.Compress(200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"shared", "vps"} {
+		plan, err := hosting.LoadPlan(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := *sc
+		s.Curve, s.Compress = cv, 200
+		info := &scenarios.RunInfo{Scenario: &s, Plan: name, Shards: 1, Start: t0, Simulated: true}
+		f := NewFolder(info, time.Second)
+		if _, err := hosting.SimulateVisits(context.Background(), plan, &s,
+			hosting.SimOptions{Start: t0, Seed: 1, ClientTimeout: 10 * time.Second, Target: "http://127.0.0.1:8080"},
+			func(r *vegeta.Result) { f.Add(r) }, func(*scenarios.Visit) {}); err != nil {
+			t.Fatal(err)
+		}
+		a := Analyze(f.Windows(), s.SLO)
+		truth := plan.Capacity(s.RequestMix())
+		capLo, capHi := a.CapacityLo, a.CapacityHi
+		if a.brokeBeforeSaturated() {
+			capLo, capHi = a.SaturatedAt*0.95, a.SaturatedAt*1.1 // compare's capacity: the rate served saturated
+		}
+		if !a.Broke || capLo > truth || capHi < truth {
+			t.Errorf("%s: band %.0f–%.0f (served saturated %.0f) misses its capacity %.0f: %s", name, a.CapacityLo, a.CapacityHi, a.SaturatedAt, truth, a.Verdict)
+		}
+		if name == "vps" && (!a.MixShifted || !strings.Contains(fmt.Sprint(a.Facts()), "a wide band: visitors whose earlier request failed sent no later ones")) {
+			t.Errorf("vps: mix shifted %v: %v", a.MixShifted, a.Facts())
+		}
 	}
 }

@@ -116,6 +116,9 @@ func (a *Analysis) Facts() [][2]string {
 		case a.Capacity == 0:
 			held = " (no rate offered held)"
 		}
+		if a.MixShifted {
+			held += "; a wide band: visitors whose earlier request failed sent no later ones (a page's assets, a journey's next steps), so what the host served was another mix than the scenario's and does not narrow it"
+		}
 		add("capacity", a.bandText()+held)
 		switch {
 		case a.SaturatedAt > a.CapacityHi:
