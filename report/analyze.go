@@ -183,6 +183,10 @@ type Analysis struct {
 	FellSteady bool
 	HeldSecs   float64
 
+	// NotOfLoad is set when the break failed mostly by failures a host
+	// gives at any rate (see notOfLoad): not its capacity (the band is
+	// "at least" what held before).
+	NotOfLoad bool
 	// MixShifted is set when the visitors' requests in the saturated
 	// windows were another mix than the scenario's (see mixShifted): the
 	// band is of offered rates only.
@@ -619,7 +623,8 @@ func (a *Analysis) healthyLatency(i int) time.Duration {
 
 // spans finds the broken stretches: a run of violated windows longer than
 // grace starts one; holding for longer than grace ends it. Idle and
-// generator-only windows neither start nor end a stretch, nor does a
+// generator-only windows neither start nor end a stretch, nor do the
+// windows after the curve's end, nor does a
 // window that held in only a sliver of its width (Windows.Partial); a
 // violated sliver counts for the part it covers. A run of violated windows
 // that reaches the end of the data is a stretch however short when the SLO
@@ -632,9 +637,19 @@ func spans(ws *Windows, js []Judged, grace time.Duration, state func(i int) stri
 	held := false               // the SLO held in a whole window before the current violated run
 	runStart, runLen := -1, 0.0 // current run of violated (or, when broken, held) windows
 	judged := 0.0
+	end := math.Inf(1)
+	if ws.Info != nil && ws.Info.Scenario != nil {
+		end = ws.Info.Scenario.Curve.Seconds()
+	}
 	for i := range js {
 		st := state(i)
 		if st == Idle || st == Behind {
+			continue
+		}
+		if js[i].Offered == 0 && js[i].Start >= end-1e-9 {
+			// After the curve's end: stragglers (journeys' later steps
+			// after a think time, the last replies), no traffic the curve
+			// offered. A few late successes are no recovery.
 			continue
 		}
 		judged += ws.Covered(i)
@@ -805,6 +820,14 @@ func (a *Analysis) findBreak() {
 	if a.Capacity == 0 {
 		a.CapacityLo = 0
 	}
+	if a.notOfLoad() {
+		// Failures a host gives at any rate (401s, 404s, failed content
+		// checks) are no limit of its capacity: it holds at least what
+		// held before them.
+		a.NotOfLoad = true
+		a.CapacityLo, a.CapacityHi = a.Capacity, math.Inf(1)
+		return
+	}
 	switch a.heldBreak(first) {
 	case heldOutage:
 		// Not a capacity: the host failed at a rate it had served within
@@ -825,6 +848,24 @@ func (a *Analysis) findBreak() {
 		a.CapacityLo, a.CapacityHi = lo, hi
 	}
 	a.sharpen()
+}
+
+// notOfLoad reports whether the first break failed mostly (half of its
+// failed requests or more) by failures that are not of load: client
+// errors other than 408 and 429 (a missing session cookie's 401, a 404)
+// and failed checks of status, size or content. A saturated host answers
+// 503, 429, 504, times out or resets; one that answers 401 or the wrong
+// page does so at any rate.
+func (a *Analysis) notOfLoad() bool {
+	sp := a.Spans[0]
+	var failed, other uint64
+	for i := sp.StartIndex; i < sp.EndIndex && i < len(a.W.W); i++ {
+		st := &a.W.W[i].Total
+		failed += st.Failed()
+		other += st.Status[4] - st.S429 - st.Codes[408]
+		other += st.Errors[CheckStatus] + st.Errors[CheckBytes] + st.Errors[CheckBody]
+	}
+	return failed > 0 && 2*other >= failed
 }
 
 // heldKind is how a break at a rate the host had held reads.
@@ -955,7 +996,7 @@ func (a *Analysis) scaling() {
 	if !a.Broke || a.W.Info == nil {
 		return
 	}
-	if a.AtHeldRate || a.Capacity == 0 {
+	if a.AtHeldRate || a.NotOfLoad || a.Capacity == 0 {
 		// It served the rate before (an outage), or no rate held, so the
 		// band has no top to scale from.
 		return
@@ -1906,6 +1947,9 @@ func (a *Analysis) verdict() string {
 	switch {
 	case a.Capacity == 0:
 		fmt.Fprintf(&b, "%s failed the SLO from the start, at %s (%s)", a.Name, rps(a.BreakOffered), a.briefWhy())
+	case a.NotOfLoad:
+		fmt.Fprintf(&b, "%s failed the SLO %s at %s by failures that come at any rate, not of load (%s): not its capacity (%s)",
+			a.Name, when, rps(a.BreakOffered), a.briefWhy(), a.bandText())
 	case a.AtHeldRate:
 		fmt.Fprintf(&b, "%s failed the SLO %s at %s, a rate it had held before: not its capacity (%s) but an outage or a fault at the host (%s)",
 			a.Name, when, rps(a.BreakOffered), a.bandText(), a.briefWhy())
@@ -1949,7 +1993,7 @@ func (a *Analysis) verdict() string {
 	switch {
 	case a.DownAt >= 0:
 		fmt.Fprintf(&b, "; from %s nothing answered (%s): the server went down", fmtSec(a.DownAt), a.DownWhat)
-	case a.RecoveredAt >= 0 && a.AtHeldRate:
+	case a.RecoveredAt >= 0 && (a.AtHeldRate || a.NotOfLoad):
 		fmt.Fprintf(&b, "; it held the SLO again from %s", fmtSec(a.RecoveredAt))
 	case a.RecoveredAt >= 0 && (a.FellBelowAt < 0 || a.RecoveredAt < a.FellBelowAt):
 		fmt.Fprintf(&b, "; it recovered at %s, while traffic was still at or above capacity", fmtSec(a.RecoveredAt))
@@ -1959,7 +2003,7 @@ func (a *Analysis) verdict() string {
 		fmt.Fprintf(&b, "; it recovered %s after traffic fell below capacity", fmtSec(a.Recovery))
 	case a.Incomplete != "":
 		fmt.Fprintf(&b, "; %s before it recovered", a.Incomplete)
-	case a.AtHeldRate:
+	case a.AtHeldRate || a.NotOfLoad:
 		b.WriteString("; the SLO was still broken at the end")
 	case a.FellBelowAt < 0 && (a.W.Info == nil || a.Capacity == 0):
 		b.WriteString("; the results end with the SLO still broken")

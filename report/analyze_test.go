@@ -784,3 +784,59 @@ func TestOverloadCollapse(t *testing.T) {
 		t.Errorf("band %v–%v, served saturated %v: %s", a.CapacityLo, a.CapacityHi, a.SaturatedAt, a.Verdict)
 	}
 }
+
+// A host failing a third of a flat 100 req/s to the curve's end, then a
+// few successful stragglers after it (journeys' later steps, sent after
+// their think time): the stragglers are no recovery.
+func TestStragglersAfterTheCurveAreNoRecovery(t *testing.T) {
+	info := testScenario(t, "hold 100/s for 10s")
+	f := NewFolder(info, time.Second)
+	c := info.Scenario.Curve
+	for i := uint64(0); i < c.Requests(); i++ {
+		r := vegeta.Result{Seq: i, Code: 200, Method: "GET", URL: "http://127.0.0.1:8080/", Latency: 10 * time.Millisecond,
+			Timestamp: info.Start.Add(time.Duration(c.Inv(float64(i)) * 1e9))}
+		if i%3 == 0 {
+			r.Code = 503
+		}
+		f.Add(&r)
+	}
+	for k := uint64(0); k < 150; k++ { // later steps, 10–12 s
+		f.Add(&vegeta.Result{Seq: c.Requests() + k, Code: 200, Method: "GET", URL: "http://127.0.0.1:8080/", Latency: 10 * time.Millisecond,
+			Timestamp: info.Start.Add(10*time.Second + time.Duration(k)*(2*time.Second)/150)})
+	}
+	a := Analyze(f.Windows(), info.Scenario.SLO)
+	if !a.Broke || a.RecoveredAt >= 0 || strings.Contains(a.Verdict, "recovered") {
+		t.Errorf("recovered at %v: %s", a.RecoveredAt, a.Verdict)
+	}
+}
+
+// A host that answers a share of requests 401 (journeys that skipped the
+// login step) or with the wrong page (a failed content check) does so at
+// any rate: no capacity is read from it, the band is "at least" what held,
+// and summary.json says why.
+func TestFailuresNotOfLoad(t *testing.T) {
+	info := testScenario(t, "hold 50/s for 5s, ramp 50/s to 200/s over 20s")
+	a := foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		if at >= 5*time.Second && i%5 == 0 {
+			r.Code, r.Latency = 401, time.Millisecond
+		}
+		return true
+	})
+	if !a.Broke || !a.NotOfLoad || a.Served != 0 || a.SaturatedAt != 0 || !math.IsInf(a.CapacityHi, 1) || a.CapacityLo < 49 ||
+		!strings.Contains(a.Verdict, "by failures that come at any rate, not of load") || !strings.Contains(a.Verdict, "http 401") {
+		t.Errorf("not of load %v, served %v, band %v–%v: %s", a.NotOfLoad, a.Served, a.CapacityLo, a.CapacityHi, a.Verdict)
+	}
+	if s := a.Summary(); !s.NotOfLoad || s.CapacityBand[1] != nil {
+		t.Errorf("summary.json: not of load %v, band %v", s.NotOfLoad, s.CapacityBand)
+	}
+	// 503s at the same share are of load: a capacity.
+	a = foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		if at >= 5*time.Second && i%5 == 0 {
+			r.Code, r.Latency = 503, time.Millisecond
+		}
+		return true
+	})
+	if !a.Broke || a.NotOfLoad {
+		t.Errorf("503s: not of load %v: %s", a.NotOfLoad, a.Verdict)
+	}
+}

@@ -326,6 +326,11 @@ func (c *Comparison) verdict() string {
 			fmt.Fprintf(&b, "failed from the start (at %s); the peak is %s.", rps(a.BreakOffered), rps(c.Peak))
 			break
 		}
+		if a.NotOfLoad {
+			fmt.Fprintf(&b, "failed at %s by failures that come at any rate, not of load: not its capacity (at least %s); the peak is %s.",
+				rps(a.BreakOffered), rps(a.CapacityLo), rps(c.Peak))
+			break
+		}
 		if a.AtHeldRate {
 			fmt.Fprintf(&b, "failed at %s, a rate it had held before: an outage or a fault, not its capacity (at least %s); the peak is %s.",
 				rps(a.BreakOffered), rps(a.CapacityLo), rps(c.Peak))

@@ -127,9 +127,9 @@ func (a *Analysis) Facts() [][2]string {
 			add("saturated", fmt.Sprintf("the host served %s of the mix while saturated, below the band", rps(a.SaturatedAt)))
 		}
 		switch {
-		case a.AtHeldRate && a.RecoveredAt >= 0:
+		case (a.AtHeldRate || a.NotOfLoad) && a.RecoveredAt >= 0:
 			add("recovery", fmt.Sprintf("the SLO held again from %s", fmtSec(a.RecoveredAt)))
-		case a.AtHeldRate:
+		case a.AtHeldRate || a.NotOfLoad:
 			add("recovery", "none by the end of the results")
 		case a.RecoveredAt >= 0 && a.FellBelowAt >= 0 && a.RecoveredAt < a.FellBelowAt:
 			add("recovery", fmt.Sprintf("at %s, while traffic was still above capacity (it fell below at %s)", fmtSec(a.RecoveredAt), fmtSec(a.FellBelowAt)))
@@ -409,6 +409,7 @@ type Summary struct {
 	Kind                 string            `json:"verdict_kind"`             // held, broke, incomplete, unreachable
 	Gate                 string            `json:"break_gate,omitempty"`     // what decided the break: "stretch" (a failing stretch outlasted the grace) or "share" (failed requests over the run above the limit)
 	AtHeldRate           bool              `json:"break_at_held_rate"`       // the break came at a rate the host had held before, serving far less then: an outage or a fault, not its capacity (capacity_band has no top)
+	NotOfLoad            bool              `json:"break_not_of_load"`        // the break failed mostly by failures that come at any rate (401, 404, failed content checks): not its capacity (capacity_band has no top)
 	FellFromReqS         *float64          `json:"capacity_fell_from_req_s"` // the break came at a rate the host had held (this one), after which it served a steady lower rate: capacity_band is around that; null otherwise
 	Incomplete           string            `json:"incomplete,omitempty"`     // why the run does not cover its curve
 	HostFailedRatio      float64           `json:"host_failed_ratio"`        // failed requests at the host over the whole run (the generator's own left out)
@@ -531,7 +532,7 @@ func (a *Analysis) Summary() Summary {
 	ws := a.W
 	s := Summary{
 		Verdict: a.Verdict, SLOHeld: a.SLOHeld(), Kind: a.Kind, Gate: a.Gate, Incomplete: a.Incomplete, CapacitySearch: a.Search, Visitors: a.Visitors,
-		HostFailedRatio: r3(a.HostFailed), AtHeldRate: a.AtHeldRate, FellFromReqS: opt(r1(a.FellFrom), a.FellFrom > 0), DownAtS: opt(a.DownAt, a.DownAt >= 0), CutAtS: opt(a.CutAt, a.CutAt >= 0),
+		HostFailedRatio: r3(a.HostFailed), AtHeldRate: a.AtHeldRate, NotOfLoad: a.NotOfLoad, FellFromReqS: opt(r1(a.FellFrom), a.FellFrom > 0), DownAtS: opt(a.DownAt, a.DownAt >= 0), CutAtS: opt(a.CutAt, a.CutAt >= 0),
 		FailedLatency: SummaryLatency{N: a.Total.FailLatency.N, P50Ms: ms(a.FailedP50), P99Ms: ms(a.FailedP99)},
 		SLO: SummarySLO{P99Ms: ms(a.SLO.P99), MaxErrorRatio: a.SLO.MaxErrorRatio, MinThroughput: a.SLO.MinThroughput,
 			GraceS: a.SLO.Grace.Seconds(), GraceRunTime: a.SLO.RunGrace, JudgedGraceS: r3(a.Grace.Seconds())},
