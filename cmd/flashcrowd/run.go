@@ -508,6 +508,12 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) (err error) {
 		return exitError{code: exitSLO, msg: sum.Stopped}
 	case sum.Stopped == "interrupted" || sum.Stopped == "interrupted before the start":
 		return exitError{code: exitInterrupted, msg: fmt.Sprintf("interrupted: %s results kept in %s", fmtCount(float64(sum.Results)), ao.Out)}
+	case sloErr != nil && ao.Shards > 1:
+		// A shard's verdict is of its share of the traffic: the run's is
+		// the merged report's, whose exit code is the SLO's. A shard that
+		// ran its curve through did its part (under a Job, exit 3 would
+		// fail its index, and the Job, for a break the rehearsal found).
+		fmt.Fprintf(e.stderr, "flashcrowd run: this shard's SLO failed (%s); its verdict is of its share of the traffic: flashcrowd report over every shard's folder gives the run's, and exits 3 when it fails\n", strings.TrimSuffix(sloErr.Error(), " (exit 3)"))
 	case sloErr != nil:
 		return sloErr
 	}

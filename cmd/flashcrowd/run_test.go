@@ -205,6 +205,22 @@ func TestRunAbortExits3(t *testing.T) {
 	}
 }
 
+// A shard whose share of the traffic fails the SLO ran its part: exit 0
+// (under a Kubernetes Job, exit 3 would fail its index and the Job, for
+// the break the rehearsal was there to find), saying that the merged
+// report gives the run's verdict and its exit code; the report does.
+func TestShardSLOFailureIsNoFailedShard(t *testing.T) {
+	s, _ := countingServer(t, 0, 503)
+	dir := filepath.Join(t.TempDir(), "shard-0")
+	code, out, errs := runCLI(t, "run", "--target", s.URL, "--rate", "40/s", "--duration", "3s", "--no-abort", "--shard", "0/2", "--out", dir)
+	if code != 0 || !strings.Contains(errs, "this shard's SLO failed") || !strings.Contains(errs, "flashcrowd report over every shard's folder gives the run's") {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+	if code, _, errs := runCLI(t, "report", dir, "--out", filepath.Join(t.TempDir(), "r")); code != exitSLO {
+		t.Errorf("report over the shard: exit %d, want 3\n%s", code, errs)
+	}
+}
+
 // TestRunChild is the flashcrowd process the signal tests start: the test
 // binary re-run with FLASHCROWD_RUN_ARGS (JSON) set.
 func TestRunChild(t *testing.T) {
