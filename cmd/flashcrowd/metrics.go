@@ -168,7 +168,7 @@ var (
 	runLabels = []string{"run", "shard"}
 	epLabels  = []string{"endpoint", "run", "shard"}
 
-	descScheduled = prometheus.NewDesc("flashcrowd_requests_scheduled_total", "Requests due by the curve so far (this shard).", runLabels, nil)
+	descScheduled = prometheus.NewDesc("flashcrowd_requests_scheduled_total", "Requests due by the curve so far (this shard); for visitors, arrivals due times the mix's requests per arrival (nominal: failed pages send no assets, abandoned journeys no more steps).", runLabels, nil)
 	descSent      = prometheus.NewDesc("flashcrowd_requests_sent_total", "Requests started.", epLabels, nil)
 	descCompleted = prometheus.NewDesc("flashcrowd_requests_completed_total", "Requests whose result came back, by outcome: ok (a 2xx/3xx response) or error.", append(epLabels, "outcome"), nil)
 	descResponses = prometheus.NewDesc("flashcrowd_responses_total", "Responses by HTTP status code (requests without a response are in flashcrowd_errors_total only).", append(epLabels, "code"), nil)
