@@ -181,6 +181,7 @@ type Analysis struct {
 	// grew (a queue had hidden the capacity while it filled).
 	FellFrom   float64
 	FellSteady bool
+	HeldLater  bool // AtHeldRate from a break it held more than later (an outage mid-ramp)
 	HeldSecs   float64
 
 	// NotOfLoad is set when the break failed mostly by failures a host
@@ -835,6 +836,14 @@ func (a *Analysis) findBreak() {
 		a.AtHeldRate = true
 		a.CapacityLo, a.CapacityHi = a.Capacity, math.Inf(1)
 		return
+	case heldNot:
+		if a.heldMoreLater(first) {
+			// It answered next to nothing, then held the SLO at more
+			// than the rate it broke at: an outage, not its capacity.
+			a.AtHeldRate, a.HeldLater = true, true
+			a.CapacityLo, a.CapacityHi = a.Capacity, math.Inf(1)
+			return
+		}
 	case heldFell:
 		// It served the rate for a while, then steadily less: what it
 		// serves now is its capacity, whatever it held before.
@@ -912,7 +921,7 @@ func (a *Analysis) heldBreak(first []int) heldKind {
 	}
 	a.HeldSecs = secs
 	steady := true
-	if p0, p1 := a.Windows[held[0]].P50, a.Windows[held[len(held)-1]].P50; p0 > 0 && p1 > 2*p0 {
+	if p0, p1 := a.Windows[held[0]].P50, a.Windows[held[len(held)-1]].P50; p0 > 0 && p1 > 2*p0 && p1-p0 > 10*time.Millisecond {
 		steady = false
 	}
 	var ok uint64
@@ -952,7 +961,7 @@ func (a *Analysis) heldBreak(first []int) heldKind {
 	}
 	low := len(served) >= 3 && median(served) < 0.8*a.BreakOffered
 	switch {
-	case plateau && low && (saturated || !steady):
+	case plateau && low && (saturated || !steady) && a.evenlyFailed(sp):
 		// A steady lower rate: with a steady latency while it held, a
 		// capacity that fell; with a growing one, a queue filling had
 		// hidden the capacity it then served.
@@ -966,11 +975,68 @@ func (a *Analysis) heldBreak(first []int) heldKind {
 	return heldNot
 }
 
+// heldMoreLater reports whether the host answered under half of the
+// breaking rate in the break's first windows (first), and after the
+// break held the SLO in three whole windows offered more than it: a host
+// that fails next to everything, then serves more than it failed at, had
+// an outage (a saturated host serves its capacity; one that scaled up
+// was saturated first).
+func (a *Analysis) heldMoreLater(first []int) bool {
+	if a.BreakOffered <= 0 || len(first) == 0 {
+		return false
+	}
+	var ok uint64
+	var span float64
+	for _, i := range first {
+		ok += a.W.W[i].Total.DoneOK
+		span += a.W.Secs(i)
+	}
+	if span <= 0 || float64(ok)/span >= 0.5*a.BreakOffered {
+		return false
+	}
+	n := 0
+	for i := a.Spans[0].EndIndex; i < len(a.Windows); i++ {
+		if j := a.Windows[i]; j.State == Held && !j.Partial && !j.cut && j.Offered > 1.05*a.BreakOffered {
+			n++
+		}
+	}
+	return n >= 3
+}
+
+// evenlyFailed says whether the break's failures fell on every endpoint of
+// at least 5% of the requests alike (their shares failed within half of
+// each other): a host whose capacity fell turns away requests whatever
+// they ask for; one endpoint failing whole while another succeeds is a
+// fault of that endpoint, even if its class's rate looks steady.
+func (a *Analysis) evenlyFailed(sp Span) bool {
+	var total Stats
+	eps := make([]Stats, len(a.W.Endpoints))
+	for i := sp.StartIndex; i < sp.EndIndex && i < len(a.W.W); i++ {
+		w := &a.W.W[i]
+		total.Requests += w.Total.Requests
+		for k := range w.Endpoints {
+			if k < len(eps) {
+				eps[k].Requests += w.Endpoints[k].Requests
+				eps[k].OK += w.Endpoints[k].OK
+			}
+		}
+	}
+	lo, hi := 1.0, 0.0
+	for _, e := range eps {
+		if total.Requests == 0 || float64(e.Requests) < 0.05*float64(total.Requests) {
+			continue
+		}
+		r := float64(e.Failed()) / float64(e.Requests)
+		lo, hi = min(lo, r), max(hi, r)
+	}
+	return hi-lo <= 0.5
+}
+
 // A capacity that fell: the host serves, through the break, a steady rate
 // (windows' standard deviation at most fellSpread of their mean) of at
 // least fellShare of the rate it had held.
 const (
-	fellShare  = 0.4
+	fellShare  = 0.15
 	fellSpread = 0.2
 )
 
@@ -1177,7 +1243,9 @@ func (a *Analysis) sharpen() {
 		sat, satEst = kept, keptEst
 	}
 	mean, limit := a.servedRate(sat)
-	if mean <= 0 {
+	if mean < 0.1*a.BreakOffered {
+		// Nothing (or next to nothing) served: no capacity to pin, only
+		// a host failing.
 		return // nothing served (every answer a failure): no capacity to pin, only a host failing
 	}
 	// The standard error from the windows' spread, of the limiting class.
@@ -1477,6 +1545,9 @@ func (a *Analysis) findRecovery() {
 	// "Below capacity" is below the highest rate that held (the band's
 	// bottom is a conservative bound, not the capacity).
 	capacity := max(a.Capacity, a.CapacityLo)
+	if a.FellFrom > 0 {
+		capacity = a.CapacityHi // what it held before is no longer its capacity
+	}
 	if capacity == 0 {
 		capacity = a.BreakOffered
 	}
@@ -1950,6 +2021,9 @@ func (a *Analysis) verdict() string {
 	case a.NotOfLoad:
 		fmt.Fprintf(&b, "%s failed the SLO %s at %s by failures that come at any rate, not of load (%s): not its capacity (%s)",
 			a.Name, when, rps(a.BreakOffered), a.briefWhy(), a.bandText())
+	case a.HeldLater:
+		fmt.Fprintf(&b, "%s failed the SLO %s at %s, answering next to nothing, and held more than that later: not its capacity (%s) but an outage or a fault at the host (%s)",
+			a.Name, when, rps(a.BreakOffered), a.bandText(), a.briefWhy())
 	case a.AtHeldRate:
 		fmt.Fprintf(&b, "%s failed the SLO %s at %s, a rate it had held before: not its capacity (%s) but an outage or a fault at the host (%s)",
 			a.Name, when, rps(a.BreakOffered), a.bandText(), a.briefWhy())

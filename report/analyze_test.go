@@ -840,3 +840,38 @@ func TestFailuresNotOfLoad(t *testing.T) {
 		t.Errorf("503s: not of load %v: %s", a.NotOfLoad, a.Verdict)
 	}
 }
+
+// An outage in the middle of a ramp (every request 503 from 10 s to 16
+// s), after which the host holds the SLO at more than it broke at: not a
+// capacity "below" the breaking rate, nor a host that scaled up.
+func TestOutageMidRamp(t *testing.T) {
+	info := testScenario(t, "ramp 100/s to 600/s over 25s")
+	a := foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		if at >= 10*time.Second && at < 16*time.Second {
+			r.Code, r.Latency = 503, 200*time.Microsecond
+		}
+		return true
+	})
+	if !a.Broke || !a.AtHeldRate || !a.HeldLater || a.Scaled || !math.IsInf(a.CapacityHi, 1) || a.CapacityLo < 250 ||
+		!strings.Contains(a.Verdict, "held more than that later: not its capacity") {
+		t.Errorf("held later %v, scaled %v, band %v–%v: %s", a.HeldLater, a.Scaled, a.CapacityLo, a.CapacityHi, a.Verdict)
+	}
+}
+
+// A burst allowance that ran out to 30% of the rate held (its queue full):
+// its capacity fell to 30%, not an outage "at least" the rate held.
+func TestCapacityFellFar(t *testing.T) {
+	info := testScenario(t, "hold 500/s for 20s")
+	a := foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		if at >= 7*time.Second {
+			r.Latency = 400 * time.Millisecond
+			if i%10 >= 3 {
+				r.Code, r.Latency = 503, time.Millisecond
+			}
+		}
+		return true
+	})
+	if !a.Broke || a.AtHeldRate || a.FellFrom != 500 || a.CapacityLo > 160 || a.CapacityHi < 130 {
+		t.Errorf("held-rate %v, fell from %v, band %v–%v: %s", a.AtHeldRate, a.FellFrom, a.CapacityLo, a.CapacityHi, a.Verdict)
+	}
+}

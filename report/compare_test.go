@@ -373,7 +373,7 @@ func TestCompareMoreCapacityFromTheBand(t *testing.T) {
 		t.Errorf("more capacity %v–%v, want %v–%v (peak over the band's ends): %s", c.MoreLo, c.MoreHi, wantLo, wantHi, c.Verdict)
 	}
 	facts := fmt.Sprint(a.Facts())
-	if !strings.Contains(facts, "it held 260 req/s only while its queue filled") {
+	if !strings.Contains(facts, "it had held 260 req/s before the break, for a while") {
 		t.Errorf("facts: %s", facts)
 	}
 }

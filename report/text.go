@@ -103,7 +103,7 @@ func (a *Analysis) Facts() [][2]string {
 		case a.Served > 0:
 			held = fmt.Sprintf(" (around the %s of the mix it served while saturated; highest rate held: %s)", rps(a.Served), rps(a.Capacity))
 			if a.Capacity > a.CapacityHi {
-				held = fmt.Sprintf(" (around the %s of the mix it served while saturated; it held %s only while its queue filled)", rps(a.Served), rps(a.Capacity))
+				held = fmt.Sprintf(" (around the %s of the mix it served while saturated; it had held %s before the break, for a while)", rps(a.Served), rps(a.Capacity))
 			}
 			if a.Capacity == 0 {
 				held = fmt.Sprintf(" (around the %s of the mix it served while saturated; no rate offered held)", rps(a.Served))
