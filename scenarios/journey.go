@@ -203,8 +203,10 @@ func decodeJourneys(d *Decoder, n *Node, eps []Endpoint, open Opener) []Journey 
 		// fix), and a capture that is no map, all variables: badMapAt is
 		// the first such step (-1: none).
 		badCapture, badMapAt := map[string]bool{}, -1
+		feederBad := false // a feeder reported as unreadable: its problem is the one to fix, not the values it would define
 		if fn, ok := o.String("feeder"); ok {
 			j.Feeder = readFeeder(d, o.Get("feeder"), Field(path, "feeder"), fn, open)
+			feederBad = j.Feeder == nil
 			if j.Feeder != nil {
 				for _, c := range j.Feeder.Columns {
 					defined[c] = true
@@ -215,7 +217,9 @@ func decodeJourneys(d *Decoder, n *Node, eps []Endpoint, open Opener) []Journey 
 		switch {
 		case steps == nil || steps.Kind == NullNode:
 			d.Add(o.Pos(), Field(path, "steps"), "missing: a journey needs at least one step")
-		case steps.Kind != SeqNode || len(steps.Vals) == 0:
+		case steps.Kind == SeqNode && len(steps.Vals) == 0:
+			d.Add(steps, Field(path, "steps"), "empty: a journey needs at least one step")
+		case steps.Kind != SeqNode:
 			d.Add(steps, Field(path, "steps"), "want a list of steps (endpoint names, or {endpoint: NAME, capture: {VAR: \"json:$.id\"}})")
 		default:
 			for i, sv := range steps.Vals {
@@ -272,7 +276,7 @@ func decodeJourneys(d *Decoder, n *Node, eps []Endpoint, open Opener) []Journey 
 				}
 				if ok && (badMapAt < 0 || badMapAt == i) {
 					for _, v := range endpointVars(&eps[ei]) {
-						if defined[v] {
+						if defined[v] || feederBad {
 							continue
 						}
 						if j.Feeder != nil {

@@ -148,6 +148,33 @@ func TestFeederDuplicateColumn(t *testing.T) {
 	}
 }
 
+// A feeder that cannot be read (a ragged row) is reported once: the steps
+// using its columns are not reported again as using values no feeder
+// column defines.
+func TestUnreadableFeederReportedOnce(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "ragged.csv"), []byte("sku,qty\njacket,1\nhat\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Parse("j.yaml", []byte(journeyEndpoints+`journeys:
+  buy: {feeder: ragged.csv, steps: [home, cart]}
+`), DirOpener(dir))
+	var ps Problems
+	if !errors.As(err, &ps) || len(ps) != 1 || !strings.Contains(err.Error(), "ragged.csv: record on line 3: wrong number of fields") {
+		t.Errorf("want one problem, the feeder's: %v", err)
+	}
+}
+
+// An empty list of steps says so, not "want a list".
+func TestEmptyJourney(t *testing.T) {
+	_, err := Parse("j.yaml", []byte(journeyEndpoints+`journeys:
+  buy: {steps: []}
+`), nil)
+	if err == nil || !strings.Contains(err.Error(), "journeys.buy.steps: empty: a journey needs at least one step") {
+		t.Errorf("empty steps: %v", err)
+	}
+}
+
 // A malformed capture is reported once, where it is written: the later
 // steps that use its variable are not reported again as using a value
 // no capture defines.
