@@ -183,6 +183,9 @@ func TestMetricsUsage(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, "run.json")); err == nil || strings.Contains(errs, "sending ") {
 			t.Errorf("--metrics-addr %s: the run started:\n%s", c.addr, errs)
 		}
+		if strings.Contains(errs, "against the simulated host") {
+			t.Errorf("--metrics-addr %s: the run was announced before its bad flag:\n%s", c.addr, errs)
+		}
 	}
 	dir := filepath.Join(t.TempDir(), "run")
 	code, _, errs := runCLI(t, "run", "--rate", "50/s", "--duration", "2s", "--out", dir, "--metrics-hold", "5s")

@@ -436,6 +436,14 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) (err error) {
 		ao.Progress = e.stderr
 		ao.Live = isTerminal(e.stderr)
 	}
+	// The metrics address is checked (and listened on) before anything
+	// is said of the run and before the pre-flight request: bad usage
+	// sends nothing and prints only its error.
+	ms, err := o.mf.start(e, "run")
+	if err != nil {
+		return err
+	}
+	defer ms.close(e)
 	desc := o.sf.describe(s)
 	if !o.quiet {
 		fmt.Fprintf(e.stderr, "flashcrowd run: %s %s\n", desc, about)
@@ -445,13 +453,6 @@ func runRun(e *env, fs *pflag.FlagSet, opts any, args []string) (err error) {
 		}
 	}
 
-	// The metrics address is checked (and listened on) before the
-	// pre-flight request: bad usage sends nothing.
-	ms, err := o.mf.start(e, "run")
-	if err != nil {
-		return err
-	}
-	defer ms.close(e)
 	if !simHost && !o.af.noPreflight {
 		if err := preflight(e, s, "run", "", &ao, o.quiet); err != nil {
 			return err
