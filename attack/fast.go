@@ -332,10 +332,25 @@ func (e *fastEngine) dispatch(p vegeta.Pacer, du time.Duration) {
 			// from the queue: a first hit that is late (this process
 			// started short of CPU) still opens one, or it waits for the
 			// next hit to open one (seconds, on a quiet curve).
-			if (!behind || n == 0) && n < e.needConns(elapsed) && e.dialing.Load() < maxDialing {
+			waiting := time.Duration(0)
+			if len(e.work) > 0 {
+				waiting = elapsed - backlogSince
+			}
+			if (!behind || n == 0) && n < e.needConns(elapsed, waiting) && e.dialing.Load() < maxDialing {
 				e.conns.Add(1)
 				e.dialing.Add(1)
 				e.wg.Add(1)
+				// The new connection takes the oldest waiting hit, and
+				// this one waits in its place: hits queued while every
+				// connection was held (a stall at the target) go first.
+				// A claimed hit's claim stays in the queue, on this one.
+				select {
+				case old := <-e.work:
+					j.claimed, old.claimed = old.claimed, false
+					e.work <- j
+					j = old
+				default:
+				}
 				go e.serve(j)
 				continue
 			}
@@ -352,12 +367,19 @@ func (e *fastEngine) dispatch(p vegeta.Pacer, du time.Duration) {
 // idle only below it: a target that slows raises the latency and so the
 // bound (the open model), while a burst of hits after a stall of this
 // process, whose connections are busy only because they have not run yet,
-// does not open hundreds of connections that would slow it further.
-func (e *fastEngine) needConns(elapsed time.Duration) int64 {
+// does not open hundreds of connections that would slow it further. The
+// average learns only from requests that come back: when the target
+// stalls, none do, so the time hits have been waiting for a connection
+// (waiting, once it outlasts drainTime: the connections are held by the
+// target) counts as the latency, and the bound grows with the stall.
+func (e *fastEngine) needConns(elapsed, waiting time.Duration) int64 {
 	if e.curve == nil {
 		return e.maxConns
 	}
 	lat := time.Duration(e.latency.Load())
+	if waiting > e.drainTime() {
+		lat = max(lat, waiting)
+	}
 	return minConns + int64(2*e.curve.Rate(elapsed)*lat.Seconds())
 }
 
