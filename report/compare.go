@@ -356,6 +356,14 @@ func (c *Comparison) verdict() string {
 		lo = min(lo, hi)
 		if a.Scaled {
 			fmt.Fprintf(&b, " and scaled up to about %s", rps(a.ScaledTo))
+			if a.ScaledTo >= 0.95*c.Peak && a.LostScaling > 0 {
+				// It reached the peak, late: what it lacks is capacity
+				// before it scales, not after.
+				c.MoreLo, c.MoreHi = c.Peak/hi-1, c.Peak/lo-1
+				fmt.Fprintf(&b, ", the peak (%s), but lost %s requests while scaling: it needs the capacity sooner, %s from the start (or a faster scale-up).",
+					rps(c.Peak), num(float64(a.LostScaling)), moreText(c.MoreLo, c.MoreHi))
+				break
+			}
 			hi, lo = max(hi, a.ScaledTo), max(lo, a.ScaledTo)
 		}
 		fmt.Fprintf(&b, "; the peak is %s: ", rps(c.Peak))

@@ -241,6 +241,42 @@ func TestAutoscaledPlan(t *testing.T) {
 	}
 }
 
+// The cloud plan under press-spike compressed 100× with its peak at 8,000/s
+// scales to the peak, late: compare says it lost requests while scaling
+// and how much more capacity it needs from the start, not "0% more".
+func TestAutoscaledToThePeakLate(t *testing.T) {
+	sc, err := scenarios.Builtin("press-spike")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cv, err := sc.Curve.Compress(100)
+	if err == nil {
+		cv, err = cv.ScalePeak(8000)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := hosting.LoadPlan("cloud")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := *sc
+	s.Curve, s.Compress = cv, 100
+	info := &scenarios.RunInfo{Scenario: &s, Plan: "cloud", PlanCost: plan.MonthlyCost, Shards: 1, Start: t0, Simulated: true}
+	f := NewFolder(info, time.Second)
+	if _, err := hosting.Simulate(context.Background(), plan, cv, s.Endpoints,
+		hosting.SimOptions{Start: t0, Seed: 1, ClientTimeout: 10 * time.Second, Target: "http://127.0.0.1:8080"},
+		func(r *vegeta.Result) { f.Add(r) }); err != nil {
+		t.Fatal(err)
+	}
+	a := Analyze(f.Windows(), s.SLO)
+	c := Compare([]CompareEntry{{Name: "cloud", A: a, Cost: plan.MonthlyCost}})
+	if !a.Scaled || a.LostScaling == 0 || !strings.Contains(c.Verdict, "lost "+num(float64(a.LostScaling))+" requests while scaling: it needs the capacity sooner") ||
+		strings.Contains(c.Verdict, "about 0% more") || c.MoreLo <= 0 {
+		t.Errorf("scaled %v to %.0f, lost %d, more %v–%v: %s", a.Scaled, a.ScaledTo, a.LostScaling, c.MoreLo, c.MoreHi, c.Verdict)
+	}
+}
+
 // The cloud plan under press-spike compressed 400× with its peak at
 // 6,000/s: saturated at its first capacity, it scales while the curve
 // falls from the peak (it serves more as less is sent, no plateau), then
