@@ -193,6 +193,7 @@ type Analysis struct {
 	// band is of offered rates only.
 	MixShifted bool
 	mixShare   map[scenarios.Class]float64 // mixShares, once worked out
+	saturated  bool                        // sharpen found the break's windows saturated, serving a real rate
 	// SaturatedAt is the rate of the mix the host served while saturated
 	// when that is above the band: the SLO broke before the host was
 	// saturated. 0 otherwise.
@@ -1101,7 +1102,7 @@ func (a *Analysis) scaling() {
 	// it scaled, however its windows in between read (it serves more as
 	// the curve falls while it scales, no plateau). Without that, it
 	// served far more while saturated, on a plateau.
-	heldMore := a.Served > 0 && heldAbove >= 3
+	heldMore := (a.Served > 0 || a.saturated) && heldAbove >= 3
 	if !heldMore && (top < scaledBy*a.CapacityHi || !a.servedMoreLater(sp)) {
 		return
 	}
@@ -1217,9 +1218,12 @@ func (a *Analysis) sharpen() {
 	// capacity it broke at from the windows before it scaled.
 	third := max(len(sat)/3, 1)
 	early, late := median(satEst[:third]), median(satEst[len(sat)-third:])
+	// Saturated at the break, serving a real rate (not a host failing
+	// next to everything): what scaling is judged from.
+	a.saturated = early >= 0.1*a.BreakOffered
 	if late > 1.25*early {
 		if third < 3 {
-			return
+			return // too few windows before it scaled to pin a band
 		}
 		sat, satEst = sat[:third], satEst[:third]
 	}
