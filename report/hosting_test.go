@@ -241,17 +241,17 @@ func TestAutoscaledPlan(t *testing.T) {
 	}
 }
 
-// The cloud plan under press-spike compressed 100× with its peak at 8,000/s
-// scales to the peak, late: compare says it lost requests while scaling
-// and how much more capacity it needs from the start, not "0% more".
-func TestAutoscaledToThePeakLate(t *testing.T) {
+// simulateCloud judges the cloud plan's simulated run of press-spike
+// compressed k× with its peak scaled to peak req/s.
+func simulateCloud(t *testing.T, k, peak float64) (*Analysis, *hosting.Plan) {
+	t.Helper()
 	sc, err := scenarios.Builtin("press-spike")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cv, err := sc.Curve.Compress(100)
+	cv, err := sc.Curve.Compress(k)
 	if err == nil {
-		cv, err = cv.ScalePeak(8000)
+		cv, err = cv.ScalePeak(peak)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -261,7 +261,7 @@ func TestAutoscaledToThePeakLate(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := *sc
-	s.Curve, s.Compress = cv, 100
+	s.Curve, s.Compress = cv, k
 	info := &scenarios.RunInfo{Scenario: &s, Plan: "cloud", PlanCost: plan.MonthlyCost, Shards: 1, Start: t0, Simulated: true}
 	f := NewFolder(info, time.Second)
 	if _, err := hosting.Simulate(context.Background(), plan, cv, s.Endpoints,
@@ -269,7 +269,14 @@ func TestAutoscaledToThePeakLate(t *testing.T) {
 		func(r *vegeta.Result) { f.Add(r) }); err != nil {
 		t.Fatal(err)
 	}
-	a := Analyze(f.Windows(), s.SLO)
+	return Analyze(f.Windows(), s.SLO), plan
+}
+
+// The cloud plan under press-spike compressed 100× with its peak at 8,000/s
+// scales to the peak, late: compare says it lost requests while scaling
+// and how much more capacity it needs from the start, not "0% more".
+func TestAutoscaledToThePeakLate(t *testing.T) {
+	a, plan := simulateCloud(t, 100, 8000)
 	c := Compare([]CompareEntry{{Name: "cloud", A: a, Cost: plan.MonthlyCost}})
 	if !a.Scaled || a.LostScaling == 0 || !strings.Contains(c.Verdict, "lost "+num(float64(a.LostScaling))+" requests while scaling: it needs the capacity sooner") ||
 		strings.Contains(c.Verdict, "about 0% more") || c.MoreLo <= 0 {
@@ -282,31 +289,7 @@ func TestAutoscaledToThePeakLate(t *testing.T) {
 // falls from the peak (it serves more as less is sent, no plateau), then
 // holds the SLO far above its band: it scaled.
 func TestAutoscaledWhileTheCurveFalls(t *testing.T) {
-	sc, err := scenarios.Builtin("press-spike")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cv, err := sc.Curve.Compress(400)
-	if err == nil {
-		cv, err = cv.ScalePeak(6000)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := hosting.LoadPlan("cloud")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := *sc
-	s.Curve, s.Compress = cv, 400
-	info := &scenarios.RunInfo{Scenario: &s, Plan: "cloud", PlanCost: plan.MonthlyCost, Shards: 1, Start: t0, Simulated: true}
-	f := NewFolder(info, time.Second)
-	if _, err := hosting.Simulate(context.Background(), plan, cv, s.Endpoints,
-		hosting.SimOptions{Start: t0, Seed: 1, ClientTimeout: 10 * time.Second, Target: "http://127.0.0.1:8080"},
-		func(r *vegeta.Result) { f.Add(r) }); err != nil {
-		t.Fatal(err)
-	}
-	a := Analyze(f.Windows(), s.SLO)
+	a, _ := simulateCloud(t, 400, 6000)
 	if !a.Scaled || a.ScaledTo < 1.4*a.Served || a.Served <= 0 || !strings.Contains(a.Verdict, "it scaled up to about") {
 		t.Errorf("scaled %v to %.0f (band %.0f–%.0f, served %.0f): %s", a.Scaled, a.ScaledTo, a.CapacityLo, a.CapacityHi, a.Served, a.Verdict)
 	}
