@@ -188,6 +188,11 @@ type Analysis struct {
 	// gives at any rate (see notOfLoad): not its capacity (the band is
 	// "at least" what held before).
 	NotOfLoad bool
+	// UnderLoad is set with NotOfLoad when the run, judged with those
+	// failures left aside (taken as answers), broke under load: its break
+	// is then the host's capacity, and the band is drawn from it.
+	UnderLoad *LoadBreak
+	loadOnly  bool // this Analysis judges with the failures not of load left aside
 	// MixShifted is set when the visitors' requests in the saturated
 	// windows were another mix than the scenario's (see mixShifted): the
 	// band is of offered rates only.
@@ -278,9 +283,19 @@ const (
 
 // Analyze judges every window against slo and finds the break point,
 // capacity, recovery, first failing endpoint and the rest of the verdict.
-func Analyze(ws *Windows, slo scenarios.SLO) *Analysis {
+func Analyze(ws *Windows, slo scenarios.SLO) *Analysis { return analyze(ws, slo, false) }
+
+// LoadBreak is where a run broke under load once the failures it had at
+// any rate (not of load) are left aside.
+type LoadBreak struct {
+	At      float64 // seconds from t = 0
+	Offered float64 // req/s offered in the breaking window
+	When    string  // "12 s into the "article lands" phase"
+}
+
+func analyze(ws *Windows, slo scenarios.SLO, loadOnly bool) *Analysis {
 	a := &Analysis{W: ws, SLO: slo, BreakAt: -1, FellBelowAt: -1, RecoveredAt: -1, Recovery: -1, GenBehindAt: -1, GenBehindUntil: -1,
-		DownAt: -1, CutAt: -1}
+		DownAt: -1, CutAt: -1, loadOnly: loadOnly}
 	a.Name = subject(ws.Info)
 	a.Grace = RunGrace(slo, ws.Info, ws.Width)
 	if ws.CutAt > 0 {
@@ -302,6 +317,9 @@ func Analyze(ws *Windows, slo scenarios.SLO) *Analysis {
 	a.down()
 	a.phases()
 	a.complete()
+	if loadOnly {
+		return a
+	}
 	a.warnings()
 	a.visitors()
 	a.Verdict = a.verdict()
@@ -822,12 +840,26 @@ func (a *Analysis) findBreak() {
 	if a.Capacity == 0 {
 		a.CapacityLo = 0
 	}
-	if a.notOfLoad() {
+	if !a.loadOnly && (a.notOfLoad(sp.StartIndex, sp.EndIndex) || a.notOfLoad(sp.StartIndex, sp.StartIndex+servedWindows)) {
 		// Failures a host gives at any rate (401s, 404s, failed content
-		// checks) are no limit of its capacity: it holds at least what
-		// held before them.
+		// checks) are no limit of its capacity, whether they make the
+		// whole break or only its start (a page that never says "Add to
+		// cart" fails the SLO from the first second; the host may break
+		// under load much later). Judged with them left aside, the run
+		// shows its capacity: a break under load, or at least what held.
 		a.NotOfLoad = true
 		a.CapacityLo, a.CapacityHi = a.Capacity, math.Inf(1)
+		l := analyze(ws0(a.W), a.SLO, true)
+		switch {
+		case l.Broke && l.Capacity > 0 && !l.AtHeldRate && !l.NotOfLoad && l.DownAt < 0 && !l.GenBlamed && l.Kind != KindUnreachable:
+			// (A run that fails from the start even so, by a latency
+			// check at any rate, shows no load break.)
+			a.UnderLoad = &LoadBreak{At: l.BreakAt, Offered: l.BreakOffered, When: l.breakWhen()}
+			a.CapacityLo, a.CapacityHi = l.CapacityLo, l.CapacityHi
+			a.Served, a.SaturatedAt = l.Served, l.SaturatedAt
+		case !l.Broke:
+			a.CapacityLo = max(a.CapacityLo, l.Capacity)
+		}
 		return
 	}
 	switch a.heldBreak(first) {
@@ -866,16 +898,44 @@ func (a *Analysis) findBreak() {
 // and failed checks of status, size or content. A saturated host answers
 // 503, 429, 504, times out or resets; one that answers 401 or the wrong
 // page does so at any rate.
-func (a *Analysis) notOfLoad() bool {
-	sp := a.Spans[0]
+func (a *Analysis) notOfLoad(from, to int) bool {
 	var failed, other uint64
-	for i := sp.StartIndex; i < sp.EndIndex && i < len(a.W.W); i++ {
+	for i := from; i < to && i < a.Spans[0].EndIndex && i < len(a.W.W); i++ {
 		st := &a.W.W[i].Total
 		failed += st.Failed()
-		other += st.Status[4] - st.S429 - st.Codes[408]
-		other += st.Errors[CheckStatus] + st.Errors[CheckBytes] + st.Errors[CheckBody]
+		other += notLoadFailed(st)
 	}
 	return failed > 0 && 2*other >= failed
+}
+
+// notLoadFailed counts st's failures that are not of load: client errors
+// other than 408 and 429, and failed checks of status, size or content.
+func notLoadFailed(st *Stats) uint64 {
+	n := st.Status[4] - st.S429 - st.Codes[408]
+	n += st.Errors[CheckStatus] + st.Errors[CheckBytes] + st.Errors[CheckBody]
+	return min(n, st.Failed())
+}
+
+// ws0 is ws with the failures not of load taken as answers (counted as
+// successes, their latency left out): the run as a host that answered
+// them rightly would have seen it, to judge its capacity by.
+func ws0(ws *Windows) *Windows {
+	c := *ws
+	c.W = make([]Window, len(ws.W))
+	fix := func(st *Stats) {
+		n := notLoadFailed(st)
+		st.OK += n
+		st.DoneOK += n
+	}
+	for i, w := range ws.W {
+		w.Endpoints = append([]Stats(nil), w.Endpoints...)
+		fix(&w.Total)
+		for k := range w.Endpoints {
+			fix(&w.Endpoints[k])
+		}
+		c.W[i] = w
+	}
+	return &c
 }
 
 // heldKind is how a break at a rate the host had held reads.
@@ -2019,12 +2079,19 @@ func (a *Analysis) verdict() string {
 		return b.String()
 	}
 	when := a.breakWhen()
+	if a.Capacity == 0 {
+		when = "from the start"
+	}
 	switch {
-	case a.Capacity == 0:
-		fmt.Fprintf(&b, "%s failed the SLO from the start, at %s (%s)", a.Name, rps(a.BreakOffered), a.briefWhy())
+	case a.NotOfLoad && a.UnderLoad != nil:
+		l := a.UnderLoad
+		fmt.Fprintf(&b, "%s failed the SLO %s at %s by failures that come at any rate, not of load (%s); left aside, it broke under load %s at %s (capacity %s)",
+			a.Name, when, rps(a.BreakOffered), a.briefWhy(), l.When, rps(l.Offered), a.bandText())
 	case a.NotOfLoad:
 		fmt.Fprintf(&b, "%s failed the SLO %s at %s by failures that come at any rate, not of load (%s): not its capacity (%s)",
 			a.Name, when, rps(a.BreakOffered), a.briefWhy(), a.bandText())
+	case a.Capacity == 0:
+		fmt.Fprintf(&b, "%s failed the SLO from the start, at %s (%s)", a.Name, rps(a.BreakOffered), a.briefWhy())
 	case a.HeldLater:
 		fmt.Fprintf(&b, "%s failed the SLO %s at %s, answering next to nothing, and held more than that later: not its capacity (%s) but an outage or a fault at the host (%s)",
 			a.Name, when, rps(a.BreakOffered), a.bandText(), a.briefWhy())
@@ -2248,6 +2315,9 @@ func (a *Analysis) withCommonestFailure(start float64, why string) string {
 
 // bandText prints the capacity band: "1,120–1,180 req/s".
 func (a *Analysis) bandText() string {
+	if math.IsInf(a.CapacityHi, 1) && a.CapacityLo == 0 {
+		return "not measured"
+	}
 	if math.IsInf(a.CapacityHi, 1) {
 		return "at least " + rps(a.CapacityLo)
 	}

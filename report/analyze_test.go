@@ -875,3 +875,50 @@ func TestCapacityFellFar(t *testing.T) {
 		t.Errorf("held-rate %v, fell from %v, band %v–%v: %s", a.AtHeldRate, a.FellFrom, a.CapacityLo, a.CapacityHi, a.Verdict)
 	}
 }
+
+// A page that never says what its check looks for fails the SLO in the
+// warm-up, at any rate; the host breaks under load much later. The
+// verdict says both: failures not of load from the start, and, with those
+// left aside, the break under load, with a band around the host's true
+// capacity (starvedHost: its image pool).
+func TestNotOfLoadFirstThenCapacity(t *testing.T) {
+	h := starvedHost()
+	info := testScenario(t, spikeCurve)
+	f := NewFolder(info, time.Second)
+	var n uint64
+	h.simulate(info, 1, func(r *vegeta.Result) {
+		if strings.HasSuffix(r.URL, "/") && r.Code == 200 {
+			if n++; n%5 == 0 {
+				r.Error = scenarios.ErrCheckPrefix + scenarios.CheckBodyContains + `: no "Add to cart"`
+			}
+		}
+		f.Add(r)
+	})
+	a := Analyze(f.Windows(), info.Scenario.SLO)
+	truth := h.capacity(info.Scenario.Endpoints)
+	if !a.Broke || !a.NotOfLoad || a.UnderLoad == nil {
+		t.Fatalf("not of load %v, under load %+v: %s", a.NotOfLoad, a.UnderLoad, a.Verdict)
+	}
+	if a.CapacityLo > truth || a.CapacityHi < truth || a.CapacityHi > 1.35*truth {
+		t.Errorf("band %.0f–%.0f misses the true capacity %.0f: %s", a.CapacityLo, a.CapacityHi, truth, a.Verdict)
+	}
+	if a.BreakAt > 15 || a.UnderLoad.At < 20 {
+		t.Errorf("break at %v (want in the warm-up), under load at %v (want in the surge)", a.BreakAt, a.UnderLoad.At)
+	}
+	for _, want := range []string{"into the \"warmup\" phase", "not of load", "check body_contains", "left aside, it broke under load"} {
+		if !strings.Contains(a.Verdict, want) {
+			t.Errorf("verdict lacks %q: %s", want, a.Verdict)
+		}
+	}
+	s := a.Summary()
+	if s.UnderLoadAtS == nil || s.CapacityBand[1] == nil || *s.CapacityBand[1] < truth {
+		t.Errorf("summary.json: under load at %v, band %v", s.UnderLoadAtS, s.CapacityBand)
+	}
+	// Without the failing page the same host breaks at the same place.
+	f = NewFolder(info, time.Second)
+	h.simulate(info, 1, f.Add)
+	b := Analyze(f.Windows(), info.Scenario.SLO)
+	if b.NotOfLoad || math.Abs(b.BreakAt-a.UnderLoad.At) > 3 {
+		t.Errorf("clean run broke at %v, the other under load at %v: %s", b.BreakAt, a.UnderLoad.At, b.Verdict)
+	}
+}

@@ -322,6 +322,11 @@ func (c *Comparison) verdict() string {
 			fmt.Fprintf(&b, "did not answer (%s at %s); the peak is %s.", a.DownWhat, a.targetName(), rps(c.Peak))
 			break
 		}
+		if a.NotOfLoad && a.UnderLoad != nil {
+			fmt.Fprintf(&b, "failed at %s by failures that come at any rate, not of load; left aside, it broke under load at %s (capacity %s); the peak is %s.",
+				rps(a.BreakOffered), rps(a.UnderLoad.Offered), a.bandText(), rps(c.Peak))
+			break
+		}
 		if a.Capacity <= 0 && a.CapacityLo <= 0 && !a.Scaled {
 			fmt.Fprintf(&b, "failed from the start (at %s); the peak is %s.", rps(a.BreakOffered), rps(c.Peak))
 			break

@@ -100,6 +100,12 @@ func (a *Analysis) Facts() [][2]string {
 		add("break", fmt.Sprintf("at %s, %s offered: %s", fmtSec(a.BreakAt), rps(a.BreakOffered), why))
 		held := fmt.Sprintf(" (highest rate held: %s)", rps(a.Capacity))
 		switch {
+		case a.NotOfLoad && a.UnderLoad != nil:
+			held = fmt.Sprintf(" (with the failures that come at any rate left aside, taken as answers: it broke under load at %s, %s offered)", fmtSec(a.UnderLoad.At), rps(a.UnderLoad.Offered))
+		case a.NotOfLoad && a.CapacityLo == 0:
+			held = " (the failures that come at any rate hide it: fix them, or leave their endpoints out, and run again)"
+		case a.NotOfLoad:
+			held = " (the highest rate held, with the failures that come at any rate left aside)"
 		case a.Served > 0:
 			held = fmt.Sprintf(" (around the %s of the mix it served while saturated; highest rate held: %s)", rps(a.Served), rps(a.Capacity))
 			if a.Capacity > a.CapacityHi {
@@ -409,7 +415,9 @@ type Summary struct {
 	Kind                 string            `json:"verdict_kind"`             // held, broke, incomplete, unreachable
 	Gate                 string            `json:"break_gate,omitempty"`     // what decided the break: "stretch" (a failing stretch outlasted the grace) or "share" (failed requests over the run above the limit)
 	AtHeldRate           bool              `json:"break_at_held_rate"`       // the break came at a rate the host had held before, serving far less then: an outage or a fault, not its capacity (capacity_band has no top)
-	NotOfLoad            bool              `json:"break_not_of_load"`        // the break failed mostly by failures that come at any rate (401, 404, failed content checks): not its capacity (capacity_band has no top)
+	NotOfLoad            bool              `json:"break_not_of_load"`        // the break failed mostly (or began) by failures that come at any rate (401, 404, failed content checks): not its capacity (capacity_band has no top, unless break_under_load_at_s says where it broke with those left aside)
+	UnderLoadAtS         *float64          `json:"break_under_load_at_s"`    // with break_not_of_load: where the run broke under load with those failures left aside (taken as answers); capacity_band is then around that break. Null otherwise
+	UnderLoadReqS        *float64          `json:"break_under_load_req_s"`   // the rate offered at that break
 	FellFromReqS         *float64          `json:"capacity_fell_from_req_s"` // the break came at a rate the host had held (this one), after which it served a steady lower rate: capacity_band is around that; null otherwise
 	Incomplete           string            `json:"incomplete,omitempty"`     // why the run does not cover its curve
 	HostFailedRatio      float64           `json:"host_failed_ratio"`        // failed requests at the host over the whole run (the generator's own left out)
@@ -532,7 +540,7 @@ func (a *Analysis) Summary() Summary {
 	ws := a.W
 	s := Summary{
 		Verdict: a.Verdict, SLOHeld: a.SLOHeld(), Kind: a.Kind, Gate: a.Gate, Incomplete: a.Incomplete, CapacitySearch: a.Search, Visitors: a.Visitors,
-		HostFailedRatio: r3(a.HostFailed), AtHeldRate: a.AtHeldRate, NotOfLoad: a.NotOfLoad, FellFromReqS: opt(r1(a.FellFrom), a.FellFrom > 0), DownAtS: opt(a.DownAt, a.DownAt >= 0), CutAtS: opt(a.CutAt, a.CutAt >= 0),
+		HostFailedRatio: r3(a.HostFailed), AtHeldRate: a.AtHeldRate, NotOfLoad: a.NotOfLoad, UnderLoadAtS: underLoadAt(a), UnderLoadReqS: underLoadReqS(a), FellFromReqS: opt(r1(a.FellFrom), a.FellFrom > 0), DownAtS: opt(a.DownAt, a.DownAt >= 0), CutAtS: opt(a.CutAt, a.CutAt >= 0),
 		FailedLatency: SummaryLatency{N: a.Total.FailLatency.N, P50Ms: ms(a.FailedP50), P99Ms: ms(a.FailedP99)},
 		SLO: SummarySLO{P99Ms: ms(a.SLO.P99), MaxErrorRatio: a.SLO.MaxErrorRatio, MinThroughput: a.SLO.MinThroughput,
 			GraceS: a.SLO.Grace.Seconds(), GraceRunTime: a.SLO.RunGrace, JudgedGraceS: r3(a.Grace.Seconds())},
@@ -615,4 +623,20 @@ func (a *Analysis) WriteJSON(w io.Writer) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(a.Summary())
+}
+
+func underLoadAt(a *Analysis) *float64 {
+	if a.UnderLoad == nil {
+		return nil
+	}
+	v := r1(a.UnderLoad.At)
+	return &v
+}
+
+func underLoadReqS(a *Analysis) *float64 {
+	if a.UnderLoad == nil {
+		return nil
+	}
+	v := r1(a.UnderLoad.Offered)
+	return &v
 }
