@@ -181,6 +181,11 @@ type Analysis struct {
 	// grew (a queue had hidden the capacity while it filled).
 	FellFrom   float64
 	FellSteady bool
+	// Throttled is set when the break's failures were mostly 429 Too Many
+	// Requests and the host then served a steady rate below what it had
+	// served before: a rate limiter whose burst allowance ran out. Its
+	// sustained rate is the capacity (Served, the band around it).
+	Throttled bool
 	HeldLater  bool // AtHeldRate from a break it held more than later (an outage mid-ramp)
 	HeldSecs   float64
 
@@ -938,6 +943,19 @@ func ws0(ws *Windows) *Windows {
 	return &c
 }
 
+// throttled reports whether half or more of the first break's failures
+// (the host's) were 429 Too Many Requests: a rate limiter refused them.
+func (a *Analysis) throttled() bool {
+	sp := a.Spans[0]
+	var failed, s429 uint64
+	for i := sp.StartIndex; i < sp.EndIndex && i < len(a.W.W); i++ {
+		st := &a.W.W[i].Total
+		failed += st.Failed() - st.Errors[Generator]
+		s429 += st.S429
+	}
+	return failed > 0 && 2*s429 >= failed
+}
+
 // heldKind is how a break at a rate the host had held reads.
 type heldKind int
 
@@ -1021,8 +1039,12 @@ func (a *Analysis) heldBreak(first []int) heldKind {
 		plateau = m >= fellShare*a.BreakOffered && sd <= fellSpread*m && m < 0.95*a.BreakOffered
 	}
 	low := len(served) >= 3 && median(served) < 0.8*a.BreakOffered
+	thr := a.throttled()
 	switch {
-	case plateau && low && (saturated || !steady) && a.evenlyFailed(sp):
+	case plateau && low && ((saturated || !steady) && a.evenlyFailed(sp) || thr):
+		// (A rate limiter refuses at once, 429 Too Many Requests, the
+		// latency of what it lets through unchanged: its burst ran out.)
+		a.Throttled = thr
 		// A steady lower rate: with a steady latency while it held, a
 		// capacity that fell; with a growing one, a queue filling had
 		// hidden the capacity it then served.
@@ -1323,6 +1345,19 @@ func (a *Analysis) sharpen() {
 	hi := mean + max(2*se, servedAbove*mean)
 	// (A plain file's top is only its breaking window's average send
 	// rate, which a saturated host can outserve.)
+	if mean < a.CapacityLo && a.throttled() && len(sat) >= 3 {
+		// A rate limiter with a burst allowance: it let through more than
+		// its rate while the burst lasted (the rates offered then held),
+		// then refused the excess with 429s and served its rate steadily.
+		// That rate is its capacity.
+		m, sd := meanSD(satEst)
+		if sd <= fellSpread*m {
+			a.Throttled = true
+			a.Served = mean
+			a.CapacityLo, a.CapacityHi = lo, hi
+			return
+		}
+	}
 	if mean < a.CapacityLo || mean > a.CapacityHi && a.W.Info != nil {
 		// The served rate is outside the band of offered rates: the SLO
 		// failed before the host saturated (a burst of errors near its
@@ -2098,6 +2133,12 @@ func (a *Analysis) verdict() string {
 	case a.AtHeldRate:
 		fmt.Fprintf(&b, "%s failed the SLO %s at %s, a rate it had held before: not its capacity (%s) but an outage or a fault at the host (%s)",
 			a.Name, when, rps(a.BreakOffered), a.bandText(), a.briefWhy())
+	case a.Throttled && a.FellFrom > 0:
+		fmt.Fprintf(&b, "%s failed the SLO %s at %s, a rate it had held for %s: a rate limiter (http 429) whose burst allowance ran out; from then it served a steady %s of the mix, its capacity (%s)",
+			a.Name, when, rps(a.BreakOffered), fmtSec(a.HeldSecs), rps(a.Served), a.bandText())
+	case a.Throttled:
+		fmt.Fprintf(&b, "%s broke %s at %s: a rate limiter (http 429) whose burst allowance ran out; from then it served a steady %s of the mix, its capacity (%s)",
+			a.Name, when, rps(a.BreakOffered), rps(a.Served), a.bandText())
 	case a.FellFrom > 0:
 		how := "its capacity fell (a burst allowance running out, a throttle)"
 		if !a.FellSteady {

@@ -922,3 +922,57 @@ func TestNotOfLoadFirstThenCapacity(t *testing.T) {
 		t.Errorf("clean run broke at %v, the other under load at %v: %s", b.BreakAt, a.UnderLoad.At, b.Verdict)
 	}
 }
+
+// A rate limiter with a burst allowance (nginx's limit_req rate=400r/s
+// burst=3000 nodelay, answering 429): it lets everything through while
+// the burst lasts, then refuses the excess at once and serves its rate,
+// the latency of what it lets through unchanged. Its capacity is the
+// rate it sustains, on a hold (a rate it had held) and on a ramp (where
+// the rates it held past it say nothing).
+func TestBurstLimiter(t *testing.T) {
+	limiter := func(rate, burst float64) func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		tokens, last := burst, time.Duration(0)
+		return func(i uint64, at time.Duration, r *vegeta.Result) bool {
+			tokens = min(burst, tokens+rate*(at-last).Seconds())
+			last = at
+			r.Latency = time.Millisecond
+			if tokens < 1 {
+				r.Code, r.Latency = 429, 200*time.Microsecond
+				return true
+			}
+			tokens--
+			return true
+		}
+	}
+	info := testScenario(t, "hold 600/s for 40s")
+	a := foldGen(t, info, time.Second, limiter(400, 3000))
+	if !a.Broke || a.AtHeldRate || !a.Throttled || a.CapacityLo > 400 || a.CapacityHi < 400 || a.CapacityHi > 460 ||
+		!strings.Contains(a.Verdict, "a rate limiter (http 429) whose burst allowance ran out") {
+		t.Errorf("hold: held-rate %v, throttled %v, band %v–%v: %s", a.AtHeldRate, a.Throttled, a.CapacityLo, a.CapacityHi, a.Verdict)
+	}
+	if a.BreakAt < 13 || a.BreakAt > 16 {
+		t.Errorf("hold: broke at %v, the burst runs out at 15 s", a.BreakAt)
+	}
+	if s := a.Summary(); s.CapacityBand[1] == nil || *s.CapacityBand[1] > 460 || s.AtHeldRate || !s.Throttled {
+		t.Errorf("summary.json: band %v, held-rate %v, throttled %v", s.CapacityBand, s.AtHeldRate, s.Throttled)
+	}
+	info = testScenario(t, "ramp 100/s to 1000/s over 40s, hold 200/s for 10s")
+	a = foldGen(t, info, time.Second, limiter(400, 3000))
+	if !a.Broke || a.CapacityLo > 400 || a.CapacityHi < 400 || a.CapacityHi > 480 {
+		t.Errorf("ramp: throttled %v, band %v–%v: %s", a.Throttled, a.CapacityLo, a.CapacityHi, a.Verdict)
+	}
+	// The same refusals as 503s at a hold stay an outage or a fault (a
+	// share failing at once): only 429 names a rate limiter.
+	info = testScenario(t, "hold 600/s for 40s")
+	lim := limiter(400, 3000)
+	a = foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		lim(i, at, r)
+		if r.Code == 429 {
+			r.Code = 503
+		}
+		return true
+	})
+	if a.Throttled || !a.AtHeldRate {
+		t.Errorf("503s: throttled %v, held-rate %v: %s", a.Throttled, a.AtHeldRate, a.Verdict)
+	}
+}

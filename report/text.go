@@ -418,6 +418,7 @@ type Summary struct {
 	NotOfLoad            bool              `json:"break_not_of_load"`        // the break failed mostly (or began) by failures that come at any rate (401, 404, failed content checks): not its capacity (capacity_band has no top, unless break_under_load_at_s says where it broke with those left aside)
 	UnderLoadAtS         *float64          `json:"break_under_load_at_s"`    // with break_not_of_load: where the run broke under load with those failures left aside (taken as answers); capacity_band is then around that break. Null otherwise
 	UnderLoadReqS        *float64          `json:"break_under_load_req_s"`   // the rate offered at that break
+	Throttled            bool              `json:"break_throttled"`          // the break's failures were mostly 429 Too Many Requests and the host then served a steady rate: a rate limiter whose burst ran out; capacity_band is around that rate
 	FellFromReqS         *float64          `json:"capacity_fell_from_req_s"` // the break came at a rate the host had held (this one), after which it served a steady lower rate: capacity_band is around that; null otherwise
 	Incomplete           string            `json:"incomplete,omitempty"`     // why the run does not cover its curve
 	HostFailedRatio      float64           `json:"host_failed_ratio"`        // failed requests at the host over the whole run (the generator's own left out)
@@ -540,7 +541,7 @@ func (a *Analysis) Summary() Summary {
 	ws := a.W
 	s := Summary{
 		Verdict: a.Verdict, SLOHeld: a.SLOHeld(), Kind: a.Kind, Gate: a.Gate, Incomplete: a.Incomplete, CapacitySearch: a.Search, Visitors: a.Visitors,
-		HostFailedRatio: r3(a.HostFailed), AtHeldRate: a.AtHeldRate, NotOfLoad: a.NotOfLoad, UnderLoadAtS: underLoadAt(a), UnderLoadReqS: underLoadReqS(a), FellFromReqS: opt(r1(a.FellFrom), a.FellFrom > 0), DownAtS: opt(a.DownAt, a.DownAt >= 0), CutAtS: opt(a.CutAt, a.CutAt >= 0),
+		HostFailedRatio: r3(a.HostFailed), AtHeldRate: a.AtHeldRate, NotOfLoad: a.NotOfLoad, Throttled: a.Throttled, UnderLoadAtS: underLoadAt(a), UnderLoadReqS: underLoadReqS(a), FellFromReqS: opt(r1(a.FellFrom), a.FellFrom > 0), DownAtS: opt(a.DownAt, a.DownAt >= 0), CutAtS: opt(a.CutAt, a.CutAt >= 0),
 		FailedLatency: SummaryLatency{N: a.Total.FailLatency.N, P50Ms: ms(a.FailedP50), P99Ms: ms(a.FailedP99)},
 		SLO: SummarySLO{P99Ms: ms(a.SLO.P99), MaxErrorRatio: a.SLO.MaxErrorRatio, MinThroughput: a.SLO.MinThroughput,
 			GraceS: a.SLO.Grace.Seconds(), GraceRunTime: a.SLO.RunGrace, JudgedGraceS: r3(a.Grace.Seconds())},
