@@ -1392,16 +1392,19 @@ func (a *Analysis) servedRate(idx []int) (rate float64, limit scenarios.Class) {
 	var total Stats
 	done := map[scenarios.Class]float64{}
 	reqs := map[scenarios.Class]float64{}
+	failed := map[scenarios.Class]float64{}
 	for _, i := range idx {
 		w := &a.W.W[i]
 		secs += a.W.Secs(i)
 		total.Requests += w.Total.Requests
 		total.DoneOK += w.Total.DoneOK
+		total.OK += w.Total.OK
 		for k := range w.Endpoints {
 			if k < len(a.W.Endpoints) {
 				c := a.W.Endpoints[k].Class
 				done[c] += float64(w.Endpoints[k].DoneOK)
 				reqs[c] += float64(w.Endpoints[k].Requests)
+				failed[c] += float64(w.Endpoints[k].Failed())
 			}
 		}
 	}
@@ -1418,7 +1421,7 @@ func (a *Analysis) servedRate(idx []int) (rate float64, limit scenarios.Class) {
 		if mix != nil {
 			share = mix[c]
 		}
-		if share >= 0.05 {
+		if share >= 0.05 || smallLimit(failed[c], reqs[c], &total) {
 			if r := done[c] / share / secs; r < rate {
 				rate, limit = r, c
 			}
@@ -1699,6 +1702,16 @@ func (a *Analysis) findRecovery() {
 // only as fast as that class allows), less two standard deviations of
 // Poisson counting noise; the lowest over endpoints and the whole mix. It
 // is +Inf for no windows.
+// smallLimit says whether a small part of the mix (under 5% of its
+// requests, whose served rate is too noisy to bound the mix's when it
+// serves what it is sent) failed so much that it is what limits the mix:
+// half its requests or more, and at least twice the share of the whole
+// mix's (total failed of total requests), so that a host failing every
+// part alike is bounded by its large parts.
+func smallLimit(failed, reqs float64, total *Stats) bool {
+	return reqs >= 2 && failed >= 0.5*reqs && failed/reqs >= 2*total.ErrorRatio()
+}
+
 func (a *Analysis) servedBound(idx []int) float64 {
 	if len(idx) == 0 {
 		return math.Inf(1)
@@ -1711,9 +1724,11 @@ func (a *Analysis) servedBound(idx []int) float64 {
 		secs += a.W.Secs(i)
 		total.Requests += w.Total.Requests
 		total.DoneOK += w.Total.DoneOK
+		total.OK += w.Total.OK
 		for k := range w.Endpoints {
 			eps[k].Requests += w.Endpoints[k].Requests
 			eps[k].DoneOK += w.Endpoints[k].DoneOK
+			eps[k].OK += w.Endpoints[k].OK
 		}
 	}
 	bound := func(done, share float64) float64 { return (done - 2*math.Sqrt(done)) / share / secs }
@@ -1722,7 +1737,7 @@ func (a *Analysis) servedBound(idx []int) float64 {
 		if total.Requests == 0 {
 			break
 		}
-		if share := float64(e.Requests) / float64(total.Requests); share >= 0.05 {
+		if share := float64(e.Requests) / float64(total.Requests); share >= 0.05 || smallLimit(float64(e.Failed()), float64(e.Requests), &total) {
 			b = min(b, bound(float64(e.DoneOK), share))
 		}
 	}
@@ -1774,18 +1789,57 @@ func (a *Analysis) series() {
 // page itself, among many images) could fail unnoticed.
 const minShare = 0.01
 
+// smallFailed is how many failed requests a failing stretch of a small
+// endpoint (under minShare of the requests) needs to count.
+const smallFailed = 20
+
+// smallBroken is s's window states kept only over its failing stretches
+// with smallFailed failures or more (and an error ratio over the SLO's
+// limit there); nil when there is none.
+func (a *Analysis) smallBroken(s Series) []string {
+	var out []string
+	for _, sp := range spans(a.W, a.Windows, a.Grace, func(i int) string { return s.states[i] }) {
+		var st Stats
+		for i := sp.StartIndex; i < sp.EndIndex && i < len(a.W.W); i++ {
+			if s.index < len(a.W.W[i].Endpoints) {
+				st.Merge(&a.W.W[i].Endpoints[s.index])
+			}
+		}
+		host := st.Requests - st.Errors[Generator]
+		failed := st.Failed() - st.Errors[Generator]
+		if failed < smallFailed || host == 0 || float64(failed)/float64(host) <= a.SLO.MaxErrorRatio {
+			continue
+		}
+		if out == nil {
+			out = make([]string, len(s.states))
+		}
+		copy(out[sp.StartIndex:min(sp.EndIndex, len(out))], s.states[sp.StartIndex:min(sp.EndIndex, len(out))])
+	}
+	return out
+}
+
 // mergeEndpoints marks a window violated when an endpoint with at least
-// minShare of the requests violated the SLO in it.
+// minShare of the requests violated the SLO in it, or a smaller one in a
+// stretch where it failed smallFailed requests or more (smallBroken).
 func (a *Analysis) mergeEndpoints() {
 	var total uint64
 	for i := range a.W.W {
 		total += a.W.W[i].Total.Requests
 	}
 	for _, s := range a.Endpoints {
+		states := s.states
 		if float64(s.Requests) < minShare*float64(total) {
-			continue
+			// A small endpoint's windows hold a request or two: one
+			// failure fails a window. Its failures count only over its
+			// own failing stretches (longer than the grace) with
+			// smallFailed failures or more: a checkout at 0.5% of the
+			// requests failing most of its orders breaks the SLO.
+			states = a.smallBroken(s)
+			if states == nil {
+				continue
+			}
 		}
-		for i, st := range s.states {
+		for i, st := range states {
 			j := &a.Windows[i]
 			if st != Violated || j.State == Behind || j.State == Idle {
 				continue

@@ -200,16 +200,17 @@ func TestMergedFilesGap(t *testing.T) {
 	}
 }
 
-// An endpoint that fails its own SLO while the whole holds: the verdict and
-// the facts say so rather than contradict each other.
+// An endpoint that fails its own SLO while the whole holds (too few of
+// its requests failed to count: under smallFailed): the verdict and the
+// facts say so rather than contradict each other.
 func TestEndpointFailsWholeHolds(t *testing.T) {
 	rs := attack(t0, 200, 4000, func(i int) string {
-		if i%200 == 7 {
+		if i%250 == 7 {
 			return "/404"
 		}
 		return "/ok"
 	}, func(i int) (uint16, time.Duration, string) {
-		if i%200 == 7 {
+		if i%250 == 7 {
 			return 404, time.Millisecond, ""
 		}
 		return ok(i)
@@ -477,5 +478,34 @@ func TestVerdictNamesHowAnEndpointFailed(t *testing.T) {
 	}
 	if seen != 2 {
 		t.Errorf("summary.json: %d of the endpoints GET /a and GET /b", seen)
+	}
+}
+
+// A checkout at 0.9% of the requests, limited to 1 a second (nginx's
+// limit_req on /api/), fails most of its orders while the rest of the mix
+// holds: the SLO fails (exit 3), never "held", and the mix's capacity is
+// what the checkout limits it to: 1/s ÷ 0.9%, about 110 req/s.
+func TestSmallEndpointFailingBreaks(t *testing.T) {
+	perSec := map[int64]int{}
+	rs := attack(t0, 300, 9000, func(i int) string {
+		if i%110 == 7 {
+			return "/api/checkout"
+		}
+		return "/ok"
+	}, func(i int) (uint16, time.Duration, string) {
+		if i%110 == 7 {
+			sec := int64(i) / 300
+			if perSec[sec]++; perSec[sec] > 1 {
+				return 503, time.Millisecond, ""
+			}
+		}
+		return ok(i)
+	})
+	a := Analyze(fold(time.Second, rs), mustSLO(t, "p99=800ms,errors=1%"))
+	if !a.Broke || a.SLOHeld() || a.First == nil || a.First.Name != "GET /api/checkout" {
+		t.Fatalf("want a break by the checkout: broke %v, first %v: %s", a.Broke, a.First, a.Verdict)
+	}
+	if a.CapacityLo > 110 || a.CapacityHi < 110 || a.CapacityHi > 150 {
+		t.Errorf("band %.0f–%.0f misses the mix's capacity, 110 req/s: %s", a.CapacityLo, a.CapacityHi, a.Verdict)
 	}
 }
