@@ -1219,7 +1219,7 @@ ul.entries li { margin: .4rem 0; }
 {{if .Warnings}}<div class="warn">{{range .Warnings}}<p>⚠ {{.}}</p>{{end}}</div>{{end}}
 <h2>Capacity</h2>
 <figure id="capacity">{{.Capacity}}
-<figcaption>Bar: the highest offered rate that held the SLO; whisker: the capacity band (from a lower bound on what the saturated host served to the first rate that broke). A {{.Noun}} that held through the curve has no upper bound. Dashed: the peak offered.</figcaption></figure>
+<figcaption>Bar: the capacity: the rate of the mix served while saturated, or else the highest offered rate that held the SLO (a lighter bar above it: the rate an autoscaled {{.Noun}} reached); whisker: the capacity band (from a lower bound on what the saturated host served to the first rate that broke). A {{.Noun}} that held through the curve has no upper bound. Dashed: the peak offered.</figcaption></figure>
 <h2>Latency vs load</h2>
 <figure id="latency-vs-load">{{.Latency}}
 <figcaption>Each dot is one window's p99 against the rate offered in it, coloured by {{.Noun}}: the knee is where a {{.Noun}} runs out of capacity.</figcaption></figure>

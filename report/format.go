@@ -48,6 +48,10 @@ func pct(x float64) string {
 	switch {
 	case p == 0:
 		return "0%"
+	case p >= 99 && p < 100:
+		// Never "100%" for what is not all: 99.8% of visitors broken
+		// means some saw the whole page.
+		return strconv.FormatFloat(math.Min(math.Round(p*10)/10, 99.9), 'f', -1, 64) + "%"
 	case p >= 10:
 		return strconv.FormatFloat(math.Round(p), 'f', -1, 64) + "%"
 	case p >= 1:

@@ -203,7 +203,8 @@ func (ws *Windows) Save(dir string) error {
 		tmp.Close()
 		return fmt.Errorf("saving windows: %w", err)
 	}
-	if err := errors.Join(bw.Flush(), zw.Close(), tmp.Close()); err != nil {
+	// (CreateTemp makes it 0600; the run's other files are 0644.)
+	if err := errors.Join(bw.Flush(), zw.Close(), tmp.Chmod(0o644), tmp.Close()); err != nil {
 		return fmt.Errorf("saving windows: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), filepath.Join(dir, WindowsFile)); err != nil {

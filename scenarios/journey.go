@@ -111,6 +111,60 @@ func Expand(s string, vals map[string]string) string {
 	})
 }
 
+// badVarRef returns the first "{{" in s that opens no {{name}} reference
+// (unclosed, "{{sku", or not a name, "{{ order-id }}"), and whether there
+// is one: sent as written, it would ask the site for a path nobody meant.
+func badVarRef(s string) (string, bool) {
+	if !strings.Contains(s, "{{") {
+		return "", false
+	}
+	rest := varRef.ReplaceAllString(s, "")
+	i := strings.Index(rest, "{{")
+	if i < 0 {
+		return "", false
+	}
+	frag := rest[i:]
+	if j := strings.Index(frag, "}}"); j >= 0 {
+		frag = frag[:j+2]
+	} else if len(frag) > 24 {
+		frag = frag[:24] + "…"
+	}
+	return frag, true
+}
+
+// checkVarSyntax reports every "{{" in an endpoint's path, url, headers,
+// body and expect.body_contains that is no {{name}} reference.
+func checkVarSyntax(d *Decoder, n *Node) {
+	if n == nil || n.Kind != SeqNode {
+		return
+	}
+	check := func(at *Node, field string) {
+		if at == nil || at.Kind != ScalarNode {
+			return
+		}
+		if frag, bad := badVarRef(at.Scalar); bad {
+			d.Add(at, field, "%q is no {{name}} reference (unclosed, or not a name of letters, digits and _): write {{name}}, or it goes out as written", frag)
+		}
+	}
+	for i, v := range n.Vals {
+		if v == nil || v.Kind != MapNode {
+			continue
+		}
+		path := fmt.Sprintf("endpoints[%d]", i)
+		for _, f := range []string{"path", "url", "body"} {
+			check(mapValue(v, f), Field(path, f))
+		}
+		if h := mapValue(v, "headers"); h != nil && h.Kind == MapNode {
+			for k, key := range h.Keys {
+				check(h.Vals[k], Field(Field(path, "headers"), key.Scalar))
+			}
+		}
+		if x := mapValue(v, "expect"); x != nil && x.Kind == MapNode {
+			check(mapValue(x, "body_contains"), Field(Field(path, "expect"), "body_contains"))
+		}
+	}
+}
+
 // endpointVars are the {{name}} references of an endpoint.
 func endpointVars(e *Endpoint) []string {
 	vs := Vars(e.URL)

@@ -294,3 +294,39 @@ endpoints:
 		t.Errorf("a step that is also an asset: got\n%v", err)
 	}
 }
+
+// A "{{" that opens no {{name}} (unclosed, or not a name) would go out as
+// written (/product/%7B%7Bsku, a 404 on every journey): refused where it
+// is written. {{ name }} with spaces and a JSON body's "}}" are fine.
+func TestMalformedVarRefs(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "skus.csv"), []byte("sku\njacket\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "m.yaml")
+	text := `curve: "hold 1/s for 1m"
+endpoints:
+  - {name: product, path: "/product/{{sku"}
+  - {name: p2, path: "/product/{{ sku }}", body: '{"a":{"b":"{{sku}}"}}'}
+  - {name: p3, path: "/p/{{order-id}}", headers: {X-A: "{{ sku"}}
+journeys:
+  buy: {feeder: skus.csv, steps: [product, p2, p3]}
+`
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(file)
+	var ps Problems
+	if !errors.As(err, &ps) || len(ps) != 3 {
+		t.Fatalf("got %d problems, want 3:\n%v", len(ps), err)
+	}
+	for _, want := range []string{
+		file + `:3:28: endpoints[0].path: "{{sku" is no {{name}} reference`,
+		file + `:5:23: endpoints[2].path: "{{order-id}}" is no {{name}} reference`,
+		file + `:5:57: endpoints[2].headers.X-A: "{{ sku" is no {{name}} reference`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks\n%s\ngot\n%v", want, err)
+		}
+	}
+}

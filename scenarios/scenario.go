@@ -378,6 +378,7 @@ func parse(file string, data []byte, open Opener, env *envResolver) (*Scenario, 
 		// (journeys that are no map are reported: what they send is unknown)
 		checkLoneVars(d, o.Get("endpoints"), s)
 	}
+	checkVarSyntax(d, o.Get("endpoints"))
 	s.SLO = decodeSLO(d, o.Get("slo"))
 	if n := o.Get("abort"); n != nil && n.Kind != NullNode {
 		s.Abort = nil

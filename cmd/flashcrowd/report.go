@@ -166,8 +166,11 @@ func sloExit(a *report.Analysis, flag bool) error {
 		return nil
 	}
 	src := "the scenario's SLO"
-	if flag {
+	switch {
+	case flag:
 		src = "the --slo SLO"
+	case a.W.Info == nil || a.W.Info.Scenario == nil:
+		src = "the default SLO" // plain vegeta files: no scenario
 	}
 	var why string
 	switch a.Kind {
