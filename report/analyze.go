@@ -186,8 +186,8 @@ type Analysis struct {
 	// served before: a rate limiter whose burst allowance ran out. Its
 	// sustained rate is the capacity (Served, the band around it).
 	Throttled bool
-	HeldLater  bool // AtHeldRate from a break it held more than later (an outage mid-ramp)
-	HeldSecs   float64
+	HeldLater bool // AtHeldRate from a break it held more than later (an outage mid-ramp)
+	HeldSecs  float64
 
 	// NotOfLoad is set when the break failed mostly by failures a host
 	// gives at any rate (see notOfLoad): not its capacity (the band is
