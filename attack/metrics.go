@@ -54,7 +54,8 @@ type MeterSnapshot struct {
 	Phase      string  // the curve's phase now ("" before the start, past its end, or between phases)
 	Phases     []string
 	// SLOHeld is the verdict of the last judged second with traffic;
-	// true before the first.
+	// true before the first (the exporter leaves the series out until
+	// Judged counts a held or violated second).
 	SLOHeld bool
 	// Judged counts the judged seconds by state: "held", "violated",
 	// "behind" (short of the offered rate because the generator fell

@@ -704,8 +704,13 @@ func (f *Folder) Windows() *Windows {
 			ws.Sending[i].To -= time.Duration(base) * f.width
 		}
 	}
-	if f.info != nil {
+	switch {
+	case f.info != nil:
 		ws.CutAt = f.cutAt
+	case f.plain && f.cutAt > 0 && len(ws.W) > 0:
+		// A plain file cut short: what came after the cut is unknown, so
+		// the run is incomplete from there (on the rebased clock).
+		ws.CutAt = max(f.cutAt-ws.Origin.Sub(time.Unix(0, 0)), 1)
 	}
 	ws.fillOffered()
 	return ws

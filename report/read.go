@@ -94,7 +94,8 @@ func readFile(path string, f *Folder, warn io.Writer) error {
 // file, or a stream such as stdin (StdinName).
 func readResults(path string, in io.Reader, f *Folder, warn io.Writer) error {
 	f.sources = append(f.sources, path)
-	br := bufio.NewReaderSize(in, 1<<16)
+	tail := &lastByte{r: in}
+	br := bufio.NewReaderSize(tail, 1<<16)
 	format, err := detect(br)
 	if err == io.EOF {
 		f.Warn("%s is empty", path)
@@ -159,17 +160,31 @@ func readResults(path string, in io.Reader, f *Folder, warn io.Writer) error {
 		f.Warn("%s", msg)
 		fmt.Fprintf(warn, "warning: %s\n", msg)
 	}
-	if fh, ok := in.(*os.File); ok && format == JSON {
-		if st, err := fh.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > 0 {
-			var last [1]byte
-			if _, err := fh.ReadAt(last[:], st.Size()-1); err == nil && last[0] != '\n' {
-				msg := fmt.Sprintf("%s ends in an incomplete line: ignored it", path)
-				f.Warn("%s", msg)
-				fmt.Fprintf(warn, "warning: %s\n", msg)
-			}
-		}
+	if format == JSON && tail.n > 0 && tail.b != '\n' && f.cutAt == 0 {
+		// vegeta's JSON decoder drops a last line cut short (a killed
+		// vegeta, a truncated copy, a stream cut): the results end early.
+		f.markCut()
+		msg := fmt.Sprintf("%s ends in an incomplete line (cut short?): ignored it, reporting the results before it", path)
+		f.Warn("%s", msg)
+		fmt.Fprintf(warn, "warning: %s\n", msg)
 	}
 	return nil
+}
+
+// lastByte passes reads through, keeping the last byte read (b) and how
+// many were read (n).
+type lastByte struct {
+	r io.Reader
+	b byte
+	n int64
+}
+
+func (l *lastByte) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	if n > 0 {
+		l.b, l.n = p[n-1], l.n+int64(n)
+	}
+	return n, err
 }
 
 // lineOf is the line of the n-th record in text formats, 0 for gob.

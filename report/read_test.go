@@ -124,6 +124,24 @@ func TestReadDamaged(t *testing.T) {
 	if f.Results() != 49 || !strings.Contains(warn.String(), "incomplete") && !strings.Contains(warn.String(), "cut short") {
 		t.Errorf("cut JSON: %d results, warning %q", f.Results(), warn.String())
 	}
+	// A cut plain file is reported up to its cut: incomplete there,
+	// whatever came after. And the same bytes on a stream (report -).
+	for _, stream := range []bool{false, true} {
+		f = NewFolder(nil, time.Second)
+		warn.Reset()
+		if stream {
+			err = readResults(StdinName, bytes.NewReader(jb[:len(jb)-40]), f, &warn)
+		} else {
+			err = ReadFiles([]string{cutJSON}, f, &warn)
+		}
+		ws := f.Windows()
+		if err != nil || f.Results() != 49 || ws.CutAt <= 0 || !strings.Contains(warn.String(), "incomplete line") {
+			t.Errorf("cut JSON (stream %v): %v, %d results, cut at %v, warning %q", stream, err, f.Results(), ws.CutAt, warn.String())
+		}
+		if a := Analyze(ws, scenarios.DefaultSLO); a.CutAt < 0 || a.Summary().CutAtS == nil {
+			t.Errorf("cut JSON (stream %v): the analysis does not know the cut: %s", stream, a.Verdict)
+		}
+	}
 
 	// Not a results file at all.
 	junk := filepath.Join(dir, "junk.txt")

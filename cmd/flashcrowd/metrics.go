@@ -259,7 +259,11 @@ func collectRun(ch chan<- prometheus.Metric, s attack.MeterSnapshot) {
 	}
 	counter(descScheduled, s.Scheduled, run...)
 	gauge(descOffered, s.Offered, run...)
-	gauge(descSLOHeld, b2f(s.SLOHeld), run...)
+	if s.Judged["held"]+s.Judged["violated"] > 0 {
+		// Absent until a second with traffic was judged: a run that
+		// breaks from its first second never shows "held".
+		gauge(descSLOHeld, b2f(s.SLOHeld), run...)
+	}
 	gauge(descDone, b2f(s.Done), run...)
 	if s.Phase != "" {
 		gauge(descPhase, 1, s.Run, s.Shard, s.Phase)
