@@ -397,10 +397,13 @@ func OpenStdin(args []string, stdin io.Reader, width time.Duration, warn io.Writ
 		seen = append(seen, st)
 		if !st.IsDir() {
 			var info *scenarios.RunInfo
+			dir := ""
 			if ri, err := scenarios.ReadRunInfo(filepath.Dir(a)); err == nil && ri.Results == filepath.Base(a) {
-				info = ri
+				// A run's own results file: its run.json, and its visits
+				// file when its arrivals were visitors, are beside it.
+				info, dir = ri, filepath.Dir(a)
 			}
-			srcs = append(srcs, source{info: info, files: []string{a}, name: a})
+			srcs = append(srcs, source{info: info, files: []string{a}, name: a, dir: dir})
 			continue
 		}
 		info, infoErr := scenarios.ReadRunInfo(a)
