@@ -1,6 +1,7 @@
 package report
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,6 +76,18 @@ func TestVisitorsFromVisitsFile(t *testing.T) {
 	h, rows := a.JourneyRows()
 	if len(h) != 7 || rows[0][0] != "buy" || rows[0][2] != "70%" || rows[0][3] != "3" || rows[0][4] != "step 4 checkout (http 503) 3" || h[3] != "failed" {
 		t.Errorf("journey rows %q", rows)
+	}
+	// The run's results file given alone (report DIR/results.gob) brings
+	// its run.json and visits file along.
+	info.Results = "results.gob"
+	if err := scenarios.WriteRunInfo(dir, info); err != nil {
+		t.Fatal(err)
+	}
+	_, rs := simResults(t, "hold 10/s for 10s")
+	writeResults(t, filepath.Join(dir, info.Results), Gob, rs)
+	ws, err = Open([]string{filepath.Join(dir, info.Results)}, 0, io.Discard)
+	if err != nil || ws.Visitors == nil || len(ws.Visitors.Pages) != 1 || ws.Visitors.Pages[0].Views != 20 {
+		t.Errorf("results file alone: %v, visitors %+v", err, ws.Visitors)
 	}
 	// A damaged line names the file and the line.
 	if err := os.WriteFile(filepath.Join(dir, scenarios.VisitsFile), []byte("{\"kind\":\"page view\"}\nnot json\n"), 0o644); err != nil {
