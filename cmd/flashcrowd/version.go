@@ -62,8 +62,18 @@ func readBuildVersion(bi *debug.BuildInfo, ok bool) buildVersion {
 			v.modified = s.Value == "true"
 		}
 	}
+	if v.module == "(devel)" && stampVersion != "" {
+		v.module = stampVersion
+	}
+	if v.revision == "" && stampRevision != "" {
+		v.revision = stampRevision
+	}
 	return v
 }
+
+// stampVersion and stampRevision are set with -ldflags -X where the build
+// has no VCS information (the Dockerfile: its build context has no .git).
+var stampVersion, stampRevision string
 
 // short is the compact form recorded in run.json: the module version, then
 // the first 12 characters of the revision, and "+modified" for a dirty tree.

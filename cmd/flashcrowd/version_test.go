@@ -47,6 +47,16 @@ func TestVersionFromBuildInfo(t *testing.T) {
 	if v := readBuildVersion(nil, false); v.module != "(unknown)" {
 		t.Errorf("no build info: %q", v.module)
 	}
+	// The Dockerfile's build (no .git in its context) stamps both with
+	// -ldflags -X; a build that knows them itself keeps its own.
+	stampVersion, stampRevision = "v0.3.0", "69a8326a54758f93a4b452b58349dd427794c072"
+	defer func() { stampVersion, stampRevision = "", "" }()
+	if got := readBuildVersion(tests[3].bi, true).short(); got != "v0.3.0 69a8326a5475" {
+		t.Errorf("stamped: %q", got)
+	}
+	if got := readBuildVersion(tests[0].bi, true).short(); got != "v1.2.3 69a8326a5475" {
+		t.Errorf("stamped over go install @tag: %q", got)
+	}
 }
 
 func TestVersionCommand(t *testing.T) {

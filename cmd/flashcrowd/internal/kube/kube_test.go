@@ -156,6 +156,7 @@ func TestDockerfile(t *testing.T) {
 		"COPY --from=build /out/flashcrowd " + Binary + "\n",
 		fmt.Sprintf("USER %d:%d\n", runAs, runAs),
 		"FROM gcr.io/distroless/static",
+		"-X main.stampVersion=${VERSION} -X main.stampRevision=${REVISION}",
 	} {
 		if !strings.Contains(d, want) {
 			t.Errorf("Dockerfile lacks %q", want)
