@@ -506,10 +506,13 @@ func (c *fastConn) do(j fastJob) *vegeta.Result {
 	if ep.check.scansBody() {
 		c.chk = ep.check
 	}
+	c.io.got = 0
 	err := c.roundTrip(r, ep)
-	if err != nil && c.reused && ep.replayable && retryable(err) {
+	if err != nil && c.reused && ep.replayable && c.io.got == 0 && retryable(err) {
 		// The server closed an idle keep-alive connection as we sent
-		// (as net/http does, try once more on a new one).
+		// (as net/http does, try once more on a new one): only when not
+		// one byte of a response came back. A reset after the status
+		// line or part of the body is the server's fault, counted.
 		c.close()
 		r.Code, r.BytesIn, r.Body, r.Headers = 0, 0, r.Body[:0], nil
 		c.scan = bodyScan{}

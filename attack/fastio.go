@@ -28,6 +28,7 @@ type fastIO struct {
 	err     error
 	blocked bool // the socket took only part of send
 	fn      func(fd uintptr) bool
+	got     int64 // bytes read since the caller last zeroed it
 }
 
 func (p *fastIO) reset(nc net.Conn) {
@@ -58,7 +59,9 @@ func (p *fastIO) Read(b []byte) (int, error) {
 				return 0, err
 			}
 		}
-		return p.nc.Read(b)
+		n, err := p.nc.Read(b)
+		p.got += int64(n)
+		return n, err
 	}
 	for {
 		p.buf, p.n, p.err, p.blocked = b, 0, nil, false
@@ -82,6 +85,7 @@ func (p *fastIO) Read(b []byte) (int, error) {
 			}
 			continue
 		}
+		p.got += int64(p.n)
 		return p.n, p.err
 	}
 }
