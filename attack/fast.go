@@ -813,7 +813,10 @@ func (c *fastConn) readResponse(r *vegeta.Result, ep *fastEndpoint) (keep bool, 
 			}
 		}
 		if code >= 100 && code < 200 && code != 101 {
-			continue // an interim response: the real one follows
+			// An interim response (100 Continue, 103 Early Hints): the
+			// real one follows, and it alone is the result.
+			r.Error, r.Headers = "", nil
+			continue
 		}
 		if ep.head || code == 204 || code == 304 {
 			return keep, nil

@@ -43,6 +43,7 @@ func TestFastReadResponse(t *testing.T) {
 		{name: "close", in: "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 4\r\n\r\nbusy", code: 503, bytesIn: 4},
 		{name: "until EOF", in: "HTTP/1.0 200 OK\r\n\r\nabcdef", code: 200, bytesIn: 6},
 		{name: "interim", in: "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n", code: 204, keep: true},
+		{name: "early hints", in: "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", code: 200, bytesIn: 2, keep: true},
 		{name: "head", in: "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n", head: true, code: 200, keep: true},
 		{name: "garbage", in: "\x16\x03\x01 this is not HTTP\r\n\r\n", err: "malformed HTTP response"},
 		{name: "bad length", in: "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", err: "bad Content-Length"},
@@ -61,8 +62,8 @@ func TestFastReadResponse(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || r.Code != tc.code || r.BytesIn != tc.bytesIn || string(r.Body) != tc.body || keep != tc.keep {
-				t.Errorf("err %v, code %d, bytes in %d, body %q, keep %v", err, r.Code, r.BytesIn, r.Body, keep)
+			if wantErr := tc.code < 200 || tc.code >= 400; err != nil || r.Code != tc.code || r.BytesIn != tc.bytesIn || string(r.Body) != tc.body || keep != tc.keep || (r.Error != "") != wantErr {
+				t.Errorf("err %v, code %d, error %q, bytes in %d, body %q, keep %v", err, r.Code, r.Error, r.BytesIn, r.Body, keep)
 			}
 		})
 	}
