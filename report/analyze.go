@@ -745,6 +745,8 @@ func (a *Analysis) totals() {
 	if !math.IsInf(a.stopAt, 1) {
 		cutOrStop = a.stopAt
 	}
+	var rawP99 time.Duration
+	rawP99At := 0.0
 	for i, j := range a.Windows {
 		offered += a.dueBefore(i, cutOrStop) // due while the run sent and the results last
 		if j.State != Idle && j.State != Behind {
@@ -760,10 +762,18 @@ func (a *Analysis) totals() {
 		if p := judgedP99(&a.W.W[i].Total); j.State != Idle && (j.Offered > 0 || !offering) && p > a.PeakP99 {
 			a.PeakP99, a.PeakP99At = p, j.Start
 		}
+		if p := a.W.W[i].Total.Latency.Quantile(.99); j.State != Idle && (j.Offered > 0 || !offering) && p > rawP99 {
+			rawP99, rawP99At = p, j.Start
+		}
 		if j.Requests > 0 && counts(j) {
 			a.MaxErrorRatio = max(a.MaxErrorRatio, j.ErrorRatio)
 		}
 		a.MaxLag = max(a.MaxLag, j.LagMax)
+	}
+	if a.PeakP99 == 0 {
+		// Every window held a single success (a run at 1 req/s): none
+		// had a p99 to judge, but the latencies were what they were.
+		a.PeakP99, a.PeakP99At = rawP99, rawP99At
 	}
 	if ws.Info != nil && !ws.Info.Simulated && !ws.pageViews() {
 		a.Unsent = max(0, math.Round(offered-float64(a.Total.Requests)))

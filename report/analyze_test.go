@@ -976,3 +976,16 @@ func TestBurstLimiter(t *testing.T) {
 		t.Errorf("503s: throttled %v, held-rate %v: %s", a.Throttled, a.AtHeldRate, a.Verdict)
 	}
 }
+
+// At 1 req/s every window holds one success, none with a p99 to judge:
+// the verdict still names the latency the requests had, not "0 ms".
+func TestPeakP99OfLoneRequests(t *testing.T) {
+	info := testScenario(t, "hold 1/s for 10s")
+	a := foldGen(t, info, time.Second, func(i uint64, at time.Duration, r *vegeta.Result) bool {
+		r.Latency = 700 * time.Millisecond
+		return true
+	})
+	if a.PeakP99 < 690*time.Millisecond || a.PeakP99 > 710*time.Millisecond || !strings.Contains(a.Verdict, "p99 ≤ 70") {
+		t.Errorf("peak p99 %v: %s", a.PeakP99, a.Verdict)
+	}
+}
