@@ -454,14 +454,24 @@ func (e *fastEngine) serve(j fastJob) {
 	defer c.close()
 	for {
 		e.results <- c.do(j)
-		e.idle.Add(1)
-		var ok bool
-		if j, ok = <-e.work; !ok {
-			e.idle.Add(-1)
-			return
-		}
-		if !j.claimed {
-			e.idle.Add(-1)
+		for {
+			e.idle.Add(1)
+			var ok bool
+			if j, ok = <-e.work; !ok {
+				e.idle.Add(-1)
+				return
+			}
+			if !j.claimed {
+				e.idle.Add(-1)
+			}
+			if !e.stopped.Load() {
+				break
+			}
+			// Stopped (Ctrl-C, an abort rule): a hit still waiting for a
+			// connection was never sent, and is not sent now (seconds
+			// later, when a held connection comes free, its reply would
+			// outlast the drain): it is not in flight.
+			e.tgt.uncount(int(j.ep))
 		}
 	}
 }

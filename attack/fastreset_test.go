@@ -61,3 +61,36 @@ func TestResetMidResponseIsCounted(t *testing.T) {
 		})
 	}
 }
+
+// Stopped (Ctrl-C) while every connection is held by a target that does
+// not answer: hits still queued for a connection are not sent when one
+// comes free (their replies would outlast the drain, abandoned and never
+// recorded). Every request the target got has its result.
+func TestStopSendsNoQueuedHits(t *testing.T) {
+	var got atomic.Int64
+	u := server(t, func(w http.ResponseWriter, r *http.Request) {
+		got.Add(1)
+		select {
+		case <-r.Context().Done():
+		case <-time.After(5 * time.Second):
+		}
+	})
+	c := curve(t, "hold 100/s for 5s")
+	o := Options{Scenario: &scenarios.Scenario{Name: "t", Curve: c,
+		Endpoints: []scenarios.Endpoint{{Name: "home", Method: "GET", URL: "/", Weight: 1, Class: scenarios.Page}}},
+		Target: u, Out: filepath.Join(t.TempDir(), "run"), Timeout: 2 * time.Second, Engine: EngineFast,
+		MaxConnections: 40}
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	if _, err := Run(ctx, context.Background(), o, nil); err != nil {
+		t.Fatal(err)
+	}
+	rs := readResults(t, filepath.Join(o.Out, ResultsFile))
+	info, err := scenarios.ReadRunInfo(o.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(rs)) != got.Load() || info.Abandoned != 0 || len(rs) == 0 {
+		t.Errorf("%d results for %d requests at the target, %d abandoned", len(rs), got.Load(), info.Abandoned)
+	}
+}

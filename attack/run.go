@@ -635,6 +635,7 @@ loop:
 	sum.Elapsed = end.Sub(start)
 	sum.PeakConns = eng.peakConns()
 	if abandoned && sum.Sent > sum.Results {
+		info.Abandoned = sum.Sent - sum.Results
 		warn("stopped at once: %s requests in flight were abandoned and not recorded", fmtCount(sum.Sent-sum.Results))
 	}
 	if sum.Lag.P99 > behindLag {

@@ -156,6 +156,15 @@ func (m *MixTargeter) count(i int) {
 	m.calls.Add(1)
 }
 
+// uncount takes back a pick of endpoint i that was never sent (a hit
+// still queued when the run stopped).
+func (m *MixTargeter) uncount(i int) {
+	m.mu.Lock()
+	m.index[i]--
+	m.mu.Unlock()
+	m.calls.Add(^uint64(0))
+}
+
 // Targets are the targets, one per endpoint, in declared order.
 func (m *MixTargeter) Targets() []vegeta.Target { return m.targets }
 

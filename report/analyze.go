@@ -2118,6 +2118,10 @@ func (a *Analysis) unsentNote() string {
 // verdict is the one-sentence answer.
 func (a *Analysis) verdict() string {
 	if a.Total.Requests == 0 {
+		if info := a.W.Info; info != nil && info.Abandoned > 0 {
+			return fmt.Sprintf("Incomplete: %s sent %s requests, and the run was stopped at once (a second Ctrl-C) before any came back: nothing to judge (none answered within %s).",
+				a.W.Info.Tool, num(float64(info.Abandoned)), fmtSec(info.End.Sub(info.Start).Seconds()))
+		}
 		return a.Name + " was not tested: there are no results."
 	}
 	var b strings.Builder
@@ -2350,10 +2354,14 @@ func (a *Analysis) shortRun() string {
 }
 
 func (a *Analysis) shortNote() string {
+	note := ""
 	if n := a.shortRun(); n != "" {
-		return " Note: " + n + "."
+		note = " Note: " + n + "."
 	}
-	return ""
+	if info := a.W.Info; info != nil && info.Abandoned > 0 {
+		note += fmt.Sprintf(" %s more requests were in flight, unanswered, when the run was stopped at once: they are not in these figures.", num(float64(info.Abandoned)))
+	}
+	return note
 }
 
 // briefWhy is what broke the SLO at the break, short enough for the

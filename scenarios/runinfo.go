@@ -46,7 +46,10 @@ type RunInfo struct {
 	// later: after the replies in flight); zero for runs that did not, and
 	// for runs before it was recorded.
 	StoppedAt time.Time `json:"stopped_at,omitzero"`
-	Warnings  []string  `json:"warnings,omitempty"`
+	// Abandoned is how many requests were in flight, never answered, when
+	// a second Ctrl-C stopped the run at once: sent, but not in the results.
+	Abandoned uint64   `json:"abandoned,omitempty"`
+	Warnings  []string `json:"warnings,omitempty"`
 
 	// StartSkew is how far after Start this shard's sending began by the
 	// reference clock: its lateness waking up (by its own clock) minus
