@@ -539,9 +539,13 @@ func opt(x float64, ok bool) *float64 {
 // Summary returns the figures for summary.json.
 func (a *Analysis) Summary() Summary {
 	ws := a.W
+	var ul LoadBreak
+	if a.UnderLoad != nil {
+		ul = *a.UnderLoad
+	}
 	s := Summary{
 		Verdict: a.Verdict, SLOHeld: a.SLOHeld(), Kind: a.Kind, Gate: a.Gate, Incomplete: a.Incomplete, CapacitySearch: a.Search, Visitors: a.Visitors,
-		HostFailedRatio: r3(a.HostFailed), AtHeldRate: a.AtHeldRate, NotOfLoad: a.NotOfLoad, Throttled: a.Throttled, UnderLoadAtS: underLoadAt(a), UnderLoadReqS: underLoadReqS(a), FellFromReqS: opt(r1(a.FellFrom), a.FellFrom > 0), DownAtS: opt(a.DownAt, a.DownAt >= 0), CutAtS: opt(a.CutAt, a.CutAt >= 0),
+		HostFailedRatio: r3(a.HostFailed), AtHeldRate: a.AtHeldRate, NotOfLoad: a.NotOfLoad, Throttled: a.Throttled, UnderLoadAtS: opt(r1(ul.At), a.UnderLoad != nil), UnderLoadReqS: opt(r1(ul.Offered), a.UnderLoad != nil), FellFromReqS: opt(r1(a.FellFrom), a.FellFrom > 0), DownAtS: opt(a.DownAt, a.DownAt >= 0), CutAtS: opt(a.CutAt, a.CutAt >= 0),
 		FailedLatency: SummaryLatency{N: a.Total.FailLatency.N, P50Ms: ms(a.FailedP50), P99Ms: ms(a.FailedP99)},
 		SLO: SummarySLO{P99Ms: ms(a.SLO.P99), MaxErrorRatio: a.SLO.MaxErrorRatio, MinThroughput: a.SLO.MinThroughput,
 			GraceS: a.SLO.Grace.Seconds(), GraceRunTime: a.SLO.RunGrace, JudgedGraceS: r3(a.Grace.Seconds())},
@@ -624,20 +628,4 @@ func (a *Analysis) WriteJSON(w io.Writer) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(a.Summary())
-}
-
-func underLoadAt(a *Analysis) *float64 {
-	if a.UnderLoad == nil {
-		return nil
-	}
-	v := r1(a.UnderLoad.At)
-	return &v
-}
-
-func underLoadReqS(a *Analysis) *float64 {
-	if a.UnderLoad == nil {
-		return nil
-	}
-	v := r1(a.UnderLoad.Offered)
-	return &v
 }
